@@ -1,0 +1,38 @@
+// @ts-check
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "test-output/**", "view/dist/**", "qemu/build/**"] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "no-console": "off",
+    },
+  },
+  {
+    // The core runs in Node and in the browser: no Node built-ins, no upward imports.
+    files: ["src/**/*.ts"],
+    ignores: ["src/cli/**", "src/node/**"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["node:*", "fs", "path", "os", "child_process", "url"], message: "The core imports no Node modules (STYLE.md)." },
+          { group: ["**/cli/**", "**/node/**"], message: "The core never imports the CLI or Node-only helpers." },
+        ],
+      }],
+    },
+  },
+  {
+    files: ["src/bitmap.ts", "src/pmm.ts", "src/vmm.ts", "src/ram.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["node:*"], message: "The core imports no Node modules." },
+          { group: ["**/arch/**", "**/boot/**", "**/cli/**", "**/node/**"], message: "A lower layer never imports a higher one." },
+        ],
+      }],
+    },
+  },
+);

@@ -1,0 +1,10 @@
+import type { Command } from "commander";
+
+/**
+ * Adds one verb to the program. `setExitCode` records the status `main` returns
+ * (e.g. 1 when a self-check fails); throwing `UsageError` yields status 2.
+ */
+export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
+
+/** Every verb of `kmem`, in the order `kmem --help` lists them. */
+export const commands: readonly RegisterCommand[] = [];

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from "commander";
+import { commands } from "./commands/index.js";
+import { UsageError } from "./usage-error.js";
+
+/**
+ * Runs the `kmem` command line with `argv` (without `node` and the script path)
+ * and resolves to the process exit status: 0 success, 1 check failed, 2 bad input.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command("kmem")
+    .description("A kernel memory-management stack: boot a machine profile into real x86 page tables and inspect it.")
+    .exitOverride()
+    .showHelpAfterError("(run `kmem help` for usage)")
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let status = 0;
+  for (const register of commands) {
+    register(program, (code) => {
+      status = code;
+    });
+  }
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`kmem: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,7 @@
+import { KmemError } from "./kmem-error.js";
+
+/** Codes a {@link BitmapError} can carry. */
+export type BitmapErrorCode = "OutOfBounds";
+
+/** Thrown by `Bitmap` when an index lies outside `[0, numEntries)`. */
+export class BitmapError extends KmemError<BitmapErrorCode, { index: number; numEntries: number }> {}
