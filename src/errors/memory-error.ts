@@ -1,0 +1,11 @@
+import { KmemError } from "./kmem-error.js";
+
+/**
+ * Codes a {@link MemoryError} can carry: `OutOfBounds` (an access outside the memory),
+ * `InvalidSize` (a memory size that is not a non-negative safe integer),
+ * `InvalidAddress` (a virtual address that is not an unsigned 32-bit integer).
+ */
+export type MemoryErrorCode = "OutOfBounds" | "InvalidSize" | "InvalidAddress";
+
+/** Thrown by simulated memory (`PhysicalMemory`, the MMU's virtual accessors) on a bad access. */
+export class MemoryError extends KmemError<MemoryErrorCode, { address: number; length: number; size: number }> {}
