@@ -1,0 +1,387 @@
+import { BitmapError } from "./errors/bitmap-error.js";
+import {
+  ALL_SET,
+  BITS_PER_WORD,
+  BIT_INDEX_MASK,
+  WORD_SHIFT,
+  bitRangeMask,
+  firstFreeRun,
+  longestFreeRun,
+  popcount,
+  prefixFree,
+  suffixFree,
+} from "./bitmap-words.js";
+
+/** The largest supported number of entries (tree summaries are int32). */
+export const MAX_BITMAP_ENTRIES = 2 ** 30;
+
+const ROOT = 1;
+
+/**
+ * A fixed-size set of bits, one per entry, backed by a `Uint32Array` (entry `i` is bit
+ * `i & 31` of word `i >>> 5`), with a summary segment tree over the words so that searches
+ * for free runs take O(log n).
+ *
+ * Each tree node stores, for the entries it spans, the longest run of free entries, and the
+ * free runs touching its low end (prefix) and high end (suffix). Leaves summarise one word
+ * in constant time; a change recomputes only the touched leaves and their ancestors.
+ *
+ * Memory: the words take 1/8 byte per entry; the tree takes three `Int32Array`s of
+ * 2·L elements, L = the word count rounded up to a power of two — 0.75 to 1.5 bytes per
+ * entry — so 0.875 to 1.625 bytes per entry in all (2^20 entries: ~0.9 MiB).
+ * Bits past `numEntries` in the last word read as set in {@link Bitmap.snapshot}.
+ *
+ * @example
+ * const bits = new Bitmap(512);
+ * bits.setContiguous(3);       // 0
+ * bits.setFirstFree();         // 3
+ * bits.numFreeEntries;         // 508
+ */
+export class Bitmap {
+  /** Number of entries (bits). */
+  readonly numEntries: number;
+  private free: number;
+  private readonly words: Uint32Array;
+  private readonly leaves: number;
+  private readonly longest: Int32Array;
+  private readonly prefix: Int32Array;
+  private readonly suffix: Int32Array;
+  /** Free run (starting at or after the search's `from`) ending just before the node a search visits. */
+  private carry = 0;
+
+  /**
+   * Creates a bitmap of `numEntries` clear entries.
+   *
+   * @throws {BitmapError} `OutOfBounds` when `numEntries` is not an integer in `[0, 2^30]`.
+   */
+  constructor(numEntries: number) {
+    if (!Number.isInteger(numEntries) || numEntries < 0 || numEntries > MAX_BITMAP_ENTRIES) {
+      throw new BitmapError("OutOfBounds", `Cannot create a bitmap of ${numEntries} entries: the size must be an integer in [0, 2^30]`, { index: numEntries, numEntries });
+    }
+    this.numEntries = numEntries;
+    this.free = numEntries;
+    const numWords = Math.ceil(numEntries / BITS_PER_WORD);
+    this.words = new Uint32Array(numWords);
+    const tail = numEntries & BIT_INDEX_MASK;
+    if (tail !== 0) this.words[numWords - 1] = (ALL_SET << tail) >>> 0;
+    let leaves = 1;
+    while (leaves < numWords) leaves *= 2;
+    this.leaves = leaves;
+    this.longest = new Int32Array(2 * leaves);
+    this.prefix = new Int32Array(2 * leaves);
+    this.suffix = new Int32Array(2 * leaves);
+    for (let w = 0; w < numWords; w++) this.summariseLeaf(w);
+    let span = BITS_PER_WORD;
+    for (let first = leaves >>> 1; first >= ROOT; first >>>= 1, span *= 2) {
+      for (let node = first; node < 2 * first; node++) this.pull(node, span);
+    }
+  }
+
+  /** Number of clear entries; O(1). */
+  get numFreeEntries(): number {
+    return this.free;
+  }
+
+  /**
+   * Whether entry `index` is set.
+   *
+   * @throws {BitmapError} `OutOfBounds` when `index` is not in `[0, numEntries)`.
+   */
+  isSet(index: number): boolean {
+    this.checkIndex(index, "read");
+    return (this.words[index >>> WORD_SHIFT]! & (1 << (index & BIT_INDEX_MASK))) !== 0;
+  }
+
+  /**
+   * Sets entry `index`; setting a set entry changes nothing. O(log n).
+   *
+   * @throws {BitmapError} `OutOfBounds` when `index` is not in `[0, numEntries)`.
+   */
+  set(index: number): void {
+    this.checkIndex(index, "set");
+    const w = index >>> WORD_SHIFT;
+    const old = this.words[w]!;
+    const updated = (old | (1 << (index & BIT_INDEX_MASK))) >>> 0;
+    if (updated === old) return;
+    this.words[w] = updated;
+    this.free--;
+    this.updateLeaf(w);
+  }
+
+  /**
+   * Clears entry `index`; clearing a clear entry changes nothing. O(log n).
+   *
+   * @throws {BitmapError} `OutOfBounds` when `index` is not in `[0, numEntries)`.
+   */
+  clear(index: number): void {
+    this.checkIndex(index, "clear");
+    const w = index >>> WORD_SHIFT;
+    const old = this.words[w]!;
+    const updated = (old & ~(1 << (index & BIT_INDEX_MASK))) >>> 0;
+    if (updated === old) return;
+    this.words[w] = updated;
+    this.free++;
+    this.updateLeaf(w);
+  }
+
+  /**
+   * Sets entries `[start, start + count)`, a word at a time. O(count/32 + log n).
+   *
+   * @throws {BitmapError} `OutOfBounds` when the range does not lie inside `[0, numEntries)`.
+   */
+  setRange(start: number, count: number): void {
+    this.checkRange(start, count, "set");
+    if (count === 0) return;
+    const end = start + count;
+    const first = start >>> WORD_SHIFT;
+    const last = (end - 1) >>> WORD_SHIFT;
+    for (let w = first; w <= last; w++) {
+      const mask = this.wordMask(w, start, end);
+      const old = this.words[w]!;
+      this.free -= popcount(mask & ~old);
+      this.words[w] = (old | mask) >>> 0;
+    }
+    this.updateLeaves(first, last);
+  }
+
+  /**
+   * Clears entries `[start, start + count)`, a word at a time. O(count/32 + log n).
+   *
+   * @throws {BitmapError} `OutOfBounds` when the range does not lie inside `[0, numEntries)`.
+   */
+  clearRange(start: number, count: number): void {
+    this.checkRange(start, count, "clear");
+    if (count === 0) return;
+    const end = start + count;
+    const first = start >>> WORD_SHIFT;
+    const last = (end - 1) >>> WORD_SHIFT;
+    for (let w = first; w <= last; w++) {
+      const mask = this.wordMask(w, start, end);
+      const old = this.words[w]!;
+      this.free += popcount(mask & old);
+      this.words[w] = (old & ~mask) >>> 0;
+    }
+    this.updateLeaves(first, last);
+  }
+
+  /**
+   * Whether every entry of `[start, start + count)` is clear. O(count/32).
+   *
+   * @throws {BitmapError} `OutOfBounds` when the range does not lie inside `[0, numEntries)`.
+   */
+  isRangeClear(start: number, count: number): boolean {
+    return this.findFirstSet(start, count) === null;
+  }
+
+  /**
+   * The lowest set entry of `[start, start + count)`, or `null` if all are clear. O(count/32).
+   *
+   * @throws {BitmapError} `OutOfBounds` when the range does not lie inside `[0, numEntries)`.
+   */
+  findFirstSet(start: number, count: number): number | null {
+    this.checkRange(start, count, "read");
+    if (count === 0) return null;
+    const end = start + count;
+    const last = (end - 1) >>> WORD_SHIFT;
+    for (let w = start >>> WORD_SHIFT; w <= last; w++) {
+      const hits = this.words[w]! & this.wordMask(w, start, end);
+      // hits & -hits isolates the lowest set bit; 31 - clz32 gives its position.
+      if (hits !== 0) return w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(hits & -hits));
+    }
+    return null;
+  }
+
+  /**
+   * Sets the lowest clear entry and returns its index, or `null` when all are set. O(log n).
+   */
+  setFirstFree(): number | null {
+    if (this.free === 0) return null;
+    this.carry = 0;
+    const index = this.descend(ROOT, 0, this.leaves * BITS_PER_WORD, 1);
+    this.set(index);
+    return index;
+  }
+
+  /**
+   * Sets the first fit of `n` clear entries — the lowest start index that is a multiple of
+   * `alignment` — and returns it, or `null` when there is none (or `n` is 0).
+   * O(log n + n/32) when `alignment` is 1; a request longer than every free run is O(1).
+   *
+   * @throws {RangeError} when `n` or `alignment` is not a non-negative / positive integer.
+   * @example
+   * const bits = new Bitmap(64);
+   * bits.set(1);
+   * bits.setContiguous(4, 8); // 8
+   */
+  setContiguous(n: number, alignment = 1): number | null {
+    const start = this.findContiguous(n, alignment);
+    if (start !== null) this.setRange(start, n);
+    return start;
+  }
+
+  /**
+   * Finds, without changing anything, the lowest index `i >= from`, a multiple of
+   * `alignment`, such that entries `[i, i + n)` are clear; `null` when there is none or `n` is 0.
+   *
+   * The tree is descended to the leftmost free run of length ≥ `n` at or after `from`; with
+   * `alignment > 1` the aligned start inside that run is checked and, failing that, the
+   * search resumes after the set entry that blocked it.
+   *
+   * @throws {RangeError} when `n` is not a non-negative integer or `alignment` not a positive integer.
+   * @throws {BitmapError} `OutOfBounds` when `from` is not in `[0, numEntries]`.
+   */
+  findContiguous(n: number, alignment = 1, from = 0): number | null {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`Cannot search for ${n} entries: the count must be a non-negative integer`);
+    if (!Number.isInteger(alignment) || alignment < 1) throw new RangeError(`Cannot search with alignment ${alignment}: it must be a positive integer`);
+    if (!Number.isInteger(from) || from < 0 || from > this.numEntries) {
+      throw new BitmapError("OutOfBounds", `Cannot search from entry ${from}: the bitmap has ${this.numEntries} entries`, { index: from, numEntries: this.numEntries });
+    }
+    if (n === 0 || n > this.longest[ROOT]!) return null;
+    const span = this.leaves * BITS_PER_WORD;
+    let cursor = from;
+    while (cursor + n <= this.numEntries) {
+      this.carry = 0;
+      const found = this.scan(ROOT, 0, span, cursor, n);
+      if (found < 0) return null;
+      if (alignment === 1) return found;
+      const aligned = Math.ceil(found / alignment) * alignment;
+      if (aligned + n > this.numEntries) return null;
+      const blocker = this.lastSetIn(aligned, aligned + n);
+      if (blocker < 0) return aligned;
+      cursor = blocker + 1;
+    }
+    return null;
+  }
+
+  /** A copy of the backing words (bits past `numEntries` are set), for snapshots and comparisons. */
+  snapshot(): Uint32Array {
+    return this.words.slice();
+  }
+
+  /** Finds the start of the first qualifying run inside `node` (which begins at `start`), honouring `from`; -1 if none. */
+  private scan(node: number, start: number, span: number, from: number, n: number): number {
+    if (start + span <= from) return -1;
+    if (node >= this.leaves) return this.scanLeaf(node - this.leaves, start, from, n);
+    if (start >= from) {
+      const carry = this.carry;
+      if (carry + this.prefix[node]! >= n) return start - carry;
+      if (this.longest[node]! >= n) return this.descend(node, start, span, n);
+      this.carry = this.prefix[node] === span ? carry + span : this.suffix[node]!;
+      return -1;
+    }
+    const half = span / 2;
+    const left = this.scan(2 * node, start, half, from, n);
+    return left >= 0 ? left : this.scan(2 * node + 1, start + half, half, from, n);
+  }
+
+  /** Descends from a node known to contain a qualifying run (counting `carry`) to its leftmost start. */
+  private descend(node: number, start: number, span: number, n: number): number {
+    while (node < this.leaves) {
+      const carry = this.carry;
+      if (carry + this.prefix[node]! >= n) return start - carry;
+      const left = 2 * node;
+      const half = span / 2;
+      if (this.longest[left]! >= n) {
+        node = left;
+        span = half;
+        continue;
+      }
+      const joined = this.prefix[left] === half ? carry + half : this.suffix[left]!;
+      if (joined + this.prefix[left + 1]! >= n) return start + half - joined;
+      this.carry = joined;
+      node = left + 1;
+      start += half;
+      span = half;
+    }
+    return this.scanLeaf(node - this.leaves, start, start, n);
+  }
+
+  /** Searches one word (entries below `from` treated as set), updating `carry` when nothing fits. */
+  private scanLeaf(w: number, start: number, from: number, n: number): number {
+    let word = w < this.words.length ? this.words[w]! : ALL_SET;
+    // ~(ALL_SET << k) has the k low bits set: the entries before `from` count as used.
+    if (from > start) word |= ~(ALL_SET << (from - start));
+    const carry = this.carry;
+    if (carry + prefixFree(word) >= n) return start - carry;
+    if (n <= BITS_PER_WORD) {
+      const at = firstFreeRun(word, n);
+      if (at >= 0) return start + at;
+    }
+    this.carry = word === 0 ? carry + BITS_PER_WORD : suffixFree(word);
+    return -1;
+  }
+
+  /** The highest set entry in `[start, end)`, or -1. */
+  private lastSetIn(start: number, end: number): number {
+    for (let w = (end - 1) >>> WORD_SHIFT; w >= start >>> WORD_SHIFT; w--) {
+      const hits = this.words[w]! & this.wordMask(w, start, end);
+      // 31 - clz32 is the position of the highest set bit.
+      if (hits !== 0) return w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(hits));
+    }
+    return -1;
+  }
+
+  /** The bits of word `w` that lie inside `[start, end)`. */
+  private wordMask(w: number, start: number, end: number): number {
+    const base = w * BITS_PER_WORD;
+    const lo = start > base ? start - base : 0;
+    const hi = end < base + BITS_PER_WORD ? end - base : BITS_PER_WORD;
+    return bitRangeMask(lo, hi);
+  }
+
+  private summariseLeaf(w: number): void {
+    const node = this.leaves + w;
+    const word = this.words[w]!;
+    this.longest[node] = longestFreeRun(word);
+    this.prefix[node] = prefixFree(word);
+    this.suffix[node] = suffixFree(word);
+  }
+
+  /** Recomputes a node from its children, each spanning `childSpan` entries; whether it changed. */
+  private pull(node: number, childSpan: number): boolean {
+    const left = 2 * node;
+    const right = left + 1;
+    const leftPrefix = this.prefix[left]!;
+    const rightSuffix = this.suffix[right]!;
+    const prefix = leftPrefix === childSpan ? childSpan + this.prefix[right]! : leftPrefix;
+    const suffix = rightSuffix === childSpan ? childSpan + this.suffix[left]! : rightSuffix;
+    const longest = Math.max(this.longest[left]!, this.longest[right]!, this.suffix[left]! + this.prefix[right]!);
+    if (prefix === this.prefix[node] && suffix === this.suffix[node] && longest === this.longest[node]) return false;
+    this.prefix[node] = prefix;
+    this.suffix[node] = suffix;
+    this.longest[node] = longest;
+    return true;
+  }
+
+  private updateLeaf(w: number): void {
+    this.summariseLeaf(w);
+    let span = BITS_PER_WORD;
+    for (let node = (this.leaves + w) >>> 1; node >= ROOT; node >>>= 1, span *= 2) {
+      if (!this.pull(node, span)) return;
+    }
+  }
+
+  private updateLeaves(first: number, last: number): void {
+    for (let w = first; w <= last; w++) this.summariseLeaf(w);
+    let lo = (this.leaves + first) >>> 1;
+    let hi = (this.leaves + last) >>> 1;
+    for (let span = BITS_PER_WORD; lo >= ROOT; lo >>>= 1, hi >>>= 1, span *= 2) {
+      for (let node = lo; node <= hi; node++) this.pull(node, span);
+    }
+  }
+
+  private checkIndex(index: number, action: string): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.numEntries) {
+      throw new BitmapError("OutOfBounds", `Cannot ${action} entry ${index}: the bitmap has ${this.numEntries} entries`, { index, numEntries: this.numEntries });
+    }
+  }
+
+  private checkRange(start: number, count: number, action: string): void {
+    if (!Number.isInteger(start) || start < 0 || start > this.numEntries) {
+      throw new BitmapError("OutOfBounds", `Cannot ${action} entries from ${start}: the bitmap has ${this.numEntries} entries`, { index: start, numEntries: this.numEntries });
+    }
+    if (!Number.isInteger(count) || count < 0 || start + count > this.numEntries) {
+      throw new BitmapError("OutOfBounds", `Cannot ${action} ${count} entries from ${start}: the bitmap has ${this.numEntries} entries`, { index: start + count - 1, numEntries: this.numEntries });
+    }
+  }
+}
