@@ -1,0 +1,435 @@
+import { MapperError } from "../../errors/mapper-error.js";
+import { hex, hexRange } from "../../format.js";
+import type { FrameAllocator, Mapper } from "../../mapper.js";
+import type { PhysicalMemory } from "../../ram.js";
+import type { Attributes } from "../../types.js";
+import {
+  ADDRESS_LIMIT,
+  ENTRIES_PER_TABLE,
+  ENTRY_AVAILABLE_MASK,
+  ENTRY_BYTES,
+  ENTRY_FRAME_MASK,
+  LARGE_FRAME_MASK,
+  LARGE_PAGE_SIZE,
+  PAGE_SIZE,
+  PTE_ACCESSED,
+  PTE_CACHE_DISABLE,
+  PTE_DIRTY,
+  PTE_GLOBAL,
+  PTE_PAT,
+  PTE_PRESENT,
+  PTE_USER,
+  PTE_WRITABLE,
+  PTE_WRITE_THROUGH,
+  TABLE_BYTES,
+  encodeLargePde,
+  encodePte,
+  encodeTablePde,
+  isLargePde,
+  pdIndex,
+  ptIndex,
+} from "./entry.js";
+
+/** Bit 12 of a 4 MiB PDE: its PAT bit (bit 7 in a PTE). */
+const LARGE_PDE_PAT = 1 << 12;
+/** The bits a 4 MiB PDE hands down to each PTE when it is split into a table. */
+const SPLIT_INHERITED_BITS =
+  PTE_PRESENT | PTE_WRITABLE | PTE_USER | PTE_WRITE_THROUGH | PTE_CACHE_DISABLE | PTE_ACCESSED | PTE_DIRTY | PTE_GLOBAL | ENTRY_AVAILABLE_MASK;
+
+/** Options for {@link X86Paging}. */
+export interface X86PagingOptions {
+  /** The physical memory the directory and tables live in. */
+  readonly ram: PhysicalMemory;
+  /** Where page directories and page tables come from (normally the PMM). */
+  readonly frames: FrameAllocator;
+  /** Map 4 MiB-aligned 4 MiB runs with one PS PDE (needs CR4.PSE in the MMU). Default false. */
+  readonly largePages?: boolean;
+}
+
+/** One present page of an address space, as {@link X86Paging.mappings} lists it. */
+export interface X86Mapping {
+  /** Virtual start of the page. */
+  readonly virt: number;
+  /** Physical start of the frame. */
+  readonly phys: number;
+  /** Page size in bytes: 4 KiB, or 4 MiB for a PS PDE. */
+  readonly size: number;
+  /** Accessible from user mode (U at both levels). */
+  readonly user: boolean;
+  /** Writable (R/W at both levels). */
+  readonly writable: boolean;
+  readonly writeThrough: boolean;
+  readonly cacheDisable: boolean;
+  readonly global: boolean;
+  /** Mapped by a 4 MiB PDE. */
+  readonly large: boolean;
+  /** The accessed bit of the page's entry. */
+  readonly accessed: boolean;
+  /** The dirty bit of the page's entry. */
+  readonly dirty: boolean;
+}
+
+/** What one directory slot of a range will receive, decided before any byte is written. */
+interface SlotPlan {
+  readonly pdeAddress: number;
+  readonly vFrom: number;
+  readonly vTo: number;
+  readonly pFrom: number;
+  /** `table`: entries in an existing table; `new`: a fresh table; `large`: one PS PDE (map) or clear it (unmap); `split`: a PS PDE turned into a table first. */
+  readonly kind: "table" | "new" | "large" | "split";
+  /** The existing table, or the old PDE for `split`. */
+  readonly existing: number;
+}
+
+/**
+ * The x86 32-bit two-level paging {@link Mapper}: page directories and page tables are real
+ * bytes in {@link PhysicalMemory}, in frames from a {@link FrameAllocator}, laid out exactly
+ * as Intel SDM vol. 3 §4.3 says — RAM plus CR3 is what a CPU would walk. The payload is a
+ * directory's physical address (the CR3 value).
+ *
+ * PDEs pointing at tables are present|writable|user ({@link TABLE_PDE_FLAGS}); each PTE
+ * alone carries the page's permissions. A table is taken from `frames` (and zeroed) on first
+ * use and returned when its last present entry is unmapped. Unmapping part of a 4 MiB page
+ * splits it into a table of 1024 PTEs with the same frames and bits, then clears the part.
+ *
+ * Every `map` and `unmap` is all-or-nothing: the whole range and the frames for new tables
+ * are checked and obtained before the first entry is written.
+ *
+ * @example
+ * const paging = new X86Paging({ ram, frames: pmm });
+ * const cr3 = paging.createDirectory();
+ * paging.map(0xc0000000, 0xc0002000, 0x100000, 0x102000, { kernel: true, writable: true, cachable: true }, cr3);
+ */
+export class X86Paging implements Mapper<number> {
+  /** Whether 4 MiB-aligned 4 MiB runs become PS PDEs. */
+  readonly largePages: boolean;
+  readonly #ram: PhysicalMemory;
+  readonly #frames: FrameAllocator;
+
+  /**
+   * Creates a mapper over `ram` taking table frames from `frames`.
+   *
+   * @throws {RangeError} When `frames.blockSize` is not 4096.
+   */
+  constructor(options: X86PagingOptions) {
+    if (options.frames.blockSize !== PAGE_SIZE) {
+      throw new RangeError(`Cannot page with frames of ${String(options.frames.blockSize)} bytes: x86 tables need ${String(PAGE_SIZE)}-byte frames`);
+    }
+    this.#ram = options.ram;
+    this.#frames = options.frames;
+    this.largePages = options.largePages ?? false;
+  }
+
+  /**
+   * Allocates a zeroed page directory and returns its physical address (a CR3 value).
+   *
+   * @throws {MapperError} `OutOfMemory` when `frames` has no block; `InvalidPhysicalAddress` when it gives one outside RAM.
+   */
+  createDirectory(): number {
+    const frame = this.#takeFrame("create a page directory", 1);
+    this.#ram.fill(frame, TABLE_BYTES, 0);
+    return frame;
+  }
+
+  /**
+   * Returns the directory's page tables and the directory itself to `frames`.
+   * The pages it maps are not touched (they belong to whoever mapped them).
+   *
+   * @throws {MapperError} `InvalidPhysicalAddress` when `directory` is not a directory in RAM.
+   */
+  destroyDirectory(directory: number): void {
+    this.#checkDirectory(directory, "destroy directory");
+    for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
+      const pde = this.#ram.read32(directory + pdi * ENTRY_BYTES);
+      if ((pde & PTE_PRESENT) !== 0 && !isLargePde(pde)) {
+        this.#frames.free((pde & ENTRY_FRAME_MASK) >>> 0);
+      }
+    }
+    this.#ram.fill(directory, TABLE_BYTES, 0);
+    this.#frames.free(directory);
+  }
+
+  /**
+   * Maps `[vStart, vEnd)` to `[pStart, pEnd)` with `attrs` in `directory`. O(pages).
+   *
+   * @throws {MapperError} `InvalidVirtualAddress` / `InvalidPhysicalAddress` (not within
+   * 32 bits, or start > end; also a bad directory), `MisalignedVirtualAddress` /
+   * `MisalignedPhysicalAddress`, `AddressMismatch` (lengths differ), `AlreadyMapped`
+   * (a page of the range is present), `OutOfMemory` (no frame for a new table).
+   */
+  map(vStart: number, vEnd: number, pStart: number, pEnd: number, attrs: Attributes, directory: number): void {
+    const action = `map ${hexRange(vStart, vEnd)} to ${hexRange(pStart, pEnd)}`;
+    this.#checkDirectory(directory, action);
+    checkRange(vStart, vEnd, "virtual", action);
+    checkRange(pStart, pEnd, "physical", action);
+    if (vEnd - vStart !== pEnd - pStart) {
+      throw new MapperError("AddressMismatch", `Cannot ${action}: the virtual range is ${hex(vEnd - vStart)} bytes but the physical range is ${hex(pEnd - pStart)}`, {
+        vStart,
+        vEnd,
+        pStart,
+        pEnd,
+      });
+    }
+    const plans: SlotPlan[] = [];
+    let newTables = 0;
+    forEachSlot(vStart, vEnd, (vFrom, vTo) => {
+      const pFrom = pStart + (vFrom - vStart);
+      const pdeAddress = directory + pdIndex(vFrom) * ENTRY_BYTES;
+      const pde = this.#ram.read32(pdeAddress);
+      if ((pde & PTE_PRESENT) !== 0) {
+        if (isLargePde(pde)) {
+          throw alreadyMapped(action, vFrom, pde);
+        }
+        const table = (pde & ENTRY_FRAME_MASK) >>> 0;
+        for (let v = vFrom; v < vTo; v += PAGE_SIZE) {
+          const pte = this.#ram.read32(table + ptIndex(v) * ENTRY_BYTES);
+          if ((pte & PTE_PRESENT) !== 0) {
+            throw alreadyMapped(action, v, pte);
+          }
+        }
+        plans.push({ pdeAddress, vFrom, vTo, pFrom, kind: "table", existing: table });
+      } else if (this.largePages && vTo - vFrom === LARGE_PAGE_SIZE && pFrom % LARGE_PAGE_SIZE === 0) {
+        plans.push({ pdeAddress, vFrom, vTo, pFrom, kind: "large", existing: 0 });
+      } else {
+        plans.push({ pdeAddress, vFrom, vTo, pFrom, kind: "new", existing: 0 });
+        newTables++;
+      }
+    });
+    const tables = this.#takeFrames(newTables, action);
+    let next = 0;
+    for (const plan of plans) {
+      if (plan.kind === "large") {
+        this.#ram.write32(plan.pdeAddress, encodeLargePde(plan.pFrom, attrs));
+        continue;
+      }
+      let table = plan.existing;
+      if (plan.kind === "new") {
+        table = tables[next++] ?? 0;
+        this.#ram.write32(plan.pdeAddress, encodeTablePde(table));
+      }
+      for (let v = plan.vFrom, p = plan.pFrom; v < plan.vTo; v += PAGE_SIZE, p += PAGE_SIZE) {
+        this.#ram.write32(table + ptIndex(v) * ENTRY_BYTES, encodePte(p, attrs));
+      }
+    }
+  }
+
+  /**
+   * Removes the translations of `[vStart, vEnd)` in `directory`, freeing every table left
+   * empty; part of a 4 MiB page is first split into a table. O(pages) plus a scan of each
+   * touched table.
+   *
+   * @throws {MapperError} `InvalidVirtualAddress` (not within 32 bits, start > end; also a
+   * bad directory as `InvalidPhysicalAddress`), `MisalignedVirtualAddress`, `NotMapped`
+   * (a page of the range is not present), `OutOfMemory` (no frame to split a 4 MiB page).
+   */
+  unmap(vStart: number, vEnd: number, directory: number): void {
+    const action = `unmap ${hexRange(vStart, vEnd)}`;
+    this.#checkDirectory(directory, action);
+    checkRange(vStart, vEnd, "virtual", action);
+    const plans: SlotPlan[] = [];
+    let splits = 0;
+    forEachSlot(vStart, vEnd, (vFrom, vTo) => {
+      const pdeAddress = directory + pdIndex(vFrom) * ENTRY_BYTES;
+      const pde = this.#ram.read32(pdeAddress);
+      if ((pde & PTE_PRESENT) === 0) {
+        throw notMapped(action, vFrom, pde);
+      }
+      if (isLargePde(pde)) {
+        const whole = vTo - vFrom === LARGE_PAGE_SIZE;
+        plans.push({ pdeAddress, vFrom, vTo, pFrom: 0, kind: whole ? "large" : "split", existing: pde });
+        splits += whole ? 0 : 1;
+        return;
+      }
+      const table = (pde & ENTRY_FRAME_MASK) >>> 0;
+      for (let v = vFrom; v < vTo; v += PAGE_SIZE) {
+        const pte = this.#ram.read32(table + ptIndex(v) * ENTRY_BYTES);
+        if ((pte & PTE_PRESENT) === 0) {
+          throw notMapped(action, v, pte);
+        }
+      }
+      plans.push({ pdeAddress, vFrom, vTo, pFrom: 0, kind: "table", existing: table });
+    });
+    const fresh = this.#takeFrames(splits, action);
+    let next = 0;
+    for (const plan of plans) {
+      if (plan.kind === "large") {
+        this.#ram.write32(plan.pdeAddress, 0);
+        continue;
+      }
+      let table = plan.existing;
+      if (plan.kind === "split") {
+        table = fresh[next++] ?? 0;
+        this.#fillSplitTable(table, plan.existing);
+        this.#ram.write32(plan.pdeAddress, encodeTablePde(table));
+      }
+      for (let v = plan.vFrom; v < plan.vTo; v += PAGE_SIZE) {
+        this.#ram.write32(table + ptIndex(v) * ENTRY_BYTES, 0);
+      }
+      if (this.#tableIsEmpty(table)) {
+        this.#ram.write32(plan.pdeAddress, 0);
+        this.#frames.free(table);
+      }
+    }
+  }
+
+  /**
+   * The number of page tables `directory` points at (4 MiB PDEs excluded). O(1024).
+   *
+   * @throws {MapperError} `InvalidPhysicalAddress` when `directory` is not a directory in RAM.
+   */
+  tablesInUse(directory: number): number {
+    this.#checkDirectory(directory, "count tables");
+    let count = 0;
+    for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
+      const pde = this.#ram.read32(directory + pdi * ENTRY_BYTES);
+      if ((pde & PTE_PRESENT) !== 0 && !isLargePde(pde)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Every present page of `directory`, read back from RAM, in address order (a 4 MiB PDE
+   * is one entry of size 4 MiB). Permissions combine both levels, as the MMU sees them.
+   *
+   * @throws {MapperError} `InvalidPhysicalAddress` when `directory` is not a directory in RAM.
+   */
+  mappings(directory: number): X86Mapping[] {
+    this.#checkDirectory(directory, "list mappings");
+    const result: X86Mapping[] = [];
+    for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
+      const pde = this.#ram.read32(directory + pdi * ENTRY_BYTES);
+      if ((pde & PTE_PRESENT) === 0) {
+        continue;
+      }
+      const slotBase = pdi * LARGE_PAGE_SIZE;
+      if (isLargePde(pde)) {
+        result.push(describe(slotBase, (pde & LARGE_FRAME_MASK) >>> 0, LARGE_PAGE_SIZE, pde, pde));
+        continue;
+      }
+      const table = (pde & ENTRY_FRAME_MASK) >>> 0;
+      for (let pti = 0; pti < ENTRIES_PER_TABLE; pti++) {
+        const pte = this.#ram.read32(table + pti * ENTRY_BYTES);
+        if ((pte & PTE_PRESENT) !== 0) {
+          result.push(describe(slotBase + pti * PAGE_SIZE, (pte & ENTRY_FRAME_MASK) >>> 0, PAGE_SIZE, pde, pte));
+        }
+      }
+    }
+    return result;
+  }
+
+  #checkDirectory(directory: number, action: string): void {
+    if (Number.isSafeInteger(directory) && directory >= 0 && directory % PAGE_SIZE === 0 && directory + TABLE_BYTES <= this.#ram.size) {
+      return;
+    }
+    throw new MapperError(
+      "InvalidPhysicalAddress",
+      `Cannot ${action}: page directory ${hex(directory)} is not a page-aligned frame inside ${hex(this.#ram.size)} bytes of RAM`,
+      { directory },
+    );
+  }
+
+  /** Takes `count` zeroed frames, or none at all (returning what it took) and throws. */
+  #takeFrames(count: number, action: string): number[] {
+    const taken: number[] = [];
+    try {
+      while (taken.length < count) {
+        taken.push(this.#takeFrame(action, count));
+      }
+    } catch (error) {
+      for (const frame of taken) {
+        this.#frames.free(frame);
+      }
+      throw error;
+    }
+    for (const frame of taken) {
+      this.#ram.fill(frame, TABLE_BYTES, 0);
+    }
+    return taken;
+  }
+
+  /** Takes one frame usable as a table (page-aligned, inside RAM), or throws having taken none. */
+  #takeFrame(action: string, needed: number): number {
+    const frame = this.#frames.alloc();
+    if (frame === null) {
+      throw new MapperError("OutOfMemory", `Cannot ${action}: no free frame for a page table (${String(needed)} needed)`, { needed });
+    }
+    if (frame % PAGE_SIZE !== 0 || frame + TABLE_BYTES > this.#ram.size) {
+      this.#frames.free(frame);
+      throw new MapperError("InvalidPhysicalAddress", `Cannot ${action}: the frame allocator gave ${hex(frame)}, which is not a frame inside RAM`, {
+        frame,
+      });
+    }
+    return frame;
+  }
+
+  /** Writes into `table` the 1024 PTEs equivalent to the 4 MiB PDE `pde`. */
+  #fillSplitTable(table: number, pde: number): void {
+    const base = (pde & LARGE_FRAME_MASK) >>> 0;
+    const bits = (pde & SPLIT_INHERITED_BITS) | ((pde & LARGE_PDE_PAT) !== 0 ? PTE_PAT : 0);
+    for (let pti = 0; pti < ENTRIES_PER_TABLE; pti++) {
+      this.#ram.write32(table + pti * ENTRY_BYTES, (base + pti * PAGE_SIZE + bits) >>> 0);
+    }
+  }
+
+  #tableIsEmpty(table: number): boolean {
+    for (let pti = 0; pti < ENTRIES_PER_TABLE; pti++) {
+      if ((this.#ram.read32(table + pti * ENTRY_BYTES) & PTE_PRESENT) !== 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+/** Calls `visit` once per directory slot the non-empty range touches, with the slot's part of it. */
+function forEachSlot(vStart: number, vEnd: number, visit: (vFrom: number, vTo: number) => void): void {
+  for (let vFrom = vStart; vFrom < vEnd; ) {
+    const vTo = Math.min(vEnd, (Math.floor(vFrom / LARGE_PAGE_SIZE) + 1) * LARGE_PAGE_SIZE);
+    visit(vFrom, vTo);
+    vFrom = vTo;
+  }
+}
+
+function checkRange(start: number, end: number, kind: "virtual" | "physical", action: string): void {
+  const isAddress = (a: number): boolean => Number.isSafeInteger(a) && a >= 0 && a <= ADDRESS_LIMIT;
+  if (!isAddress(start) || !isAddress(end) || start > end) {
+    throw new MapperError(
+      kind === "virtual" ? "InvalidVirtualAddress" : "InvalidPhysicalAddress",
+      `Cannot ${action}: the ${kind} range ${hexRange(start, end)} must lie within 32 bits with start ≤ end`,
+      { start, end },
+    );
+  }
+  if (start % PAGE_SIZE !== 0 || end % PAGE_SIZE !== 0) {
+    throw new MapperError(
+      kind === "virtual" ? "MisalignedVirtualAddress" : "MisalignedPhysicalAddress",
+      `Cannot ${action}: the ${kind} range ${hexRange(start, end)} is not ${hex(PAGE_SIZE)}-aligned`,
+      { start, end },
+    );
+  }
+}
+
+function alreadyMapped(action: string, vaddr: number, entry: number): MapperError {
+  return new MapperError("AlreadyMapped", `Cannot ${action}: ${hex(vaddr)} is already mapped (entry ${hex(entry)})`, { address: vaddr, entry });
+}
+
+function notMapped(action: string, vaddr: number, entry: number): MapperError {
+  return new MapperError("NotMapped", `Cannot ${action}: ${hex(vaddr)} is not mapped (entry ${hex(entry)})`, { address: vaddr, entry });
+}
+
+function describe(virt: number, phys: number, size: number, pde: number, entry: number): X86Mapping {
+  return {
+    virt,
+    phys,
+    size,
+    user: (pde & entry & PTE_USER) !== 0,
+    writable: (pde & entry & PTE_WRITABLE) !== 0,
+    writeThrough: (entry & PTE_WRITE_THROUGH) !== 0,
+    cacheDisable: (entry & PTE_CACHE_DISABLE) !== 0,
+    global: (entry & PTE_GLOBAL) !== 0,
+    large: size === LARGE_PAGE_SIZE,
+    accessed: (entry & PTE_ACCESSED) !== 0,
+    dirty: (entry & PTE_DIRTY) !== 0,
+  };
+}

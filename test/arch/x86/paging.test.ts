@@ -1,0 +1,276 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { MapperError } from "../../../src/errors/mapper-error.js";
+import { X86Paging } from "../../../src/arch/x86/paging.js";
+import { PhysicalMemory } from "../../../src/ram.js";
+import type { Attributes } from "../../../src/types.js";
+import { TestFrames, naiveWalk, nonZeroWords } from "./support.js";
+
+const MIB = 1024 * 1024;
+const FRAMES_BASE = 0x00100000;
+const FRAME_COUNT = 64;
+const D = FRAMES_BASE;
+const T1 = FRAMES_BASE + 0x1000;
+const T2 = FRAMES_BASE + 0x2000;
+
+const KWC: Attributes = { kernel: true, writable: true, cachable: true };
+const KRC: Attributes = { kernel: true, writable: false, cachable: true };
+const KRN: Attributes = { kernel: true, writable: false, cachable: false };
+const URC: Attributes = { kernel: false, writable: false, cachable: true };
+const UWC: Attributes = { kernel: false, writable: true, cachable: true };
+const UWN: Attributes = { kernel: false, writable: true, cachable: false };
+const URN: Attributes = { kernel: false, writable: false, cachable: false };
+
+function setup(options: { largePages?: boolean; frames?: number; fill?: number } = {}) {
+  const ram = new PhysicalMemory(4 * MIB);
+  if (options.fill !== undefined) {
+    ram.fill(0, ram.size, options.fill);
+  }
+  const frames = new TestFrames(FRAMES_BASE, options.frames ?? FRAME_COUNT);
+  const paging = new X86Paging({ ram, frames, largePages: options.largePages ?? false });
+  const dir = paging.createDirectory();
+  return { ram, frames, paging, dir };
+}
+
+function tableWords(ram: PhysicalMemory): [number, number][] {
+  return nonZeroWords(ram.bytes, FRAMES_BASE, FRAMES_BASE + FRAME_COUNT * 0x1000);
+}
+
+function hexPairs(pairs: [number, number][]): string[] {
+  return pairs.map(([a, v]) => `${a.toString(16).padStart(8, "0")}=${v.toString(16).padStart(8, "0")}`);
+}
+
+function ptes(table: number, firstIndex: number, firstValue: number, count: number): [number, number][] {
+  return Array.from({ length: count }, (_, i) => [table + (firstIndex + i) * 4, firstValue + i * 0x1000] as [number, number]);
+}
+
+interface Golden {
+  name: string;
+  largePages?: boolean;
+  v: [number, number];
+  p: number;
+  attrs: Attributes;
+  words: [number, number][];
+}
+
+const GOLDEN: Golden[] = [
+  { name: "kernel writable cachable page at 0xC0000000", v: [0xc0000000, 0xc0001000], p: 0x00200000, attrs: KWC, words: [[D + 0xc00, 0x00101007], [T1, 0x00200003]] },
+  { name: "kernel read-only cachable page", v: [0xc0001000, 0xc0002000], p: 0x00201000, attrs: KRC, words: [[D + 0xc00, 0x00101007], [T1 + 4, 0x00201001]] },
+  { name: "user read-only cachable page", v: [0x00400000, 0x00401000], p: 0x00300000, attrs: URC, words: [[D + 4, 0x00101007], [T1, 0x00300005]] },
+  { name: "kernel read-only uncachable page (VGA text)", v: [0x000b8000, 0x000b9000], p: 0x000b8000, attrs: KRN, words: [[D, 0x00101007], [T1 + 0x2e0, 0x000b8011]] },
+  { name: "user writable uncachable page", v: [0x00800000, 0x00801000], p: 0x00500000, attrs: UWN, words: [[D + 8, 0x00101007], [T1, 0x00500017]] },
+  {
+    name: "user writable range crossing the 4 MiB boundary uses two tables",
+    v: [0x003ff000, 0x00401000],
+    p: 0x00600000,
+    attrs: UWC,
+    words: [[D, 0x00101007], [D + 4, 0x00102007], [T1 + 0xffc, 0x00600007], [T2, 0x00601007]],
+  },
+  { name: "4 MiB kernel writable page is one PS PDE", largePages: true, v: [0xc0400000, 0xc0800000], p: 0x00400000, attrs: KWC, words: [[D + 0xc04, 0x00400083]] },
+  { name: "4 MiB user read-only uncachable page", largePages: true, v: [0x00800000, 0x00c00000], p: 0x00c00000, attrs: URN, words: [[D + 8, 0x00c00095]] },
+  {
+    name: "4 MiB run not 4 MiB-aligned physically falls back to a table",
+    largePages: true,
+    v: [0x00400000, 0x00800000],
+    p: 0x00401000,
+    attrs: KWC,
+    words: [[D + 4, 0x00101007], ...ptes(T1, 0, 0x00401003, 1024)],
+  },
+  {
+    name: "8 MiB + 4 KiB with large pages: two PS PDEs then a table",
+    largePages: true,
+    v: [0x00400000, 0x00c01000],
+    p: 0x01000000,
+    attrs: KWC,
+    words: [[D + 4, 0x01000083], [D + 8, 0x01400083], [D + 0xc, 0x00101007], [T1, 0x01800003]],
+  },
+];
+
+describe("X86Paging golden vectors", () => {
+  for (const g of GOLDEN) {
+    test(`${g.name} writes exactly these entries`, () => {
+      const { ram, paging, dir } = setup({ largePages: g.largePages ?? false });
+      assert.equal(dir, D);
+      paging.map(g.v[0], g.v[1], g.p, g.p + (g.v[1] - g.v[0]), g.attrs, dir);
+      const expected = [...g.words].sort((a, b) => a[0] - b[0]);
+      assert.deepEqual(hexPairs(tableWords(ram)), hexPairs(expected));
+    });
+  }
+});
+
+describe("X86Paging", () => {
+  test("createDirectory returns a zeroed frame even over dirty RAM, and new tables are zeroed", () => {
+    const { ram, paging, dir } = setup({ fill: 0xaa });
+    assert.deepEqual([...new Set(ram.readBytes(dir, 4096))], [0]);
+    paging.map(0x1000, 0x2000, 0x5000, 0x6000, KWC, dir);
+    const table = ram.read32(dir) & ~0xfff;
+    const entries = Array.from({ length: 1024 }, (_, i) => ram.read32(table + i * 4));
+    assert.deepEqual(entries.filter((e) => e !== 0), [0x00005003]);
+    assert.equal(entries.indexOf(0x00005003), 1);
+  });
+
+  test("a table is taken on first use and freed when its last entry is unmapped", () => {
+    const { frames, paging, dir } = setup();
+    assert.equal(frames.inUse, 1);
+    paging.map(0x1000, 0x3000, 0x5000, 0x7000, KWC, dir);
+    assert.equal(paging.tablesInUse(dir), 1);
+    assert.equal(frames.inUse, 2);
+    paging.unmap(0x1000, 0x2000, dir);
+    assert.equal(paging.tablesInUse(dir), 1);
+    paging.unmap(0x2000, 0x3000, dir);
+    assert.equal(paging.tablesInUse(dir), 0);
+    assert.equal(frames.inUse, 1);
+  });
+
+  test("unmapping a range crossing 4 MiB frees both tables and leaves the directory zero", () => {
+    const { ram, frames, paging, dir } = setup();
+    paging.map(0x003fe000, 0x00402000, 0x10000, 0x14000, URC, dir);
+    assert.equal(frames.inUse, 3);
+    paging.unmap(0x003fe000, 0x00402000, dir);
+    assert.equal(frames.inUse, 1);
+    assert.deepEqual(tableWords(ram), []);
+  });
+
+  test("mappings lists present pages in address order with combined permissions", () => {
+    const { paging, dir } = setup({ largePages: true });
+    paging.map(0xc0000000, 0xc0400000, 0x00400000, 0x00800000, KWC, dir);
+    paging.map(0x00002000, 0x00003000, 0x000b8000, 0x000b9000, URN, dir);
+    paging.map(0x00001000, 0x00002000, 0x00010000, 0x00011000, UWC, dir);
+    assert.deepEqual(paging.mappings(dir), [
+      { virt: 0x1000, phys: 0x10000, size: 0x1000, user: true, writable: true, writeThrough: false, cacheDisable: false, global: false, large: false, accessed: false, dirty: false },
+      { virt: 0x2000, phys: 0xb8000, size: 0x1000, user: true, writable: false, writeThrough: false, cacheDisable: true, global: false, large: false, accessed: false, dirty: false },
+      { virt: 0xc0000000, phys: 0x400000, size: 0x400000, user: false, writable: true, writeThrough: false, cacheDisable: false, global: false, large: true, accessed: false, dirty: false },
+    ]);
+  });
+
+  test("remapping a present page throws AlreadyMapped and writes nothing", () => {
+    const { ram, frames, paging, dir } = setup();
+    paging.map(0x00401000, 0x00402000, 0x9000, 0xa000, KWC, dir);
+    const before = ram.bytes.slice();
+    const used = frames.inUse;
+    assert.throws(
+      () => paging.map(0x003ff000, 0x00402000, 0x1000, 0x4000, KWC, dir),
+      (e: unknown) => e instanceof MapperError && e.code === "AlreadyMapped" && e.data["address"] === 0x00401000 && /0x00401000 is already mapped/.test(e.message),
+    );
+    assert.deepEqual(ram.bytes, before);
+    assert.equal(frames.inUse, used);
+  });
+
+  test("unmapping a range with a non-present page throws NotMapped and changes nothing", () => {
+    const { ram, frames, paging, dir } = setup();
+    paging.map(0x1000, 0x3000, 0x9000, 0xb000, KWC, dir);
+    const before = ram.bytes.slice();
+    for (const [start, end, missing] of [
+      [0x1000, 0x4000, 0x3000],
+      [0x00400000, 0x00401000, 0x00400000],
+    ] as const) {
+      assert.throws(
+        () => paging.unmap(start, end, dir),
+        (e: unknown) => e instanceof MapperError && e.code === "NotMapped" && e.data["address"] === missing,
+      );
+    }
+    assert.deepEqual(ram.bytes, before);
+    assert.equal(frames.inUse, 2);
+  });
+
+  test("running out of frames for a table throws OutOfMemory, returns frames it took and writes nothing", () => {
+    const { ram, frames, paging, dir } = setup({ frames: 2 });
+    const before = ram.bytes.slice();
+    assert.throws(
+      () => paging.map(0x003ff000, 0x00401000, 0x1000, 0x3000, KWC, dir),
+      (e: unknown) => e instanceof MapperError && e.code === "OutOfMemory",
+    );
+    assert.deepEqual(ram.bytes, before);
+    assert.equal(frames.inUse, 1);
+    paging.map(0x003fe000, 0x00400000, 0x1000, 0x3000, KWC, dir);
+    assert.equal(frames.inUse, 2);
+  });
+
+  test("bad ranges throw the seed's mapper codes and write nothing", () => {
+    const { ram, paging, dir } = setup();
+    const before = ram.bytes.slice();
+    const cases: [string, () => void, string][] = [
+      ["virtual start after end", () => paging.map(0x3000, 0x2000, 0, 0x1000, KWC, dir), "InvalidVirtualAddress"],
+      ["virtual end beyond 4 GiB", () => paging.map(0xfffff000, 0x100001000, 0, 0x2000, KWC, dir), "InvalidVirtualAddress"],
+      ["negative virtual", () => paging.map(-0x1000, 0, 0, 0x1000, KWC, dir), "InvalidVirtualAddress"],
+      ["physical beyond 4 GiB", () => paging.map(0, 0x1000, 0x100000000, 0x100001000, KWC, dir), "InvalidPhysicalAddress"],
+      ["misaligned virtual start", () => paging.map(0x1001, 0x2001, 0, 0x1000, KWC, dir), "MisalignedVirtualAddress"],
+      ["misaligned virtual end", () => paging.map(0x1000, 0x1800, 0, 0x800, KWC, dir), "MisalignedVirtualAddress"],
+      ["misaligned physical", () => paging.map(0x1000, 0x2000, 0x10, 0x1010, KWC, dir), "MisalignedPhysicalAddress"],
+      ["length mismatch", () => paging.map(0x1000, 0x3000, 0, 0x1000, KWC, dir), "AddressMismatch"],
+      ["misaligned unmap", () => paging.unmap(0x1800, 0x2000, dir), "MisalignedVirtualAddress"],
+      ["unmap beyond 4 GiB", () => paging.unmap(0xfffff000, 0x100001000, dir), "InvalidVirtualAddress"],
+      ["directory not aligned", () => paging.map(0, 0x1000, 0, 0x1000, KWC, dir + 4), "InvalidPhysicalAddress"],
+      ["directory outside RAM", () => paging.unmap(0, 0x1000, 4 * MIB), "InvalidPhysicalAddress"],
+    ];
+    for (const [name, run, code] of cases) {
+      assert.throws(run, (e: unknown) => e instanceof MapperError && e.code === code, name);
+    }
+    assert.deepEqual(ram.bytes, before);
+  });
+
+  test("the last page below 4 GiB can be mapped and unmapped", () => {
+    const { paging, dir, frames } = setup();
+    paging.map(0xfffff000, 0x100000000, 0xfffff000, 0x100000000, KRC, dir);
+    assert.deepEqual(paging.mappings(dir).map((m) => [m.virt, m.phys]), [[0xfffff000, 0xfffff000]]);
+    paging.unmap(0xfffff000, 0x100000000, dir);
+    assert.equal(frames.inUse, 1);
+  });
+
+  test("empty ranges map and unmap nothing", () => {
+    const { ram, paging, dir } = setup();
+    paging.map(0x5000, 0x5000, 0x9000, 0x9000, KWC, dir);
+    paging.unmap(0x5000, 0x5000, dir);
+    assert.deepEqual(tableWords(ram), []);
+  });
+
+  test("unmapping a whole 4 MiB page clears its PDE; remapping it as small pages then works", () => {
+    const { ram, frames, paging, dir } = setup({ largePages: true });
+    paging.map(0x00400000, 0x00800000, 0x00800000, 0x00c00000, KWC, dir);
+    assert.throws(() => paging.map(0x00401000, 0x00402000, 0, 0x1000, KWC, dir), (e: unknown) => e instanceof MapperError && e.code === "AlreadyMapped");
+    paging.unmap(0x00400000, 0x00800000, dir);
+    assert.deepEqual(tableWords(ram), []);
+    assert.equal(frames.inUse, 1);
+  });
+
+  test("unmapping part of a 4 MiB page splits it into a table with the same frames and bits", () => {
+    const { ram, frames, paging, dir } = setup({ largePages: true });
+    paging.map(0x00400000, 0x00800000, 0x00800000, 0x00c00000, URN, dir);
+    paging.unmap(0x00401000, 0x00403000, dir);
+    assert.equal(frames.inUse, 2);
+    assert.equal(ram.read32(D + 4), 0x00101007);
+    const expected = ptes(T1, 0, 0x00800015, 1024).filter(([a]) => a !== T1 + 4 && a !== T1 + 8);
+    assert.deepEqual(hexPairs(tableWords(ram)), hexPairs([[D + 4, 0x00101007], ...expected]));
+    const pages = naiveWalk(ram.bytes, dir);
+    assert.equal(pages.size, 1022);
+    assert.deepEqual(pages.get(0x400), { phys: 0x00800000, user: true, writable: false, cacheDisable: true });
+    paging.unmap(0x00400000, 0x00401000, dir);
+    paging.unmap(0x00403000, 0x00800000, dir);
+    assert.equal(frames.inUse, 1);
+    assert.deepEqual(tableWords(ram), []);
+  });
+
+  test("splitting a 4 MiB page with no free frame throws OutOfMemory and changes nothing", () => {
+    const { ram, paging, dir } = setup({ largePages: true, frames: 1 });
+    paging.map(0x00400000, 0x00800000, 0x00800000, 0x00c00000, KWC, dir);
+    const before = ram.bytes.slice();
+    assert.throws(() => paging.unmap(0x00400000, 0x00401000, dir), (e: unknown) => e instanceof MapperError && e.code === "OutOfMemory");
+    assert.deepEqual(ram.bytes, before);
+  });
+
+  test("destroyDirectory returns every table and the directory to the allocator", () => {
+    const { frames, paging, dir } = setup({ largePages: true });
+    paging.map(0x1000, 0x2000, 0x1000, 0x2000, KWC, dir);
+    paging.map(0x00800000, 0x00c00000, 0x00800000, 0x00c00000, KWC, dir);
+    paging.map(0xc0000000, 0xc0001000, 0x1000, 0x2000, KWC, dir);
+    assert.equal(frames.inUse, 3);
+    paging.destroyDirectory(dir);
+    assert.equal(frames.inUse, 0);
+  });
+
+  test("a frame allocator with another block size is refused", () => {
+    const ram = new PhysicalMemory(MIB);
+    const frames = { alloc: () => null, free: () => undefined, blockSize: 8192 };
+    assert.throws(() => new X86Paging({ ram, frames }), RangeError);
+  });
+});
