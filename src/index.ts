@@ -1,0 +1,25 @@
+// Shared value types and address formatting.
+export { BLOCK_SIZE } from "./types.js";
+export type { Attributes, ByteStore, Range } from "./types.js";
+export { hex, hexRange } from "./format.js";
+
+// Errors: one class per layer, each with a stable `code` and a `data` object.
+export { KmemError } from "./errors/kmem-error.js";
+export { BitmapError } from "./errors/bitmap-error.js";
+export type { BitmapErrorCode } from "./errors/bitmap-error.js";
+export { PmmError } from "./errors/pmm-error.js";
+export type { PmmErrorCode } from "./errors/pmm-error.js";
+export { VmmError } from "./errors/vmm-error.js";
+export type { VmmErrorCode } from "./errors/vmm-error.js";
+export { MapperError } from "./errors/mapper-error.js";
+export type { MapperErrorCode } from "./errors/mapper-error.js";
+
+// The architecture boundary between the VMM and page tables.
+export type { FrameAllocator, Mapper } from "./mapper.js";
+
+// Bits: a bitmap with a summary tree for O(log n) free-run searches.
+export { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
+
+// Physical blocks.
+export { PhysicalMemoryManager } from "./pmm.js";
+export type { PhysicalMemoryOptions } from "./pmm.js";
