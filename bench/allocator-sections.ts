@@ -1,0 +1,117 @@
+/**
+ * The allocator benchmarks: the mixed workload at one size (kmem vs seed, same operation
+ * sequence), the scaling sweep, and the allocator-state memory comparison.
+ */
+
+import { sameAddressSequence } from "./check.js";
+import type { Subject } from "./subjects.js";
+import { measureMixed, type MixedResult } from "./workload.js";
+
+/** Settings of the mixed-workload comparison. */
+export interface MixedConfig {
+  readonly blocks: number;
+  readonly runs: number;
+  readonly seed: number;
+  readonly warmupOps: number;
+  readonly windowOps: number;
+  /** Safety box for time-boxed subjects; large enough that the window normally completes. */
+  readonly boxMs: number;
+}
+
+/** The mixed-workload comparison: every subject on the same windows of the same sequence. */
+export interface MixedSection {
+  readonly config: MixedConfig;
+  readonly results: Record<string, MixedResult>;
+  /** kmem ops/s ÷ seed ops/s (medians). */
+  readonly ratio: number | null;
+  /** Whether every subject returned the same addresses for the same operations. */
+  readonly sameAddresses: boolean;
+}
+
+/** Runs the mixed workload for every subject and compares kmem with the seed. */
+export function runMixed(subjects: readonly Subject[], config: MixedConfig): MixedSection {
+  const results: Record<string, MixedResult> = {};
+  for (const subject of subjects) {
+    results[subject.name] = measureMixed(subject, config, config.runs);
+  }
+  const kmem = results["kmem"];
+  const seed = results["seed"];
+  return {
+    config,
+    results,
+    ratio: kmem && seed ? kmem.opsPerSec / seed.opsPerSec : null,
+    sameAddresses: sameAddressSequence(subjects, config.blocks, config.seed),
+  };
+}
+
+/** Settings of the scaling sweep. */
+export interface ScalingConfig {
+  readonly sizes: readonly number[];
+  readonly runs: number;
+  readonly seed: number;
+  readonly warmupOps: number;
+  readonly windowOps: number;
+  /** The time box of each time-boxed (baseline) window. */
+  readonly boxMs: number;
+}
+
+/** One size of the sweep. */
+export interface ScalingRow {
+  readonly blocks: number;
+  readonly results: Record<string, MixedResult>;
+}
+
+/** The scaling sweep and kmem's largest-to-smallest per-op ratio. */
+export interface ScalingSection {
+  readonly config: ScalingConfig;
+  readonly rows: readonly ScalingRow[];
+  /** kmem per-op time at the largest size ÷ at the smallest (target ≤ 2). */
+  readonly kmemLargestOverSmallest: number | null;
+  readonly seedLargestOverSmallest: number | null;
+}
+
+/** Runs every subject at every size (time-boxed subjects stop at the box). */
+export function runScaling(subjects: readonly Subject[], config: ScalingConfig): ScalingSection {
+  const rows: ScalingRow[] = config.sizes.map((blocks) => {
+    const results: Record<string, MixedResult> = {};
+    for (const subject of subjects) {
+      results[subject.name] = measureMixed(subject, { ...config, blocks }, config.runs);
+    }
+    return { blocks, results };
+  });
+  const growth = (name: string): number | null => {
+    const first = rows[0]?.results[name];
+    const last = rows[rows.length - 1]?.results[name];
+    return first && last ? last.usPerOp / first.usPerOp : null;
+  };
+  return { config, rows, kmemLargestOverSmallest: growth("kmem"), seedLargestOverSmallest: growth("seed") };
+}
+
+/** Allocator state of one subject at one size. */
+export interface MemoryRow {
+  readonly virtual: number;
+  readonly physical: number;
+  readonly total: number;
+  readonly bytesPerBlock: number;
+}
+
+/** Allocator-state bytes of every subject at `blocks` blocks. */
+export interface MemorySection {
+  readonly blocks: number;
+  readonly results: Record<string, MemoryRow>;
+  /** kmem total ÷ seed total. */
+  readonly ratio: number | null;
+}
+
+/** Builds an empty VMM of every subject at `blocks` and counts its state bytes. */
+export function runMemory(subjects: readonly Subject[], blocks: number): MemorySection {
+  const results: Record<string, MemoryRow> = {};
+  for (const subject of subjects) {
+    const state = subject.makeVmm(blocks).stateBytes();
+    const total = state.virtual + state.physical;
+    results[subject.name] = { ...state, total, bytesPerBlock: total / blocks };
+  }
+  const kmem = results["kmem"];
+  const seed = results["seed"];
+  return { blocks, results, ratio: kmem && seed ? kmem.total / seed.total : null };
+}

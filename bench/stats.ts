@@ -1,0 +1,28 @@
+/** The median of a non-empty list of numbers (mean of the middle two for even lengths). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) {
+    return Number.NaN;
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Nanoseconds per millisecond, for converting `process.hrtime.bigint()` readings. */
+export const NS_PER_MS = 1e6;
+
+/** The current monotonic time in milliseconds (sub-microsecond resolution). */
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / NS_PER_MS;
+}
+
+/** Runs `fn` `runs` times and returns the median of the elapsed milliseconds, and all samples. */
+export function medianMs(runs: number, fn: () => void): { medianMs: number; samplesMs: number[] } {
+  const samplesMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = nowMs();
+    fn();
+    samplesMs.push(nowMs() - t0);
+  }
+  return { medianMs: median(samplesMs), samplesMs };
+}
