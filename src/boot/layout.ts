@@ -1,0 +1,276 @@
+import { hex, hexRange } from "../format.js";
+import { type Attributes, BLOCK_SIZE, type Range } from "../types.js";
+import type { MemoryProfile } from "./profile.js";
+import { fail, type Field, FOUR_GIB } from "./profile-fields.js";
+import { alignDown, alignUp, covers, normalize, overlaps, subtract } from "./ranges.js";
+
+/** The seed's `FIXED_ALLOC_SIZE`: the early-allocation area mapped right after the kernel image (1 MiB). */
+export const EARLY_ALLOC_BYTES = 0x10_0000;
+
+/** The first address of the kernel VMM: block 0 stays unmapped so that null pointers fault. */
+export const KERNEL_VMM_START = BLOCK_SIZE;
+
+/** The end (exclusive) of the kernel VMM: all of 32-bit virtual memory (the seed's `0xFFFFFFFF` lost a block). */
+export const KERNEL_VMM_END = FOUR_GIB;
+
+/** The physical page boot never hands out (the real-mode IVT and BIOS data area), so no table lands at 0. */
+export const NULL_PAGE: Range = { start: 0, end: BLOCK_SIZE };
+
+/** The kernel image's attributes, as the seed's `init` maps it: kernel, read-only, cachable. */
+export const KERNEL_IMAGE_ATTRS: Attributes = { kernel: true, writable: false, cachable: true };
+
+/** Attributes of every virtual reservation and boot module: kernel, writable, cachable. */
+export const RESERVED_ATTRS: Attributes = { kernel: true, writable: true, cachable: true };
+
+/** One `vmm.set` call of the boot sequence, block-aligned; mappings never overlap each other. */
+export interface PlannedMapping {
+  readonly virtual: Range;
+  /** The physical range behind `virtual` (same length), or `null` to reserve without mapping. */
+  readonly physical: Range | null;
+  readonly attrs: Attributes;
+  /** Which profile entry asked for it: `kernel`, `virtualReserved[0]`, `modules[1]`. */
+  readonly source: string;
+  /** What the map calls it: the reservation's label, `module initrd`, `kernel`. */
+  readonly label: string;
+}
+
+/** A row of the address-space map (`kmem boot`, `--json`, `machine.json`): a virtual range and what backs it. */
+export interface Region {
+  readonly virtStart: number;
+  readonly virtEnd: number;
+  /** The physical address of `virtStart`, or `null` when the range is reserved but not mapped. */
+  readonly physStart: number | null;
+  readonly kernel: boolean;
+  readonly writable: boolean;
+  readonly cachable: boolean;
+  readonly label: string;
+}
+
+/** Everything boot derives from a profile before touching memory. */
+export interface BootLayout {
+  /** The `vmm.set` calls, in order: kernel image + early area, reservations, modules. */
+  readonly mappings: readonly PlannedMapping[];
+  /** The address-space map, in virtual address order. */
+  readonly regions: readonly Region[];
+  /** Physical RAM the firmware map offers, block-aligned inward, within `memoryBytes`. */
+  readonly usable: readonly Range[];
+  /** Physical RAM the mappings take (marked used by `vmm.set`, so not reserved up front). */
+  readonly claimed: readonly Range[];
+  /** Physical RAM reserved when the PMM is built: everything not usable (and the null page), minus `claimed`. */
+  readonly pmmReserved: readonly Range[];
+}
+
+interface Request {
+  readonly virtual: Range;
+  readonly physical: Range | null;
+  readonly attrs: Attributes;
+  readonly source: string;
+  /** The name used in the address-space map. */
+  readonly label: string;
+  /** How error messages refer to it: `virtualReserved[0] (VGA text buffer)`. */
+  readonly blame: string;
+  /** The field blamed when this request's virtual range conflicts. */
+  readonly virtField: Field;
+  /** The field blamed when this request's physical range conflicts. */
+  readonly physField: Field;
+}
+
+/**
+ * Validates the layout of a shape-checked profile and derives the boot plan.
+ *
+ * @throws ProfileError `InvalidProfile`: kernel or module outside available memory, a range
+ * outside the kernel VMM `[0x00001000, 4 GiB)`, overlapping modules, or overlapping virtual
+ * ranges with different physical targets.
+ */
+export function planLayout(profile: MemoryProfile): BootLayout {
+  const usable = usableMemory(profile);
+  const requests = [kernelRequest(profile, usable), ...reservationRequests(profile), ...moduleRequests(profile, usable)];
+  checkConflicts(requests);
+
+  const mappings: PlannedMapping[] = [];
+  const covered: Range[] = [];
+  for (const request of requests) {
+    for (const piece of subtract([request.virtual], covered)) {
+      const physical = request.physical === null ? null : shift(piece, request.physical.start - request.virtual.start);
+      mappings.push({ virtual: piece, physical, attrs: request.attrs, source: request.source, label: request.label });
+    }
+    covered.push(request.virtual);
+  }
+
+  const ram: Range = { start: 0, end: profile.memoryBytes };
+  const claimed = normalize(
+    mappings.flatMap((m) => (m.physical === null ? [] : [{ start: m.physical.start, end: Math.min(m.physical.end, ram.end) }])),
+  );
+  const pmmReserved = subtract(subtract([ram], usable).concat(NULL_PAGE), claimed);
+  return { mappings, regions: describeRegions(profile, mappings), usable, claimed, pmmReserved };
+}
+
+function shift(range: Range, by: number): Range {
+  return { start: range.start + by, end: range.end + by };
+}
+
+/** Available map entries (aligned inward) minus reserved ones (aligned outward), within RAM. */
+function usableMemory(profile: MemoryProfile): Range[] {
+  const available: Range[] = [];
+  const reserved: Range[] = [];
+  profile.memoryMap.forEach((entry, i) => {
+    if (entry.type === "available") {
+      if (entry.end > profile.memoryBytes) {
+        fail({ path: `memoryMap[${i}].end`, value: entry.end }, `is beyond memoryBytes ${hex(profile.memoryBytes)}`);
+      }
+      available.push({ start: alignUp(entry.start), end: alignDown(entry.end) });
+    } else {
+      reserved.push({ start: alignDown(entry.start), end: alignUp(entry.end) });
+    }
+  });
+  return subtract(available, reserved);
+}
+
+/** The first sub-range of `range` that `usable` does not cover, for error messages. */
+function firstGap(usable: readonly Range[], range: Range): string {
+  const gap = subtract([range], usable)[0] ?? range;
+  return hexRange(gap.start, gap.end);
+}
+
+function kernelRequest(profile: MemoryProfile, usable: readonly Range[]): Request {
+  const { kernel } = profile;
+  const at = (key: keyof typeof kernel): Field => ({ path: `kernel.${key}`, value: kernel[key] });
+  const image: Range = { start: alignDown(kernel.physStart), end: alignUp(kernel.physEnd) };
+  const early: Range = { start: image.end, end: image.end + EARLY_ALLOC_BYTES };
+  if (!covers(usable, image)) {
+    fail(at("physStart"), `puts the kernel image ${hexRange(image.start, image.end)} outside available memory (${firstGap(usable, image)} is not available)`);
+  }
+  if (!covers(usable, early)) {
+    fail(at("physEnd"), `leaves no room for the 1 MiB early-allocation area: ${firstGap(usable, early)} is not available memory`);
+  }
+  const virtual: Range = { start: alignDown(kernel.virtStart), end: alignUp(kernel.virtEnd) + EARLY_ALLOC_BYTES };
+  if (virtual.start < KERNEL_VMM_START) {
+    fail(at("virtStart"), `is below the kernel VMM start ${hex(KERNEL_VMM_START)}`);
+  }
+  if (virtual.end > KERNEL_VMM_END) {
+    fail(at("virtEnd"), `leaves no room below 4 GiB for the 1 MiB early-allocation area (it would end at ${hex(virtual.end)})`);
+  }
+  return {
+    virtual,
+    physical: { start: image.start, end: early.end },
+    attrs: KERNEL_IMAGE_ATTRS,
+    source: "kernel",
+    label: "kernel",
+    blame: "the kernel",
+    virtField: at("virtStart"),
+    physField: at("physStart"),
+  };
+}
+
+function reservationRequests(profile: MemoryProfile): Request[] {
+  return profile.virtualReserved.map((entry, i) => {
+    const source = `virtualReserved[${i}]`;
+    const virtField: Field = { path: `${source}.virtStart`, value: entry.virtStart };
+    const virtual: Range = { start: alignDown(entry.virtStart), end: alignUp(entry.virtEnd) };
+    if (virtual.start < KERNEL_VMM_START) {
+      fail(virtField, `is below the kernel VMM start ${hex(KERNEL_VMM_START)}`);
+    }
+    const physStart = entry.physStart === undefined ? null : alignDown(entry.physStart);
+    return {
+      virtual,
+      physical: physStart === null ? null : { start: physStart, end: physStart + (virtual.end - virtual.start) },
+      attrs: RESERVED_ATTRS,
+      source,
+      label: entry.label ?? source,
+      blame: entry.label === undefined ? source : `${source} (${entry.label})`,
+      virtField,
+      physField: { path: `${source}.physStart`, value: entry.physStart },
+    };
+  });
+}
+
+function moduleRequests(profile: MemoryProfile, usable: readonly Range[]): Request[] {
+  const { kernel } = profile;
+  const offset = kernel.virtStart - kernel.physStart;
+  const kernelBytes: Range = { start: kernel.physStart, end: alignUp(kernel.physEnd) + EARLY_ALLOC_BYTES };
+  return profile.modules.map((module, i) => {
+    const source = `modules[${i}]`;
+    const startField: Field = { path: `${source}.physStart`, value: module.physStart };
+    const endField: Field = { path: `${source}.physEnd`, value: module.physEnd };
+    const bytes: Range = { start: module.physStart, end: module.physEnd };
+    const physical: Range = { start: alignDown(module.physStart), end: alignUp(module.physEnd) };
+    const name = `module "${module.name}" ${hexRange(bytes.start, bytes.end)}`;
+    if (!covers(usable, physical)) {
+      fail(startField, `puts ${name} outside available memory (${firstGap(usable, physical)} is not available)`);
+    }
+    if (overlaps(bytes, kernelBytes)) {
+      fail(startField, `puts ${name} over the kernel image and early-allocation area ${hexRange(kernelBytes.start, kernelBytes.end)}`);
+    }
+    profile.modules.slice(0, i).forEach((other) => {
+      if (overlaps(bytes, { start: other.physStart, end: other.physEnd })) {
+        fail(startField, `puts ${name} over module "${other.name}" ${hexRange(other.physStart, other.physEnd)}`);
+      }
+    });
+    const virtual = shift(physical, offset);
+    if (virtual.start < KERNEL_VMM_START) {
+      fail(startField, `maps to virtual ${hex(virtual.start)}, below the kernel VMM start ${hex(KERNEL_VMM_START)}`);
+    }
+    if (virtual.end > KERNEL_VMM_END) {
+      fail(endField, `maps to virtual end ${hex(virtual.end)}, beyond 4 GiB`);
+    }
+    return { virtual, physical, attrs: RESERVED_ATTRS, source, label: `module ${module.name}`, blame: `${source} ("${module.name}")`, virtField: startField, physField: startField };
+  });
+}
+
+function target(request: Request, virtual: number): string {
+  return request.physical === null ? "none" : hex(virtual - request.virtual.start + request.physical.start);
+}
+
+/** Overlapping virtual ranges must map the same physical pages; a physical page is mapped at one virtual address only. */
+function checkConflicts(requests: readonly Request[]): void {
+  requests.forEach((later, j) => {
+    for (const earlier of requests.slice(0, j)) {
+      const sameOffset =
+        later.physical !== null &&
+        earlier.physical !== null &&
+        later.virtual.start - later.physical.start === earlier.virtual.start - earlier.physical.start;
+      const bothUnmapped = later.physical === null && earlier.physical === null;
+      if (overlaps(later.virtual, earlier.virtual) && !sameOffset && !bothUnmapped) {
+        const at = Math.max(later.virtual.start, earlier.virtual.start);
+        fail(
+          later.virtField,
+          `overlaps ${earlier.blame} ${hexRange(earlier.virtual.start, earlier.virtual.end)} with a different physical target (at ${hex(at)}: ${target(later, at)}, not ${target(earlier, at)})`,
+        );
+      }
+      if (later.physical !== null && earlier.physical !== null && overlaps(later.physical, earlier.physical) && !sameOffset) {
+        const at = Math.max(later.physical.start, earlier.physical.start);
+        fail(
+          later.physField,
+          `maps physical ${hex(at)}, which ${earlier.blame} already maps at ${hex(at - earlier.physical.start + earlier.virtual.start)}`,
+        );
+      }
+    }
+  });
+}
+
+/** The map rows: one per mapping, with the kernel's split into the image and the early-allocation area. */
+function describeRegions(profile: MemoryProfile, mappings: readonly PlannedMapping[]): Region[] {
+  const imageEnd = alignUp(profile.kernel.virtEnd);
+  const rows: Region[] = [];
+  for (const mapping of mappings) {
+    const row = (start: number, end: number, label: string): Region => ({
+      virtStart: start,
+      virtEnd: end,
+      physStart: mapping.physical === null ? null : mapping.physical.start + (start - mapping.virtual.start),
+      ...mapping.attrs,
+      label,
+    });
+    const { start, end } = mapping.virtual;
+    if (mapping.source !== "kernel") {
+      rows.push(row(start, end, mapping.label));
+      continue;
+    }
+    if (start < imageEnd) {
+      rows.push(row(start, Math.min(end, imageEnd), "kernel image"));
+    }
+    if (end > imageEnd) {
+      rows.push(row(Math.max(start, imageEnd), end, "kernel early allocations"));
+    }
+  }
+  return rows.sort((a, b) => a.virtStart - b.virtStart);
+}

@@ -1,0 +1,182 @@
+import { hex } from "../format.js";
+import { BLOCK_SIZE } from "../types.js";
+import { planLayout } from "./layout.js";
+import { ProfileError } from "./profile-error.js";
+import { child, fail, type Field, FOUR_GIB, readAddress, readArray, readObject, readString } from "./profile-fields.js";
+
+/** How the firmware describes a physical range: usable RAM, or not to be touched. */
+export type MemoryType = "available" | "reserved";
+
+/** One entry of the firmware memory map (like a BIOS e820 entry); `end` is exclusive. */
+export interface MemoryMapEntry {
+  readonly start: number;
+  readonly end: number;
+  readonly type: MemoryType;
+}
+
+/** Where the kernel image lies: physically (where it was loaded) and virtually (where it runs). */
+export interface KernelImage {
+  readonly physStart: number;
+  readonly physEnd: number;
+  readonly virtStart: number;
+  readonly virtEnd: number;
+}
+
+/** A file the boot loader placed in physical memory (an initrd, a font); mapped at kernel offset. */
+export interface BootModule {
+  readonly name: string;
+  readonly physStart: number;
+  readonly physEnd: number;
+}
+
+/** A virtual range the kernel reserves, mapped to `physStart…` when given (MMIO allowed), else only reserved. */
+export interface VirtualReservation {
+  readonly virtStart: number;
+  readonly virtEnd: number;
+  readonly physStart?: number;
+  readonly label?: string;
+}
+
+/** A validated machine description: what `boot` builds a kernel address space from. */
+export interface MemoryProfile {
+  /** Optional free text describing the machine. */
+  readonly description?: string;
+  /** Size of physical RAM in bytes, a multiple of 4 KiB, at most 4 GiB. */
+  readonly memoryBytes: number;
+  readonly memoryMap: readonly MemoryMapEntry[];
+  readonly kernel: KernelImage;
+  readonly modules: readonly BootModule[];
+  readonly virtualReserved: readonly VirtualReservation[];
+}
+
+const MEMORY_TYPES: readonly string[] = ["available", "reserved"];
+
+/**
+ * Validates a profile value (e.g. parsed JSON) and returns it with every address as a number.
+ * Checks, in order: shapes and types, each range's end against its start, then the layout
+ * (kernel and modules in available memory, virtual ranges inside the kernel VMM, overlaps).
+ *
+ * @throws ProfileError `InvalidProfile` with a one-line message naming the field path and value.
+ * @example
+ * const profile = parseProfile({ ...DEFAULT_PROFILE, memoryBytes: "0x10000000" });
+ * profile.memoryBytes; // 268435456
+ */
+export function parseProfile(input: unknown): MemoryProfile {
+  const root: Field = { path: "", value: input };
+  readObject(root, ["memoryBytes", "memoryMap", "kernel"], ["description", "modules", "virtualReserved"]);
+  const description = child(root, "description");
+  const profile: MemoryProfile = {
+    ...(description.value === undefined ? {} : { description: readString(description) }),
+    memoryBytes: readMemoryBytes(child(root, "memoryBytes")),
+    memoryMap: readArray(child(root, "memoryMap")).map(readMapEntry),
+    kernel: readKernel(child(root, "kernel")),
+    modules: readOptionalArray(child(root, "modules")).map(readModule),
+    virtualReserved: readOptionalArray(child(root, "virtualReserved")).map(readReservation),
+  };
+  planLayout(profile);
+  return profile;
+}
+
+/**
+ * Parses profile JSON text and validates it with {@link parseProfile}.
+ *
+ * @throws ProfileError `InvalidProfile` for malformed JSON (path `""`) or an invalid profile.
+ */
+export function parseProfileJson(text: string): MemoryProfile {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ProfileError(`profile is not valid JSON: ${reason}`, { path: "", value: text });
+  }
+  return parseProfile(input);
+}
+
+function readMemoryBytes(field: Field): number {
+  const bytes = readAddress(field);
+  if (bytes === 0) {
+    fail(field, "is zero");
+  }
+  if (bytes % BLOCK_SIZE !== 0) {
+    fail(field, `is not a multiple of the block size ${hex(BLOCK_SIZE)}`);
+  }
+  return bytes;
+}
+
+function readOptionalArray(field: Field): Field[] {
+  return field.value === undefined ? [] : readArray(field);
+}
+
+/** Reads `startKey`/`endKey` of an object field and checks end > start. */
+function readRange(field: Field, startKey: string, endKey: string): { start: number; end: number } {
+  const startField = child(field, startKey);
+  const endField = child(field, endKey);
+  const start = readAddress(startField);
+  const end = readAddress(endField);
+  if (end < start) {
+    fail(endField, `is below ${startField.path} ${hex(start)}`);
+  }
+  if (end === start) {
+    fail(endField, `equals ${startField.path} (an empty range)`);
+  }
+  return { start, end };
+}
+
+function readMapEntry(field: Field): MemoryMapEntry {
+  readObject(field, ["start", "end", "type"]);
+  const { start, end } = readRange(field, "start", "end");
+  const type = child(field, "type");
+  if (typeof type.value !== "string" || !MEMORY_TYPES.includes(type.value)) {
+    fail(type, `is not a memory type (expected ${MEMORY_TYPES.map((t) => `"${t}"`).join(" or ")})`);
+  }
+  return { start, end, type: type.value as MemoryType };
+}
+
+function readKernel(field: Field): KernelImage {
+  readObject(field, ["physStart", "physEnd", "virtStart", "virtEnd"]);
+  const physical = readRange(field, "physStart", "physEnd");
+  const virtual = readRange(field, "virtStart", "virtEnd");
+  const virtEnd = child(field, "virtEnd");
+  if (virtual.end - virtual.start !== physical.end - physical.start) {
+    fail(
+      virtEnd,
+      `makes the virtual image ${hex(virtual.end - virtual.start)} bytes long, but the physical image is ${hex(physical.end - physical.start)} bytes`,
+    );
+  }
+  if (virtual.start % BLOCK_SIZE !== physical.start % BLOCK_SIZE) {
+    fail(child(field, "virtStart"), `is not at the same offset within a 4 KiB page as kernel.physStart ${hex(physical.start)}`);
+  }
+  return { physStart: physical.start, physEnd: physical.end, virtStart: virtual.start, virtEnd: virtual.end };
+}
+
+function readModule(field: Field): BootModule {
+  readObject(field, ["name", "physStart", "physEnd"]);
+  const name = readString(child(field, "name"));
+  const { start, end } = readRange(field, "physStart", "physEnd");
+  return { name, physStart: start, physEnd: end };
+}
+
+function readReservation(field: Field): VirtualReservation {
+  readObject(field, ["virtStart", "virtEnd"], ["physStart", "label"]);
+  const { start, end } = readRange(field, "virtStart", "virtEnd");
+  const physField = child(field, "physStart");
+  const labelField = child(field, "label");
+  let physStart: number | undefined;
+  if (physField.value !== undefined) {
+    physStart = readAddress(physField);
+    if (physStart % BLOCK_SIZE !== start % BLOCK_SIZE) {
+      fail(physField, `is not at the same offset within a 4 KiB page as ${field.path}.virtStart ${hex(start)}`);
+    }
+    const physEnd = physStart + (end - start);
+    if (physEnd > FOUR_GIB) {
+      fail(physField, `puts the physical end ${hex(physEnd)} beyond 4 GiB`);
+    }
+  }
+  return {
+    virtStart: start,
+    virtEnd: end,
+    ...(physStart === undefined ? {} : { physStart }),
+    ...(labelField.value === undefined ? {} : { label: readString(labelField) }),
+  };
+}
