@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hex, hexRange } from "../../format.js";
+import { BLOCK_SIZE } from "../../types.js";
+import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
+import { buildGuest, configureGuest, GUEST_AREA_BYTES } from "./guest.js";
+import { type CpuState, parseCpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
+import { QemuError } from "./qemu-error.js";
+import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
+import { stageTables } from "./staging.js";
+import { findQemuTools, type QemuTools } from "./tools.js";
+
+const MIB = 0x10_0000;
+/** The guest must load above the real-mode area the firmware uses. */
+export const GUEST_MIN_ADDRESS = MIB;
+/** RAM QEMU gets beyond the staged tables: SeaBIOS keeps its own tables in the top of RAM. */
+const FIRMWARE_SLACK_BYTES = 2 * MIB;
+/** The most RAM the `pc` machine keeps below 4 GiB (above it, RAM moves past 32-bit addresses). */
+const MAX_QEMU_RAM_BYTES = 0xc000_0000;
+const CR0_PG = 0x8000_0000;
+const CR4_PSE = 1 << 4;
+const PAGE_FRAME_MASK = 0xffff_f000;
+const POLL_INTERVAL_MS = 10;
+const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
+
+/** A machine to check: its RAM image, CR3, and kmem's own list of mappings. */
+export interface QemuCheckInput {
+  /** The machine's physical memory (at least the directory and tables reachable from `cr3`). */
+  readonly ram: Uint8Array;
+  /** The profile's memory size; QEMU gets more (the staged tables go above it). */
+  readonly memoryBytes: number;
+  /** The page directory's physical address. */
+  readonly cr3: number;
+  /** Whether 4 MiB pages are in use (the guest sets CR4.PSE). */
+  readonly pse: boolean;
+  /** Whether the guest sets CR0.WP (default true, like kmem's MMU). */
+  readonly wp?: boolean;
+  /** kmem's list of present pages (`X86Paging.mappings(cr3)`). */
+  readonly expected: Iterable<PageMapping>;
+  /** The guest area's physical address; the tables must identity-map its first page. */
+  readonly guestBase: number;
+}
+
+/** Tuning for {@link checkWithQemu}. */
+export interface QemuCheckOptions {
+  /** Tools to use (default: found on PATH by `findQemuTools`). */
+  readonly tools?: QemuTools;
+  /** How long the guest may take to enable paging and halt (default 10 s). */
+  readonly bootTimeoutMs?: number;
+}
+
+/** What QEMU saw and how it compares with kmem. */
+export interface QemuCheckResult extends Comparison {
+  /** True when every page matches. */
+  readonly ok: boolean;
+  /** The QEMU command line that ran, program first. */
+  readonly commandLine: readonly string[];
+  /** Physical addresses of the directory and tables loaded into the guest. */
+  readonly frames: readonly number[];
+  /** The guest CPU's state once halted with paging on. */
+  readonly cpu: CpuState;
+}
+
+function collision(message: string, data: Record<string, number>): QemuError {
+  return new QemuError("GuestCollision", message, data);
+}
+
+function checkGuestArea(input: QemuCheckInput, frames: readonly number[], pages: readonly PageMapping[]): void {
+  const base = input.guestBase;
+  const end = base + GUEST_AREA_BYTES;
+  if (base % BLOCK_SIZE !== 0 || base < GUEST_MIN_ADDRESS || end > input.memoryBytes) {
+    throw collision(`Cannot place the QEMU guest at ${hexRange(base, end)}: it must be page-aligned, at or above ${hex(GUEST_MIN_ADDRESS)} and inside ${hex(input.memoryBytes)} bytes of RAM`, { base });
+  }
+  const frame = frames.find((f) => f < end && f + BLOCK_SIZE > base);
+  if (frame !== undefined) {
+    throw collision(`Cannot load the page table at ${hex(frame)}: it overlaps the QEMU guest at ${hexRange(base, end)}`, { frame, base });
+  }
+  const code = pages.find((m) => m.virt <= base && base < m.virt + m.size);
+  if (code === undefined || code.phys + (base - code.virt) !== base) {
+    throw collision(`Cannot run the QEMU guest at ${hex(base)}: kmem's tables do not identity-map it (reserve ${hexRange(base, end)} virtually at the same physical address)`, { base });
+  }
+}
+
+async function waitForPaging(qemu: QmpSession, timeoutMs: number): Promise<CpuState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const cpu = parseCpuState(await qemu.hmp("info registers"));
+    if ((cpu.cr0 & CR0_PG) !== 0 && cpu.halted) return cpu;
+    if (Date.now() > deadline) {
+      throw new QemuError("GuestFailed", `The QEMU guest did not enable paging and halt within ${timeoutMs} ms (CR0 ${hex(cpu.cr0)}, EIP ${hex(cpu.eip)})`, { cr0: cpu.cr0, eip: cpu.eip });
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
+/**
+ * Boots a tiny guest in QEMU that loads kmem's page tables into CR3 and enables paging, then
+ * compares QEMU's view of every present page (`info tlb` + `info mem`) with kmem's list.
+ * QEMU is always killed before this returns.
+ *
+ * @throws {QemuError} `QemuMissing` (tools not installed), `GuestCollision` (guest area not free or
+ *   not identity-mapped), `UnsupportedMachine` (too much memory, tables outside RAM),
+ *   `GuestFailed` / `MonitorError` (QEMU or the guest misbehaved).
+ * @example
+ * const machine = boot(profile);
+ * const result = await checkWithQemu({ ram: machine.ram.bytes, memoryBytes: profile.memoryBytes, cr3: machine.cr3,
+ *   pse: false, expected: machine.paging.mappings(machine.cr3), guestBase: 0x07f00000 });
+ * result.ok; // true when QEMU agrees page by page
+ */
+export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOptions = {}): Promise<QemuCheckResult> {
+  const tools = options.tools ?? findQemuTools();
+  const expected = [...input.expected];
+  const stagingBase = Math.ceil(input.memoryBytes / MIB) * MIB;
+  const staging = stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase });
+  checkGuestArea(input, staging.frames, expected);
+  const qemuRamBytes = Math.ceil((stagingBase + staging.blob.length) / MIB) * MIB + FIRMWARE_SLACK_BYTES;
+  if (qemuRamBytes > MAX_QEMU_RAM_BYTES) {
+    throw new QemuError("UnsupportedMachine", `Cannot check ${hex(input.memoryBytes)} bytes of RAM in QEMU: the tables are staged above it and the pc machine keeps at most ${hex(MAX_QEMU_RAM_BYTES)} bytes below 4 GiB`, { memoryBytes: input.memoryBytes });
+  }
+
+  const guest = configureGuest(buildGuest(input.guestBase, tools.nasm), {
+    cr3: input.cr3,
+    pse: input.pse,
+    wp: input.wp ?? true,
+    copyTable: staging.copyTable,
+    copyCount: staging.copyCount,
+  });
+  const dir = mkdtempSync(join(tmpdir(), "kmem-qemu-"));
+  try {
+    const guestPath = join(dir, "guest.bin");
+    const stagingPath = join(dir, "tables.bin");
+    writeFileSync(guestPath, guest);
+    writeFileSync(stagingPath, staging.blob);
+    const args = [
+      "-M", "pc", "-accel", "tcg", "-cpu", "qemu32", "-smp", "1",
+      "-m", `${qemuRamBytes / MIB}M`,
+      "-display", "none", "-nodefaults", "-no-reboot",
+      "-kernel", guestPath,
+      "-device", `loader,file=${stagingPath},addr=${hex(staging.base)},force-raw=on`,
+    ];
+    const qemu = await QmpSession.start(tools.qemu, args);
+    try {
+      const cpu = await waitForPaging(qemu, options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
+      if ((cpu.cr3 & PAGE_FRAME_MASK) >>> 0 !== (input.cr3 & PAGE_FRAME_MASK) >>> 0 || ((cpu.cr4 & CR4_PSE) !== 0) !== input.pse) {
+        throw new QemuError("GuestFailed", `The QEMU guest halted with CR3 ${hex(cpu.cr3)} and CR4 ${hex(cpu.cr4)}, not CR3 ${hex(input.cr3)} with PSE ${input.pse ? "on" : "off"}`, { cr3: cpu.cr3, cr4: cpu.cr4 });
+      }
+      const tlb = parseInfoTlb(await qemu.hmp("info tlb"));
+      const mem = parseInfoMem(await qemu.hmp("info mem"));
+      const comparison = comparePages(kmemPages(expected), qemuPages(tlb, mem));
+      return { ...comparison, ok: comparison.differences.length === 0, commandLine: [tools.qemu, ...args, ...QMP_STDIO_ARGS], frames: staging.frames, cpu };
+    } finally {
+      qemu.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
+import { parseCpuState, parseInfoMem, parseInfoTlb } from "../../src/node/qemu/monitor-text.js";
+import { QemuError } from "../../src/node/qemu/qemu-error.js";
+import { chunkFrames, stageTables, tableFrames } from "../../src/node/qemu/staging.js";
+import { findQemuTools, type QemuTools } from "../../src/node/qemu/tools.js";
+import { checkWithQemu } from "../../src/node/qemu/verify.js";
+
+const PAGE = 0x1000;
+const LARGE = 0x40_0000;
+const RAM_BYTES = 0x100_0000;
+const GUEST_BASE = 0x00f0_0000;
+const P = 1 << 0;
+const W = 1 << 1;
+const U = 1 << 2;
+const PWT = 1 << 3;
+const PCD = 1 << 4;
+const PS = 1 << 7;
+const G = 1 << 8;
+
+/** Fails (never skips) when the tools are missing, with the install hint in the message. */
+function tools(): QemuTools {
+  return findQemuTools();
+}
+
+/** A hand-written 32-bit page-table image: a directory at 0x1000 and tables after it. */
+class HandImage {
+  readonly ram = new Uint8Array(RAM_BYTES);
+  readonly cr3 = PAGE;
+  readonly expected: PageMapping[] = [];
+  readonly #view = new DataView(this.ram.buffer);
+  #nextTable: number;
+
+  /** Tables are taken from `firstTable` upwards. */
+  constructor(firstTable = 2 * PAGE) {
+    this.#nextTable = firstTable;
+  }
+
+  /** Maps one 4 KiB page with PTE flag bits `flags` (PDEs are P|W|U, as kmem writes them). */
+  page(virt: number, phys: number, flags: number): this {
+    const pdeAddress = this.cr3 + Math.floor(virt / LARGE) * 4;
+    let pde = this.#view.getUint32(pdeAddress, true);
+    if ((pde & P) === 0) {
+      pde = this.#nextTable | P | W | U;
+      this.#nextTable += PAGE;
+      this.#view.setUint32(pdeAddress, pde, true);
+    }
+    const table = (pde & ~0xfff) >>> 0;
+    this.#view.setUint32(table + ((virt >>> 12) & 0x3ff) * 4, (phys | flags | P) >>> 0, true);
+    this.expected.push(mapping(virt, phys, PAGE, flags));
+    return this;
+  }
+
+  /** Maps one 4 MiB page with PDE flag bits `flags`. */
+  large(virt: number, phys: number, flags: number): this {
+    this.#view.setUint32(this.cr3 + Math.floor(virt / LARGE) * 4, (phys | flags | PS | P) >>> 0, true);
+    this.expected.push(mapping(virt, phys, LARGE, flags));
+    return this;
+  }
+
+  /** Identity-maps the guest's two pages (kernel, writable). */
+  guest(): this {
+    return this.page(GUEST_BASE, GUEST_BASE, W).page(GUEST_BASE + PAGE, GUEST_BASE + PAGE, W);
+  }
+}
+
+function mapping(virt: number, phys: number, size: number, flags: number): PageMapping {
+  return {
+    virt,
+    phys,
+    size,
+    user: (flags & U) !== 0,
+    writable: (flags & W) !== 0,
+    writeThrough: (flags & PWT) !== 0,
+    cacheDisable: (flags & PCD) !== 0,
+    global: (flags & G) !== 0,
+    large: size === LARGE,
+  };
+}
+
+function mixedImage(): HandImage {
+  return new HandImage()
+    .guest()
+    .page(0xc000_0000, 0x0010_0000, 0)
+    .page(0xc000_1000, 0x0010_1000, W)
+    .page(0xc000_2000, 0x0010_2000, W | U | PCD)
+    .page(0xc000_3000, 0x0010_3000, U | PWT | G)
+    .page(0xc03f_f000, 0x00ab_c000, W | PCD | PWT)
+    .page(0x0040_0000, 0x0020_0000, U)
+    .page(0xffff_f000, 0x0000_1000, W);
+}
+
+describe("QEMU monitor text", () => {
+  test("info tlb lines parse into address, frame and every flag column", () => {
+    const [small, large] = parseInfoTlb("00000000c0002000: 0000000000102000 -G-DACTUW\r\n00000000c0400000: 0000000000800000 --P-----W\r\n");
+    assert.deepEqual(small, { virt: 0xc000_2000, phys: 0x10_2000, large: false, global: true, dirty: true, accessed: true, cacheDisable: true, writeThrough: true, user: true, writable: true });
+    assert.equal(large?.large, true);
+    assert.equal(large?.phys, 0x80_0000);
+    assert.equal(large?.user, false);
+  });
+
+  test("info mem ranges carry the combined user and write rights", () => {
+    assert.deepEqual(parseInfoMem("0000000000400000-0000000000402000 0000000000002000 -rw\n00000000c0002000-00000000c0003000 0000000000001000 ur-\n"), [
+      { start: 0x40_0000, end: 0x40_2000, user: false, writable: true },
+      { start: 0xc000_2000, end: 0xc000_3000, user: true, writable: false },
+    ]);
+  });
+
+  test("a monitor answer of another shape (paging off) throws MonitorError naming the line", () => {
+    assert.throws(() => parseInfoTlb("PG disabled\n"), (error: unknown) => error instanceof QemuError && error.code === "MonitorError" && error.message.includes("PG disabled"));
+  });
+
+  test("info registers yields CR0, CR3, CR4, EIP and the halt flag", () => {
+    const cpu = parseCpuState("EIP=004000ab EFL=00000086 [--S--P-] CPL=0 II=0 A20=1 SMM=0 HLT=1\nCR0=80010011 CR2=00000000 CR3=00001000 CR4=00000010\n");
+    assert.deepEqual(cpu, { cr0: 0x8001_0011, cr3: 0x1000, cr4: 0x10, eip: 0x40_00ab, halted: true });
+  });
+});
+
+describe("comparison", () => {
+  test("kmem runs of 4 KiB pages are split page by page; 4 MiB pages stay whole", () => {
+    const pages = kmemPages([mapping(0x1000, 0x5000, 3 * PAGE, W), mapping(LARGE, LARGE, LARGE, 0)]);
+    assert.deepEqual(pages.map((p) => [p.virt, p.phys]), [[0x1000, 0x5000], [0x2000, 0x6000], [0x3000, 0x7000], [LARGE, LARGE]]);
+  });
+
+  test("a page missing on one side and a differing right are both listed with both sides", () => {
+    const kmem = kmemPages([mapping(0x1000, 0x5000, PAGE, W), mapping(0x2000, 0x6000, PAGE, 0)]);
+    const qemu = qemuPages(parseInfoTlb("0000000000001000: 0000000000005000 ---------\n0000000000003000: 0000000000007000 ---------\n"), parseInfoMem("0000000000001000-0000000000002000 0000000000001000 -r-\n0000000000003000-0000000000004000 0000000000001000 -r-\n"));
+    const result = comparePages(kmem, qemu);
+    assert.equal(result.pagesCompared, 3);
+    assert.deepEqual(result.differences.map((d) => d.virt), [0x1000, 0x2000, 0x3000]);
+    const text = formatDifferences(result.differences);
+    assert.match(text, /^0x00001000: kmem 0x00005000 4K kernel rw .*\| qemu 0x00005000 4K kernel ro/m);
+    assert.match(text, /^0x00002000: kmem 0x00006000 .*\| qemu \(not mapped\)$/m);
+    assert.match(text, /^0x00003000: kmem \(not mapped\) \| qemu 0x00007000/m);
+  });
+
+  test("the diff lists at most the limit and counts the rest", () => {
+    const kmem = kmemPages([mapping(0x1000, 0x1000, 30 * PAGE, W)]);
+    const text = formatDifferences(comparePages(kmem, []).differences, 5);
+    assert.equal(text.split("\n").length, 6);
+    assert.match(text, /… and 25 more differing pages$/);
+  });
+});
+
+describe("staging the tables", () => {
+  test("the directory comes first, then each distinct table; a 4 MiB PDE points at a table only without PSE", () => {
+    const image = mixedImage().large(0x8000_0000, 0x0080_0000, W);
+    assert.deepEqual(tableFrames(image.ram, image.cr3, true), [0x1000, 0x2000, 0x3000, 0x4000, 0x5000]);
+    assert.deepEqual(tableFrames(image.ram, image.cr3, false), [0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x0080_0000]);
+  });
+
+  test("a PDE pointing outside the RAM image throws UnsupportedMachine naming the table", () => {
+    const image = mixedImage().large(0x8000_0000, 0x0140_0000, W);
+    assert.throws(() => tableFrames(image.ram, image.cr3, false), (error: unknown) => error instanceof QemuError && error.code === "UnsupportedMachine" && error.message.includes("0x01400000"));
+  });
+
+  test("consecutive frames are copied as one chunk and descriptors point into the blob", () => {
+    const image = mixedImage();
+    assert.deepEqual(chunkFrames(image.ram, [0x1000, 0x2000, 0x3000, 0x9000]).map((c) => [c.address, c.bytes.length]), [[0x1000, 3 * PAGE], [0x9000, PAGE]]);
+    const staging = stageTables(image.ram, { cr3: image.cr3, pse: false, base: 0x0100_0000 });
+    const view = new DataView(staging.blob.buffer);
+    assert.equal(staging.copyCount, 1);
+    assert.deepEqual([view.getUint32(0, true), view.getUint32(4, true), view.getUint32(8, true)], [0x1000, 0x0100_1000, 5 * PAGE]);
+    assert.deepEqual(staging.blob.subarray(PAGE), image.ram.subarray(0x1000, 0x6000));
+  });
+});
+
+describe("tools", () => {
+  test("a missing qemu-system-i386 or nasm throws QemuMissing saying how to install them", () => {
+    assert.throws(() => findQemuTools({ PATH: "/nonexistent" }), (error: unknown) => {
+      return error instanceof QemuError && error.code === "QemuMissing" && /qemu-system-i386 and nasm/.test(error.message) && /apt-get install qemu-system-x86 nasm/.test(error.message);
+    });
+  });
+
+  test("qemu-system-i386 and nasm are installed (the QEMU check never skips)", () => {
+    assert.doesNotThrow(tools);
+  });
+});
+
+describe("QEMU against a hand-written image", () => {
+  test("every 4 KiB page with mixed user, write and cache bits matches QEMU's MMU", async () => {
+    const image = mixedImage();
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE }, { tools: tools() });
+    assert.equal(formatDifferences(result.differences), "");
+    assert.equal(result.pagesCompared, image.expected.length);
+    assert.equal(result.cpu.cr3, image.cr3);
+  });
+
+  test("4 MiB pages are seen as large when the guest sets CR4.PSE", async () => {
+    const image = mixedImage().large(0x8000_0000, 0x0080_0000, W | U).large(0xc040_0000, 0x00c0_0000, PCD | G);
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE }, { tools: tools() });
+    assert.equal(formatDifferences(result.differences), "");
+    assert.equal(result.largePages, 2);
+    assert.equal(result.cpu.cr4 & (1 << 4), 1 << 4);
+  });
+
+  test("a wrong expectation fails with a diff naming the page and both sides", async () => {
+    const image = mixedImage();
+    const expected = image.expected.map((m) => (m.virt === 0xc000_0000 ? { ...m, writable: true } : m)).filter((m) => m.virt !== 0xffff_f000);
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected, guestBase: GUEST_BASE }, { tools: tools() });
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.differences.map((d) => d.virt), [0xc000_0000, 0xffff_f000]);
+    assert.match(formatDifferences(result.differences), /^0xC0000000: kmem 0x00100000 4K kernel rw .*\| qemu 0x00100000 4K kernel ro/m);
+  });
+
+  test("a guest that is not identity-mapped is refused with GuestCollision before QEMU starts", async () => {
+    const image = new HandImage().page(0xc000_0000, 0x0010_0000, W);
+    await assert.rejects(
+      checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE }, { tools: tools() }),
+      (error: unknown) => error instanceof QemuError && error.code === "GuestCollision" && error.message.includes("0x00F00000"),
+    );
+  });
+
+  test("a page table inside the guest area is refused with GuestCollision", async () => {
+    const image = new HandImage(GUEST_BASE + PAGE).guest();
+    await assert.rejects(
+      checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE }, { tools: tools() }),
+      (error: unknown) => error instanceof QemuError && error.code === "GuestCollision" && error.message.includes("0x00F01000"),
+    );
+  });
+});
