@@ -101,3 +101,24 @@ export function nonZeroWords(bytes: Uint8Array, from: number, to: number): [numb
   }
   return found;
 }
+
+/** One cell of the fault matrix: the page, the access, and the outcome under CR0.WP = 1 and 0. */
+export interface FaultCell {
+  page: "kernel" | "user";
+  writable: boolean;
+  mode: "supervisor" | "user";
+  op: "read" | "write";
+  present: boolean;
+  /** `"ok"` or the page-fault error code as `#PF 0x…`. */
+  wp1: string;
+  wp0: string;
+}
+
+/** Renders fault-matrix cells as a fixed-width text table (for the closing note). */
+export function renderFaultMatrix(cells: readonly FaultCell[]): string {
+  const header = ["page", "page R/W", "present", "mode", "access", "CR0.WP=1", "CR0.WP=0"];
+  const rows = cells.map((c) => [c.page, c.writable ? "writable" : "read-only", c.present ? "yes" : "no", c.mode, c.op, c.wp1, c.wp0]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cols: string[]): string => `| ${cols.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,458 @@
+import { MemoryError } from "../../errors/memory-error.js";
+import { hex } from "../../format.js";
+import type { PhysicalMemory } from "../../ram.js";
+import {
+  ADDRESS_LIMIT,
+  ENTRY_BYTES,
+  ENTRY_FRAME_MASK,
+  LARGE_FRAME_MASK,
+  LARGE_PAGE_OFFSET_MASK,
+  PAGE_OFFSET_MASK,
+  PAGE_SIZE,
+  PDE_PAGE_SIZE,
+  PTE_ACCESSED,
+  PTE_DIRTY,
+  PTE_PRESENT,
+  PTE_USER,
+  PTE_WRITABLE,
+  PT_INDEX_SHIFT,
+  pdIndex,
+  ptIndex,
+} from "./entry.js";
+import { type FaultReason, PF_PRESENT, PF_USER, PF_WRITE, PageFault } from "./page-fault.js";
+import { TLB_DIRTY, TLB_LARGE, TLB_USER, TLB_WRITABLE, Tlb } from "./tlb.js";
+
+const DEFAULT_TLB_ENTRIES = 64;
+const BYTES_16 = 2;
+const BYTES_32 = 4;
+const BYTE_RADIX = 0x100;
+
+/** How memory is accessed: a write (else a read), from user mode (else supervisor), an instruction fetch. */
+export interface Access {
+  readonly write?: boolean;
+  readonly user?: boolean;
+  /** An instruction fetch; without NX it is checked like a read. */
+  readonly fetch?: boolean;
+}
+
+/** Options for {@link Mmu}. */
+export interface MmuOptions {
+  /** The physical memory holding the paging structures and the pages. */
+  readonly ram: PhysicalMemory;
+  /** TLB slots (direct-mapped); 0 disables the TLB. Default 64. */
+  readonly tlbEntries?: number;
+  /** CR0.WP: supervisor writes honour read-only pages. Default true. */
+  readonly wp?: boolean;
+  /** CR4.PSE: PDEs with PS map 4 MiB pages (else PS is ignored). Default false. */
+  readonly pse?: boolean;
+  /** Initial CR3 (physical address of the page directory). Default 0. */
+  readonly cr3?: number;
+}
+
+/** Everything one translation looked at, for the CLI and the view (see {@link Mmu.walk}). */
+export interface WalkResult {
+  readonly vaddr: number;
+  readonly access: { readonly write: boolean; readonly user: boolean; readonly fetch: boolean };
+  readonly cr3: number;
+  readonly pdIndex: number;
+  readonly ptIndex: number;
+  /** Offset inside the page (22 bits for a 4 MiB page, else 12). */
+  readonly offset: number;
+  readonly pdeAddress: number;
+  /** The PDE in RAM after the access (accessed/dirty bits included). */
+  readonly pde: number;
+  /** Null when the PDE is not present or maps a 4 MiB page. */
+  readonly pteAddress: number | null;
+  readonly pte: number | null;
+  /** The PDE maps a 4 MiB page (and CR4.PSE is on). */
+  readonly large: boolean;
+  /** The translation came from the TLB (RAM may disagree: a stale entry). */
+  readonly tlbHit: boolean;
+  readonly physical: number | null;
+  readonly errorCode: number | null;
+  readonly reason: FaultReason | null;
+}
+
+/**
+ * The x86 32-bit MMU: walks the page directory at CR3 in {@link PhysicalMemory} as the CPU
+ * does (Intel SDM vol. 3 §4.3, §4.6, §4.8), caching translations in a {@link Tlb}.
+ *
+ * - Present: P at both levels, else a fault with error-code P = 0.
+ * - User accesses need U at both levels; user writes need R/W at both levels; supervisor
+ *   writes need R/W at both levels only when CR0.WP = 1 (`wp`). A failure faults with P = 1.
+ * - A successful walk sets A in the PDE and PTE it used and, on a write, D in the PTE (or
+ *   the 4 MiB PDE), written back into RAM. A faulting walk changes no entry.
+ * - A TLB hit needs no RAM read. A write through an entry whose D is not known to be set,
+ *   or a hit whose cached rights forbid the access, drops the entry and re-walks (the SDM
+ *   lets a fault invalidate the entry; re-walking makes the outcome follow RAM).
+ * - Not modelled: NX (error-code bit 4 stays 0), PGE/global pages (a CR3 load flushes all),
+ *   PAT, PAE, SMEP/SMAP. A paging structure outside RAM raises `MemoryError` `OutOfBounds`.
+ *
+ * @example
+ * const mmu = new Mmu({ ram, cr3: directory });
+ * mmu.write32(0xc0001000, 0xcafe, { write: true });
+ * mmu.translate(0xc0001000, { user: true }); // throws PageFault, errorCode 0x5, for a kernel page
+ */
+export class Mmu {
+  /** CR0.WP. Changing it needs no TLB flush (rights are checked on every hit). */
+  wp: boolean;
+  readonly #ram: PhysicalMemory;
+  readonly #tlb: Tlb;
+  #pse: boolean;
+  #cr3: number;
+  #reason: FaultReason = "pde-not-present";
+  #hits = 0;
+  #misses = 0;
+
+  /** @throws {RangeError} When `tlbEntries` is not a non-negative integer; {@link MemoryError} `InvalidAddress` for a bad `cr3`. */
+  constructor(options: MmuOptions) {
+    this.#ram = options.ram;
+    this.#tlb = new Tlb(options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
+    this.wp = options.wp ?? true;
+    this.#pse = options.pse ?? false;
+    this.#cr3 = checkAddress(options.cr3 ?? 0, 1, "load CR3 with");
+  }
+
+  /** CR3: the physical address of the current page directory. */
+  get cr3(): number {
+    return this.#cr3;
+  }
+
+  /** CR4.PSE. Changing it flushes the TLB, as writing CR4.PSE does. */
+  get pse(): boolean {
+    return this.#pse;
+  }
+
+  set pse(on: boolean) {
+    this.#pse = on;
+    this.#tlb.flush();
+  }
+
+  /** TLB slots. */
+  get tlbEntries(): number {
+    return this.#tlb.size;
+  }
+
+  /** Translations served by the TLB since creation. */
+  get tlbHits(): number {
+    return this.#hits;
+  }
+
+  /** Translations that walked the tables since creation. */
+  get tlbMisses(): number {
+    return this.#misses;
+  }
+
+  /** TLB slots currently holding a translation. O(TLB size). */
+  tlbOccupancy(): number {
+    return this.#tlb.occupancy();
+  }
+
+  /**
+   * Loads CR3 (switches address space) and flushes the TLB.
+   *
+   * @throws {MemoryError} `InvalidAddress` when `directory` is not a 32-bit address.
+   */
+  loadCr3(directory: number): void {
+    this.#cr3 = checkAddress(directory, 1, "load CR3 with");
+    this.#tlb.flush();
+  }
+
+  /** Drops the TLB's translation of the page holding `vaddr` (the whole 4 MiB page if large). */
+  invlpg(vaddr: number): void {
+    this.#tlb.invalidate(checkAddress(vaddr, 1, "invlpg") >>> PT_INDEX_SHIFT);
+  }
+
+  /** Drops every TLB entry. */
+  flushTlb(): void {
+    this.#tlb.flush();
+  }
+
+  /**
+   * Translates `vaddr` for `access`: the physical address, or `-1 - errorCode` on a fault.
+   * Allocates nothing; a TLB hit is a few typed-array reads.
+   *
+   * @throws {MemoryError} `InvalidAddress` when `vaddr` is not a 32-bit address.
+   */
+  tryTranslate(vaddr: number, access?: Access): number {
+    return this.#translate(vaddr, access?.write === true, access?.user === true);
+  }
+
+  /**
+   * Translates `vaddr` for `access` and returns the physical address.
+   *
+   * @throws {PageFault} With `address` (CR2) and `errorCode` when the access faults.
+   * @throws {MemoryError} `InvalidAddress` when `vaddr` is not a 32-bit address.
+   * @example
+   * mmu.translate(0xc0000123, { write: true }); // 0x00100123
+   */
+  translate(vaddr: number, access?: Access): number {
+    const result = this.#translate(vaddr, access?.write === true, access?.user === true);
+    if (result < 0) {
+      throw new PageFault(vaddr, -1 - result, { reason: this.#reason, fetch: access?.fetch === true });
+    }
+    return result;
+  }
+
+  /**
+   * Translates like {@link translate} (same TLB fills and A/D updates, no exception) and
+   * explains it: indices, the entries' addresses and values in RAM after the access, whether
+   * the TLB answered, and the result or the fault. O(1).
+   *
+   * @throws {MemoryError} `InvalidAddress` when `vaddr` is not a 32-bit address.
+   */
+  walk(vaddr: number, access?: Access): WalkResult {
+    const write = access?.write === true;
+    const user = access?.user === true;
+    checkAddress(vaddr, 1, "translate");
+    const tlbHit = this.#tlbAnswers(vaddr, write, user);
+    const result = this.#translate(vaddr, write, user);
+    const pdeAddress = this.#directory() + pdIndex(vaddr) * ENTRY_BYTES;
+    const pde = this.#ram.read32(pdeAddress);
+    const large = this.#isLarge(pde);
+    const tablePresent = (pde & PTE_PRESENT) !== 0 && !large;
+    const pteAddress = tablePresent ? ((pde & ENTRY_FRAME_MASK) >>> 0) + ptIndex(vaddr) * ENTRY_BYTES : null;
+    return {
+      vaddr,
+      access: { write, user, fetch: access?.fetch === true },
+      cr3: this.#cr3,
+      pdIndex: pdIndex(vaddr),
+      ptIndex: ptIndex(vaddr),
+      offset: large ? vaddr & LARGE_PAGE_OFFSET_MASK : vaddr & PAGE_OFFSET_MASK,
+      pdeAddress,
+      pde,
+      pteAddress,
+      pte: pteAddress === null ? null : this.#ram.read32(pteAddress),
+      large,
+      tlbHit,
+      physical: result < 0 ? null : result,
+      errorCode: result < 0 ? -1 - result : null,
+      reason: result < 0 ? this.#reason : null,
+    };
+  }
+
+  /** Reads the byte at virtual `vaddr`. @throws {PageFault} @throws {MemoryError} */
+  read8(vaddr: number, access?: Access): number {
+    return this.#ram.read8(this.translate(vaddr, readOf(access)));
+  }
+
+  /** Reads the little-endian 16-bit value at virtual `vaddr` (page-crossing allowed). @throws {PageFault} @throws {MemoryError} */
+  read16(vaddr: number, access?: Access): number {
+    if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_16) {
+      return this.#ram.read16(this.translate(vaddr, readOf(access)));
+    }
+    return this.#readSplit(vaddr, BYTES_16, readOf(access));
+  }
+
+  /** Reads the little-endian 32-bit value at virtual `vaddr` (page-crossing allowed). @throws {PageFault} @throws {MemoryError} */
+  read32(vaddr: number, access?: Access): number {
+    if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_32) {
+      return this.#ram.read32(this.translate(vaddr, readOf(access)));
+    }
+    return this.#readSplit(vaddr, BYTES_32, readOf(access));
+  }
+
+  /** Writes a byte at virtual `vaddr` (a write access). @throws {PageFault} @throws {MemoryError} */
+  write8(vaddr: number, value: number, access?: Access): void {
+    this.#ram.write8(this.translate(vaddr, writeOf(access)), value);
+  }
+
+  /** Writes a little-endian 16-bit value at virtual `vaddr`; both pages are checked before any byte is written. @throws {PageFault} @throws {MemoryError} */
+  write16(vaddr: number, value: number, access?: Access): void {
+    if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_16) {
+      this.#ram.write16(this.translate(vaddr, writeOf(access)), value);
+      return;
+    }
+    this.writeBytes(vaddr, littleEndianBytes(value, BYTES_16), access);
+  }
+
+  /** Writes a little-endian 32-bit value at virtual `vaddr`; both pages are checked before any byte is written. @throws {PageFault} @throws {MemoryError} */
+  write32(vaddr: number, value: number, access?: Access): void {
+    if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_32) {
+      this.#ram.write32(this.translate(vaddr, writeOf(access)), value);
+      return;
+    }
+    this.writeBytes(vaddr, littleEndianBytes(value, BYTES_32), access);
+  }
+
+  /**
+   * Copies `length` bytes starting at virtual `vaddr`, translating each page (all pages
+   * are translated before any byte is copied).
+   *
+   * @throws {PageFault} For the first page that faults. @throws {MemoryError}
+   */
+  readBytes(vaddr: number, length: number, access?: Access): Uint8Array {
+    const out = new Uint8Array(length);
+    const pages = this.#translateRange(vaddr, length, readOf(access));
+    let done = 0;
+    for (const physical of pages) {
+      const chunk = Math.min(length - done, PAGE_SIZE - (physical & PAGE_OFFSET_MASK));
+      out.set(this.#ram.readBytes(physical, chunk), done);
+      done += chunk;
+    }
+    return out;
+  }
+
+  /**
+   * Writes `data` starting at virtual `vaddr`; every page is translated for writing before
+   * any byte is written, so a fault leaves memory unchanged.
+   *
+   * @throws {PageFault} For the first page that faults. @throws {MemoryError}
+   */
+  writeBytes(vaddr: number, data: Uint8Array, access?: Access): void {
+    const pages = this.#translateRange(vaddr, data.length, writeOf(access));
+    let done = 0;
+    for (const physical of pages) {
+      const chunk = Math.min(data.length - done, PAGE_SIZE - (physical & PAGE_OFFSET_MASK));
+      this.#ram.writeBytes(physical, data.subarray(done, done + chunk));
+      done += chunk;
+    }
+  }
+
+  #translate(vaddr: number, write: boolean, user: boolean): number {
+    if (vaddr >>> 0 !== vaddr) {
+      checkAddress(vaddr, 1, "translate");
+    }
+    const vpn = vaddr >>> PT_INDEX_SHIFT;
+    const slot = this.#tlb.lookup(vpn);
+    if (slot >= 0) {
+      const need = requiredFlags(write, user, this.wp);
+      if ((this.#tlb.flagsAt(slot) & need) === need) {
+        this.#hits++;
+        return this.#tlb.frameAt(slot) + (vaddr & PAGE_OFFSET_MASK);
+      }
+      this.#tlb.invalidate(vpn);
+    }
+    this.#misses++;
+    return this.#walkTables(vaddr, write, user);
+  }
+
+  /** The CPU's table walk; fills the TLB on success. Returns physical or `-1 - errorCode`. */
+  #walkTables(vaddr: number, write: boolean, user: boolean): number {
+    const accessBits = (write ? PF_WRITE : 0) | (user ? PF_USER : 0);
+    const pdeAddress = this.#directory() + pdIndex(vaddr) * ENTRY_BYTES;
+    const pde = this.#ram.read32(pdeAddress);
+    if ((pde & PTE_PRESENT) === 0) {
+      this.#reason = "pde-not-present";
+      return -1 - accessBits;
+    }
+    if (this.#isLarge(pde)) {
+      if (!this.#allows(pde, write, user)) {
+        return -1 - (PF_PRESENT | accessBits);
+      }
+      const updated = (pde | PTE_ACCESSED | (write ? PTE_DIRTY : 0)) >>> 0;
+      if (updated !== pde) {
+        this.#ram.write32(pdeAddress, updated);
+      }
+      const physical = ((pde & LARGE_FRAME_MASK) >>> 0) + (vaddr & LARGE_PAGE_OFFSET_MASK);
+      this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, physical - (vaddr & PAGE_OFFSET_MASK), tlbFlags(pde, updated) | TLB_LARGE);
+      return physical;
+    }
+    const pteAddress = ((pde & ENTRY_FRAME_MASK) >>> 0) + ptIndex(vaddr) * ENTRY_BYTES;
+    const pte = this.#ram.read32(pteAddress);
+    if ((pte & PTE_PRESENT) === 0) {
+      this.#reason = "pte-not-present";
+      return -1 - accessBits;
+    }
+    const rights = pde & pte;
+    if (!this.#allows(rights, write, user)) {
+      return -1 - (PF_PRESENT | accessBits);
+    }
+    if ((pde & PTE_ACCESSED) === 0) {
+      this.#ram.write32(pdeAddress, (pde | PTE_ACCESSED) >>> 0);
+    }
+    const updated = (pte | PTE_ACCESSED | (write ? PTE_DIRTY : 0)) >>> 0;
+    if (updated !== pte) {
+      this.#ram.write32(pteAddress, updated);
+    }
+    const frame = (pte & ENTRY_FRAME_MASK) >>> 0;
+    this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, frame, tlbFlags(rights, updated));
+    return frame + (vaddr & PAGE_OFFSET_MASK);
+  }
+
+  /** Checks combined `rights` for the access, recording the reason on failure. */
+  #allows(rights: number, write: boolean, user: boolean): boolean {
+    if (user && (rights & PTE_USER) === 0) {
+      this.#reason = "user-supervisor";
+      return false;
+    }
+    if (write && (rights & PTE_WRITABLE) === 0 && (user || this.wp)) {
+      this.#reason = "read-only";
+      return false;
+    }
+    return true;
+  }
+
+  #isLarge(pde: number): boolean {
+    return this.#pse && (pde & (PTE_PRESENT | PDE_PAGE_SIZE)) === (PTE_PRESENT | PDE_PAGE_SIZE);
+  }
+
+  #directory(): number {
+    return (this.#cr3 & ENTRY_FRAME_MASK) >>> 0;
+  }
+
+  #tlbAnswers(vaddr: number, write: boolean, user: boolean): boolean {
+    const slot = this.#tlb.lookup(vaddr >>> PT_INDEX_SHIFT);
+    const need = requiredFlags(write, user, this.wp);
+    return slot >= 0 && (this.#tlb.flagsAt(slot) & need) === need;
+  }
+
+  /** Translates the first byte of every page `[vaddr, vaddr + length)` touches, or throws the first fault. */
+  #translateRange(vaddr: number, length: number, access: Access): number[] {
+    checkAddress(vaddr, length, "access");
+    const pages: number[] = [];
+    for (let v = vaddr; v < vaddr + length; v = (Math.floor(v / PAGE_SIZE) + 1) * PAGE_SIZE) {
+      pages.push(this.translate(v, access));
+    }
+    return pages;
+  }
+
+  #readSplit(vaddr: number, size: number, access: Access): number {
+    const bytes = this.readBytes(vaddr, size, access);
+    let value = 0;
+    for (let i = size - 1; i >= 0; i--) {
+      value = value * BYTE_RADIX + (bytes[i] ?? 0);
+    }
+    return value;
+  }
+}
+
+/** The TLB flags an access needs on a hit: D known for writes, W when the write is checked, U for user. */
+function requiredFlags(write: boolean, user: boolean, wp: boolean): number {
+  return (write ? TLB_DIRTY | (user || wp ? TLB_WRITABLE : 0) : 0) | (user ? TLB_USER : 0);
+}
+
+function tlbFlags(rights: number, entry: number): number {
+  return ((rights & PTE_WRITABLE) !== 0 ? TLB_WRITABLE : 0) | ((rights & PTE_USER) !== 0 ? TLB_USER : 0) | ((entry & PTE_DIRTY) !== 0 ? TLB_DIRTY : 0);
+}
+
+function readOf(access: Access | undefined): Access {
+  return access?.write === true ? { ...access, write: false } : (access ?? {});
+}
+
+function writeOf(access: Access | undefined): Access {
+  return { ...access, write: true };
+}
+
+function littleEndianBytes(value: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let rest = value >>> 0;
+  for (let i = 0; i < size; i++) {
+    bytes[i] = rest % BYTE_RADIX;
+    rest = Math.floor(rest / BYTE_RADIX);
+  }
+  return bytes;
+}
+
+/** Returns `address` when `[address, address + length)` lies within 32 bits, else throws `InvalidAddress`. */
+function checkAddress(address: number, length: number, action: string): number {
+  if (Number.isSafeInteger(address) && address >= 0 && Number.isSafeInteger(length) && length >= 0 && address + length <= ADDRESS_LIMIT) {
+    return address;
+  }
+  const shown = Number.isSafeInteger(address) && address >= 0 ? hex(address) : String(address);
+  throw new MemoryError("InvalidAddress", `Cannot ${action} ${shown}: not a 32-bit virtual address range of ${String(length)} bytes`, {
+    address,
+    length,
+    size: ADDRESS_LIMIT,
+  });
+}

@@ -1,0 +1,108 @@
+import { PD_INDEX_SHIFT, PT_INDEX_SHIFT } from "./entry.js";
+
+/** TLB entry flag: the combined R/W of both levels was set. */
+export const TLB_WRITABLE = 1 << 0;
+/** TLB entry flag: the combined U/S of both levels was set. */
+export const TLB_USER = 1 << 1;
+/** TLB entry flag: the page's dirty bit is known to be set in RAM (a write may hit). */
+export const TLB_DIRTY = 1 << 2;
+/** TLB entry flag: the translation came from a 4 MiB PDE. */
+export const TLB_LARGE = 1 << 3;
+
+const INVALID_TAG = -1;
+/** Shift from a virtual page number to its page-directory index. */
+const VPN_TO_PD_SHIFT = PD_INDEX_SHIFT - PT_INDEX_SHIFT;
+
+/**
+ * A direct-mapped translation lookaside buffer over typed arrays: slot = page number mod
+ * size; tag = virtual page number, value = physical page base and {@link TLB_WRITABLE} /
+ * {@link TLB_USER} / {@link TLB_DIRTY} / {@link TLB_LARGE} flags. A lookup is two or three
+ * typed-array reads and allocates nothing. Translations from a 4 MiB page are cached per
+ * 4 KiB page and all dropped by an `invalidate` anywhere inside that 4 MiB page, as
+ * `invlpg` does on hardware. Size 0 disables caching.
+ */
+export class Tlb {
+  /** Number of slots. */
+  readonly size: number;
+  readonly #tags: Int32Array;
+  readonly #frames: Uint32Array;
+  readonly #flags: Uint8Array;
+  #mayHoldLarge = false;
+
+  /** @throws {RangeError} When `size` is not a non-negative safe integer. */
+  constructor(size: number) {
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new RangeError(`Cannot create a TLB of ${String(size)} entries: the size must be a non-negative integer`);
+    }
+    this.size = size;
+    this.#tags = new Int32Array(size).fill(INVALID_TAG);
+    this.#frames = new Uint32Array(size);
+    this.#flags = new Uint8Array(size);
+  }
+
+  /** The slot holding page `vpn`, or -1. O(1). */
+  lookup(vpn: number): number {
+    if (this.size === 0) {
+      return -1;
+    }
+    const slot = vpn % this.size;
+    return this.#tags[slot] === vpn ? slot : -1;
+  }
+
+  /** The flags of a slot returned by {@link lookup}. */
+  flagsAt(slot: number): number {
+    return this.#flags[slot] ?? 0;
+  }
+
+  /** The physical page base of a slot returned by {@link lookup}. */
+  frameAt(slot: number): number {
+    return this.#frames[slot] ?? 0;
+  }
+
+  /** Caches page `vpn` → physical page base `frame` with `flags`, evicting the slot's previous page. */
+  fill(vpn: number, frame: number, flags: number): void {
+    if (this.size === 0) {
+      return;
+    }
+    const slot = vpn % this.size;
+    this.#tags[slot] = vpn;
+    this.#frames[slot] = frame;
+    this.#flags[slot] = flags;
+    if ((flags & TLB_LARGE) !== 0) {
+      this.#mayHoldLarge = true;
+    }
+  }
+
+  /** Drops page `vpn`, and every cached page of the 4 MiB page around it if that one was large. O(1), or O(size) once large pages were cached. */
+  invalidate(vpn: number): void {
+    const slot = this.lookup(vpn);
+    if (slot >= 0) {
+      this.#tags[slot] = INVALID_TAG;
+    }
+    if (!this.#mayHoldLarge) {
+      return;
+    }
+    const pdi = vpn >>> VPN_TO_PD_SHIFT;
+    for (let i = 0; i < this.size; i++) {
+      const tag = this.#tags[i] ?? INVALID_TAG;
+      if (tag !== INVALID_TAG && tag >>> VPN_TO_PD_SHIFT === pdi && ((this.#flags[i] ?? 0) & TLB_LARGE) !== 0) {
+        this.#tags[i] = INVALID_TAG;
+      }
+    }
+  }
+
+  /** Drops every entry. O(size). */
+  flush(): void {
+    this.#tags.fill(INVALID_TAG);
+    this.#mayHoldLarge = false;
+  }
+
+  /** How many slots hold a translation. O(size). */
+  occupancy(): number {
+    let count = 0;
+    for (const tag of this.#tags) {
+      count += tag === INVALID_TAG ? 0 : 1;
+    }
+    return count;
+  }
+}

@@ -1,0 +1,384 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryError } from "../../../src/errors/memory-error.js";
+import { KmemError } from "../../../src/errors/kmem-error.js";
+import { PTE_PRESENT, pdIndex, ptIndex } from "../../../src/arch/x86/entry.js";
+import { type Access, Mmu } from "../../../src/arch/x86/mmu.js";
+import { PageFault, formatErrorCode } from "../../../src/arch/x86/page-fault.js";
+import { X86Paging } from "../../../src/arch/x86/paging.js";
+import { PhysicalMemory } from "../../../src/ram.js";
+import type { Attributes } from "../../../src/types.js";
+import { type FaultCell, TestFrames, renderFaultMatrix } from "./support.js";
+
+const MIB = 1024 * 1024;
+const KWC: Attributes = { kernel: true, writable: true, cachable: true };
+const KRC: Attributes = { kernel: true, writable: false, cachable: true };
+const UWC: Attributes = { kernel: false, writable: true, cachable: true };
+
+function setup(options: { tlbEntries?: number; wp?: boolean; pse?: boolean; largePages?: boolean } = {}) {
+  const ram = new PhysicalMemory(8 * MIB);
+  const frames = new TestFrames(0x00100000, 64);
+  const paging = new X86Paging({ ram, frames, largePages: options.largePages ?? false });
+  const dir = paging.createDirectory();
+  const mmu = new Mmu({ ram, cr3: dir, tlbEntries: options.tlbEntries ?? 64, wp: options.wp ?? true, pse: options.pse ?? false });
+  const pteAddress = (vaddr: number): number => (ram.read32(dir + pdIndex(vaddr) * 4) & ~0xfff) + ptIndex(vaddr) * 4;
+  return { ram, frames, paging, dir, mmu, pteAddress };
+}
+
+function outcome(mmu: Mmu, vaddr: number, access: Access): string {
+  const fast = mmu.tryTranslate(vaddr, access);
+  try {
+    const physical = mmu.translate(vaddr, access);
+    assert.equal(fast, physical, "tryTranslate agrees with translate");
+    return "ok";
+  } catch (error) {
+    assert.ok(error instanceof PageFault);
+    assert.equal(error.address, vaddr, "CR2 is the faulting address");
+    assert.equal(fast, -1 - error.errorCode, "tryTranslate encodes the same error code");
+    return `#PF 0x${error.errorCode.toString(16).toUpperCase()}`;
+  }
+}
+
+type Row = [FaultCell["page"], boolean, boolean, FaultCell["mode"], FaultCell["op"], string, string];
+
+/** Expected outcomes from Intel SDM vol. 3 §4.6 (page, writable, present, mode, op → WP=1, WP=0). */
+const FAULT_MATRIX: Row[] = [
+  ["kernel", false, true, "supervisor", "read", "ok", "ok"],
+  ["kernel", false, true, "supervisor", "write", "#PF 0x3", "ok"],
+  ["kernel", false, true, "user", "read", "#PF 0x5", "#PF 0x5"],
+  ["kernel", false, true, "user", "write", "#PF 0x7", "#PF 0x7"],
+  ["kernel", false, false, "supervisor", "read", "#PF 0x0", "#PF 0x0"],
+  ["kernel", false, false, "supervisor", "write", "#PF 0x2", "#PF 0x2"],
+  ["kernel", false, false, "user", "read", "#PF 0x4", "#PF 0x4"],
+  ["kernel", false, false, "user", "write", "#PF 0x6", "#PF 0x6"],
+  ["kernel", true, true, "supervisor", "read", "ok", "ok"],
+  ["kernel", true, true, "supervisor", "write", "ok", "ok"],
+  ["kernel", true, true, "user", "read", "#PF 0x5", "#PF 0x5"],
+  ["kernel", true, true, "user", "write", "#PF 0x7", "#PF 0x7"],
+  ["kernel", true, false, "supervisor", "read", "#PF 0x0", "#PF 0x0"],
+  ["kernel", true, false, "supervisor", "write", "#PF 0x2", "#PF 0x2"],
+  ["kernel", true, false, "user", "read", "#PF 0x4", "#PF 0x4"],
+  ["kernel", true, false, "user", "write", "#PF 0x6", "#PF 0x6"],
+  ["user", false, true, "supervisor", "read", "ok", "ok"],
+  ["user", false, true, "supervisor", "write", "#PF 0x3", "ok"],
+  ["user", false, true, "user", "read", "ok", "ok"],
+  ["user", false, true, "user", "write", "#PF 0x7", "#PF 0x7"],
+  ["user", false, false, "supervisor", "read", "#PF 0x0", "#PF 0x0"],
+  ["user", false, false, "supervisor", "write", "#PF 0x2", "#PF 0x2"],
+  ["user", false, false, "user", "read", "#PF 0x4", "#PF 0x4"],
+  ["user", false, false, "user", "write", "#PF 0x6", "#PF 0x6"],
+  ["user", true, true, "supervisor", "read", "ok", "ok"],
+  ["user", true, true, "supervisor", "write", "ok", "ok"],
+  ["user", true, true, "user", "read", "ok", "ok"],
+  ["user", true, true, "user", "write", "ok", "ok"],
+  ["user", true, false, "supervisor", "read", "#PF 0x0", "#PF 0x0"],
+  ["user", true, false, "supervisor", "write", "#PF 0x2", "#PF 0x2"],
+  ["user", true, false, "user", "read", "#PF 0x4", "#PF 0x4"],
+  ["user", true, false, "user", "write", "#PF 0x6", "#PF 0x6"],
+];
+
+const CELL_BASE = 0x00400000;
+const CELL_OFFSET = 0x123;
+
+/**
+ * Runs the fault matrix on a fresh machine per CR0.WP setting: each row gets its own page
+ * (a not-present row keeps its U/W bits with P cleared, like a swapped-out page). `passes`
+ * repeats the whole matrix on one MMU so later passes run against a warm TLB.
+ */
+export function runFaultMatrix(tlbEntries: number, passes: number): FaultCell[] {
+  const results: string[][] = FAULT_MATRIX.map(() => []);
+  for (const wp of [true, false]) {
+    const { paging, dir, ram, mmu, pteAddress } = setup({ tlbEntries, wp });
+    FAULT_MATRIX.forEach(([page, writable, present], i) => {
+      const vaddr = CELL_BASE + i * 0x1000;
+      paging.map(vaddr, vaddr + 0x1000, 0x00200000 + i * 0x1000, 0x00201000 + i * 0x1000, { kernel: page === "kernel", writable, cachable: true }, dir);
+      if (!present) {
+        ram.write32(pteAddress(vaddr), ram.read32(pteAddress(vaddr)) & ~PTE_PRESENT);
+      }
+    });
+    for (let pass = 0; pass < passes; pass++) {
+      FAULT_MATRIX.forEach(([, , , mode, op], i) => {
+        const got = outcome(mmu, CELL_BASE + i * 0x1000 + CELL_OFFSET, { user: mode === "user", write: op === "write" });
+        if (pass === passes - 1) {
+          results[i]?.push(got);
+        }
+      });
+    }
+  }
+  return FAULT_MATRIX.map(([page, writable, present, mode, op], i) => ({
+    page,
+    writable,
+    present,
+    mode,
+    op,
+    wp1: results[i]?.[0] ?? "",
+    wp0: results[i]?.[1] ?? "",
+  }));
+}
+
+describe("Mmu fault matrix", () => {
+  const expected = FAULT_MATRIX.map(([page, writable, present, mode, op, wp1, wp0]) => ({ page, writable, present, mode, op, wp1, wp0 }));
+
+  test("every cell matches the SDM without a TLB, under CR0.WP=1 and CR0.WP=0", () => {
+    assert.deepEqual(runFaultMatrix(0, 1), expected);
+  });
+
+  test("every cell still matches on a warm TLB (second pass of the same accesses)", () => {
+    assert.deepEqual(runFaultMatrix(64, 2), expected);
+  });
+
+  test("the matrix renders as a text table with one line per cell", () => {
+    const table = renderFaultMatrix(runFaultMatrix(0, 1));
+    const lines = table.split("\n");
+    assert.equal(lines.length, 2 + FAULT_MATRIX.length);
+    assert.match(lines[0] ?? "", /^\| page +\| page R\/W +\| present \| mode +\| access \| CR0\.WP=1 \| CR0\.WP=0 \|$/);
+    assert.match(lines[3] ?? "", /^\| kernel \| read-only +\| yes +\| supervisor \| write +\| #PF 0x3 +\| ok +\|$/);
+  });
+});
+
+describe("Mmu", () => {
+  test("translate walks RAM and sets accessed on both levels, dirty on the PTE only for writes", () => {
+    const { ram, paging, dir, mmu, pteAddress } = setup();
+    paging.map(0xc0000000, 0xc0002000, 0x00300000, 0x00302000, KWC, dir);
+    const pdeAddress = dir + 0x300 * 4;
+    assert.equal(mmu.translate(0xc0000abc), 0x00300abc);
+    assert.equal(ram.read32(pdeAddress), 0x00101027);
+    assert.equal(ram.read32(pteAddress(0xc0000000)), 0x00300023);
+    assert.equal(mmu.translate(0xc0001004, { write: true }), 0x00301004);
+    assert.equal(ram.read32(pteAddress(0xc0001000)), 0x00301063);
+    assert.equal(ram.read32(pdeAddress), 0x00101027, "a PDE pointing at a table never gets D");
+  });
+
+  test("a faulting access sets no accessed or dirty bit", () => {
+    const { ram, paging, dir, mmu, pteAddress } = setup();
+    paging.map(0x1000, 0x2000, 0x5000, 0x6000, KRC, dir);
+    const before = [ram.read32(dir), ram.read32(pteAddress(0x1000))];
+    assert.throws(() => mmu.translate(0x1000, { write: true }), PageFault);
+    assert.throws(() => mmu.translate(0x1000, { user: true }), PageFault);
+    assert.deepEqual([ram.read32(dir), ram.read32(pteAddress(0x1000))], before);
+  });
+
+  test("PageFault carries code, CR2, error code and a message naming the address", () => {
+    const { mmu } = setup();
+    assert.throws(
+      () => mmu.translate(0xdeadbeef, { write: true, user: true }),
+      (e: unknown) => {
+        assert.ok(e instanceof PageFault && e instanceof KmemError);
+        assert.equal(e.code, "PageFault");
+        assert.deepEqual(e.data, { address: 0xdeadbeef, errorCode: 6 });
+        assert.equal(e.reason, "pde-not-present");
+        assert.equal(e.message, "Cannot write 0xDEADBEEF in user mode: the page-directory entry is not present (page fault, error code 0x6)");
+        assert.equal(formatErrorCode(e.errorCode), "P=0 W=1 U=1");
+        return true;
+      },
+    );
+  });
+
+  test("an instruction fetch is checked like a read and never sets error-code bit 4 (no NX)", () => {
+    const { paging, dir, mmu } = setup();
+    paging.map(0x1000, 0x2000, 0x5000, 0x6000, KRC, dir);
+    assert.equal(mmu.translate(0x1000, { fetch: true }), 0x5000);
+    assert.equal(mmu.tryTranslate(0x1000, { fetch: true, user: true }), -1 - 0x5);
+    assert.throws(() => mmu.translate(0x9000, { fetch: true }), /Cannot fetch 0x00009000 in supervisor mode/);
+  });
+
+  test("with CR4.PSE a 4 MiB PDE translates and gets accessed and dirty bits", () => {
+    const { ram, paging, dir, mmu } = setup({ pse: true, largePages: true });
+    paging.map(0x00400000, 0x00800000, 0x00c00000, 0x01000000, UWC, dir);
+    assert.equal(mmu.translate(0x00654321, { user: true }), 0x00e54321);
+    assert.equal(ram.read32(dir + 4), 0x00c000a7);
+    mmu.translate(0x00400000, { write: true });
+    assert.equal(ram.read32(dir + 4), 0x00c000e7);
+  });
+
+  test("without CR4.PSE the PS bit is ignored and the PDE is walked as a table pointer", () => {
+    const { paging, dir, mmu } = setup({ pse: false, largePages: true });
+    paging.map(0x00400000, 0x00800000, 0x00400000, 0x00800000, KWC, dir);
+    const result = mmu.walk(0x00400000);
+    assert.equal(result.large, false);
+    assert.equal(result.pteAddress, 0x00400000);
+    assert.equal(result.reason, "pte-not-present");
+    mmu.pse = true;
+    assert.equal(mmu.translate(0x00400010), 0x00400010);
+  });
+
+  test("non-32-bit virtual addresses throw MemoryError InvalidAddress", () => {
+    const { mmu } = setup();
+    for (const bad of [-1, 2 ** 32, 1.5]) {
+      assert.throws(() => mmu.tryTranslate(bad), (e: unknown) => e instanceof MemoryError && e.code === "InvalidAddress");
+    }
+    assert.throws(() => mmu.readBytes(0xfffffffe, 4), (e: unknown) => e instanceof MemoryError && e.code === "InvalidAddress");
+  });
+});
+
+describe("Mmu TLB", () => {
+  test("after unmap without invlpg the stale translation still succeeds; invlpg makes it fault", () => {
+    const { paging, dir, mmu } = setup();
+    paging.map(0x00401000, 0x00402000, 0x00300000, 0x00301000, KWC, dir);
+    assert.equal(mmu.translate(0x00401010), 0x00300010);
+    paging.unmap(0x00401000, 0x00402000, dir);
+    assert.equal(mmu.translate(0x00401010), 0x00300010, "stale TLB entry, as on hardware");
+    assert.equal(mmu.walk(0x00401010).tlbHit, true);
+    mmu.invlpg(0x00401fff);
+    assert.equal(mmu.tryTranslate(0x00401010), -1);
+  });
+
+  test("loadCr3 flushes the TLB and switches address space", () => {
+    const { ram, paging, dir, mmu } = setup();
+    paging.map(0x1000, 0x2000, 0x00300000, 0x00301000, KWC, dir);
+    const other = paging.createDirectory();
+    paging.map(0x1000, 0x2000, 0x00500000, 0x00501000, KWC, other);
+    assert.equal(mmu.translate(0x1000), 0x00300000);
+    paging.unmap(0x1000, 0x2000, dir);
+    assert.equal(mmu.translate(0x1000), 0x00300000, "stale before the CR3 load");
+    mmu.loadCr3(dir);
+    assert.equal(mmu.tryTranslate(0x1000), -1);
+    mmu.loadCr3(other);
+    assert.equal(mmu.cr3, other);
+    assert.equal(mmu.translate(0x1000), 0x00500000);
+    assert.ok(ram.read32(other) !== 0);
+  });
+
+  test("stale rights are used until invlpg: a PTE made read-only in RAM still takes writes", () => {
+    const { ram, paging, dir, mmu, pteAddress } = setup();
+    paging.map(0x1000, 0x2000, 0x00300000, 0x00301000, KWC, dir);
+    mmu.translate(0x1000, { write: true });
+    ram.write32(pteAddress(0x1000), 0x00300061);
+    assert.equal(mmu.translate(0x1000, { write: true }), 0x00300000);
+    mmu.invlpg(0x1000);
+    assert.equal(mmu.tryTranslate(0x1000, { write: true }), -1 - 0x3);
+  });
+
+  test("a write hit on an entry cached by a read re-walks to set the dirty bit", () => {
+    const { ram, paging, dir, mmu, pteAddress } = setup();
+    paging.map(0x1000, 0x2000, 0x00300000, 0x00301000, KWC, dir);
+    mmu.translate(0x1000);
+    mmu.translate(0x1000);
+    assert.deepEqual([mmu.tlbHits, mmu.tlbMisses], [1, 1]);
+    assert.equal(ram.read32(pteAddress(0x1000)), 0x00300023);
+    mmu.translate(0x1000, { write: true });
+    assert.equal(mmu.tlbMisses, 2);
+    assert.equal(ram.read32(pteAddress(0x1000)), 0x00300063);
+    mmu.translate(0x1000, { write: true });
+    assert.deepEqual([mmu.tlbHits, mmu.tlbMisses], [2, 2]);
+  });
+
+  test("the TLB holds at most tlbEntries pages: one page more evicts the oldest colliding slot", () => {
+    const { paging, dir, mmu } = setup({ tlbEntries: 4 });
+    paging.map(0x1000, 0x6000, 0x00300000, 0x00305000, KWC, dir);
+    for (let page = 1; page <= 4; page++) {
+      mmu.translate(page * 0x1000);
+    }
+    assert.equal(mmu.tlbOccupancy(), 4);
+    paging.unmap(0x1000, 0x5000, dir);
+    for (let page = 1; page <= 4; page++) {
+      assert.equal(mmu.tryTranslate(page * 0x1000), 0x002ff000 + page * 0x1000, `page ${String(page)} still cached`);
+    }
+    mmu.translate(0x5000);
+    assert.equal(mmu.tlbOccupancy(), 4);
+    assert.equal(mmu.tryTranslate(0x1000), -1, "page 1 shared slot 1 with page 5 and was evicted");
+    for (const page of [2, 3, 4]) {
+      assert.equal(mmu.tryTranslate(page * 0x1000), 0x002ff000 + page * 0x1000);
+    }
+  });
+
+  test("invlpg anywhere in a 4 MiB page drops every cached piece of it", () => {
+    const { paging, dir, mmu } = setup({ pse: true, largePages: true });
+    paging.map(0x00400000, 0x00800000, 0x00400000, 0x00800000, KWC, dir);
+    mmu.translate(0x00400000);
+    mmu.translate(0x00500000);
+    paging.unmap(0x00400000, 0x00800000, dir);
+    assert.equal(mmu.tryTranslate(0x00500000), 0x00500000);
+    mmu.invlpg(0x007ff000);
+    assert.equal(mmu.tryTranslate(0x00400000), -1);
+    assert.equal(mmu.tryTranslate(0x00500000), -1);
+  });
+
+  test("with tlbEntries 0 nothing is cached and unmaps are seen at once", () => {
+    const { paging, dir, mmu } = setup({ tlbEntries: 0 });
+    paging.map(0x1000, 0x2000, 0x00300000, 0x00301000, KWC, dir);
+    mmu.translate(0x1000);
+    paging.unmap(0x1000, 0x2000, dir);
+    assert.equal(mmu.tryTranslate(0x1000), -1);
+    assert.equal(mmu.tlbHits, 0);
+  });
+});
+
+describe("Mmu walk", () => {
+  test("explains a 4 KiB translation: indices, entries after the access, TLB hit on repeat", () => {
+    const { paging, dir, mmu } = setup();
+    paging.map(0xc0401000, 0xc0402000, 0x00300000, 0x00301000, KWC, dir);
+    const first = mmu.walk(0xc0401abc, { write: true });
+    assert.deepEqual(first, {
+      vaddr: 0xc0401abc,
+      access: { write: true, user: false, fetch: false },
+      cr3: dir,
+      pdIndex: 0x301,
+      ptIndex: 0x001,
+      offset: 0xabc,
+      pdeAddress: dir + 0x301 * 4,
+      pde: 0x00101027,
+      pteAddress: 0x00101004,
+      pte: 0x00300063,
+      large: false,
+      tlbHit: false,
+      physical: 0x00300abc,
+      errorCode: null,
+      reason: null,
+    });
+    assert.equal(mmu.walk(0xc0401abc).tlbHit, true);
+  });
+
+  test("explains a fault and a 4 MiB translation", () => {
+    const { paging, dir, mmu } = setup({ pse: true, largePages: true });
+    paging.map(0x00400000, 0x00800000, 0x00c00000, 0x01000000, KWC, dir);
+    const fault = mmu.walk(0x00400000, { user: true });
+    assert.equal(fault.errorCode, 0x5);
+    assert.equal(fault.reason, "user-supervisor");
+    assert.equal(fault.physical, null);
+    const large = mmu.walk(0x00512345);
+    assert.equal(large.large, true);
+    assert.equal(large.offset, 0x112345);
+    assert.equal(large.pteAddress, null);
+    assert.equal(large.physical, 0x00d12345);
+    const absent = mmu.walk(0x00c00000);
+    assert.equal(absent.reason, "pde-not-present");
+    assert.equal(absent.pte, null);
+  });
+});
+
+describe("Mmu virtual accessors", () => {
+  test("32- and 16-bit accesses crossing a page go to each page's own frame", () => {
+    const { ram, paging, dir, mmu } = setup();
+    paging.map(0x1000, 0x2000, 0x00300000, 0x00301000, KWC, dir);
+    paging.map(0x2000, 0x3000, 0x00200000, 0x00201000, KWC, dir);
+    mmu.write32(0x1ffe, 0x11223344);
+    assert.deepEqual([...ram.readBytes(0x00300ffe, 2)], [0x44, 0x33]);
+    assert.deepEqual([...ram.readBytes(0x00200000, 2)], [0x22, 0x11]);
+    assert.equal(mmu.read32(0x1ffe), 0x11223344);
+    mmu.write16(0x1fff, 0xbeef);
+    assert.equal(ram.read8(0x00300fff), 0xef);
+    assert.equal(ram.read8(0x00200000), 0xbe);
+    assert.equal(mmu.read16(0x1fff), 0xbeef);
+    mmu.write8(0x2005, 0x7f);
+    assert.equal(mmu.read8(0x2005), 0x7f);
+    assert.equal(mmu.read32(0x2004), 0x00007f00);
+  });
+
+  test("readBytes and writeBytes span pages; a fault on a later page writes nothing", () => {
+    const { ram, paging, dir, mmu } = setup();
+    paging.map(0x1000, 0x2000, 0x00300000, 0x00301000, UWC, dir);
+    paging.map(0x2000, 0x3000, 0x00200000, 0x00201000, KWC, dir);
+    const data = Uint8Array.from({ length: 0x20 }, (_, i) => i + 1);
+    mmu.writeBytes(0x1ff0, data);
+    assert.deepEqual(mmu.readBytes(0x1ff0, 0x20), data);
+    assert.deepEqual(ram.readBytes(0x00200000, 0x10), data.subarray(0x10));
+    const before = ram.readBytes(0x00300ff0, 0x10);
+    assert.throws(
+      () => mmu.writeBytes(0x1ff0, new Uint8Array(0x20), { user: true }),
+      (e: unknown) => e instanceof PageFault && e.address === 0x2000 && e.errorCode === 0x7,
+    );
+    assert.deepEqual(ram.readBytes(0x00300ff0, 0x10), before);
+    assert.throws(() => mmu.read32(0x2000, { user: true }), (e: unknown) => e instanceof PageFault && e.errorCode === 0x5);
+  });
+});
