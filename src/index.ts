@@ -23,3 +23,12 @@ export { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
 // Physical blocks.
 export { PhysicalMemoryManager } from "./pmm.js";
 export type { PhysicalMemoryOptions } from "./pmm.js";
+
+// Simulated physical memory (little-endian, bounds-checked).
+export { PhysicalMemory } from "./ram.js";
+export { MemoryError } from "./errors/memory-error.js";
+export type { MemoryErrorCode } from "./errors/memory-error.js";
+
+// x86 32-bit paging and MMU (also available alone as `kmem/x86`).
+export { Mmu, PageFault, X86Paging, decodeEntry, encodePte, formatEntryFlags } from "./arch/x86/index.js";
+export type { Access, DecodedEntry, FaultReason, MmuOptions, WalkResult, X86Mapping, X86PagingOptions } from "./arch/x86/index.js";

@@ -1,0 +1,52 @@
+// Entry layout: PDE/PTE fields, masks and encode/decode helpers.
+export {
+  ADDRESS_LIMIT,
+  ATTRIBUTE_BITS_MASK,
+  ENTRIES_PER_TABLE,
+  ENTRY_AVAILABLE_MASK,
+  ENTRY_AVAILABLE_SHIFT,
+  ENTRY_BYTES,
+  ENTRY_FRAME_MASK,
+  ENTRY_FRAME_SHIFT,
+  INDEX_MASK,
+  LARGE_FRAME_MASK,
+  LARGE_PAGE_OFFSET_MASK,
+  LARGE_PAGE_SIZE,
+  PAGE_OFFSET_MASK,
+  PAGE_SIZE,
+  PDE_PAGE_SIZE,
+  PD_INDEX_SHIFT,
+  PTE_ACCESSED,
+  PTE_CACHE_DISABLE,
+  PTE_DIRTY,
+  PTE_GLOBAL,
+  PTE_PAT,
+  PTE_PRESENT,
+  PTE_USER,
+  PTE_WRITABLE,
+  PTE_WRITE_THROUGH,
+  PT_INDEX_SHIFT,
+  TABLE_BYTES,
+  TABLE_PDE_FLAGS,
+  attributeBits,
+  decodeEntry,
+  encodeLargePde,
+  encodePte,
+  encodeTablePde,
+  formatEntryFlags,
+  isLargePde,
+  pdIndex,
+  ptIndex,
+} from "./entry.js";
+export type { DecodedEntry, EntryLevel } from "./entry.js";
+
+// The x86 Mapper: page directories and tables as bytes in RAM.
+export { X86Paging } from "./paging.js";
+export type { X86Mapping, X86PagingOptions } from "./paging.js";
+
+// The MMU: walk, TLB, page faults.
+export { Mmu } from "./mmu.js";
+export type { Access, MmuOptions, WalkResult } from "./mmu.js";
+export { Tlb, TLB_DIRTY, TLB_LARGE, TLB_USER, TLB_WRITABLE } from "./tlb.js";
+export { PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, PageFault, describeFaultReason, formatErrorCode } from "./page-fault.js";
+export type { FaultReason, PageFaultOptions } from "./page-fault.js";
