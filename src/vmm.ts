@@ -1,0 +1,376 @@
+import { AllocationTable, type Allocation } from "./allocation-table.js";
+import { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
+import { VmmError } from "./errors/vmm-error.js";
+import { hex, hexRange } from "./format.js";
+import type { Mapper } from "./mapper.js";
+import type { PhysicalMemoryManager } from "./pmm.js";
+import type { Attributes, ByteStore, Range } from "./types.js";
+
+export type { Allocation } from "./allocation-table.js";
+
+/** How to build a {@link VirtualMemoryManager}. */
+export interface VirtualMemoryOptions<P> {
+  /** First managed virtual address (block-aligned). */
+  readonly start: number;
+  /** End of the managed space, exclusive (block-aligned; 2^32 for a whole 32-bit space). */
+  readonly end: number;
+  /** Where backing blocks come from; its block size is the VMM's. */
+  readonly pmm: PhysicalMemoryManager;
+  /** Installs and removes translations. */
+  readonly mapper: Mapper<P>;
+  /** Passed to every mapper call (for x86: the page directory's physical address). */
+  readonly payload: P;
+  /** Physical memory as bytes, needed only by {@link VirtualMemoryManager.copyData}. */
+  readonly memory?: ByteStore;
+}
+
+/** Which way {@link VirtualMemoryManager.copyData} copies: into or out of the other space. */
+export type CopyDirection = "to" | "from";
+
+/**
+ * Tracks which virtual blocks of `[start, end)` are in use (a {@link Bitmap} with a summary
+ * tree: first-fit search in O(log n)) and, for each allocation, the physical blocks behind
+ * it; maps and unmaps through a {@link Mapper}. Every operation is all-or-nothing: on any
+ * error the bitmap, the PMM, the allocation table and the mapper's state are as before.
+ *
+ * Physical ranges given to `set` may lie past the PMM's memory (device memory, MMIO): only
+ * the blocks inside memory are marked in the PMM. Memory: see `Bitmap` (under 2 bytes per
+ * virtual block) and `AllocationTable` (4 bytes per physical block, one entry per allocation).
+ *
+ * @example
+ * const vmm = new VirtualMemoryManager({ start: 0x1000, end: 2 ** 32, pmm, mapper, payload: cr3 });
+ * const at = vmm.alloc(4, { kernel: true, writable: true, cachable: true }); // 0x00001000
+ * vmm.virtToPhys(at! + 0x10);  // the first backing block + 0x10
+ * vmm.free(at!);
+ */
+export class VirtualMemoryManager<P> {
+  /** First managed virtual address. */
+  readonly start: number;
+  /** End of the managed space (exclusive). */
+  readonly end: number;
+  /** Bytes per block (the PMM's). */
+  readonly blockSize: number;
+  /** Passed to every mapper call. */
+  readonly payload: P;
+  /** The physical memory manager backing allocations. */
+  readonly pmm: PhysicalMemoryManager;
+  private readonly mapper: Mapper<P>;
+  private readonly memory: ByteStore | undefined;
+  private readonly bitmap: Bitmap;
+  private readonly table: AllocationTable;
+  /** End of the PMM's managed memory: physical blocks at or past it are device memory. */
+  private readonly ramEnd: number;
+
+  /**
+   * Creates an empty VMM over `[start, end)`.
+   *
+   * @throws {VmmError} `InvalidVirtAddresses` when the range is not block-aligned, empty,
+   * negative, or larger than 2^30 blocks.
+   */
+  constructor(options: VirtualMemoryOptions<P>) {
+    const { start, end, pmm } = options;
+    this.blockSize = pmm.blockSize;
+    if (!this.isBlockAddress(start) || !this.isBlockAddress(end) || end <= start || (end - start) / this.blockSize > MAX_BITMAP_ENTRIES) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot manage ${hexRange(start, end)}: not a non-empty block-aligned range of at most 2^30 blocks`, { start, end });
+    }
+    this.start = start;
+    this.end = end;
+    this.pmm = pmm;
+    this.mapper = options.mapper;
+    this.payload = options.payload;
+    this.memory = options.memory;
+    this.ramEnd = pmm.numBlocks * pmm.blockSize;
+    this.bitmap = new Bitmap((end - start) / this.blockSize);
+    this.table = new AllocationTable(this.bitmap.numEntries, pmm.numBlocks, this.blockSize);
+  }
+
+  /** Number of virtual blocks managed. */
+  get numBlocks(): number {
+    return this.bitmap.numEntries;
+  }
+
+  /** Number of virtual blocks in use. O(1). */
+  get blocksUsed(): number {
+    return this.bitmap.numEntries - this.bitmap.numFreeEntries;
+  }
+
+  /**
+   * Whether the block containing `vaddr` is in use.
+   *
+   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is outside `[start, end)`.
+   */
+  isSet(vaddr: number): boolean {
+    return this.bitmap.isSet(this.blockOf(vaddr, "query"));
+  }
+
+  /**
+   * Reserves the virtual range `virtual`, and when `physical` is given maps it there and
+   * marks the physical blocks inside the PMM's memory used. The allocation is recorded under
+   * `virtual.start`, so `free(virtual.start)` undoes it.
+   *
+   * @throws {VmmError} `InvalidVirtAddresses` / `InvalidPhysAddresses` (misaligned, empty,
+   * inverted, out of range), `PhysicalVirtualMismatch` (different sizes), `AlreadyAllocated`
+   * (a virtual block in use), `PhysicalAlreadyAllocated` (a physical block in use);
+   * whatever the mapper throws (after undoing everything).
+   * @example
+   * vmm.set({ start: 0xc00b8000, end: 0xc00b9000 }, { start: 0xb8000, end: 0xb9000 }, attrs);
+   */
+  set(virtual: Range, physical: Range | null, attrs: Attributes): void {
+    const first = this.checkVirtualRange(virtual, "set");
+    const count = (virtual.end - virtual.start) / this.blockSize;
+    if (physical !== null) this.checkPhysicalRange(virtual, physical);
+    this.checkVirtualFree(first, count, "set");
+    const ramPart = physical === null ? 0 : Math.max(0, Math.min(physical.end, this.ramEnd) - physical.start);
+    if (physical !== null) this.checkPhysicalFree(physical, ramPart);
+    this.bitmap.setRange(first, count);
+    if (ramPart > 0) this.pmm.setRange(physical!.start, physical!.start + ramPart);
+    const blocks: number[] = [];
+    if (physical !== null) {
+      try {
+        this.mapper.map(virtual.start, virtual.end, physical.start, physical.end, attrs, this.payload);
+      } catch (error) {
+        if (ramPart > 0) this.pmm.freeRange(physical.start, physical.start + ramPart);
+        this.bitmap.clearRange(first, count);
+        throw error;
+      }
+      for (let i = 0; i < count; i++) blocks.push(physical.start + i * this.blockSize);
+    }
+    this.record(first, count, blocks, attrs);
+  }
+
+  /**
+   * Allocates `numBlocks` contiguous virtual blocks — the lowest fit, or at `at` — each
+   * backed by a PMM block, mapped with one mapper call per physically contiguous run.
+   * Returns the start address, or `null` when `numBlocks` is 0, the PMM has fewer free
+   * blocks, or (without `at`) no contiguous virtual room is left — as the seed does.
+   * O(log n + numBlocks · log m).
+   *
+   * @throws {VmmError} `InvalidVirtAddresses` (bad count, or `at` misaligned or not leaving
+   * room inside `[start, end)`), `AlreadyAllocated` (a block at `at` in use); whatever the
+   * mapper throws (after undoing everything).
+   * @example
+   * const at = vmm.alloc(2, { kernel: false, writable: true, cachable: true });
+   */
+  alloc(numBlocks: number, attrs: Attributes, at?: number): number | null {
+    if (!Number.isSafeInteger(numBlocks) || numBlocks < 0) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot allocate ${numBlocks} blocks: the count must be a non-negative integer`, { numBlocks });
+    }
+    let first: number | null;
+    if (at !== undefined) {
+      this.blockOf(at, "allocate at");
+      first = this.checkVirtualRange({ start: at, end: at + numBlocks * this.blockSize }, "allocate", true);
+      this.checkVirtualFree(first, numBlocks, "allocate");
+    }
+    if (numBlocks === 0 || this.pmm.blocksFree() < numBlocks) return null;
+    first = at !== undefined ? (at - this.start) / this.blockSize : this.bitmap.findContiguous(numBlocks);
+    if (first === null) return null;
+    this.bitmap.setRange(first, numBlocks);
+    const blocks = new Array<number>(numBlocks);
+    for (let i = 0; i < numBlocks; i++) blocks[i] = this.pmm.alloc()!;
+    this.mapRuns(first, blocks, attrs);
+    this.record(first, numBlocks, blocks, attrs);
+    return this.addressOf(first);
+  }
+
+  /**
+   * Frees the allocation starting at `vaddr`: unmaps it (if it was mapped), frees its
+   * physical blocks inside the PMM's memory, clears its virtual blocks, forgets it.
+   *
+   * @throws {VmmError} `NotAllocated` when `vaddr` is not the start of an allocation (the
+   * message names the allocation it lies in, if any); `InvalidVirtAddresses` when outside
+   * `[start, end)`; whatever the mapper's `unmap` throws (nothing changed).
+   */
+  free(vaddr: number): void {
+    const block = this.blockOf(vaddr, "free");
+    const allocation = vaddr === this.addressOf(block) ? this.table.get(block) : undefined;
+    if (allocation === undefined) {
+      const around = this.containing(block);
+      const where = around === undefined ? "nothing is allocated there" : `not the start of an allocation (it lies in ${hexRange(around.virtual.start, around.virtual.end)})`;
+      throw new VmmError("NotAllocated", `Cannot free ${hex(vaddr)}: ${where}`, { address: vaddr, allocationStart: around?.virtual.start ?? null });
+    }
+    const { virtual, physical } = allocation;
+    if (physical.length > 0) this.mapper.unmap(virtual.start, virtual.end, this.payload);
+    const count = (virtual.end - virtual.start) / this.blockSize;
+    this.table.remove(block, allocation);
+    this.bitmap.clearRange(block, count);
+    for (const address of physical) if (address < this.ramEnd) this.pmm.free(address);
+  }
+
+  /**
+   * The physical address behind `vaddr` (any byte of an allocation with physical backing). O(allocation length / 32).
+   *
+   * @throws {VmmError} `NotAllocated` when `vaddr` is not backed; `InvalidVirtAddresses` when outside `[start, end)`.
+   */
+  virtToPhys(vaddr: number): number {
+    this.blockOf(vaddr, "translate");
+    const physical = this.physicalOf(vaddr);
+    if (physical < 0) throw new VmmError("NotAllocated", `Cannot translate ${hex(vaddr)}: not backed by physical memory in this address space`, { address: vaddr });
+    return physical;
+  }
+
+  /**
+   * The virtual address mapped to `paddr` by this VMM. O(1) via a reverse index.
+   *
+   * @throws {VmmError} `NotAllocated` when no allocation of this VMM maps `paddr`.
+   */
+  physToVirt(paddr: number): number {
+    const block = Number.isSafeInteger(paddr) && paddr >= 0 ? Math.floor(paddr / this.blockSize) : -1;
+    const owner = block < 0 ? -1 : this.table.ownerOf(block);
+    if (owner < 0) throw new VmmError("NotAllocated", `Cannot translate physical ${hex(paddr)}: not mapped in this address space`, { address: paddr });
+    return this.addressOf(owner) + (paddr - block * this.blockSize);
+  }
+
+  /**
+   * The allocation containing `vaddr`, or `null`.
+   *
+   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is outside `[start, end)`.
+   */
+  allocationAt(vaddr: number): Allocation | null {
+    return this.containing(this.blockOf(vaddr, "query")) ?? null;
+  }
+
+  /** A copy of the virtual-block bitmap's words (bit `i` = block at `start + i * blockSize`), for snapshots and views. */
+  snapshot(): Uint32Array {
+    return this.bitmap.snapshot();
+  }
+
+  /** Every allocation in address order (`physical` empty for a `set` without physical range). */
+  allocations(): Allocation[] {
+    return this.table.inOrder();
+  }
+
+  /**
+   * Copies bytes between `other`'s address space and `data`, page by page through the shared
+   * physical memory: `"to"` writes `data` at `vaddr` in `other`, `"from"` fills `data` from
+   * there. Every page is checked before any byte moves.
+   *
+   * @throws {TypeError} when this VMM was built without `memory`.
+   * @throws {VmmError} `NotAllocated` when a page of `[vaddr, vaddr + data.length)` is not
+   * backed in `other`; `InvalidPhysAddresses` when one is backed by device memory outside RAM.
+   * @example
+   * kernelVmm.copyData(userVmm, "to", new TextEncoder().encode("hi"), 0x400000);
+   */
+  copyData<Q>(other: VirtualMemoryManager<Q>, direction: CopyDirection, data: Uint8Array, vaddr: number): void {
+    const memory = this.memory;
+    if (memory === undefined) throw new TypeError("Cannot copy data: this VirtualMemoryManager was created without a `memory` ByteStore");
+    if (direction !== "to" && direction !== "from") throw new TypeError(`Cannot copy data: direction must be "to" or "from", not ${String(direction)}`);
+    const action = direction === "to" ? `copy ${data.length} bytes to` : `copy ${data.length} bytes from`;
+    for (let offset = 0; offset < data.length; offset = this.nextPage(vaddr, offset)) {
+      const physical = other.physicalOf(vaddr + offset);
+      if (physical < 0) throw new VmmError("NotAllocated", `Cannot ${action} ${hex(vaddr)}: ${hex(vaddr + offset)} is not backed by physical memory`, { address: vaddr + offset });
+      if (physical >= this.ramEnd) throw new VmmError("InvalidPhysAddresses", `Cannot ${action} ${hex(vaddr)}: ${hex(vaddr + offset)} is device memory at ${hex(physical)}`, { address: vaddr + offset, physical });
+    }
+    for (let offset = 0; offset < data.length;) {
+      const next = Math.min(this.nextPage(vaddr, offset), data.length);
+      const physical = other.physicalOf(vaddr + offset);
+      if (direction === "to") memory.writeBytes(physical, data.subarray(offset, next));
+      else data.set(memory.readBytes(physical, next - offset), offset);
+      offset = next;
+    }
+  }
+
+  /** The physical address behind `vaddr`, or -1 when it is not backed. */
+  private physicalOf(vaddr: number): number {
+    if (!Number.isSafeInteger(vaddr) || vaddr < this.start || vaddr >= this.end) return -1;
+    const block = Math.floor((vaddr - this.start) / this.blockSize);
+    const allocation = this.containing(block);
+    if (allocation === undefined || allocation.physical.length === 0) return -1;
+    const index = block - (allocation.virtual.start - this.start) / this.blockSize;
+    return allocation.physical[index]! + (vaddr - this.addressOf(block));
+  }
+
+  /** Offset in `data` where the page after the one holding `vaddr + offset` begins. */
+  private nextPage(vaddr: number, offset: number): number {
+    const address = vaddr + offset;
+    return offset + this.blockSize - (address % this.blockSize);
+  }
+
+  /** Maps `blocks` at virtual block `first`, one call per physically contiguous run; undoes everything if the mapper throws. */
+  private mapRuns(first: number, blocks: number[], attrs: Attributes): void {
+    let mapped = 0;
+    try {
+      for (let i = 1; i <= blocks.length; i++) {
+        if (i === blocks.length || blocks[i] !== blocks[i - 1]! + this.blockSize) {
+          this.mapper.map(this.addressOf(first + mapped), this.addressOf(first + i), blocks[mapped]!, blocks[i - 1]! + this.blockSize, attrs, this.payload);
+          mapped = i;
+        }
+      }
+    } catch (error) {
+      try {
+        if (mapped > 0) this.mapper.unmap(this.addressOf(first), this.addressOf(first + mapped), this.payload);
+      } finally {
+        for (const address of blocks) this.pmm.free(address);
+        this.bitmap.clearRange(first, blocks.length);
+      }
+      throw error;
+    }
+  }
+
+  private record(first: number, count: number, physical: number[], attrs: Attributes): void {
+    const virtual = { start: this.addressOf(first), end: this.addressOf(first + count) };
+    const { kernel, writable, cachable } = attrs;
+    this.table.add(first, { virtual, physical, attrs: { kernel, writable, cachable } });
+  }
+
+  private containing(block: number): Allocation | undefined {
+    if (!this.bitmap.isSet(block)) return undefined;
+    return this.table.get(this.table.startOf(block));
+  }
+
+  private addressOf(block: number): number {
+    return this.start + block * this.blockSize;
+  }
+
+  private isBlockAddress(address: number): boolean {
+    return Number.isSafeInteger(address) && address >= 0 && address % this.blockSize === 0;
+  }
+
+  /** The block index of `vaddr` (any byte) inside `[start, end)`. */
+  private blockOf(vaddr: number, action: string): number {
+    if (!Number.isSafeInteger(vaddr) || vaddr < this.start || vaddr >= this.end) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hex(vaddr)}: outside the managed range ${hexRange(this.start, this.end)}`, { address: vaddr });
+    }
+    return Math.floor((vaddr - this.start) / this.blockSize);
+  }
+
+  /** Validates a virtual range (block-aligned, non-empty unless `allowEmpty`, inside the space); its first block. */
+  private checkVirtualRange(range: Range, action: string, allowEmpty = false): number {
+    const { start, end } = range;
+    let problem: string | null = null;
+    if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
+    else if (end < start || (end === start && !allowEmpty)) problem = "the range is empty or inverted";
+    else if (start < this.start || end > this.end) problem = `outside the managed range ${hexRange(this.start, this.end)}`;
+    if (problem !== null) throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hexRange(start, end)}: ${problem}`, { start, end });
+    return (start - this.start) / this.blockSize;
+  }
+
+  private checkPhysicalRange(virtual: Range, physical: Range): void {
+    const { start, end } = physical;
+    let problem: string | null = null;
+    if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
+    else if (end <= start) problem = "the range is empty or inverted";
+    if (problem !== null) throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${hexRange(start, end)}: ${problem}`, { start, end });
+    if (end - start !== virtual.end - virtual.start) {
+      throw new VmmError("PhysicalVirtualMismatch", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${hexRange(start, end)}: the sizes differ`, { virtualSize: virtual.end - virtual.start, physicalSize: end - start });
+    }
+  }
+
+  private checkVirtualFree(first: number, count: number, action: string): void {
+    const used = this.bitmap.findFirstSet(first, count);
+    if (used === null) return;
+    const address = this.addressOf(used);
+    const around = this.containing(used)!;
+    throw new VmmError("AlreadyAllocated", `Cannot ${action} ${hexRange(this.addressOf(first), this.addressOf(first + count))}: ${hex(address)} is already allocated (in ${hexRange(around.virtual.start, around.virtual.end)})`, { address });
+  }
+
+  /** Rejects a physical range any of whose blocks the PMM has in use or this VMM already maps. */
+  private checkPhysicalFree(physical: Range, ramPart: number): void {
+    let used = ramPart > 0 ? this.pmm.firstUsedIn(physical.start, physical.start + ramPart) : null;
+    for (let address = physical.start + ramPart; used === null && address < physical.end; address += this.blockSize) {
+      if (this.table.ownerOf(address / this.blockSize) >= 0) used = address;
+    }
+    if (used !== null) {
+      throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(used)} is already in use`, { address: used });
+    }
+  }
+}
