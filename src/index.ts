@@ -24,6 +24,10 @@ export { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
 export { PhysicalMemoryManager } from "./pmm.js";
 export type { PhysicalMemoryOptions } from "./pmm.js";
 
+// Virtual regions over a Mapper.
+export { VirtualMemoryManager } from "./vmm.js";
+export type { Allocation, CopyDirection, VirtualMemoryOptions } from "./vmm.js";
+
 // Simulated physical memory (little-endian, bounds-checked).
 export { PhysicalMemory } from "./ram.js";
 export { MemoryError } from "./errors/memory-error.js";
@@ -32,7 +36,3 @@ export type { MemoryErrorCode } from "./errors/memory-error.js";
 // x86 32-bit paging and MMU (also available alone as `kmem/x86`).
 export { Mmu, PageFault, X86Paging, decodeEntry, encodePte, formatEntryFlags } from "./arch/x86/index.js";
 export type { Access, DecodedEntry, FaultReason, MmuOptions, WalkResult, X86Mapping, X86PagingOptions } from "./arch/x86/index.js";
-
-// Virtual regions over a Mapper.
-export { VirtualMemoryManager } from "./vmm.js";
-export type { Allocation, CopyDirection, VirtualMemoryOptions } from "./vmm.js";
