@@ -20,6 +20,7 @@ export interface CellRect {
 const LABEL_FONT = "11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
 const LABEL_COLOR = "#374151";
 const LABEL_PADDING_PX = 6;
+const LABEL_HALF_HEIGHT_PX = 7;
 
 /** A canvas holding a grid of cells: sizing for the screen's pixel ratio, hit testing, row labels. */
 export class GridCanvas {
@@ -88,6 +89,7 @@ export class GridCanvas {
     context.fillStyle = LABEL_COLOR;
     context.textAlign = "right";
     context.textBaseline = "middle";
-    context.fillText(text, marginPx - LABEL_PADDING_PX, row * (cellPx + gapPx) + cellPx / 2);
+    const centre = row * (cellPx + gapPx) + cellPx / 2;
+    context.fillText(text, marginPx - LABEL_PADDING_PX, Math.max(LABEL_HALF_HEIGHT_PX, centre));
   }
 }

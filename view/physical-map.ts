@@ -8,7 +8,7 @@ import type { Tooltip } from "./tooltip.js";
 const COLUMNS = 128;
 const MAX_CELLS = COLUMNS * COLUMNS;
 const CELL_PX = 4;
-const MARGIN_PX = 88;
+const MARGIN_PX = 84;
 const LABEL_EVERY_ROWS = 16;
 /** When one cell holds several blocks, the category shown is the first of these present. */
 const PRIORITY: readonly PhysCategory[] = [

@@ -11,7 +11,7 @@ import {
 } from "./vspace.js";
 
 const GRID_SIDE = 32;
-const LAYOUT: GridLayout = { columns: GRID_SIDE, rows: GRID_SIDE, cellPx: 15, gapPx: 1, marginPx: 88 };
+const LAYOUT: GridLayout = { columns: GRID_SIDE, rows: GRID_SIDE, cellPx: 14, gapPx: 1, marginPx: 84 };
 const LABEL_EVERY_ROWS = 4;
 const HATCH_STEP_PX = 4;
 const RESERVED_ONLY_ALPHA = 0.35;

@@ -69,7 +69,7 @@ export function renderWalk(output: HTMLElement, view: WalkView): void {
   const access = [view.access.user ? "user" : "supervisor", view.access.write ? "write" : "read", view.access.fetch ? "(fetch)" : ""];
   const header = el("p", {}, `${hex(view.vaddr)}, ${access.join(" ").trim()}; CR3 = ${hex(view.cr3)}; `,
     el("span", { class: view.tlbHit ? "tlb hit" : "tlb miss", "data-testid": "walk-tlb" }, view.tlbHit ? "TLB hit" : "TLB miss"),
-    view.tlbHit ? " — the CPU used the cached translation and read no entry." : " — the CPU walks the tables in RAM:");
+    view.tlbHit ? " — the CPU used its cached translation and read no entry; below is what RAM holds now:" : " — the CPU walks the tables in RAM:");
   const result = view.fault === null
     ? el("p", { class: "result ok", "data-testid": "walk-physical", "data-physical": hex(view.physical ?? 0) },
       `→ physical ${hex(view.physical ?? 0)}`)
