@@ -1,6 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { MapperError } from "../../../src/errors/mapper-error.js";
+import { Mmu } from "../../../src/arch/x86/mmu.js";
 import { X86Paging } from "../../../src/arch/x86/paging.js";
 import { PhysicalMemory } from "../../../src/ram.js";
 import type { Attributes } from "../../../src/types.js";
@@ -272,5 +274,139 @@ describe("X86Paging", () => {
     const ram = new PhysicalMemory(MIB);
     const frames = { alloc: () => null, free: () => undefined, blockSize: 8192 };
     assert.throws(() => new X86Paging({ ram, frames }), RangeError);
+  });
+});
+
+describe("X86Paging and Mmu against a reference model (property)", () => {
+  const WINDOW_BASE = 0xbf800000;
+  const SLOTS = 4;
+  const WINDOW_PAGES = SLOTS * 1024;
+  const PAGE = 0x1000;
+  const LARGE = 0x400000;
+
+  interface ModelPage {
+    phys: number;
+    attrs: Attributes;
+  }
+
+  type Op =
+    | { kind: "map"; page: number; count: number; phys: number; attrs: Attributes }
+    | { kind: "mapLarge"; slot: number; slots: number; frame: number; attrs: Attributes }
+    | { kind: "unmapPresent"; pick: number; len: number }
+    | { kind: "unmap"; page: number; count: number };
+
+  const attrsArb = fc.record({ kernel: fc.boolean(), writable: fc.boolean(), cachable: fc.boolean() });
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    { arbitrary: fc.record({ kind: fc.constant("mapLarge" as const), slot: fc.integer({ min: 0, max: SLOTS - 1 }), slots: fc.integer({ min: 1, max: 2 }), frame: fc.integer({ min: 0, max: 1021 }), attrs: attrsArb }), weight: 2 },
+    fc.record({ kind: fc.constant("map" as const), page: fc.integer({ min: 0, max: WINDOW_PAGES - 1 }), count: fc.integer({ min: 1, max: 1100 }), phys: fc.integer({ min: 0, max: 0xfffff - 1100 }), attrs: attrsArb }),
+    { arbitrary: fc.record({ kind: fc.constant("unmapPresent" as const), pick: fc.nat(), len: fc.nat() }), weight: 2 },
+    fc.record({ kind: fc.constant("unmap" as const), page: fc.integer({ min: 0, max: WINDOW_PAGES - 1 }), count: fc.integer({ min: 1, max: 1100 }) }),
+  );
+
+  /** Resolves an op into a page range `[first, first + count)` of the window, plus the physical start for maps. */
+  function resolve(op: Op, model: Map<number, ModelPage>): { map: boolean; first: number; count: number; phys: number; attrs: Attributes } | null {
+    const none: Attributes = { kernel: true, writable: false, cachable: true };
+    switch (op.kind) {
+      case "map":
+        return { map: true, first: op.page, count: Math.min(op.count, WINDOW_PAGES - op.page), phys: op.phys * PAGE, attrs: op.attrs };
+      case "mapLarge": {
+        const slots = Math.min(op.slots, SLOTS - op.slot);
+        return { map: true, first: op.slot * 1024, count: slots * 1024, phys: op.frame * LARGE, attrs: op.attrs };
+      }
+      case "unmap":
+        return { map: false, first: op.page, count: Math.min(op.count, WINDOW_PAGES - op.page), phys: 0, attrs: none };
+      case "unmapPresent": {
+        const keys = [...model.keys()].sort((a, b) => a - b);
+        if (keys.length === 0) {
+          return null;
+        }
+        const first = keys[op.pick % keys.length] ?? 0;
+        let run = 1;
+        while (model.has(first + run)) {
+          run++;
+        }
+        return { map: false, first, count: 1 + (op.len % run), phys: 0, attrs: none };
+      }
+    }
+  }
+
+  function checkAgreement(ram: PhysicalMemory, dir: number, mmu: Mmu, model: Map<number, ModelPage>, probe: number): void {
+    const walked = naiveWalk(ram.bytes, dir);
+    assert.equal(walked.size, model.size, "naive walk sees exactly the model's pages");
+    for (const [page, m] of model) {
+      assert.deepEqual(walked.get((WINDOW_BASE / PAGE) + page), { phys: m.phys, user: !m.attrs.kernel, writable: m.attrs.writable, cacheDisable: !m.attrs.cachable });
+    }
+    for (let i = 0; i < 24; i++) {
+      const page = (probe * 7919 + i * 613) % WINDOW_PAGES;
+      const offset = (i * 0x155) & 0xfff;
+      const vaddr = WINDOW_BASE + page * PAGE + offset;
+      const m = model.get(page);
+      assert.equal(mmu.tryTranslate(vaddr), m === undefined ? -1 : m.phys + offset, `supervisor read of page ${String(page)}`);
+      const user = mmu.tryTranslate(vaddr, { user: true });
+      assert.equal(user, m === undefined ? -1 - 0x4 : m.attrs.kernel ? -1 - 0x5 : m.phys + offset, `user read of page ${String(page)}`);
+    }
+  }
+
+  test("random map/unmap sequences keep RAM, the MMU and the model in agreement and leak no table", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), fc.nat(), (ops, probe) => {
+        const ram = new PhysicalMemory(2 * MIB);
+        const frames = new TestFrames(FRAMES_BASE, 128);
+        const paging = new X86Paging({ ram, frames, largePages: true });
+        const dir = paging.createDirectory();
+        const mmu = new Mmu({ ram, cr3: dir, pse: true, tlbEntries: 32 });
+        const baseline = frames.inUse;
+        const model = new Map<number, ModelPage>();
+        ops.forEach((op, step) => {
+          const r = resolve(op, model);
+          if (r === null) {
+            return;
+          }
+          const pages = Array.from({ length: r.count }, (_, i) => r.first + i);
+          const vStart = WINDOW_BASE + r.first * PAGE;
+          const vEnd = vStart + r.count * PAGE;
+          if (r.map) {
+            const ok = pages.every((p) => !model.has(p));
+            const run = (): void => paging.map(vStart, vEnd, r.phys, r.phys + r.count * PAGE, r.attrs, dir);
+            if (ok) {
+              run();
+              pages.forEach((p, i) => model.set(p, { phys: r.phys + i * PAGE, attrs: r.attrs }));
+            } else {
+              assert.throws(run, (e: unknown) => e instanceof MapperError && e.code === "AlreadyMapped");
+            }
+          } else {
+            const ok = pages.every((p) => model.has(p));
+            const run = (): void => paging.unmap(vStart, vEnd, dir);
+            if (ok) {
+              run();
+              pages.forEach((p) => model.delete(p));
+              for (let v = vStart; v < vEnd; v += PAGE) {
+                mmu.invlpg(v);
+              }
+            } else {
+              assert.throws(run, (e: unknown) => e instanceof MapperError && e.code === "NotMapped");
+            }
+          }
+          assert.equal(frames.inUse, baseline + paging.tablesInUse(dir), "every allocated frame is a live table");
+          checkAgreement(ram, dir, mmu, model, probe + step);
+        });
+        const listed = paging.mappings(dir).flatMap((m) => Array.from({ length: m.size / PAGE }, (_, i) => [m.virt + i * PAGE, m.phys + i * PAGE]));
+        assert.deepEqual(listed, [...model.entries()].sort((a, b) => a[0] - b[0]).map(([p, m]) => [WINDOW_BASE + p * PAGE, m.phys]));
+        const keys = [...model.keys()].sort((a, b) => a - b);
+        for (let i = 0; i < keys.length; ) {
+          let j = i + 1;
+          while (keys[j] === (keys[j - 1] ?? 0) + 1) {
+            j++;
+          }
+          const first = keys[i] ?? 0;
+          paging.unmap(WINDOW_BASE + first * PAGE, WINDOW_BASE + (first + (j - i)) * PAGE, dir);
+          i = j;
+        }
+        assert.equal(paging.tablesInUse(dir), 0);
+        assert.equal(frames.inUse, baseline, "no page table leaked");
+        assert.equal(naiveWalk(ram.bytes, dir).size, 0);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
