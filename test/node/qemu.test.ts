@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
+import type { MemoryProfile } from "../../src/boot/profile.js";
 import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
 import { parseCpuState, parseInfoMem, parseInfoTlb } from "../../src/node/qemu/monitor-text.js";
+import { GUEST_LABEL, placeGuest, withGuest } from "../../src/node/qemu/placement.js";
 import { QemuError } from "../../src/node/qemu/qemu-error.js";
+import { applyRandomOperations } from "../../src/node/qemu/random-ops.js";
 import { chunkFrames, stageTables, tableFrames } from "../../src/node/qemu/staging.js";
 import { findQemuTools, type QemuTools } from "../../src/node/qemu/tools.js";
 import { checkWithQemu } from "../../src/node/qemu/verify.js";
@@ -163,6 +167,64 @@ describe("staging the tables", () => {
     assert.equal(staging.copyCount, 1);
     assert.deepEqual([view.getUint32(0, true), view.getUint32(4, true), view.getUint32(8, true)], [0x1000, 0x0100_1000, 5 * PAGE]);
     assert.deepEqual(staging.blob.subarray(PAGE), image.ram.subarray(0x1000, 0x6000));
+  });
+});
+
+describe("guest placement", () => {
+  test("the default profile gets the guest in its highest free RAM, identity-mapped and labelled", () => {
+    assert.equal(placeGuest(DEFAULT_PROFILE), 0x07fd_e000);
+    assert.deepEqual(withGuest(DEFAULT_PROFILE).virtualReserved.at(-1), { virtStart: 0x07fd_e000, virtEnd: 0x07fe_0000, physStart: 0x07fd_e000, label: GUEST_LABEL });
+  });
+
+  test("an identity range already in use pushes the guest below it", () => {
+    const profile: MemoryProfile = { ...DEFAULT_PROFILE, virtualReserved: [...DEFAULT_PROFILE.virtualReserved, { virtStart: 0x0700_0000, virtEnd: 0x0800_0000 }] };
+    assert.equal(placeGuest(profile), 0x06ff_e000);
+  });
+
+  test("a profile without free RAM above 1 MiB is refused with GuestCollision", () => {
+    const profile: MemoryProfile = { ...DEFAULT_PROFILE, memoryBytes: 0x0040_0000, memoryMap: [{ start: 0, end: 0x0040_0000, type: "available" }], modules: [] };
+    const tight: MemoryProfile = { ...profile, virtualReserved: [{ virtStart: 0xd000_0000, virtEnd: 0xd00d_1000, physStart: 0x0032_f000 }] };
+    assert.throws(() => placeGuest(tight), (error: unknown) => error instanceof QemuError && error.code === "GuestCollision" && error.message.includes("0x00002000"));
+  });
+
+  test("a guest base on top of the kernel image is refused naming the range in use", () => {
+    assert.throws(() => withGuest(DEFAULT_PROFILE, 0x0010_0000), (error: unknown) => error instanceof QemuError && error.code === "GuestCollision" && error.message.includes("0x00100000"));
+  });
+});
+
+describe("random operations", () => {
+  /** A recording VMM: allocations at increasing addresses, frees must name a live start. */
+  function recorder(): { log: string[]; vmm: Parameters<typeof applyRandomOperations>[0] } {
+    const log: string[] = [];
+    const live = new Set<number>();
+    let next = PAGE;
+    return {
+      log,
+      vmm: {
+        alloc(blocks, attrs) {
+          const start = next;
+          next += blocks * PAGE;
+          live.add(start);
+          log.push(`alloc ${blocks} ${attrs.kernel ? "k" : "u"}${attrs.writable ? "w" : "r"}${attrs.cachable ? "c" : "n"}`);
+          return start;
+        },
+        free(vaddr) {
+          assert.ok(live.delete(vaddr), `free of ${vaddr} which is not live`);
+          log.push(`free ${vaddr}`);
+        },
+      },
+    };
+  }
+
+  test("the same seed gives the same operations, frees only live allocations, and mixes every attribute", () => {
+    const a = recorder();
+    const b = recorder();
+    const summary = applyRandomOperations(a.vmm, { count: 300, seed: 42 });
+    applyRandomOperations(b.vmm, { count: 300, seed: 42 });
+    assert.deepEqual(a.log, b.log);
+    assert.equal(summary.allocs + summary.frees, 300);
+    assert.equal(summary.live.length, summary.allocs - summary.frees);
+    for (const kind of ["kwc", "urn", "kwn", "urc"]) assert.ok(a.log.some((line) => line.endsWith(kind)), kind);
   });
 });
 

@@ -13,6 +13,9 @@ import { QemuError } from "./qemu-error.js";
  */
 export const GUEST_AREA_BYTES = 2 * BLOCK_SIZE;
 
+/** The lowest address the guest may load at: the firmware owns the first MiB. */
+export const GUEST_MIN_ADDRESS = 0x10_0000;
+
 /** Offset of the configuration block in the guest image (after the 32-byte multiboot header). */
 export const CONFIG_OFFSET = 32;
 /** The configuration block's fields, as byte offsets from {@link CONFIG_OFFSET} (see qemu/guest.asm). */

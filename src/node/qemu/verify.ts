@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
-import { buildGuest, configureGuest, GUEST_AREA_BYTES } from "./guest.js";
+import { buildGuest, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS } from "./guest.js";
 import { type CpuState, parseCpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
@@ -12,8 +12,6 @@ import { stageTables } from "./staging.js";
 import { findQemuTools, type QemuTools } from "./tools.js";
 
 const MIB = 0x10_0000;
-/** The guest must load above the real-mode area the firmware uses. */
-export const GUEST_MIN_ADDRESS = MIB;
 /** RAM QEMU gets beyond the staged tables: SeaBIOS keeps its own tables in the top of RAM. */
 const FIRMWARE_SLACK_BYTES = 2 * MIB;
 /** The most RAM the `pc` machine keeps below 4 GiB (above it, RAM moves past 32-bit addresses). */
