@@ -1,0 +1,54 @@
+import type { Machine } from "./boot.js";
+import type { Region } from "./layout.js";
+import type { SelfCheckReport } from "./self-check.js";
+
+/**
+ * The `kmem boot --json` object: a stable, documented description of a booted machine
+ * (docs/cli.md lists every field). Addresses and counts are JSON numbers.
+ */
+export interface MachineDescription {
+  readonly memoryBytes: number;
+  /** Physical address of the kernel page directory. */
+  readonly cr3: number;
+  /** The address-space map in virtual address order; `physStart` is `null` for reserved, unmapped ranges. */
+  readonly regions: readonly Region[];
+  /** Physical blocks (4 KiB): all of them and the free ones. */
+  readonly pmm: { readonly blocks: number; readonly free: number };
+  /** The kernel VMM's range and its used blocks. */
+  readonly vmm: { readonly start: number; readonly end: number; readonly blocksUsed: number };
+  /** Page tables the kernel directory points at (the directory itself not counted). */
+  readonly pageTables: number;
+  readonly selfCheck: {
+    readonly ok: boolean;
+    readonly blocksChecked: number;
+    readonly blocksRequired: number;
+    readonly failureCount: number;
+    readonly failures: readonly { readonly problem: string; readonly address: number; readonly message: string }[];
+  };
+}
+
+/**
+ * Describes a booted machine and its self-check report as the `kmem boot --json` object.
+ *
+ * @example
+ * const machine = boot(DEFAULT_PROFILE);
+ * JSON.stringify(describeMachine(machine, selfCheck(machine)));
+ */
+export function describeMachine(machine: Machine, report: SelfCheckReport): MachineDescription {
+  const { pmm, vmm } = machine;
+  return {
+    memoryBytes: machine.profile.memoryBytes,
+    cr3: machine.cr3,
+    regions: machine.regions.map((r) => ({ ...r })),
+    pmm: { blocks: pmm.numBlocks, free: pmm.blocksFree() },
+    vmm: { start: vmm.start, end: vmm.end, blocksUsed: vmm.blocksUsed },
+    pageTables: machine.paging.tablesInUse(machine.cr3),
+    selfCheck: {
+      ok: report.ok,
+      blocksChecked: report.blocksChecked,
+      blocksRequired: report.blocksRequired,
+      failureCount: report.failureCount,
+      failures: report.failures.map((f) => ({ ...f })),
+    },
+  };
+}

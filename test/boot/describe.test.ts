@@ -1,0 +1,43 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { boot } from "../../src/boot/boot.js";
+import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
+import { describeMachine } from "../../src/boot/describe.js";
+import { selfCheck } from "../../src/boot/self-check.js";
+
+describe("describeMachine", () => {
+  test("gives the documented --json object for the default profile, numbers as numbers", () => {
+    const machine = boot(DEFAULT_PROFILE);
+    const description = JSON.parse(JSON.stringify(describeMachine(machine, selfCheck(machine)))) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(description), ["memoryBytes", "cr3", "regions", "pmm", "vmm", "pageTables", "selfCheck"]);
+    assert.equal(description.memoryBytes, 0x800_0000);
+    assert.equal(description.cr3, 0x1000);
+    assert.deepEqual(description.pmm, { blocks: 0x8000, free: machine.pmm.blocksFree() });
+    assert.deepEqual(description.vmm, { start: 0x1000, end: 0x1_0000_0000, blocksUsed: 660 });
+    assert.equal(description.pageTables, 1);
+    assert.deepEqual(description.selfCheck, { ok: true, blocksChecked: 0xf_ffff, blocksRequired: 660, failureCount: 0, failures: [] });
+    assert.deepEqual((description.regions as unknown[])[0], {
+      virtStart: 0xc00b_8000,
+      virtEnd: 0xc00c_0000,
+      physStart: 0xb_8000,
+      kernel: true,
+      writable: true,
+      cachable: true,
+      label: "VGA text buffer",
+    });
+  });
+
+  test("reports an unmapped reservation with physStart null", () => {
+    const machine = boot({ ...DEFAULT_PROFILE, virtualReserved: [{ virtStart: 0xd000_0000, virtEnd: 0xd000_2000 }] });
+    const region = describeMachine(machine, selfCheck(machine)).regions.find((r) => r.virtStart === 0xd000_0000);
+    assert.deepEqual(region, {
+      virtStart: 0xd000_0000,
+      virtEnd: 0xd000_2000,
+      physStart: null,
+      kernel: true,
+      writable: true,
+      cachable: true,
+      label: "virtualReserved[0]",
+    });
+  });
+});
