@@ -179,7 +179,7 @@ describe("VirtualMemoryManager against a reference model", () => {
       for (const op of ops) {
         const before = snapshotStack(vmm, pmm, mapper);
         let outcome: Outcome;
-        let run: () => number | null | undefined;
+        let run: () => number | null | void;
         if (op.kind === "alloc") {
           outcome = predictAlloc(model, op);
           const attrs = ATTR_CHOICES[op.attrs]!;
