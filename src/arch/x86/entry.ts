@@ -55,6 +55,8 @@ export const PTE_PAT = 1 << 7;
 export const PTE_GLOBAL = 1 << 8;
 /** Bit 7 of a PDE, PS: the PDE maps a 4 MiB page (honoured when CR4.PSE = 1). */
 export const PDE_PAGE_SIZE = 1 << 7;
+/** Bit 12 of a 4 MiB PDE, PAT: its page-attribute-table bit (bit 7 in a PTE; kmem never sets it). */
+export const PDE_LARGE_PAT = 1 << 12;
 /** Bits 9–11: available to the operating system, ignored by the MMU. */
 export const ENTRY_AVAILABLE_MASK = 0b111 << 9;
 /** Shift of the available bits. */

@@ -14,6 +14,7 @@ export {
   LARGE_PAGE_SIZE,
   PAGE_OFFSET_MASK,
   PAGE_SIZE,
+  PDE_LARGE_PAT,
   PDE_PAGE_SIZE,
   PD_INDEX_SHIFT,
   PTE_ACCESSED,
@@ -42,11 +43,14 @@ export type { DecodedEntry, EntryLevel } from "./entry.js";
 
 // The x86 Mapper: page directories and tables as bytes in RAM.
 export { X86Paging } from "./paging.js";
-export type { X86Mapping, X86PagingOptions } from "./paging.js";
+export type { X86PagingOptions } from "./paging.js";
+export { listMappings } from "./mappings.js";
+export type { X86Mapping } from "./mappings.js";
 
 // The MMU: walk, TLB, page faults.
 export { Mmu } from "./mmu.js";
-export type { Access, MmuOptions, WalkResult } from "./mmu.js";
-export { Tlb, TLB_DIRTY, TLB_LARGE, TLB_USER, TLB_WRITABLE } from "./tlb.js";
+export type { MmuOptions, WalkResult } from "./mmu.js";
+export type { Access } from "./access.js";
+export { Tlb, TLB_DIRTY, TLB_LARGE, TLB_USER, TLB_WRITABLE, requiredTlbFlags, tlbFlagsFor } from "./tlb.js";
 export { PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, PageFault, describeFaultReason, formatErrorCode } from "./page-fault.js";
 export type { FaultReason, PageFaultOptions } from "./page-fault.js";

@@ -1,8 +1,5 @@
-import { MemoryError } from "../../errors/memory-error.js";
-import { hex } from "../../format.js";
 import type { PhysicalMemory } from "../../ram.js";
 import {
-  ADDRESS_LIMIT,
   ENTRY_BYTES,
   ENTRY_FRAME_MASK,
   LARGE_FRAME_MASK,
@@ -20,20 +17,14 @@ import {
   ptIndex,
 } from "./entry.js";
 import { type FaultReason, PF_PRESENT, PF_USER, PF_WRITE, PageFault } from "./page-fault.js";
-import { TLB_DIRTY, TLB_LARGE, TLB_USER, TLB_WRITABLE, Tlb } from "./tlb.js";
+import { type Access, checkVirtualRange, fromLittleEndian, littleEndianBytes, readOf, writeOf } from "./access.js";
+import { TLB_LARGE, Tlb, requiredTlbFlags, tlbFlagsFor } from "./tlb.js";
+
+export type { Access } from "./access.js";
 
 const DEFAULT_TLB_ENTRIES = 64;
 const BYTES_16 = 2;
 const BYTES_32 = 4;
-const BYTE_RADIX = 0x100;
-
-/** How memory is accessed: a write (else a read), from user mode (else supervisor), an instruction fetch. */
-export interface Access {
-  readonly write?: boolean;
-  readonly user?: boolean;
-  /** An instruction fetch; without NX it is checked like a read. */
-  readonly fetch?: boolean;
-}
 
 /** Options for {@link Mmu}. */
 export interface MmuOptions {
@@ -110,7 +101,7 @@ export class Mmu {
     this.#tlb = new Tlb(options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
     this.wp = options.wp ?? true;
     this.#pse = options.pse ?? false;
-    this.#cr3 = checkAddress(options.cr3 ?? 0, 1, "load CR3 with");
+    this.#cr3 = checkVirtualRange(options.cr3 ?? 0, 1, "load CR3 with");
   }
 
   /** CR3: the physical address of the current page directory. */
@@ -154,13 +145,13 @@ export class Mmu {
    * @throws {MemoryError} `InvalidAddress` when `directory` is not a 32-bit address.
    */
   loadCr3(directory: number): void {
-    this.#cr3 = checkAddress(directory, 1, "load CR3 with");
+    this.#cr3 = checkVirtualRange(directory, 1, "load CR3 with");
     this.#tlb.flush();
   }
 
   /** Drops the TLB's translation of the page holding `vaddr` (the whole 4 MiB page if large). */
   invlpg(vaddr: number): void {
-    this.#tlb.invalidate(checkAddress(vaddr, 1, "invlpg") >>> PT_INDEX_SHIFT);
+    this.#tlb.invalidate(checkVirtualRange(vaddr, 1, "invlpg") >>> PT_INDEX_SHIFT);
   }
 
   /** Drops every TLB entry. */
@@ -204,7 +195,7 @@ export class Mmu {
   walk(vaddr: number, access?: Access): WalkResult {
     const write = access?.write === true;
     const user = access?.user === true;
-    checkAddress(vaddr, 1, "translate");
+    checkVirtualRange(vaddr, 1, "translate");
     const tlbHit = this.#tlbAnswers(vaddr, write, user);
     const result = this.#translate(vaddr, write, user);
     const pdeAddress = this.#directory() + pdIndex(vaddr) * ENTRY_BYTES;
@@ -311,12 +302,12 @@ export class Mmu {
 
   #translate(vaddr: number, write: boolean, user: boolean): number {
     if (vaddr >>> 0 !== vaddr) {
-      checkAddress(vaddr, 1, "translate");
+      checkVirtualRange(vaddr, 1, "translate");
     }
     const vpn = vaddr >>> PT_INDEX_SHIFT;
     const slot = this.#tlb.lookup(vpn);
     if (slot >= 0) {
-      const need = requiredFlags(write, user, this.wp);
+      const need = requiredTlbFlags(write, user, this.wp);
       if ((this.#tlb.flagsAt(slot) & need) === need) {
         this.#hits++;
         return this.#tlb.frameAt(slot) + (vaddr & PAGE_OFFSET_MASK);
@@ -345,7 +336,7 @@ export class Mmu {
         this.#ram.write32(pdeAddress, updated);
       }
       const physical = ((pde & LARGE_FRAME_MASK) >>> 0) + (vaddr & LARGE_PAGE_OFFSET_MASK);
-      this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, physical - (vaddr & PAGE_OFFSET_MASK), tlbFlags(pde, updated) | TLB_LARGE);
+      this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, physical - (vaddr & PAGE_OFFSET_MASK), tlbFlagsFor(pde, updated) | TLB_LARGE);
       return physical;
     }
     const pteAddress = ((pde & ENTRY_FRAME_MASK) >>> 0) + ptIndex(vaddr) * ENTRY_BYTES;
@@ -366,7 +357,7 @@ export class Mmu {
       this.#ram.write32(pteAddress, updated);
     }
     const frame = (pte & ENTRY_FRAME_MASK) >>> 0;
-    this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, frame, tlbFlags(rights, updated));
+    this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, frame, tlbFlagsFor(rights, updated));
     return frame + (vaddr & PAGE_OFFSET_MASK);
   }
 
@@ -393,13 +384,13 @@ export class Mmu {
 
   #tlbAnswers(vaddr: number, write: boolean, user: boolean): boolean {
     const slot = this.#tlb.lookup(vaddr >>> PT_INDEX_SHIFT);
-    const need = requiredFlags(write, user, this.wp);
+    const need = requiredTlbFlags(write, user, this.wp);
     return slot >= 0 && (this.#tlb.flagsAt(slot) & need) === need;
   }
 
   /** Translates the first byte of every page `[vaddr, vaddr + length)` touches, or throws the first fault. */
   #translateRange(vaddr: number, length: number, access: Access): number[] {
-    checkAddress(vaddr, length, "access");
+    checkVirtualRange(vaddr, length, "access");
     const pages: number[] = [];
     for (let v = vaddr; v < vaddr + length; v = (Math.floor(v / PAGE_SIZE) + 1) * PAGE_SIZE) {
       pages.push(this.translate(v, access));
@@ -408,51 +399,6 @@ export class Mmu {
   }
 
   #readSplit(vaddr: number, size: number, access: Access): number {
-    const bytes = this.readBytes(vaddr, size, access);
-    let value = 0;
-    for (let i = size - 1; i >= 0; i--) {
-      value = value * BYTE_RADIX + (bytes[i] ?? 0);
-    }
-    return value;
+    return fromLittleEndian(this.readBytes(vaddr, size, access));
   }
-}
-
-/** The TLB flags an access needs on a hit: D known for writes, W when the write is checked, U for user. */
-function requiredFlags(write: boolean, user: boolean, wp: boolean): number {
-  return (write ? TLB_DIRTY | (user || wp ? TLB_WRITABLE : 0) : 0) | (user ? TLB_USER : 0);
-}
-
-function tlbFlags(rights: number, entry: number): number {
-  return ((rights & PTE_WRITABLE) !== 0 ? TLB_WRITABLE : 0) | ((rights & PTE_USER) !== 0 ? TLB_USER : 0) | ((entry & PTE_DIRTY) !== 0 ? TLB_DIRTY : 0);
-}
-
-function readOf(access: Access | undefined): Access {
-  return access?.write === true ? { ...access, write: false } : (access ?? {});
-}
-
-function writeOf(access: Access | undefined): Access {
-  return { ...access, write: true };
-}
-
-function littleEndianBytes(value: number, size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let rest = value >>> 0;
-  for (let i = 0; i < size; i++) {
-    bytes[i] = rest % BYTE_RADIX;
-    rest = Math.floor(rest / BYTE_RADIX);
-  }
-  return bytes;
-}
-
-/** Returns `address` when `[address, address + length)` lies within 32 bits, else throws `InvalidAddress`. */
-function checkAddress(address: number, length: number, action: string): number {
-  if (Number.isSafeInteger(address) && address >= 0 && Number.isSafeInteger(length) && length >= 0 && address + length <= ADDRESS_LIMIT) {
-    return address;
-  }
-  const shown = Number.isSafeInteger(address) && address >= 0 ? hex(address) : String(address);
-  throw new MemoryError("InvalidAddress", `Cannot ${action} ${shown}: not a 32-bit virtual address range of ${String(length)} bytes`, {
-    address,
-    length,
-    size: ADDRESS_LIMIT,
-  });
 }

@@ -3,6 +3,7 @@ import { hex, hexRange } from "../../format.js";
 import type { FrameAllocator, Mapper } from "../../mapper.js";
 import type { PhysicalMemory } from "../../ram.js";
 import type { Attributes } from "../../types.js";
+import { type X86Mapping, listMappings } from "./mappings.js";
 import {
   ADDRESS_LIMIT,
   ENTRIES_PER_TABLE,
@@ -12,6 +13,7 @@ import {
   LARGE_FRAME_MASK,
   LARGE_PAGE_SIZE,
   PAGE_SIZE,
+  PDE_LARGE_PAT,
   PTE_ACCESSED,
   PTE_CACHE_DISABLE,
   PTE_DIRTY,
@@ -30,8 +32,8 @@ import {
   ptIndex,
 } from "./entry.js";
 
-/** Bit 12 of a 4 MiB PDE: its PAT bit (bit 7 in a PTE). */
-const LARGE_PDE_PAT = 1 << 12;
+export type { X86Mapping } from "./mappings.js";
+
 /** The bits a 4 MiB PDE hands down to each PTE when it is split into a table. */
 const SPLIT_INHERITED_BITS =
   PTE_PRESENT | PTE_WRITABLE | PTE_USER | PTE_WRITE_THROUGH | PTE_CACHE_DISABLE | PTE_ACCESSED | PTE_DIRTY | PTE_GLOBAL | ENTRY_AVAILABLE_MASK;
@@ -44,29 +46,6 @@ export interface X86PagingOptions {
   readonly frames: FrameAllocator;
   /** Map 4 MiB-aligned 4 MiB runs with one PS PDE (needs CR4.PSE in the MMU). Default false. */
   readonly largePages?: boolean;
-}
-
-/** One present page of an address space, as {@link X86Paging.mappings} lists it. */
-export interface X86Mapping {
-  /** Virtual start of the page. */
-  readonly virt: number;
-  /** Physical start of the frame. */
-  readonly phys: number;
-  /** Page size in bytes: 4 KiB, or 4 MiB for a PS PDE. */
-  readonly size: number;
-  /** Accessible from user mode (U at both levels). */
-  readonly user: boolean;
-  /** Writable (R/W at both levels). */
-  readonly writable: boolean;
-  readonly writeThrough: boolean;
-  readonly cacheDisable: boolean;
-  readonly global: boolean;
-  /** Mapped by a 4 MiB PDE. */
-  readonly large: boolean;
-  /** The accessed bit of the page's entry. */
-  readonly accessed: boolean;
-  /** The dirty bit of the page's entry. */
-  readonly dirty: boolean;
 }
 
 /** What one directory slot of a range will receive, decided before any byte is written. */
@@ -291,32 +270,13 @@ export class X86Paging implements Mapper<number> {
 
   /**
    * Every present page of `directory`, read back from RAM, in address order (a 4 MiB PDE
-   * is one entry of size 4 MiB). Permissions combine both levels, as the MMU sees them.
+   * is one entry of size 4 MiB). Permissions combine both levels, as the MMU sees them. O(entries).
    *
    * @throws {MapperError} `InvalidPhysicalAddress` when `directory` is not a directory in RAM.
    */
   mappings(directory: number): X86Mapping[] {
     this.#checkDirectory(directory, "list mappings");
-    const result: X86Mapping[] = [];
-    for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
-      const pde = this.#ram.read32(directory + pdi * ENTRY_BYTES);
-      if ((pde & PTE_PRESENT) === 0) {
-        continue;
-      }
-      const slotBase = pdi * LARGE_PAGE_SIZE;
-      if (isLargePde(pde)) {
-        result.push(describe(slotBase, (pde & LARGE_FRAME_MASK) >>> 0, LARGE_PAGE_SIZE, pde, pde));
-        continue;
-      }
-      const table = (pde & ENTRY_FRAME_MASK) >>> 0;
-      for (let pti = 0; pti < ENTRIES_PER_TABLE; pti++) {
-        const pte = this.#ram.read32(table + pti * ENTRY_BYTES);
-        if ((pte & PTE_PRESENT) !== 0) {
-          result.push(describe(slotBase + pti * PAGE_SIZE, (pte & ENTRY_FRAME_MASK) >>> 0, PAGE_SIZE, pde, pte));
-        }
-      }
-    }
-    return result;
+    return listMappings(this.#ram, directory);
   }
 
   #checkDirectory(directory: number, action: string): void {
@@ -367,7 +327,7 @@ export class X86Paging implements Mapper<number> {
   /** Writes into `table` the 1024 PTEs equivalent to the 4 MiB PDE `pde`. */
   #fillSplitTable(table: number, pde: number): void {
     const base = (pde & LARGE_FRAME_MASK) >>> 0;
-    const bits = (pde & SPLIT_INHERITED_BITS) | ((pde & LARGE_PDE_PAT) !== 0 ? PTE_PAT : 0);
+    const bits = (pde & SPLIT_INHERITED_BITS) | ((pde & PDE_LARGE_PAT) !== 0 ? PTE_PAT : 0);
     for (let pti = 0; pti < ENTRIES_PER_TABLE; pti++) {
       this.#ram.write32(table + pti * ENTRY_BYTES, (base + pti * PAGE_SIZE + bits) >>> 0);
     }
@@ -416,20 +376,4 @@ function alreadyMapped(action: string, vaddr: number, entry: number): MapperErro
 
 function notMapped(action: string, vaddr: number, entry: number): MapperError {
   return new MapperError("NotMapped", `Cannot ${action}: ${hex(vaddr)} is not mapped (entry ${hex(entry)})`, { address: vaddr, entry });
-}
-
-function describe(virt: number, phys: number, size: number, pde: number, entry: number): X86Mapping {
-  return {
-    virt,
-    phys,
-    size,
-    user: (pde & entry & PTE_USER) !== 0,
-    writable: (pde & entry & PTE_WRITABLE) !== 0,
-    writeThrough: (entry & PTE_WRITE_THROUGH) !== 0,
-    cacheDisable: (entry & PTE_CACHE_DISABLE) !== 0,
-    global: (entry & PTE_GLOBAL) !== 0,
-    large: size === LARGE_PAGE_SIZE,
-    accessed: (entry & PTE_ACCESSED) !== 0,
-    dirty: (entry & PTE_DIRTY) !== 0,
-  };
 }

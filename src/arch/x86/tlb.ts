@@ -1,4 +1,4 @@
-import { PD_INDEX_SHIFT, PT_INDEX_SHIFT } from "./entry.js";
+import { PD_INDEX_SHIFT, PTE_DIRTY, PTE_USER, PTE_WRITABLE, PT_INDEX_SHIFT } from "./entry.js";
 
 /** TLB entry flag: the combined R/W of both levels was set. */
 export const TLB_WRITABLE = 1 << 0;
@@ -105,4 +105,17 @@ export class Tlb {
     }
     return count;
   }
+}
+
+/**
+ * The flags a hit must have for an access: {@link TLB_DIRTY} for writes, {@link TLB_WRITABLE}
+ * when the write is checked (user mode, or CR0.WP = 1), {@link TLB_USER} for user mode.
+ */
+export function requiredTlbFlags(write: boolean, user: boolean, wp: boolean): number {
+  return (write ? TLB_DIRTY | (user || wp ? TLB_WRITABLE : 0) : 0) | (user ? TLB_USER : 0);
+}
+
+/** The TLB flags for combined `rights` (R/W, U/S of both levels) and the page's `entry` (its D bit). */
+export function tlbFlagsFor(rights: number, entry: number): number {
+  return ((rights & PTE_WRITABLE) !== 0 ? TLB_WRITABLE : 0) | ((rights & PTE_USER) !== 0 ? TLB_USER : 0) | ((entry & PTE_DIRTY) !== 0 ? TLB_DIRTY : 0);
 }

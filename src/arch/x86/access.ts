@@ -1,0 +1,60 @@
+import { MemoryError } from "../../errors/memory-error.js";
+import { hex } from "../../format.js";
+import { ADDRESS_LIMIT } from "./entry.js";
+
+const BYTE_RADIX = 0x100;
+
+/** How memory is accessed: a write (else a read), from user mode (else supervisor), an instruction fetch. */
+export interface Access {
+  readonly write?: boolean;
+  readonly user?: boolean;
+  /** An instruction fetch; without NX it is checked like a read. */
+  readonly fetch?: boolean;
+}
+
+/** `access` as a read (same privilege). */
+export function readOf(access: Access | undefined): Access {
+  return access?.write === true ? { ...access, write: false } : (access ?? {});
+}
+
+/** `access` as a write (same privilege). */
+export function writeOf(access: Access | undefined): Access {
+  return { ...access, write: true };
+}
+
+/** The low `size` bytes of `value`, least significant first. */
+export function littleEndianBytes(value: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let rest = value >>> 0;
+  for (let i = 0; i < size; i++) {
+    bytes[i] = rest % BYTE_RADIX;
+    rest = Math.floor(rest / BYTE_RADIX);
+  }
+  return bytes;
+}
+
+/** The unsigned number whose little-endian bytes are `bytes`. */
+export function fromLittleEndian(bytes: Uint8Array): number {
+  let value = 0;
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    value = value * BYTE_RADIX + (bytes[i] ?? 0);
+  }
+  return value;
+}
+
+/**
+ * Returns `address` when `[address, address + length)` lies within 32 bits.
+ *
+ * @throws {MemoryError} `InvalidAddress` otherwise, naming the address.
+ */
+export function checkVirtualRange(address: number, length: number, action: string): number {
+  if (Number.isSafeInteger(address) && address >= 0 && Number.isSafeInteger(length) && length >= 0 && address + length <= ADDRESS_LIMIT) {
+    return address;
+  }
+  const shown = Number.isSafeInteger(address) && address >= 0 ? hex(address) : String(address);
+  throw new MemoryError("InvalidAddress", `Cannot ${action} ${shown}: not a 32-bit virtual address range of ${String(length)} bytes`, {
+    address,
+    length,
+    size: ADDRESS_LIMIT,
+  });
+}
