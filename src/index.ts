@@ -36,3 +36,41 @@ export type { MemoryErrorCode } from "./errors/memory-error.js";
 // x86 32-bit paging and MMU (also available alone as `kmem/x86`).
 export { Mmu, PageFault, X86Paging, decodeEntry, encodePte, formatEntryFlags } from "./arch/x86/index.js";
 export type { Access, DecodedEntry, FaultReason, MmuOptions, WalkResult, X86Mapping, X86PagingOptions } from "./arch/x86/index.js";
+
+// Boot: memory profiles, the kernel address space they describe, the self-check, export.
+export {
+  BootFrameAllocator,
+  DEFAULT_PROFILE,
+  EARLY_ALLOC_BYTES,
+  KERNEL_VMM_END,
+  KERNEL_VMM_START,
+  ProfileError,
+  boot,
+  describeMachine,
+  exportMachine,
+  parseProfile,
+  parseProfileJson,
+  planLayout,
+  selfCheck,
+} from "./boot/index.js";
+export type {
+  BootLayout,
+  BootModule,
+  BootOptions,
+  ExportedMachine,
+  KernelImage,
+  Machine,
+  MachineDescription,
+  MachineExport,
+  MemoryMapEntry,
+  MemoryProfile,
+  MemoryType,
+  PlannedMapping,
+  ProfileErrorCode,
+  ProfileErrorData,
+  Region,
+  SelfCheckFailure,
+  SelfCheckProblem,
+  SelfCheckReport,
+  VirtualReservation,
+} from "./boot/index.js";

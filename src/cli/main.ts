@@ -10,8 +10,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command("kmem")
     .description("A kernel memory-management stack: boot a machine profile into real x86 page tables and inspect it.")
     .exitOverride()
-    .showHelpAfterError("(run `kmem help` for usage)")
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Bad flags and arguments: one line, like every other bad input.
+      outputError: (message, write) => write(`kmem: ${message.trim().replace(/^error: /, "")} (run \`kmem help\` for usage)\n`),
+    });
   let status = 0;
   for (const register of commands) {
     register(program, (code) => {

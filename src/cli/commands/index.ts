@@ -1,4 +1,7 @@
 import type { Command } from "commander";
+import { registerBoot } from "./boot.js";
+import { registerExport } from "./export.js";
+import { registerTranslate } from "./translate.js";
 
 /**
  * Adds one verb to the program. `setExitCode` records the status `main` returns
@@ -7,4 +10,4 @@ import type { Command } from "commander";
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 /** Every verb of `kmem`, in the order `kmem --help` lists them. */
-export const commands: readonly RegisterCommand[] = [];
+export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport];

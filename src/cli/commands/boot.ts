@@ -1,0 +1,32 @@
+import { describeMachine } from "../../boot/describe.js";
+import { selfCheck } from "../../boot/self-check.js";
+import { addMachineOptions, bootFromFlags, type MachineFlags } from "../machine-options.js";
+import { renderBoot } from "../print/machine.js";
+import type { RegisterCommand } from "./index.js";
+
+interface BootFlags extends MachineFlags {
+  readonly json?: boolean;
+}
+
+/** `kmem boot [--profile FILE] [--json]`: boot, self-check, print the address space; exit 1 when the check fails. */
+export const registerBoot: RegisterCommand = (program, setExitCode) => {
+  addMachineOptions(
+    program
+      .command("boot")
+      .description("boot a memory profile into x86 page tables, run the self-check and print the address-space map"),
+  )
+    .option("--json", "print one JSON object instead of text (schema: docs/cli.md)")
+    .addHelpText("after", "\nExit status: 0 booted and self-check ok, 1 self-check failed, 2 bad input (bad profile or flag).")
+    .action((flags: BootFlags) => {
+      const { machine, source, bootMs } = bootFromFlags(flags);
+      const started = performance.now();
+      const report = selfCheck(machine);
+      const checkMs = performance.now() - started;
+      const description = describeMachine(machine, report);
+      const title = `Booted ${source}${machine.profile.description === undefined ? "" : `: ${machine.profile.description}`}`;
+      process.stdout.write(flags.json === true ? `${JSON.stringify(description, null, 2)}\n` : renderBoot(description, title, { bootMs, checkMs }));
+      if (!report.ok) {
+        setExitCode(1);
+      }
+    });
+};

@@ -1,0 +1,47 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { exportMachine } from "../../boot/export.js";
+import { selfCheck } from "../../boot/self-check.js";
+import { hex } from "../../format.js";
+import { addMachineOptions, bootFromFlags, type MachineFlags } from "../machine-options.js";
+import { UsageError } from "../usage-error.js";
+import type { RegisterCommand } from "./index.js";
+
+interface ExportFlags extends MachineFlags {
+  readonly out: string;
+}
+
+/** Creates `dir` and writes one file into it; an I/O failure is the user's input (exit 2). */
+function writeInto(dir: string, name: string, data: Uint8Array | string): string {
+  const path = join(dir, name);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, data);
+  } catch (error) {
+    throw new UsageError(`--out ${dir}: cannot write ${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return path;
+}
+
+/** `kmem export --out DIR`: boot, self-check, write `ram.bin` and `machine.json`; exit 1 when the check fails. */
+export const registerExport: RegisterCommand = (program, setExitCode) => {
+  addMachineOptions(
+    program
+      .command("export")
+      .description("boot, then write DIR/ram.bin (all physical memory, byte-exact) and DIR/machine.json ({ memoryBytes, cr3, cr4Pse, regions })")
+      .requiredOption("--out <DIR>", "directory to write into (created if missing)"),
+  )
+    .addHelpText("after", "\nExit status: 0 written, 1 written but the self-check failed, 2 bad input.")
+    .action((flags: ExportFlags) => {
+      const { machine } = bootFromFlags(flags);
+      const report = selfCheck(machine);
+      const { ram, machine: description } = exportMachine(machine);
+      const ramPath = writeInto(flags.out, "ram.bin", ram);
+      const jsonPath = writeInto(flags.out, "machine.json", `${JSON.stringify(description, null, 2)}\n`);
+      process.stdout.write(`Wrote ${ramPath} (${ram.length} bytes) and ${jsonPath} (CR3 ${hex(description.cr3)}, ${description.regions.length} regions)\n`);
+      if (!report.ok) {
+        process.stderr.write(`kmem: self-check failed: ${report.failures[0]?.message ?? "see kmem boot"}\n`);
+        setExitCode(1);
+      }
+    });
+};
