@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { boot } from "../../src/boot/boot.js";
 import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
 import type { MemoryProfile } from "../../src/boot/profile.js";
 import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
 import { parseCpuState, parseInfoMem, parseInfoTlb } from "../../src/node/qemu/monitor-text.js";
+import { checkProfileWithQemu } from "../../src/node/qemu/machine-check.js";
 import { GUEST_LABEL, placeGuest, withGuest } from "../../src/node/qemu/placement.js";
 import { QemuError } from "../../src/node/qemu/qemu-error.js";
 import { applyRandomOperations } from "../../src/node/qemu/random-ops.js";
@@ -280,5 +282,48 @@ describe("QEMU against a hand-written image", () => {
       checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE }, { tools: tools() }),
       (error: unknown) => error instanceof QemuError && error.code === "GuestCollision" && error.message.includes("0x00F01000"),
     );
+  });
+});
+
+describe("QEMU against kmem's booted machines", () => {
+  test("the default profile plus the guest: every present page matches QEMU", async () => {
+    const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools() });
+    assert.equal(formatDifferences(result.differences), "");
+    assert.equal(result.pagesCompared, kmemPages(result.machine.paging.mappings(result.machine.cr3)).length);
+    assert.ok(result.pagesCompared > 600, `only ${result.pagesCompared} pages`);
+    assert.equal(result.cpu.cr3, result.machine.cr3);
+  });
+
+  test("after 300 seeded random alloc/free operations with mixed attributes every page still matches", async () => {
+    const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools(), random: { count: 300, seed: 6 } });
+    assert.equal(formatDifferences(result.differences), "");
+    const pages = kmemPages(result.machine.paging.mappings(result.machine.cr3));
+    assert.equal(result.pagesCompared, pages.length);
+    for (const [name, has] of [["user", (p: (typeof pages)[number]) => p.user], ["read-only user", (p: (typeof pages)[number]) => p.user && !p.writable], ["cache-disabled", (p: (typeof pages)[number]) => p.cacheDisable]] as const) {
+      assert.ok(pages.some(has), `no ${name} page was compared`);
+    }
+    assert.ok((result.random?.frees ?? 0) > 50);
+  });
+
+  test("with 4 MiB pages a 4 MiB-aligned reservation is one PS entry each and matches under CR4.PSE", async () => {
+    const profile: MemoryProfile = { ...DEFAULT_PROFILE, virtualReserved: [...DEFAULT_PROFILE.virtualReserved, { virtStart: 0xd000_0000, virtEnd: 0xd080_0000, physStart: 0x0040_0000, label: "two 4 MiB pages" }] };
+    const result = await checkProfileWithQemu(profile, { tools: tools(), largePages: true, random: { count: 300, seed: 11 } });
+    assert.equal(formatDifferences(result.differences), "");
+    assert.equal(result.largePages, 2);
+    assert.equal(result.cpu.cr4 & (1 << 4), 1 << 4);
+  });
+
+  test("a PTE changed in RAM behind kmem's back is caught page by page", async () => {
+    const profile = withGuest(DEFAULT_PROFILE);
+    const guestBase = profile.virtualReserved.at(-1)?.virtStart ?? 0;
+    const machine = boot(profile);
+    const expected = machine.paging.mappings(machine.cr3);
+    const directory = new DataView(machine.ram.bytes.buffer);
+    const table = directory.getUint32(machine.cr3 + (0xc010_0000 >>> 22) * 4, true) & ~0xfff;
+    const pteAddress = table + ((0xc010_0000 >>> 12) & 0x3ff) * 4;
+    directory.setUint32(pteAddress, (directory.getUint32(pteAddress, true) | W | U) >>> 0, true);
+    const result = await checkWithQemu({ ram: machine.ram.bytes, memoryBytes: profile.memoryBytes, cr3: machine.cr3, pse: false, expected, guestBase }, { tools: tools() });
+    assert.deepEqual(result.differences.map((d) => d.virt), [0xc010_0000]);
+    assert.match(formatDifferences(result.differences), /^0xC0100000: kmem 0x00100000 4K kernel ro .*\| qemu 0x00100000 4K user rw/);
   });
 });

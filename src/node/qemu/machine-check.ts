@@ -1,0 +1,70 @@
+import { boot, type Machine } from "../../boot/boot.js";
+import { exportMachine } from "../../boot/export.js";
+import type { MemoryProfile } from "../../boot/profile.js";
+import { withGuest } from "./placement.js";
+import { findQemuTools } from "./tools.js";
+import { applyRandomOperations, type RandomRunSummary } from "./random-ops.js";
+import { checkWithQemu, type QemuCheckOptions, type QemuCheckResult } from "./verify.js";
+
+/** Options for {@link checkProfileWithQemu}. */
+export interface ProfileCheckOptions extends QemuCheckOptions {
+  /** Boot with 4 MiB pages (the guest sets CR4.PSE). Default false. */
+  readonly largePages?: boolean;
+  /** Seeded random `alloc`/`free` operations on the kernel VMM after boot (none by default). */
+  readonly random?: { readonly count: number; readonly seed: number };
+  /** Where the guest goes (default: chosen by `placeGuest`). */
+  readonly guestBase?: number;
+}
+
+/** A profile check's result: the comparison plus what was run. */
+export interface ProfileCheckResult extends QemuCheckResult {
+  /** The guest's area start (identity-mapped, reserved in the profile). */
+  readonly guestBase: number;
+  /** What the random operations did, or `null` when none ran. */
+  readonly random: RandomRunSummary | null;
+  /** The machine that was checked (booted from the profile plus the guest's reservation). */
+  readonly machine: Machine;
+}
+
+/**
+ * Checks a booted machine's kernel address space in QEMU: exports it, runs the guest at
+ * `guestBase` (which the machine must identity-map) and compares with `paging.mappings(cr3)`.
+ *
+ * @throws {QemuError} as `checkWithQemu`.
+ */
+export function checkMachineWithQemu(machine: Machine, guestBase: number, options: QemuCheckOptions = {}): Promise<QemuCheckResult> {
+  const exported = exportMachine(machine);
+  return checkWithQemu(
+    {
+      ram: exported.ram,
+      memoryBytes: exported.machine.memoryBytes,
+      cr3: exported.machine.cr3,
+      pse: exported.machine.cr4Pse,
+      wp: true,
+      expected: machine.paging.mappings(machine.cr3),
+      guestBase,
+    },
+    options,
+  );
+}
+
+/**
+ * Boots `profile` plus a reservation for the QEMU guest, optionally runs seeded random
+ * operations on the kernel VMM, and checks every present page against QEMU.
+ *
+ * @throws {QemuError} `QemuMissing` first, before booting; `GuestCollision` when the guest cannot be placed; others as `checkWithQemu`.
+ * @throws ProfileError `InvalidProfile` when the profile cannot boot.
+ * @example
+ * const result = await checkProfileWithQemu(DEFAULT_PROFILE, { random: { count: 300, seed: 7 } });
+ * result.ok; // true: QEMU walks kmem's tables to the same pages
+ */
+export async function checkProfileWithQemu(profile: MemoryProfile, options: ProfileCheckOptions = {}): Promise<ProfileCheckResult> {
+  const tools = options.tools ?? findQemuTools();
+  const withReservation = options.guestBase === undefined ? withGuest(profile) : withGuest(profile, options.guestBase);
+  const guest = withReservation.virtualReserved.at(-1);
+  const guestBase = guest?.virtStart ?? 0;
+  const machine = boot(withReservation, { largePages: options.largePages ?? false });
+  const random = options.random === undefined ? null : applyRandomOperations(machine.vmm, options.random);
+  const result = await checkMachineWithQemu(machine, guestBase, { ...options, tools });
+  return { ...result, guestBase, random, machine };
+}
