@@ -12,16 +12,6 @@ export interface Access {
   readonly fetch?: boolean;
 }
 
-/** `access` as a read (same privilege). */
-export function readOf(access: Access | undefined): Access {
-  return access?.write === true ? { ...access, write: false } : (access ?? {});
-}
-
-/** `access` as a write (same privilege). */
-export function writeOf(access: Access | undefined): Access {
-  return { ...access, write: true };
-}
-
 /** The low `size` bytes of `value`, least significant first. */
 export function littleEndianBytes(value: number, size: number): Uint8Array {
   const bytes = new Uint8Array(size);

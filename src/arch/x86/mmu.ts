@@ -17,7 +17,7 @@ import {
   ptIndex,
 } from "./entry.js";
 import { type FaultReason, PF_PRESENT, PF_USER, PF_WRITE, PageFault } from "./page-fault.js";
-import { type Access, checkVirtualRange, fromLittleEndian, littleEndianBytes, readOf, writeOf } from "./access.js";
+import { type Access, checkVirtualRange, fromLittleEndian, littleEndianBytes } from "./access.js";
 import { TLB_LARGE, Tlb, requiredTlbFlags, tlbFlagsFor } from "./tlb.js";
 
 export type { Access } from "./access.js";
@@ -178,11 +178,7 @@ export class Mmu {
    * mmu.translate(0xc0000123, { write: true }); // 0x00100123
    */
   translate(vaddr: number, access?: Access): number {
-    const result = this.#translate(vaddr, access?.write === true, access?.user === true);
-    if (result < 0) {
-      throw new PageFault(vaddr, -1 - result, { reason: this.#reason, fetch: access?.fetch === true });
-    }
-    return result;
+    return this.#translateOrThrow(vaddr, access?.write === true, access);
   }
 
   /**
@@ -224,34 +220,34 @@ export class Mmu {
 
   /** Reads the byte at virtual `vaddr`. @throws {PageFault} @throws {MemoryError} */
   read8(vaddr: number, access?: Access): number {
-    return this.#ram.read8(this.translate(vaddr, readOf(access)));
+    return this.#ram.read8(this.#translateOrThrow(vaddr, false, access));
   }
 
   /** Reads the little-endian 16-bit value at virtual `vaddr` (page-crossing allowed). @throws {PageFault} @throws {MemoryError} */
   read16(vaddr: number, access?: Access): number {
     if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_16) {
-      return this.#ram.read16(this.translate(vaddr, readOf(access)));
+      return this.#ram.read16(this.#translateOrThrow(vaddr, false, access));
     }
-    return this.#readSplit(vaddr, BYTES_16, readOf(access));
+    return fromLittleEndian(this.readBytes(vaddr, BYTES_16, access));
   }
 
   /** Reads the little-endian 32-bit value at virtual `vaddr` (page-crossing allowed). @throws {PageFault} @throws {MemoryError} */
   read32(vaddr: number, access?: Access): number {
     if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_32) {
-      return this.#ram.read32(this.translate(vaddr, readOf(access)));
+      return this.#ram.read32(this.#translateOrThrow(vaddr, false, access));
     }
-    return this.#readSplit(vaddr, BYTES_32, readOf(access));
+    return fromLittleEndian(this.readBytes(vaddr, BYTES_32, access));
   }
 
   /** Writes a byte at virtual `vaddr` (a write access). @throws {PageFault} @throws {MemoryError} */
   write8(vaddr: number, value: number, access?: Access): void {
-    this.#ram.write8(this.translate(vaddr, writeOf(access)), value);
+    this.#ram.write8(this.#translateOrThrow(vaddr, true, access), value);
   }
 
   /** Writes a little-endian 16-bit value at virtual `vaddr`; both pages are checked before any byte is written. @throws {PageFault} @throws {MemoryError} */
   write16(vaddr: number, value: number, access?: Access): void {
     if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_16) {
-      this.#ram.write16(this.translate(vaddr, writeOf(access)), value);
+      this.#ram.write16(this.#translateOrThrow(vaddr, true, access), value);
       return;
     }
     this.writeBytes(vaddr, littleEndianBytes(value, BYTES_16), access);
@@ -260,7 +256,7 @@ export class Mmu {
   /** Writes a little-endian 32-bit value at virtual `vaddr`; both pages are checked before any byte is written. @throws {PageFault} @throws {MemoryError} */
   write32(vaddr: number, value: number, access?: Access): void {
     if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_32) {
-      this.#ram.write32(this.translate(vaddr, writeOf(access)), value);
+      this.#ram.write32(this.#translateOrThrow(vaddr, true, access), value);
       return;
     }
     this.writeBytes(vaddr, littleEndianBytes(value, BYTES_32), access);
@@ -274,7 +270,7 @@ export class Mmu {
    */
   readBytes(vaddr: number, length: number, access?: Access): Uint8Array {
     const out = new Uint8Array(length);
-    const pages = this.#translateRange(vaddr, length, readOf(access));
+    const pages = this.#translateRange(vaddr, length, false, access);
     let done = 0;
     for (const physical of pages) {
       const chunk = Math.min(length - done, PAGE_SIZE - (physical & PAGE_OFFSET_MASK));
@@ -291,13 +287,22 @@ export class Mmu {
    * @throws {PageFault} For the first page that faults. @throws {MemoryError}
    */
   writeBytes(vaddr: number, data: Uint8Array, access?: Access): void {
-    const pages = this.#translateRange(vaddr, data.length, writeOf(access));
+    const pages = this.#translateRange(vaddr, data.length, true, access);
     let done = 0;
     for (const physical of pages) {
       const chunk = Math.min(data.length - done, PAGE_SIZE - (physical & PAGE_OFFSET_MASK));
       this.#ram.writeBytes(physical, data.subarray(done, done + chunk));
       done += chunk;
     }
+  }
+
+  /** Translates for a `write` (or read) with `access`'s privilege, or throws the fault. Allocates only to throw. */
+  #translateOrThrow(vaddr: number, write: boolean, access: Access | undefined): number {
+    const result = this.#translate(vaddr, write, access?.user === true);
+    if (result < 0) {
+      throw new PageFault(vaddr, -1 - result, { reason: this.#reason, fetch: access?.fetch === true });
+    }
+    return result;
   }
 
   #translate(vaddr: number, write: boolean, user: boolean): number {
@@ -389,16 +394,12 @@ export class Mmu {
   }
 
   /** Translates the first byte of every page `[vaddr, vaddr + length)` touches, or throws the first fault. */
-  #translateRange(vaddr: number, length: number, access: Access): number[] {
+  #translateRange(vaddr: number, length: number, write: boolean, access: Access | undefined): number[] {
     checkVirtualRange(vaddr, length, "access");
     const pages: number[] = [];
     for (let v = vaddr; v < vaddr + length; v = (Math.floor(v / PAGE_SIZE) + 1) * PAGE_SIZE) {
-      pages.push(this.translate(v, access));
+      pages.push(this.#translateOrThrow(v, write, access));
     }
     return pages;
-  }
-
-  #readSplit(vaddr: number, size: number, access: Access): number {
-    return fromLittleEndian(this.readBytes(vaddr, size, access));
   }
 }

@@ -2,13 +2,13 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryError } from "../../../src/errors/memory-error.js";
 import { KmemError } from "../../../src/errors/kmem-error.js";
-import { PTE_PRESENT, pdIndex, ptIndex } from "../../../src/arch/x86/entry.js";
-import { type Access, Mmu } from "../../../src/arch/x86/mmu.js";
+import { pdIndex, ptIndex } from "../../../src/arch/x86/entry.js";
+import { Mmu } from "../../../src/arch/x86/mmu.js";
 import { PageFault, formatErrorCode } from "../../../src/arch/x86/page-fault.js";
 import { X86Paging } from "../../../src/arch/x86/paging.js";
 import { PhysicalMemory } from "../../../src/ram.js";
 import type { Attributes } from "../../../src/types.js";
-import { type FaultCell, TestFrames, renderFaultMatrix } from "./support.js";
+import { type FaultRow, TestFrames, renderFaultMatrix, runFaultMatrix } from "./support.js";
 
 const MIB = 1024 * 1024;
 const KWC: Attributes = { kernel: true, writable: true, cachable: true };
@@ -25,24 +25,8 @@ function setup(options: { tlbEntries?: number; wp?: boolean; pse?: boolean; larg
   return { ram, frames, paging, dir, mmu, pteAddress };
 }
 
-function outcome(mmu: Mmu, vaddr: number, access: Access): string {
-  const fast = mmu.tryTranslate(vaddr, access);
-  try {
-    const physical = mmu.translate(vaddr, access);
-    assert.equal(fast, physical, "tryTranslate agrees with translate");
-    return "ok";
-  } catch (error) {
-    assert.ok(error instanceof PageFault);
-    assert.equal(error.address, vaddr, "CR2 is the faulting address");
-    assert.equal(fast, -1 - error.errorCode, "tryTranslate encodes the same error code");
-    return `#PF 0x${error.errorCode.toString(16).toUpperCase()}`;
-  }
-}
-
-type Row = [FaultCell["page"], boolean, boolean, FaultCell["mode"], FaultCell["op"], string, string];
-
 /** Expected outcomes from Intel SDM vol. 3 §4.6 (page, writable, present, mode, op → WP=1, WP=0). */
-const FAULT_MATRIX: Row[] = [
+const FAULT_MATRIX: FaultRow[] = [
   ["kernel", false, true, "supervisor", "read", "ok", "ok"],
   ["kernel", false, true, "supervisor", "write", "#PF 0x3", "ok"],
   ["kernel", false, true, "user", "read", "#PF 0x5", "#PF 0x5"],
@@ -77,58 +61,19 @@ const FAULT_MATRIX: Row[] = [
   ["user", true, false, "user", "write", "#PF 0x6", "#PF 0x6"],
 ];
 
-const CELL_BASE = 0x00400000;
-const CELL_OFFSET = 0x123;
-
-/**
- * Runs the fault matrix on a fresh machine per CR0.WP setting: each row gets its own page
- * (a not-present row keeps its U/W bits with P cleared, like a swapped-out page). `passes`
- * repeats the whole matrix on one MMU so later passes run against a warm TLB.
- */
-export function runFaultMatrix(tlbEntries: number, passes: number): FaultCell[] {
-  const results: string[][] = FAULT_MATRIX.map(() => []);
-  for (const wp of [true, false]) {
-    const { paging, dir, ram, mmu, pteAddress } = setup({ tlbEntries, wp });
-    FAULT_MATRIX.forEach(([page, writable, present], i) => {
-      const vaddr = CELL_BASE + i * 0x1000;
-      paging.map(vaddr, vaddr + 0x1000, 0x00200000 + i * 0x1000, 0x00201000 + i * 0x1000, { kernel: page === "kernel", writable, cachable: true }, dir);
-      if (!present) {
-        ram.write32(pteAddress(vaddr), ram.read32(pteAddress(vaddr)) & ~PTE_PRESENT);
-      }
-    });
-    for (let pass = 0; pass < passes; pass++) {
-      FAULT_MATRIX.forEach(([, , , mode, op], i) => {
-        const got = outcome(mmu, CELL_BASE + i * 0x1000 + CELL_OFFSET, { user: mode === "user", write: op === "write" });
-        if (pass === passes - 1) {
-          results[i]?.push(got);
-        }
-      });
-    }
-  }
-  return FAULT_MATRIX.map(([page, writable, present, mode, op], i) => ({
-    page,
-    writable,
-    present,
-    mode,
-    op,
-    wp1: results[i]?.[0] ?? "",
-    wp0: results[i]?.[1] ?? "",
-  }));
-}
-
 describe("Mmu fault matrix", () => {
   const expected = FAULT_MATRIX.map(([page, writable, present, mode, op, wp1, wp0]) => ({ page, writable, present, mode, op, wp1, wp0 }));
 
   test("every cell matches the SDM without a TLB, under CR0.WP=1 and CR0.WP=0", () => {
-    assert.deepEqual(runFaultMatrix(0, 1), expected);
+    assert.deepEqual(runFaultMatrix(FAULT_MATRIX, 0, 1), expected);
   });
 
   test("every cell still matches on a warm TLB (second pass of the same accesses)", () => {
-    assert.deepEqual(runFaultMatrix(64, 2), expected);
+    assert.deepEqual(runFaultMatrix(FAULT_MATRIX, 64, 2), expected);
   });
 
   test("the matrix renders as a text table with one line per cell", () => {
-    const table = renderFaultMatrix(runFaultMatrix(0, 1));
+    const table = renderFaultMatrix(runFaultMatrix(FAULT_MATRIX, 0, 1));
     const lines = table.split("\n");
     assert.equal(lines.length, 2 + FAULT_MATRIX.length);
     assert.match(lines[0] ?? "", /^\| page +\| page R\/W +\| present \| mode +\| access \| CR0\.WP=1 \| CR0\.WP=0 \|$/);

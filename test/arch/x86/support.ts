@@ -1,4 +1,11 @@
+import assert from "node:assert/strict";
+import { PTE_PRESENT, pdIndex, ptIndex } from "../../../src/arch/x86/entry.js";
+import type { Access } from "../../../src/arch/x86/access.js";
+import { Mmu } from "../../../src/arch/x86/mmu.js";
+import { PageFault } from "../../../src/arch/x86/page-fault.js";
+import { X86Paging } from "../../../src/arch/x86/paging.js";
 import type { FrameAllocator } from "../../../src/mapper.js";
+import { PhysicalMemory } from "../../../src/ram.js";
 
 /** Frame size the x86 tests use. */
 export const FRAME = 4096;
@@ -122,3 +129,66 @@ export function renderFaultMatrix(cells: readonly FaultCell[]): string {
   const line = (cols: string[]): string => `| ${cols.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
+
+/** A fault-matrix row: page kind, page writable, present, access mode, access → expected under WP=1, WP=0. */
+export type FaultRow = [FaultCell["page"], boolean, boolean, FaultCell["mode"], FaultCell["op"], string, string];
+
+/** The outcome of one access as `"ok"` or `#PF 0x…`, checking `translate` and `tryTranslate` agree and CR2 is right. */
+export function outcome(mmu: Mmu, vaddr: number, access: Access): string {
+  const fast = mmu.tryTranslate(vaddr, access);
+  try {
+    const physical = mmu.translate(vaddr, access);
+    assert.equal(fast, physical, "tryTranslate agrees with translate");
+    return "ok";
+  } catch (error) {
+    assert.ok(error instanceof PageFault);
+    assert.equal(error.address, vaddr, "CR2 is the faulting address");
+    assert.equal(fast, -1 - error.errorCode, "tryTranslate encodes the same error code");
+    return `#PF 0x${error.errorCode.toString(16).toUpperCase()}`;
+  }
+}
+
+
+const CELL_BASE = 0x00400000;
+const CELL_OFFSET = 0x123;
+
+/**
+ * Runs the fault matrix on a fresh machine per CR0.WP setting: each row gets its own page
+ * (a not-present row keeps its U/W bits with P cleared, like a swapped-out page). `passes`
+ * repeats the whole matrix on one MMU so later passes run against a warm TLB.
+ */
+export function runFaultMatrix(rows: readonly FaultRow[], tlbEntries: number, passes: number): FaultCell[] {
+  const results: string[][] = rows.map(() => []);
+  for (const wp of [true, false]) {
+    const ram = new PhysicalMemory(8 * 1024 * 1024);
+    const paging = new X86Paging({ ram, frames: new TestFrames(0x00100000, 8) });
+    const dir = paging.createDirectory();
+    const mmu = new Mmu({ ram, cr3: dir, tlbEntries, wp });
+    const pteAddress = (vaddr: number): number => (ram.read32(dir + pdIndex(vaddr) * 4) & ~0xfff) + ptIndex(vaddr) * 4;
+    rows.forEach(([page, writable, present], i) => {
+      const vaddr = CELL_BASE + i * 0x1000;
+      paging.map(vaddr, vaddr + 0x1000, 0x00200000 + i * 0x1000, 0x00201000 + i * 0x1000, { kernel: page === "kernel", writable, cachable: true }, dir);
+      if (!present) {
+        ram.write32(pteAddress(vaddr), ram.read32(pteAddress(vaddr)) & ~PTE_PRESENT);
+      }
+    });
+    for (let pass = 0; pass < passes; pass++) {
+      rows.forEach(([, , , mode, op], i) => {
+        const got = outcome(mmu, CELL_BASE + i * 0x1000 + CELL_OFFSET, { user: mode === "user", write: op === "write" });
+        if (pass === passes - 1) {
+          results[i]?.push(got);
+        }
+      });
+    }
+  }
+  return rows.map(([page, writable, present, mode, op], i) => ({
+    page,
+    writable,
+    present,
+    mode,
+    op,
+    wp1: results[i]?.[0] ?? "",
+    wp0: results[i]?.[1] ?? "",
+  }));
+}
+
