@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerBoot } from "./boot.js";
 import { registerExport } from "./export.js";
 import { registerTranslate } from "./translate.js";
+import { registerVerifyQemu } from "./verify-qemu.js";
 
 /**
  * Adds one verb to the program. `setExitCode` records the status `main` returns
@@ -10,4 +11,4 @@ import { registerTranslate } from "./translate.js";
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 /** Every verb of `kmem`, in the order `kmem --help` lists them. */
-export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport];
+export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu];

@@ -1,13 +1,13 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { DEFAULT_PROFILE } from "../../boot/default-profile.js";
-import { type MemoryProfile, parseProfileJson } from "../../boot/profile.js";
+import type { MemoryProfile } from "../../boot/profile.js";
 import { KmemError } from "../../errors/kmem-error.js";
 import { hex, hexRange } from "../../format.js";
 import { formatDifferences } from "../../node/qemu/compare.js";
 import { GUEST_AREA_BYTES } from "../../node/qemu/guest.js";
 import { checkProfileWithQemu, type ProfileCheckResult } from "../../node/qemu/machine-check.js";
 import { QemuError } from "../../node/qemu/qemu-error.js";
+import { readProfileFile } from "../../node/profile-file.js";
+import { addMachineOptions, type MachineFlags } from "../machine-options.js";
 import { UsageError } from "../usage-error.js";
 import type { RegisterCommand } from "./index.js";
 
@@ -21,11 +21,9 @@ const JSON_INDENT = 2;
 /** CR4 bit 4: page-size extensions (4 MiB pages). */
 const CR4_PSE = 1 << 4;
 
-interface VerifyQemuOptions {
-  readonly profile?: string;
+interface VerifyQemuOptions extends MachineFlags {
   readonly random: string;
   readonly seed: string;
-  readonly largePages?: boolean;
   readonly json?: boolean;
 }
 
@@ -37,18 +35,11 @@ function parseCount(flag: string, text: string, max: number): number {
   return value;
 }
 
-async function loadProfile(file: string | undefined): Promise<MemoryProfile> {
-  if (file === undefined) return DEFAULT_PROFILE;
-  let text: string;
+function loadProfile(file: string | undefined): MemoryProfile {
   try {
-    text = await readFile(file, "utf8");
+    return readProfileFile(file);
   } catch (error) {
-    throw new UsageError(`Cannot read profile ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  try {
-    return parseProfileJson(text);
-  } catch (error) {
-    if (error instanceof KmemError) throw new UsageError(`${file}: ${error.message}`);
+    if (error instanceof KmemError) throw new UsageError(error.message);
     throw error;
   }
 }
@@ -85,18 +76,19 @@ function summary(result: ProfileCheckResult, source: string): string {
  * Exit 0 on a match, 1 on a mismatch or a guest that QEMU could not run, 2 on bad input or missing tools.
  */
 export const registerVerifyQemu: RegisterCommand = (program: Command, setExitCode) => {
-  program
-    .command("verify-qemu")
-    .description("Check kmem's page tables against a real x86 MMU: boot the profile, enable paging on its tables in QEMU, compare every present page.")
-    .option("--profile <file>", "memory profile JSON (default: the built-in 128 MiB PC)")
-    .option("--random <n>", "random alloc/free operations on the kernel VMM before the check", "0")
+  addMachineOptions(
+    program
+      .command("verify-qemu")
+      .description("check kmem's page tables against QEMU's x86 MMU: boot the profile (plus a reservation for a tiny guest), enable paging on its tables in QEMU, compare every present page"),
+  )
+    .option("--random <n>", "random alloc/free operations (mixed attributes) on the kernel VMM before the check", "0")
     .option("--seed <s>", "seed for --random", DEFAULT_SEED)
-    .option("--large-pages", "map 4 MiB-aligned runs with 4 MiB pages (the guest sets CR4.PSE)")
     .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nNeeds qemu-system-i386 and nasm (apt-get install qemu-system-x86 nasm).\nExit status: 0 QEMU agrees on every page, 1 a page differs or QEMU could not run the guest, 2 bad input or tools missing.")
     .action(async (options: VerifyQemuOptions) => {
       const count = parseCount("--random", options.random, MAX_RANDOM_OPERATIONS);
       const seed = parseCount("--seed", options.seed, 0xffff_ffff);
-      const profile = await loadProfile(options.profile);
+      const profile = loadProfile(options.profile);
       let result: ProfileCheckResult;
       try {
         result = await checkProfileWithQemu(profile, { largePages: options.largePages === true, ...(count === 0 ? {} : { random: { count, seed } }) });
@@ -109,7 +101,7 @@ export const registerVerifyQemu: RegisterCommand = (program: Command, setExitCod
         if (error instanceof KmemError) throw new UsageError(error.message);
         throw error;
       }
-      process.stdout.write(options.json === true ? JSON.stringify(toJson(result), null, JSON_INDENT) + "\n" : summary(result, options.profile ?? "default profile"));
+      process.stdout.write(options.json === true ? JSON.stringify(toJson(result), null, JSON_INDENT) + "\n" : summary(result, options.profile ?? "the default profile"));
       if (!result.ok) setExitCode(EXIT_MISMATCH);
     });
 };
