@@ -1,25 +1,29 @@
 /** Printing the benchmark sections as Markdown tables. */
 
 import type { MemorySection, MixedSection, ScalingSection } from "./allocator-sections.js";
+import type { MmuSection } from "./mmu.js";
 import { bytes, duration, markdownTable, rate, times } from "./table.js";
 
 const log2 = (n: number): string => `2^${Math.log2(n)}`;
 
-/** The allocator sections (mixed workload, scaling, memory) as Markdown. */
-export function printAllocatorSections(mixed: MixedSection, scaling: ScalingSection, memory: MemorySection): string {
-  const parts: string[] = [];
+/** The mixed-workload comparison as Markdown. */
+export function printMixed(mixed: MixedSection): string {
   const m = mixed.config;
-  parts.push(
+  return [
     `### 1. Mixed workload, ${log2(m.blocks)} blocks, ~50% full (median of ${m.runs} runs of ${m.windowOps} ops after fill + ${m.warmupOps} warm-up ops)`,
     markdownTable(
       ["allocator", "ops/s", "per op", "ops per window"],
       Object.values(mixed.results).map((r) => [r.subject, rate(r.opsPerSec), duration(r.usPerOp), `${r.opsPerWindow}/${r.windowOps}`]),
     ),
     `kmem ÷ seed: ${mixed.ratio === null ? "n/a" : times(mixed.ratio)} (target ≥ 50); same addresses returned: ${mixed.sameAddresses ? "yes" : "no"}`,
-  );
+  ].join("\n\n");
+}
+
+/** The scaling sweep as Markdown. */
+export function printScaling(scaling: ScalingSection): string {
   const s = scaling.config;
   const names = Object.keys(scaling.rows[0]?.results ?? {});
-  parts.push(
+  return [
     `### 2. Scaling (median of ${s.runs} runs; window ${s.windowOps} ops; time-boxed subjects stop after ${s.boxMs} ms)`,
     markdownTable(
       ["blocks", ...names.flatMap((n) => [`${n} per op`, `${n} ops done`])],
@@ -32,14 +36,39 @@ export function printAllocatorSections(mixed: MixedSection, scaling: ScalingSect
       ]),
     ),
     `per-op time, largest ÷ smallest size: kmem ${scaling.kmemLargestOverSmallest === null ? "n/a" : times(scaling.kmemLargestOverSmallest)} (target ≤ 2), seed ${scaling.seedLargestOverSmallest === null ? "n/a" : times(scaling.seedLargestOverSmallest)}`,
-  );
-  parts.push(
-    `### 5. Allocator state at ${log2(memory.blocks)} blocks (VMM bitmap/tree + PMM bitmap/tree; allocation table excluded)`,
+  ].join("\n\n");
+}
+
+/** The allocator-state memory comparison as Markdown. */
+export function printMemory(memory: MemorySection): string {
+  return [
+    `### 5. Allocator state at ${log2(memory.blocks)} blocks (VMM and PMM bitmaps with their summary trees; allocation-table indexes listed apart)`,
     markdownTable(
-      ["allocator", "virtual", "physical", "total", "bytes/block (virtual)"],
-      Object.entries(memory.results).map(([name, r]) => [name, bytes(r.virtual), bytes(r.physical), bytes(r.total), (r.virtual / memory.blocks).toFixed(3)]),
+      ["allocator", "VMM bitmap+tree", "PMM bitmap+tree", "total", "VMM bytes/block", "allocation-table arrays"],
+      Object.entries(memory.results).map(([name, r]) => [name, bytes(r.virtual), bytes(r.physical), bytes(r.total), r.virtualBytesPerBlock.toFixed(3), bytes(r.table)]),
     ),
-    `kmem ÷ seed: ${memory.ratio === null ? "n/a" : times(memory.ratio)}`,
-  );
-  return parts.join("\n\n");
+    `kmem ÷ seed (total): ${memory.ratio === null ? "n/a" : times(memory.ratio)}`,
+  ].join("\n\n");
+}
+
+/** The MMU section as Markdown. */
+export function printMmu(mmu: MmuSection): string {
+  const row = (name: string, r: MmuSection["hit"], target: string): string[] => [
+    name,
+    rate(r.perSec),
+    `${r.nsPerTranslation.toFixed(1)} ns`,
+    `${r.tlbHits} / ${r.tlbMisses}`,
+    target,
+  ];
+  return [
+    `### 3. MMU translate (\`tryTranslate\`, median of ${mmu.config.runs} runs of ${mmu.config.translations} translations)`,
+    markdownTable(
+      ["case", "translations/s", "per translation", "TLB hits / misses", "target"],
+      [
+        row(`TLB hit (${mmu.tlbEntries} pages cycled)`, mmu.hit, "≥ 50 M/s"),
+        row(`TLB miss (4096-page sweep, ${mmu.tlbEntries}-slot TLB)`, mmu.miss, "≥ 10 M/s"),
+        row("no TLB (tlbEntries 0): bare walk", mmu.noTlb, ""),
+      ],
+    ),
+  ].join("\n\n");
 }

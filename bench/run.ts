@@ -6,14 +6,16 @@
  */
 
 import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runMemory, runMixed, runScaling, type MixedConfig, type ScalingConfig } from "./allocator-sections.js";
 import { checkSeedFillEquivalence } from "./check.js";
-import { printAllocatorSections } from "./report.js";
-import { SUBJECTS } from "./subjects.js";
+import { runMmu, type MmuConfig } from "./mmu.js";
+import { printMemory, printMixed, printMmu, printScaling } from "./report.js";
+import { kmemSubject } from "./kmem-subject.js";
+import { seedSubject, type Subject } from "./subjects.js";
 import { MixedWorkload } from "./workload.js";
 
 /** 2^k blocks. */
@@ -24,6 +26,7 @@ interface SuiteConfig {
   readonly mixed: MixedConfig;
   readonly scaling: ScalingConfig;
   readonly memoryBlocks: number;
+  readonly mmu: MmuConfig;
   /** Untimed operations per subject before anything is measured (JIT warm-up). */
   readonly jitWarmupOps: number;
 }
@@ -34,15 +37,20 @@ const FULL: SuiteConfig = {
   mixed: { blocks: blocksOf(20), runs: 7, seed: SEED, warmupOps: 200, windowOps: 2000, boxMs: 10_000 },
   scaling: { sizes: [16, 18, 20, 22, 24].map(blocksOf), runs: 5, seed: SEED, warmupOps: 200, windowOps: 20_000, boxMs: 300 },
   memoryBlocks: blocksOf(24),
+  mmu: { runs: 7, translations: 10_000_000 },
   jitWarmupOps: 50_000,
 };
 
 const QUICK: SuiteConfig = {
   mixed: { blocks: blocksOf(20), runs: 3, seed: SEED, warmupOps: 50, windowOps: 300, boxMs: 2_000 },
-  scaling: { sizes: [16, 20, 24].map(blocksOf), runs: 3, seed: SEED, warmupOps: 50, windowOps: 5_000, boxMs: 60 },
+  scaling: { sizes: [16, 18, 20].map(blocksOf), runs: 1, seed: SEED, warmupOps: 50, windowOps: 5_000, boxMs: 60 },
   memoryBlocks: blocksOf(24),
+  mmu: { runs: 3, translations: 1_000_000 },
   jitWarmupOps: 10_000,
 };
+
+/** Every subject, baseline first. */
+const SUBJECTS: readonly Subject[] = [seedSubject, kmemSubject];
 
 /** Blocks used by the pre-measurement checks and JIT warm-up. */
 const CHECK_BLOCKS = blocksOf(14);
@@ -54,6 +62,7 @@ function main(): void {
   const benchDir = dirname(fileURLToPath(import.meta.url));
   const out = values.out ?? join(benchDir, quick ? "results.quick.json" : "results.json");
   const started = new Date();
+  const loadBefore = loadavg();
 
   checkSeedFillEquivalence(CHECK_BLOCKS, SEED);
   for (const subject of SUBJECTS) {
@@ -62,9 +71,17 @@ function main(): void {
     work.run(subject.timeBoxed ? config.jitWarmupOps / 10 : config.jitWarmupOps);
   }
 
-  const mixed = runMixed(SUBJECTS, config.mixed);
-  const scaling = runScaling(SUBJECTS, config.scaling);
-  const memory = runMemory(SUBJECTS, config.memoryBlocks);
+  const sectionMs: Record<string, number> = {};
+  const timed = <T>(name: string, fn: () => T): T => {
+    const t0 = Date.now();
+    const result = fn();
+    sectionMs[name] = Date.now() - t0;
+    return result;
+  };
+  const mixed = timed("mixed", () => runMixed(SUBJECTS, config.mixed));
+  const scaling = timed("scaling", () => runScaling(SUBJECTS, config.scaling));
+  const mmu = timed("mmu", () => runMmu(config.mmu));
+  const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
 
   const results = {
     meta: {
@@ -72,17 +89,21 @@ function main(): void {
       command: quick ? "npm run bench -- --quick" : "npm run bench",
       date: started.toISOString(),
       durationMs: Date.now() - started.getTime(),
+      sectionMs,
       node: process.version,
       cpu: cpus()[0]?.model ?? "unknown",
       cores: availableParallelism(),
       platform: `${process.platform} ${process.arch}`,
       subjects: SUBJECTS.map((s) => s.name),
+      // The 1-minute load average before and after: other processes on this machine skew timings.
+      loadAverage1m: { before: loadBefore[0], after: loadavg()[0] },
     },
     mixed,
     scaling,
     memory,
+    mmu,
   };
-  console.log(printAllocatorSections(mixed, scaling, memory));
+  console.log([printMixed(mixed), printScaling(scaling), printMmu(mmu), printMemory(memory)].join("\n\n"));
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
   console.log(`\nwrote ${out} in ${(results.meta.durationMs / 1000).toFixed(1)} s`);
 }

@@ -1,3 +1,6 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
 /** The median of a non-empty list of numbers (mean of the middle two for even lengths). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) {
@@ -25,4 +28,18 @@ export function medianMs(runs: number, fn: () => void): { medianMs: number; samp
     samplesMs.push(nowMs() - t0);
   }
   return { medianMs: median(samplesMs), samplesMs };
+}
+
+let gcFunction: (() => void) | undefined;
+
+/**
+ * Runs a full garbage collection (exposing V8's `gc` at run time on first use), so one run's
+ * garbage is not collected inside the next run's timed window. Every subject gets the same.
+ */
+export function collectGarbage(): void {
+  if (gcFunction === undefined) {
+    setFlagsFromString("--expose-gc");
+    gcFunction = runInNewContext("gc") as () => void;
+  }
+  gcFunction();
 }

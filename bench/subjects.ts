@@ -13,6 +13,8 @@ export interface StateBytes {
   readonly virtual: number;
   /** The physical-block allocator behind it. */
   readonly physical: number;
+  /** Typed-array indexes of the allocation table (kmem's start markers and physical→virtual owners); 0 for the seed's hash map. */
+  readonly table: number;
 }
 
 /** One VMM under test: contiguous allocation of blocks and free by start address. */
@@ -82,12 +84,10 @@ export const seedSubject: Subject = {
     return {
       alloc: (numBlocks) => vmm.alloc(numBlocks, attrs),
       free: (vaddr) => vmm.free(vaddr),
-      stateBytes: () => ({ virtual: vmm.bmp.bitmaps.byteLength, physical: pmm.bitmap.bitmaps.byteLength }),
+      stateBytes: () => ({ virtual: vmm.bmp.bitmaps.byteLength, physical: pmm.bitmap.bitmaps.byteLength, table: 0 }),
       mapperCalls: () => mapper.calls,
       fillAlloc: (numBlocks) => seedFillAlloc(vmm, numBlocks, attrs),
     };
   },
 };
 
-/** Every subject, baseline first. */
-export const SUBJECTS: readonly Subject[] = [seedSubject];

@@ -6,7 +6,7 @@
  */
 
 import { mulberry32 } from "./prng.js";
-import { median, nowMs } from "./stats.js";
+import { collectGarbage, median, nowMs } from "./stats.js";
 import type { Subject, VmmUnderTest } from "./subjects.js";
 
 /** The largest allocation, in blocks; sizes are uniform in `[1, MAX_ALLOC_BLOCKS]`. */
@@ -141,6 +141,7 @@ export function measureWindow(subject: Subject, options: WindowOptions): WindowR
   work.fill();
   const fillMs = nowMs() - fillStart;
   work.run(options.warmupOps);
+  collectGarbage();
   const t0 = nowMs();
   const ops = work.run(options.windowOps, subject.timeBoxed ? t0 + options.boxMs : Infinity);
   const ms = nowMs() - t0;
