@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { boot } from "../../src/boot/boot.js";
 import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
@@ -325,5 +329,48 @@ describe("QEMU against kmem's booted machines", () => {
     const result = await checkWithQemu({ ram: machine.ram.bytes, memoryBytes: profile.memoryBytes, cr3: machine.cr3, pse: false, expected, guestBase }, { tools: tools() });
     assert.deepEqual(result.differences.map((d) => d.virt), [0xc010_0000]);
     assert.match(formatDifferences(result.differences), /^0xC0100000: kmem 0x00100000 4K kernel ro .*\| qemu 0x00100000 4K user rw/);
+  });
+});
+
+describe("kmem verify-qemu", () => {
+  /** Runs the CLI from source (no build needed) and returns its exit status and output. */
+  function kmem(args: readonly string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+    const script = 'import { main } from "./src/cli/main.ts"; process.exitCode = await main(process.argv.slice(1));';
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, ...args], { encoding: "utf8", env, timeout: 30_000 });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  }
+
+  test("on the default profile with random operations it exits 0 and reports the pages compared as JSON", () => {
+    const run = kmem(["verify-qemu", "--random", "100", "--seed", "3", "--json"]);
+    assert.equal(run.status, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as { ok: boolean; pagesCompared: number; differences: unknown[]; random: { allocs: number } };
+    assert.equal(report.ok, true);
+    assert.ok(report.pagesCompared > 600);
+    assert.deepEqual(report.differences, []);
+    assert.ok(report.random.allocs > 0);
+  });
+
+  test("without QEMU on PATH it exits 2 with one line saying how to install it", () => {
+    const run = kmem(["verify-qemu"], { ...process.env, PATH: "/nonexistent", KMEM_QEMU: "", KMEM_NASM: "" });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^kmem: .*apt-get install qemu-system-x86 nasm.*\n$/);
+  });
+
+  test("a profile with no room for the guest exits 2 naming the guest's size", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kmem-qemu-test-"));
+    try {
+      const file = join(dir, "tight.json");
+      writeFileSync(file, JSON.stringify({
+        memoryBytes: 0x40_0000,
+        memoryMap: [{ start: 0, end: 0x40_0000, type: "available" }],
+        kernel: DEFAULT_PROFILE.kernel,
+        virtualReserved: [{ virtStart: 0xd000_0000, virtEnd: 0xd00d_1000, physStart: 0x32_f000 }],
+      }));
+      const run = kmem(["verify-qemu", "--profile", file]);
+      assert.equal(run.status, 2);
+      assert.match(run.stderr, /^kmem: Cannot place the QEMU guest: .*0x00002000-byte area/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -32,14 +32,18 @@ export function findOnPath(name: string, path = process.env["PATH"] ?? ""): stri
   return null;
 }
 
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value === "" ? null : value;
+}
+
 /**
  * Finds `qemu-system-i386` and `nasm` (or the paths in `KMEM_QEMU` / `KMEM_NASM`).
  *
  * @throws {QemuError} `QemuMissing` naming every missing tool and how to install it.
  */
 export function findQemuTools(env: NodeJS.ProcessEnv = process.env): QemuTools {
-  const qemu = env[QEMU_ENV] ?? findOnPath("qemu-system-i386", env["PATH"] ?? "");
-  const nasm = env[NASM_ENV] ?? findOnPath("nasm", env["PATH"] ?? "");
+  const qemu = nonEmpty(env[QEMU_ENV]) ?? findOnPath("qemu-system-i386", env["PATH"] ?? "");
+  const nasm = nonEmpty(env[NASM_ENV]) ?? findOnPath("nasm", env["PATH"] ?? "");
   const missing = [qemu === null ? "qemu-system-i386" : null, nasm === null ? "nasm" : null].filter((name) => name !== null);
   if (qemu === null || nasm === null) {
     throw new QemuError("QemuMissing", `Cannot run the QEMU check: ${missing.join(" and ")} not found on PATH; ${INSTALL_HINT}`, {
