@@ -192,6 +192,24 @@ export class Bitmap {
   }
 
   /**
+   * The lowest clear entry of `[start, start + count)`, or `null` if all are set. O(count/32).
+   *
+   * @throws {BitmapError} `OutOfBounds` when the range does not lie inside `[0, numEntries)`.
+   */
+  findFirstClear(start: number, count: number): number | null {
+    this.checkRange(start, count, "read");
+    if (count === 0) return null;
+    const end = start + count;
+    const last = (end - 1) >>> WORD_SHIFT;
+    for (let w = start >>> WORD_SHIFT; w <= last; w++) {
+      const hits = ~this.words[w]! & this.wordMask(w, start, end);
+      // hits & -hits isolates the lowest clear entry; 31 - clz32 gives its position.
+      if (hits !== 0) return w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(hits & -hits));
+    }
+    return null;
+  }
+
+  /**
    * Sets the lowest clear entry and returns its index, or `null` when all are set. O(log n).
    */
   setFirstFree(): number | null {
@@ -361,12 +379,15 @@ export class Bitmap {
     }
   }
 
+  /** Recomputes leaves `first..last` and their ancestors, level by level, stopping at a level where nothing changed. */
   private updateLeaves(first: number, last: number): void {
     for (let w = first; w <= last; w++) this.summariseLeaf(w);
     let lo = (this.leaves + first) >>> 1;
     let hi = (this.leaves + last) >>> 1;
     for (let span = BITS_PER_WORD; lo >= ROOT; lo >>>= 1, hi >>>= 1, span *= 2) {
-      for (let node = lo; node <= hi; node++) this.pull(node, span);
+      let changed = false;
+      for (let node = lo; node <= hi; node++) if (this.pull(node, span)) changed = true;
+      if (!changed) return;
     }
   }
 

@@ -24,6 +24,20 @@ export interface VirtualMemoryOptions<P> {
   readonly memory?: ByteStore;
 }
 
+const KERNEL_BIT = 1;
+const WRITABLE_BIT = 2;
+const CACHABLE_BIT = 4;
+const ATTRIBUTE_VARIANTS = 8;
+
+/** One frozen `Attributes` object per combination, shared by every allocation (no per-allocation copy). */
+const SHARED_ATTRIBUTES: readonly Attributes[] = Array.from({ length: ATTRIBUTE_VARIANTS }, (_, bits) =>
+  Object.freeze({ kernel: (bits & KERNEL_BIT) !== 0, writable: (bits & WRITABLE_BIT) !== 0, cachable: (bits & CACHABLE_BIT) !== 0 }),
+);
+
+function sharedAttributes(attrs: Attributes): Attributes {
+  return SHARED_ATTRIBUTES[(attrs.kernel ? KERNEL_BIT : 0) | (attrs.writable ? WRITABLE_BIT : 0) | (attrs.cachable ? CACHABLE_BIT : 0)]!;
+}
+
 /** Which way {@link VirtualMemoryManager.copyData} copies: into or out of the other space. */
 export type CopyDirection = "to" | "from";
 
@@ -165,8 +179,7 @@ export class VirtualMemoryManager<P> {
     first = at !== undefined ? (at - this.start) / this.blockSize : this.bitmap.findContiguous(numBlocks);
     if (first === null) return null;
     this.bitmap.setRange(first, numBlocks);
-    const blocks = new Array<number>(numBlocks);
-    for (let i = 0; i < numBlocks; i++) blocks[i] = this.pmm.alloc()!;
+    const blocks = this.pmm.allocBlocks(numBlocks)!;
     this.mapRuns(first, blocks, attrs);
     this.record(first, numBlocks, blocks, attrs);
     return this.addressOf(first);
@@ -193,7 +206,7 @@ export class VirtualMemoryManager<P> {
     const count = (virtual.end - virtual.start) / this.blockSize;
     this.table.remove(block, allocation);
     this.bitmap.clearRange(block, count);
-    for (const address of physical) if (address < this.ramEnd) this.pmm.free(address);
+    this.freePhysical(physical);
   }
 
   /**
@@ -299,17 +312,29 @@ export class VirtualMemoryManager<P> {
       try {
         if (mapped > 0) this.mapper.unmap(this.addressOf(first), this.addressOf(first + mapped), this.payload);
       } finally {
-        for (const address of blocks) this.pmm.free(address);
+        this.freePhysical(blocks);
         this.bitmap.clearRange(first, blocks.length);
       }
       throw error;
     }
   }
 
+  /** Frees the blocks of `physical` that lie in RAM, one PMM call per contiguous run. */
+  private freePhysical(physical: readonly number[]): void {
+    let runStart = 0;
+    for (let i = 1; i <= physical.length; i++) {
+      if (i === physical.length || physical[i] !== physical[i - 1]! + this.blockSize) {
+        const start = physical[runStart]!;
+        const end = Math.min(physical[i - 1]! + this.blockSize, this.ramEnd);
+        if (start < end) this.pmm.freeRange(start, end);
+        runStart = i;
+      }
+    }
+  }
+
   private record(first: number, count: number, physical: number[], attrs: Attributes): void {
     const virtual = { start: this.addressOf(first), end: this.addressOf(first + count) };
-    const { kernel, writable, cachable } = attrs;
-    this.table.add(first, { virtual, physical, attrs: { kernel, writable, cachable } });
+    this.table.add(first, { virtual, physical, attrs: sharedAttributes(attrs) });
   }
 
   private containing(block: number): Allocation | undefined {

@@ -119,6 +119,9 @@ describe("Bitmap", () => {
     assert.equal(bits.isRangeClear(0, 31), false);
     assert.equal(bits.findFirstSet(0, 200), 30);
     assert.equal(bits.findFirstSet(130, 70), null);
+    assert.equal(bits.findFirstClear(30, 170), 130);
+    assert.equal(bits.findFirstClear(31, 99), null);
+    assert.equal(bits.findFirstClear(0, 0), null);
     bits.clearRange(64, 64);
     assert.equal(bits.numFreeEntries, 164);
     assert.equal(bits.findContiguous(64), 64);

@@ -138,6 +138,25 @@ describe("PhysicalMemoryManager", () => {
     assert.throws(() => new PhysicalMemoryManager({ memoryBytes: BLOCK_SIZE, reserved: [{ start: 10, end: 5 }] }), { code: "OutOfBounds" });
   });
 
+  test("allocBlocks returns the same blocks as repeated alloc, a free run at a time", () => {
+    const reserved = [{ start: 2 * BLOCK_SIZE, end: 3 * BLOCK_SIZE }, { start: 6 * BLOCK_SIZE, end: 9 * BLOCK_SIZE }];
+    const many = new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, reserved });
+    const single = new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, reserved });
+    const expected = Array.from({ length: 7 }, () => single.alloc());
+    assert.deepEqual(many.allocBlocks(7), expected);
+    assert.deepEqual(many.snapshot(), single.snapshot());
+    assert.equal(many.blocksFree(), 5);
+  });
+
+  test("allocBlocks of more blocks than are free returns null and changes nothing", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 4 * BLOCK_SIZE });
+    pmm.alloc();
+    assert.equal(pmm.allocBlocks(4), null);
+    assert.equal(pmm.blocksFree(), 3);
+    assert.deepEqual(pmm.allocBlocks(0), []);
+    assert.throws(() => pmm.allocBlocks(-1), RangeError);
+  });
+
   test("two PMMs are independent", () => {
     const a = new PhysicalMemoryManager({ memoryBytes: 4 * BLOCK_SIZE });
     const b = new PhysicalMemoryManager({ memoryBytes: 4 * BLOCK_SIZE });
