@@ -1,6 +1,7 @@
 /** Printing the benchmark sections as Markdown tables. */
 
 import type { MemorySection, MixedSection, ScalingSection } from "./allocator-sections.js";
+import type { BootSection } from "./boot.js";
 import type { MmuSection } from "./mmu.js";
 import { bytes, duration, markdownTable, rate, times } from "./table.js";
 
@@ -69,6 +70,26 @@ export function printMmu(mmu: MmuSection): string {
         row(`TLB miss (4096-page sweep, ${mmu.tlbEntries}-slot TLB)`, mmu.miss, "≥ 10 M/s"),
         row("no TLB (tlbEntries 0): bare walk", mmu.noTlb, ""),
       ],
+    ),
+  ].join("\n\n");
+}
+
+/** The boot section as Markdown. */
+export function printBoot(section: BootSection): string {
+  const ms = (x: number): string => `${x.toFixed(1)} ms`;
+  const row = (r: BootSection["default"], target: string): string[] => [
+    r.profile,
+    ms(r.bootMs),
+    ms(r.selfCheckMs),
+    ms(r.totalMs),
+    `${r.blocksChecked} blocks, ${r.ok ? "ok" : "FAILED"}`,
+    target,
+  ];
+  return [
+    `### 4. Boot (median of ${section.config.runs} boots after ${section.config.warmups} untimed)`,
+    markdownTable(
+      ["profile", "boot()", "selfCheck()", "boot + self-check", "self-check", "target"],
+      [row(section.default, "< 50 ms"), row(section.fourGiB, "< 500 ms")],
     ),
   ].join("\n\n");
 }

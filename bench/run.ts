@@ -12,8 +12,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runMemory, runMixed, runScaling, type MixedConfig, type ScalingConfig } from "./allocator-sections.js";
 import { checkSeedFillEquivalence } from "./check.js";
+import { runBoot, type BootConfig } from "./boot.js";
 import { runMmu, type MmuConfig } from "./mmu.js";
-import { printMemory, printMixed, printMmu, printScaling } from "./report.js";
+import { printBoot, printMemory, printMixed, printMmu, printScaling } from "./report.js";
 import { kmemSubject } from "./kmem-subject.js";
 import { seedSubject, type Subject } from "./subjects.js";
 import { MixedWorkload } from "./workload.js";
@@ -27,6 +28,7 @@ interface SuiteConfig {
   readonly scaling: ScalingConfig;
   readonly memoryBlocks: number;
   readonly mmu: MmuConfig;
+  readonly boot: BootConfig;
   /** Untimed operations per subject before anything is measured (JIT warm-up). */
   readonly jitWarmupOps: number;
 }
@@ -38,6 +40,7 @@ const FULL: SuiteConfig = {
   scaling: { sizes: [16, 18, 20, 22, 24].map(blocksOf), runs: 5, seed: SEED, warmupOps: 200, windowOps: 20_000, boxMs: 300 },
   memoryBlocks: blocksOf(24),
   mmu: { runs: 7, translations: 10_000_000 },
+  boot: { runs: 9, warmups: 3 },
   jitWarmupOps: 50_000,
 };
 
@@ -46,6 +49,7 @@ const QUICK: SuiteConfig = {
   scaling: { sizes: [16, 18, 20].map(blocksOf), runs: 1, seed: SEED, warmupOps: 50, windowOps: 5_000, boxMs: 60 },
   memoryBlocks: blocksOf(24),
   mmu: { runs: 3, translations: 1_000_000 },
+  boot: { runs: 3, warmups: 1 },
   jitWarmupOps: 10_000,
 };
 
@@ -81,6 +85,7 @@ function main(): void {
   const mixed = timed("mixed", () => runMixed(SUBJECTS, config.mixed));
   const scaling = timed("scaling", () => runScaling(SUBJECTS, config.scaling));
   const mmu = timed("mmu", () => runMmu(config.mmu));
+  const bootSection = timed("boot", () => runBoot(config.boot));
   const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
 
   const results = {
@@ -102,8 +107,9 @@ function main(): void {
     scaling,
     memory,
     mmu,
+    boot: bootSection,
   };
-  console.log([printMixed(mixed), printScaling(scaling), printMmu(mmu), printMemory(memory)].join("\n\n"));
+  console.log([printMixed(mixed), printScaling(scaling), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n"));
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
   console.log(`\nwrote ${out} in ${(results.meta.durationMs / 1000).toFixed(1)} s`);
 }
