@@ -1,0 +1,259 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = join(ROOT, "bin", "kmem.js");
+const BUILT_MAIN = join(ROOT, "dist", "cli", "main.js");
+const EXIT_OK = 0;
+const EXIT_CHECK_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI as a child process, as a user would. */
+function kmem(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Suites run their tests concurrently: each test is one or more independent child processes. */
+const CONCURRENT = { concurrency: true } as const;
+
+/** Asserts exit status 2 with exactly one line on stderr and no stack trace. */
+function assertBadInput(run: Run, line: string): void {
+  assert.equal(run.status, EXIT_BAD_INPUT, `stderr: ${run.stderr}`);
+  assert.equal(run.stderr, `${line}\n`);
+  assert.equal(run.stdout, "");
+}
+
+let scratch = "";
+
+before(() => {
+  assert.ok(existsSync(BUILT_MAIN), `${BUILT_MAIN} is missing: run \`npm run build\` first (npm test builds before testing)`);
+  scratch = mkdtempSync(join(tmpdir(), "kmem-e2e-"));
+});
+
+after(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Writes `text` into a fresh profile file and returns its path. */
+function profileFile(name: string, text: string): string {
+  const path = join(scratch, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** A mutable copy of the default profile, as JSON-like data a test may break freely. */
+type Draft = Record<string, unknown> & {
+  kernel: Record<string, unknown>;
+  memoryMap: Record<string, unknown>[];
+  virtualReserved: Record<string, unknown>[];
+};
+
+/** The default profile with `change` applied, as a JSON file. */
+function changedProfile(name: string, change: (p: Draft) => void): string {
+  const copy = structuredClone(DEFAULT_PROFILE) as unknown as Draft;
+  change(copy);
+  return profileFile(`${name}.json`, JSON.stringify(copy));
+}
+
+describe("the built kmem CLI", CONCURRENT, () => {
+  describe("kmem boot", CONCURRENT, () => {
+    test("boots the default profile, prints the address-space map and a passing self-check, exit 0", async () => {
+      const run = await kmem("boot");
+      assert.equal(run.status, EXIT_OK, run.stderr);
+      assert.equal(run.stderr, "");
+      assert.match(run.stdout, /^Booted the default profile: 128 MiB PC/);
+      assert.match(run.stdout, /0xC0100000–0xC022F000 {2}0x00100000–0x0022F000 {2}1\.2 MiB {2}kernel ro cached {2}kernel image/);
+      assert.match(run.stdout, /0xC00B8000–0xC00C0000 {2}0x000B8000–0x000C0000 {3}32 KiB {2}kernel rw cached {2}VGA text buffer/);
+      assert.match(run.stdout, /\nSelf-check: +ok: 1048575 virtual blocks checked, 660 required blocks translated through the MMU\n/);
+      assert.match(run.stdout, /\nPage tables: +1 /);
+      assert.match(run.stdout, /\nBoot time: +[0-9.]+ ms/);
+    });
+
+    test("--json prints one object with the documented schema, numbers as JSON numbers", async () => {
+      const run = await kmem("boot", "--json");
+      assert.equal(run.status, EXIT_OK, run.stderr);
+      const out = JSON.parse(run.stdout) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(out), ["memoryBytes", "cr3", "regions", "pmm", "vmm", "pageTables", "selfCheck"]);
+      assert.equal(out.memoryBytes, 134_217_728);
+      assert.equal(typeof out.cr3, "number");
+      assert.equal(typeof out.pageTables, "number");
+      const pmm = out.pmm as Record<string, unknown>;
+      assert.deepEqual(Object.keys(pmm), ["blocks", "free"]);
+      assert.equal(pmm.blocks, 32_768);
+      assert.deepEqual(out.vmm, { start: 4096, end: 4_294_967_296, blocksUsed: 660 });
+      const check = out.selfCheck as Record<string, unknown>;
+      assert.equal(check.ok, true);
+      assert.equal(check.blocksChecked, 1_048_575);
+      const regions = out.regions as Record<string, unknown>[];
+      assert.equal(regions.length, 4);
+      for (const region of regions) {
+        assert.deepEqual(Object.keys(region), ["virtStart", "virtEnd", "physStart", "kernel", "writable", "cachable", "label"]);
+        assert.equal(typeof region.virtStart, "number");
+        assert.equal(typeof region.physStart, "number");
+        assert.equal(typeof region.kernel, "boolean");
+        assert.equal(typeof region.label, "string");
+      }
+    });
+
+    test("boots the shipped profiles/default.json exactly like the built-in profile", async () => {
+      const builtIn = await kmem("boot", "--json");
+      const fromFile = await kmem("boot", "--json", "--profile", "profiles/default.json");
+      assert.equal(fromFile.status, EXIT_OK, fromFile.stderr);
+      assert.equal(fromFile.stdout, builtIn.stdout);
+    });
+
+    test("reports an unreadable profile file on one line, exit 2", async () => {
+      const missing = join(scratch, "nope.json");
+      assertBadInput(await kmem("boot", "--profile", missing), `kmem: cannot read profile ${missing}: no such file`);
+    });
+
+    const failures: readonly [string, (p: Draft) => void, string][] = [
+      ["missing field", (p) => Reflect.deleteProperty(p, "kernel"), "kernel is missing"],
+      ["non-integer address", (p) => (p.kernel.physStart = 1.5), "kernel.physStart 1.5 is not an integer"],
+      ["negative address", (p) => (p.memoryMap[0]!.end = -4096), "memoryMap[0].end -4096 is negative"],
+      ["end below start", (p) => (p.kernel.physEnd = 0), "kernel.physEnd 0x00000000 is below kernel.physStart 0x00100000"],
+      ["region beyond 4 GiB", (p) => (p.virtualReserved[0]!.virtEnd = "0x100001000"), "virtualReserved[0].virtEnd 0x100001000 is beyond 4 GiB (0x100000000)"],
+      [
+        "kernel outside available memory",
+        (p) => (p.kernel = { physStart: "0x80000", physEnd: "0x100000", virtStart: "0xC0080000", virtEnd: "0xC0100000" }),
+        "kernel.physStart 0x00080000 puts the kernel image 0x00080000–0x00100000 outside available memory (0x0009F000–0x00100000 is not available)",
+      ],
+      [
+        "overlapping virtual reservations with different physical targets",
+        (p) => p.virtualReserved.push({ virtStart: "0xC00B8000", virtEnd: "0xC00B9000", physStart: "0xB9000", label: "other" }),
+        "virtualReserved[1].virtStart 0xC00B8000 overlaps virtualReserved[0] (VGA text buffer) 0xC00B8000–0xC00C0000 with a different physical target (at 0xC00B8000: 0x000B9000, not 0x000B8000)",
+      ],
+    ];
+
+    test("rejects malformed JSON with one line naming the file, exit 2", async () => {
+      const file = profileFile("malformed.json", "{ \"memoryBytes\": ");
+      const run = await kmem("boot", "--profile", file);
+      assert.equal(run.status, EXIT_BAD_INPUT);
+      assert.match(run.stderr, new RegExp(`^kmem: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: profile is not valid JSON: [^\\n]+\\n$`));
+    });
+
+    for (const [what, change, message] of failures) {
+      test(`rejects a profile with ${what}: exit 2 and "${message.slice(0, 40)}…"`, async () => {
+        const file = changedProfile(what.replaceAll(" ", "-"), change);
+        assertBadInput(await kmem("boot", "--profile", file), `kmem: ${file}: ${message}`);
+      });
+    }
+
+    test("rejects an unknown flag on one line, exit 2", async () => {
+      assertBadInput(await kmem("boot", "--nope"), "kmem: unknown option '--nope' (run `kmem help` for usage)");
+    });
+  });
+
+  describe("kmem translate", CONCURRENT, () => {
+    test("translates a kernel address and shows the entries it used", async () => {
+      const run = await kmem("translate", "0xC0100010");
+      assert.equal(run.status, EXIT_OK, run.stderr);
+      const lines = run.stdout.split("\n");
+      assert.equal(lines[0], "0xC0100010 -> 0x00100010 (supervisor read)");
+      assert.match(lines[2] ?? "", /^ {2}PDE\[0x300\] at 0x00001C00 = 0x0000202[57] {2}present writable user (accessed )?table 0x00002000$/);
+      assert.match(lines[3] ?? "", /^ {2}PTE\[0x100\] at 0x00002400 = 0x0010002[01] {2}present read-only supervisor (accessed )?frame 0x00100000$/);
+    });
+
+    test("--json gives the walk with the physical address as a number", async () => {
+      const run = await kmem("translate", "0xC0100010", "--json");
+      assert.equal(run.status, EXIT_OK, run.stderr);
+      const walk = JSON.parse(run.stdout) as Record<string, unknown>;
+      assert.equal(walk.physical, 0x10_0010);
+      assert.equal(walk.errorCode, null);
+      assert.equal(walk.pdIndex, 0x300);
+    });
+
+    test("reports a page fault with its error code for an unmapped address, exit 1", async () => {
+      const run = await kmem("translate", "0x00000000");
+      assert.equal(run.status, EXIT_CHECK_FAILED);
+      assert.match(run.stdout, /^0x00000000: page fault on a supervisor read, error code 0x0 \(P=0 W=0 U=0\): the page-directory entry is not present\n/);
+      assert.match(run.stdout, /\n {2}CR2 0x00000000\n$/);
+    });
+
+    test("reports protection faults: a user read (0x5) and a supervisor write (0x3) of the read-only kernel", async () => {
+      const user = JSON.parse((await kmem("translate", "0xC0100000", "--user", "--json")).stdout) as Record<string, unknown>;
+      assert.equal(user.errorCode, 0x5);
+      const write = JSON.parse((await kmem("translate", "0xC0100000", "--write", "--json")).stdout) as Record<string, unknown>;
+      assert.equal(write.errorCode, 0x3);
+    });
+
+    test("rejects an address beyond 4 GiB and a non-address on one line, exit 2", async () => {
+      assertBadInput(await kmem("translate", "0x100000000"), "kmem: VADDR 0x100000000 is beyond 4 GiB (32-bit virtual addresses end at 0xFFFFFFFF)");
+      assertBadInput(await kmem("translate", "kernel"), 'kmem: VADDR "kernel" is not an address (use 0x… hex or decimal)');
+    });
+  });
+
+  describe("kmem export", CONCURRENT, () => {
+    test("writes ram.bin of memoryBytes bytes whose directory at CR3 maps every region as machine.json says", async () => {
+      const out = join(scratch, "export");
+      const run = await kmem("export", "--out", out);
+      assert.equal(run.status, EXIT_OK, run.stderr);
+      const machine = JSON.parse(readFileSync(join(out, "machine.json"), "utf8")) as {
+        memoryBytes: number;
+        cr3: number;
+        cr4Pse: boolean;
+        regions: { virtStart: number; virtEnd: number; physStart: number | null; writable: boolean; kernel: boolean }[];
+      };
+      assert.deepEqual(Object.keys(machine), ["memoryBytes", "cr3", "cr4Pse", "regions"]);
+      const ram = readFileSync(join(out, "ram.bin"));
+      assert.equal(ram.length, machine.memoryBytes);
+      assert.equal(machine.cr4Pse, false);
+      const FRAME = 0xffff_f000;
+      for (const region of machine.regions) {
+        for (let v = region.virtStart; v < region.virtEnd; v += 0x1000) {
+          const pde = ram.readUInt32LE(machine.cr3 + Math.floor(v / 0x40_0000) * 4);
+          assert.equal(pde & 1, 1, `PDE for 0x${v.toString(16)} not present`);
+          const pte = ram.readUInt32LE(((pde & FRAME) >>> 0) + (Math.floor(v / 0x1000) % 1024) * 4);
+          assert.equal(pte & 1, 1, `PTE for 0x${v.toString(16)} not present`);
+          assert.equal((pte & FRAME) >>> 0, (region.physStart ?? -1) + (v - region.virtStart));
+          assert.equal((pte & 2) !== 0, region.writable);
+          assert.equal((pte & 4) !== 0, !region.kernel);
+        }
+      }
+    });
+
+    test("requires --out, exit 2", async () => {
+      assertBadInput(await kmem("export"), "kmem: required option '--out <DIR>' not specified (run `kmem help` for usage)");
+    });
+  });
+
+  describe("kmem help", CONCURRENT, () => {
+    test("--help lists every verb", async () => {
+      const run = await kmem("--help");
+      assert.equal(run.status, EXIT_OK);
+      for (const verb of ["boot", "translate", "export", "help"]) {
+        assert.match(run.stdout, new RegExp(`\\n {2}${verb} `));
+      }
+    });
+
+    test("help VERB describes each flag and the exit statuses", async () => {
+      const run = await kmem("help", "translate");
+      assert.equal(run.status, EXIT_OK);
+      for (const flag of ["--profile <FILE>", "--user", "--write", "--json", "<VADDR>", "Exit status"]) {
+        assert.ok(run.stdout.includes(flag), `help translate should mention ${flag}`);
+      }
+      assert.ok((await kmem("help", "boot")).stdout.includes("--json"));
+      assert.ok((await kmem("help", "export")).stdout.includes("--out <DIR>"));
+    });
+  });
+});
