@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { MemoryError } from "../../../src/errors/memory-error.js";
 import { KmemError } from "../../../src/errors/kmem-error.js";
 import { pdIndex, ptIndex } from "../../../src/arch/x86/entry.js";
@@ -325,5 +326,66 @@ describe("Mmu virtual accessors", () => {
     );
     assert.deepEqual(ram.readBytes(0x00300ff0, 0x10), before);
     assert.throws(() => mmu.read32(0x2000, { user: true }), (e: unknown) => e instanceof PageFault && e.errorCode === 0x5);
+  });
+});
+
+describe("Mmu against a reference walk (property)", () => {
+  const bit = (value: number, n: number): boolean => Math.floor(value / 2 ** n) % 2 === 1;
+  const withBit = (value: number, n: number): number => (bit(value, n) ? value : value + 2 ** n);
+
+  /** Intel SDM §4.3/§4.6 by arithmetic: the physical address or -1 - errorCode, and the entries after the access. */
+  function reference(pde: number, pte: number | null, vaddr: number, access: { write: boolean; user: boolean }, wp: boolean, pse: boolean) {
+    const code = (access.write ? 2 : 0) + (access.user ? 4 : 0);
+    const fault = (present: boolean) => ({ result: -1 - code - (present ? 1 : 0), pde, pte });
+    if (!bit(pde, 0)) return fault(false);
+    const large = pse && bit(pde, 7);
+    if (!large && (pte === null || !bit(pte, 0))) return fault(false);
+    const leaf = large ? pde : (pte ?? 0);
+    const user = bit(pde, 2) && bit(leaf, 2);
+    const writable = bit(pde, 1) && bit(leaf, 1);
+    if (access.user && !user) return fault(true);
+    if (access.write && !writable && (access.user || wp)) return fault(true);
+    if (large) {
+      const newPde = access.write ? withBit(withBit(pde, 5), 6) : withBit(pde, 5);
+      return { result: pde - (pde % 0x400000) + (vaddr % 0x400000), pde: newPde, pte };
+    }
+    const newPte = access.write ? withBit(withBit(leaf, 5), 6) : withBit(leaf, 5);
+    return { result: leaf - (leaf % 0x1000) + (vaddr % 0x1000), pde: withBit(pde, 5), pte: newPte };
+  }
+
+  const entryArb = fc.record({ present: fc.boolean(), writable: fc.boolean(), user: fc.boolean(), accessed: fc.boolean(), dirty: fc.boolean(), ps: fc.boolean(), frame: fc.integer({ min: 0, max: 0xfffff }) });
+  const toEntry = (e: { present: boolean; writable: boolean; user: boolean; accessed: boolean; dirty: boolean; ps: boolean; frame: number }, frameOverride?: number): number =>
+    (frameOverride ?? e.frame) * 0x1000 + (e.present ? 1 : 0) + (e.writable ? 2 : 0) + (e.user ? 4 : 0) + (e.accessed ? 0x20 : 0) + (e.dirty ? 0x40 : 0) + (e.ps ? 0x80 : 0);
+
+  test("random entries and accesses: result, error code and accessed/dirty write-back match the SDM rules", () => {
+    fc.assert(
+      fc.property(
+        fc.array(entryArb, { minLength: 4, maxLength: 4 }),
+        fc.array(entryArb, { minLength: 32, maxLength: 32 }),
+        fc.array(fc.record({ pdi: fc.integer({ min: 0, max: 3 }), pti: fc.integer({ min: 0, max: 7 }), offset: fc.integer({ min: 0, max: 0xfff }), write: fc.boolean(), user: fc.boolean() }), { minLength: 1, maxLength: 20 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 8 }),
+        (pdes, ptes, accesses, wp, pse, tlbEntries) => {
+          const ram = new PhysicalMemory(MIB);
+          pdes.forEach((e, pdi) => ram.write32(pdi * 4, toEntry(e, e.ps && pse ? e.frame & 0xffc00 : 1 + pdi)));
+          ptes.forEach((e, i) => ram.write32(0x1000 * (1 + Math.floor(i / 8)) + (i % 8) * 4, toEntry(e)));
+          const mmu = new Mmu({ ram, cr3: 0, wp, pse, tlbEntries });
+          for (const a of accesses) {
+            const vaddr = a.pdi * 0x400000 + a.pti * 0x1000 + a.offset;
+            const pdeAddress = a.pdi * 4;
+            const pde = ram.read32(pdeAddress);
+            const pteAddress = pse && bit(pde, 7) ? null : (1 + a.pdi) * 0x1000 + a.pti * 4;
+            const expected = reference(pde, pteAddress === null ? null : ram.read32(pteAddress), vaddr, a, wp, pse);
+            assert.equal(mmu.tryTranslate(vaddr, a), expected.result);
+            assert.equal(ram.read32(pdeAddress), expected.pde);
+            if (pteAddress !== null) {
+              assert.equal(ram.read32(pteAddress), expected.pte);
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
