@@ -3,7 +3,7 @@ import {
 } from "../src/arch/x86/entry.js";
 import { PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE } from "../src/arch/x86/page-fault.js";
 import { hex } from "../src/format.js";
-import type { BitField } from "./model.js";
+import { ADDRESS_FIELD, type BitField } from "./model.js";
 
 const LAST_BIT = 31;
 const AVAILABLE_LAST_BIT = ENTRY_AVAILABLE_SHIFT + 2;
@@ -47,7 +47,7 @@ export function entryFields(value: number, level: EntryLevel): BitField[] {
   ];
   const addressBits = large ? `${PD_INDEX_SHIFT}–${LAST_BIT}` : `${PT_INDEX_SHIFT}–${LAST_BIT}`;
   const target = level === "pte" ? "4 KiB frame" : large ? "4 MiB frame" : "page table";
-  fields.push({ bits: addressBits, name: "address", value: e.address, meaning: `${target} at ${hex(e.address)}` });
+  fields.push({ bits: addressBits, name: ADDRESS_FIELD, value: e.address, meaning: `${target} at ${hex(e.address)}` });
   return fields;
 }
 

@@ -65,6 +65,9 @@ export interface BitField {
   readonly meaning: string;
 }
 
+/** The name of an entry's address field among its {@link BitField}s (its value is shown in hex). */
+export const ADDRESS_FIELD = "address";
+
 /** One level of a page walk: the entry read, where from, and its fields decoded. */
 export interface WalkLevel {
   /** `"PDE"` or `"PTE"`. */

@@ -1,6 +1,6 @@
 import { el, parseNumber } from "./dom.js";
 import { hex } from "../src/format.js";
-import type { AccessKind, BitField, WalkLevel, WalkView } from "./model.js";
+import { type AccessKind, ADDRESS_FIELD, type BitField, type WalkLevel, type WalkView } from "./model.js";
 
 const INDEX_BITS = 10;
 const OFFSET_BITS = 12;
@@ -24,7 +24,7 @@ function fieldTable(fields: readonly BitField[], testId: string): HTMLTableEleme
       { class: field.value === 0 ? "off" : "on" },
       el("td", { class: "num" }, field.bits),
       el("td", {}, field.name),
-      el("td", { class: "addr" }, field.bits.includes("–") ? hex(field.value) : String(field.value)),
+      el("td", { class: "addr" }, field.name === ADDRESS_FIELD ? hex(field.value) : String(field.value)),
       el("td", {}, field.meaning),
     ),
   );

@@ -10,10 +10,11 @@ const TEMPLATE_CANDIDATES: readonly URL[] = [
   new URL("../../dist/view/index.html", import.meta.url),
 ];
 
-/** What the page boots: the profile as given (`null` = kmem's default profile) and where it came from. */
+/** What the page boots: a validated memory profile, where it came from, and whether 4 MiB pages are on. */
 export interface ViewData {
   readonly profile: unknown;
   readonly source: string;
+  readonly largePages: boolean;
 }
 
 /**
@@ -37,10 +38,10 @@ export async function loadViewTemplate(): Promise<string> {
  * Fills the page template with `data` as JSON, escaped so it cannot end its `<script>` element.
  *
  * @example
- * renderViewPage(await loadViewTemplate(), { profile: null, source: "default profile" });
+ * renderViewPage(await loadViewTemplate(), { profile: DEFAULT_PROFILE, source: "the default profile", largePages: false });
  */
 export function renderViewPage(template: string, data: ViewData): string {
-  const json = JSON.stringify({ profile: data.profile, source: data.source })
+  const json = JSON.stringify({ profile: data.profile, source: data.source, largePages: data.largePages })
     .replaceAll("<", "\\u003c")
     .replaceAll("\u2028", "\\u2028")
     .replaceAll("\u2029", "\\u2029");

@@ -3,6 +3,7 @@ import { registerBoot } from "./boot.js";
 import { registerExport } from "./export.js";
 import { registerTranslate } from "./translate.js";
 import { registerVerifyQemu } from "./verify-qemu.js";
+import { registerView } from "./view.js";
 
 /**
  * Adds one verb to the program. `setExitCode` records the status `main` returns
@@ -11,4 +12,4 @@ import { registerVerifyQemu } from "./verify-qemu.js";
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 /** Every verb of `kmem`, in the order `kmem --help` lists them. */
-export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu];
+export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView];

@@ -1,10 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { parseProfileJson } from "../../boot/profile.js";
-import { KmemError } from "../../errors/kmem-error.js";
 import { loadViewTemplate, renderViewPage, type ViewData, writeStaticView } from "../../node/view-bundle.js";
 import { startViewServer, VIEW_HOST } from "../../node/view-server.js";
+import { addMachineOptions, bootFromFlags, type MachineFlags } from "../machine-options.js";
 import { UsageError } from "../usage-error.js";
 import type { RegisterCommand } from "./index.js";
 
@@ -13,8 +11,7 @@ export const DEFAULT_VIEW_PORT = 4096;
 const MAX_PORT = 65535;
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 
-interface ViewOptions {
-  readonly profile?: string;
+interface ViewOptions extends MachineFlags {
   readonly port: string;
   readonly static?: string;
 }
@@ -25,28 +22,6 @@ function parsePort(text: string): number {
     throw new UsageError(`--port ${text} is not a port number (0–${MAX_PORT}; 0 picks a free port)`);
   }
   return port;
-}
-
-/** Reads and validates `--profile FILE` (validation is kmem's own; the page boots the same JSON). */
-async function loadViewData(file: string | undefined): Promise<ViewData> {
-  if (file === undefined) {
-    return { profile: null, source: "default profile" };
-  }
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`Cannot read profile ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  try {
-    parseProfileJson(text);
-  } catch (error) {
-    if (error instanceof KmemError) {
-      throw new UsageError(`${file}: ${error.message}`);
-    }
-    throw error;
-  }
-  return { profile: JSON.parse(text) as unknown, source: file };
 }
 
 /** Serves the page until SIGINT/SIGTERM, then closes the server. */
@@ -79,15 +54,18 @@ async function serve(data: ViewData, port: number): Promise<void> {
  * served on 127.0.0.1 or written as one self-contained HTML file.
  */
 export const registerView: RegisterCommand = (program: Command) => {
-  program
-    .command("view")
-    .description("Show the booted machine in a browser page: the 4 GiB virtual map, physical memory, regions, page walks and live actions (kmem's core runs in the page).")
-    .option("--profile <file>", "memory profile JSON (default: the built-in 128 MiB PC)")
+  addMachineOptions(
+    program
+      .command("view")
+      .description("show the booted machine in a browser page: the 4 GiB virtual map, physical memory, regions, page walks and live actions (kmem's core runs in the page)"),
+  )
     .option("--port <n>", "port on 127.0.0.1 (0 picks a free port)", String(DEFAULT_VIEW_PORT))
-    .option("--static <file>", "write one self-contained HTML file (no server) and exit")
+    .option("--static <FILE.html>", "write one self-contained HTML file (no server) and exit")
+    .addHelpText("after", "\nThe page boots the same validated profile in the browser; a bad profile exits with status 2.")
     .action(async (options: ViewOptions) => {
       const port = parsePort(options.port);
-      const data = await loadViewData(options.profile);
+      const { machine, source } = bootFromFlags(options);
+      const data: ViewData = { profile: machine.profile, source, largePages: options.largePages === true };
       if (options.static !== undefined) {
         await writeStaticView(options.static, data);
         process.stdout.write(`kmem view: wrote ${resolve(options.static)} (open it in a browser; works offline)\n`);

@@ -1,0 +1,165 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = `${ROOT}bin/kmem.js`;
+const BUILT_PAGE = `${ROOT}dist/view/index.html`;
+const OUTPUT = `${ROOT}test-output/`;
+const URL_PATTERN = /http:\/\/127\.0\.0\.1:\d+\/\S*/;
+const STEP_TIMEOUT_MS = 15_000;
+const VIEWPORT = { width: 1600, height: 1100 };
+const run = promisify(execFile);
+
+/** Starts `kmem view --port 0` and resolves with the process and the URL it prints. */
+function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+  const child = spawn(process.execPath, [CLI, "view", "--port", "0"], { cwd: ROOT });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const url = URL_PATTERN.exec(out)?.[0];
+      if (url !== undefined) {
+        resolve({ child, url });
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.on("exit", (code) => reject(new Error(`kmem view exited with ${String(code)} before printing its URL: ${err}${out}`)));
+  });
+}
+
+/** Opens `url` in a fresh page, recording console errors and uncaught exceptions, and waits for the page to boot. */
+async function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") {
+      errors.push(message.text());
+    }
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready='true']");
+  return { page, errors };
+}
+
+async function regionRows(page: Page): Promise<string[]> {
+  return page.locator("[data-testid='region-row']").allInnerTexts();
+}
+
+async function walk(page: Page, address: string, access: { user: boolean }): Promise<void> {
+  await page.getByTestId("walk-address").fill(address);
+  await page.getByTestId("walk-user").setChecked(access.user);
+  await page.getByTestId("walk-write").setChecked(false);
+  await page.getByTestId("walk-submit").click();
+}
+
+describe("kmem view in Chromium", () => {
+  let browser: Browser | undefined;
+  let server: { child: ChildProcessWithoutNullStreams; url: string } | undefined;
+  /** The served page, opened once: the tests below read it in order, and only the last ones change it. */
+  let served: { page: Page; errors: string[] } | undefined;
+  /** The region table as first served, before any action. */
+  let bootRows: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install it (apt-get install -y chromium) to run the browser tests of kmem view`);
+    assert.ok(existsSync(BUILT_PAGE), `${BUILT_PAGE} is missing: run npm run build first`);
+    await mkdir(OUTPUT, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    server = await startServer();
+    served = await open(browser, server.url);
+    bootRows = await regionRows(served.page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.child.kill("SIGTERM");
+  });
+
+  const page = (): Page => {
+    assert.ok(served !== undefined, "the served page must have opened");
+    return served.page;
+  };
+
+  test("the default profile's page loads with no console errors", async () => {
+    assert.deepEqual(served?.errors, []);
+    assert.equal(await page().getByTestId("boot-error").isVisible(), false);
+    assert.match(await page().getByTestId("machine-summary").innerText(), /128 MiB RAM/);
+    assert.match(await page().getByTestId("log-entry").last().innerText(), /self-check ok/);
+  });
+
+  test("the region table lists the kernel at 0xC0100000 mapped to 0x00100000", async () => {
+    const kernel = page().locator("[data-testid='region-row'][data-virt-start='0xC0100000']");
+    assert.equal(await kernel.count(), 1);
+    assert.match(await kernel.innerText(), /0x00100000/);
+  });
+
+  test("a supervisor read of 0xC0100010 walks to physical 0x00100010; a user read faults with error code 5", async () => {
+    await walk(page(), "0xC0100010", { user: false });
+    assert.equal(await page().getByTestId("walk-physical").getAttribute("data-physical"), "0x00100010");
+    assert.equal(await page().getByTestId("walk-pde").count(), 1);
+    assert.equal(await page().getByTestId("walk-pte").count(), 1);
+    await walk(page(), "0xC0100010", { user: true });
+    assert.equal(await page().getByTestId("walk-fault").getAttribute("data-error-code"), "5");
+    assert.match(await page().getByTestId("walk-error-bits").innerText(), /protection violation/);
+  });
+
+  test("sorting the region table by size puts the largest region first on the second click", async () => {
+    await page().getByTestId("sort-size").click();
+    await page().getByTestId("sort-size").click();
+    assert.match((await regionRows(page()))[0] ?? "", /0xC0100000/);
+    await page().getByTestId("sort-virtual").click();
+  });
+
+  test("an alloc of 4 blocks adds a region row, changes the map and is logged; a screenshot is saved", async () => {
+    const map = page().getByTestId("virtual-map");
+    const rowsBefore = (await regionRows(page())).length;
+    const mappedBefore = Number(await map.getAttribute("data-mapped-pages"));
+    const pixelsBefore = await map.screenshot();
+    await page().getByTestId("alloc-blocks").fill("4");
+    await page().getByTestId("alloc-label").fill("demo buffer");
+    await page().getByTestId("alloc-submit").click();
+    assert.equal((await regionRows(page())).length, rowsBefore + 1);
+    assert.equal(Number(await map.getAttribute("data-mapped-pages")), mappedBefore + 4);
+    assert.equal((await map.screenshot()).equals(pixelsBefore), false, "the virtual map's pixels must change");
+    assert.match(await page().getByTestId("log-entry").first().innerText(), /alloc 4 blocks.*demo buffer/);
+    await walk(page(), "0xC0100010", { user: false });
+    await page().screenshot({ path: `${OUTPUT}view.png`, fullPage: true });
+    assert.deepEqual(served?.errors, []);
+  });
+
+  test("freeing an allocation's middle is refused with kmem's message and changes nothing", async () => {
+    const rowsBefore = await regionRows(page());
+    await page().getByTestId("free-address").fill("0xC0101000");
+    await page().getByTestId("free-submit").click();
+    const entry = page().getByTestId("log-entry").first();
+    assert.equal(await entry.getAttribute("class"), "error");
+    assert.match(await entry.innerText(), /0xC0101000/);
+    assert.deepEqual(await regionRows(page()), rowsBefore);
+  });
+
+  test("the static file opened from disk renders the same region table as the server", async () => {
+    assert.ok(browser !== undefined);
+    const file = `${OUTPUT}view-static.html`;
+    await run(process.execPath, [CLI, "view", "--static", file], { cwd: ROOT });
+    const opened = await open(browser, pathToFileURL(file).href);
+    assert.deepEqual(await regionRows(opened.page), bootRows);
+    assert.deepEqual(opened.errors, []);
+    await opened.page.close();
+  });
+});

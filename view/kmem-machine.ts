@@ -1,0 +1,206 @@
+import { ENTRIES_PER_TABLE, ENTRY_BYTES, ENTRY_FRAME_MASK, isLargePde, PTE_PRESENT } from "../src/arch/x86/entry.js";
+import { PageFault } from "../src/arch/x86/page-fault.js";
+import type { WalkResult } from "../src/arch/x86/mmu.js";
+import { boot, DEFAULT_PROFILE, exportMachine, type Machine, parseProfile, selfCheck } from "../src/boot/index.js";
+import type { Attributes, Range } from "../src/types.js";
+import { entryFields, errorCodeFields } from "./entry-fields.js";
+import {
+  type AccessKind, type ExportFiles, type PageMapping, PhysCategory, type PhysicalSnapshot, type RegionRow, type ViewMachine,
+  type WalkLevel, type WalkView,
+} from "./model.js";
+
+const UNLABELLED = "(unlabelled)";
+
+/** Whether `blocks` are consecutive frames starting at their first. */
+function contiguous(blocks: readonly number[], blockSize: number): boolean {
+  return blocks.every((block, i) => block === (blocks[0] ?? 0) + i * blockSize);
+}
+
+/** Marks the blocks of `range` (rounded outward) as `category`. */
+function mark(categories: Uint8Array, range: Range, blockSize: number, category: PhysCategory): void {
+  const first = Math.floor(range.start / blockSize);
+  const end = Math.min(categories.length, Math.ceil(range.end / blockSize));
+  categories.fill(category, Math.max(0, first), Math.max(0, end));
+}
+
+function walkLevels(result: WalkResult): WalkLevel[] {
+  const levels: WalkLevel[] = [
+    { name: "PDE", index: result.pdIndex, address: result.pdeAddress, value: result.pde, fields: entryFields(result.pde, "pde") },
+  ];
+  if (result.pteAddress !== null && result.pte !== null) {
+    levels.push({ name: "PTE", index: result.ptIndex, address: result.pteAddress, value: result.pte, fields: entryFields(result.pte, "pte") });
+  }
+  return levels;
+}
+
+/** A booted kmem machine seen through the page's {@link ViewMachine} interface. */
+class KmemViewMachine implements ViewMachine {
+  readonly #machine: Machine;
+  /** Labels by allocation start: boot's region names, then the user's. */
+  readonly #labels = new Map<number, string>();
+  readonly bootReport: string;
+
+  constructor(machine: Machine) {
+    this.#machine = machine;
+    for (const region of machine.regions) {
+      this.#labels.set(region.virtStart, region.label);
+    }
+    const check = selfCheck(machine);
+    this.bootReport = check.ok
+      ? `self-check ok (${check.blocksChecked} blocks checked)`
+      : `self-check FAILED: ${check.failureCount} failures, first: ${check.failures[0]?.message ?? "?"}`;
+  }
+
+  get memoryBytes(): number {
+    return this.#machine.profile.memoryBytes;
+  }
+
+  get blockSize(): number {
+    return this.#machine.pmm.blockSize;
+  }
+
+  get cr3(): number {
+    return this.#machine.cr3;
+  }
+
+  regions(): RegionRow[] {
+    const rows: RegionRow[] = [];
+    for (const allocation of this.#machine.vmm.allocations()) {
+      const blocks = allocation.physical;
+      const physStart = blocks.length > 0 && contiguous(blocks, this.blockSize) ? (blocks[0] ?? null) : null;
+      rows.push({
+        virtStart: allocation.virtual.start,
+        virtEnd: allocation.virtual.end,
+        physStart,
+        physBlocks: blocks,
+        kernel: allocation.attrs.kernel,
+        writable: allocation.attrs.writable,
+        cachable: allocation.attrs.cachable,
+        label: this.#labels.get(allocation.virtual.start) ?? UNLABELLED,
+      });
+    }
+    return rows;
+  }
+
+  mappings(): PageMapping[] {
+    return this.#machine.paging.mappings(this.#machine.cr3);
+  }
+
+  physical(): PhysicalSnapshot {
+    const { pmm, profile, cr3 } = this.#machine;
+    const blockSize = pmm.blockSize;
+    const categories = new Uint8Array(Math.floor(profile.memoryBytes / blockSize));
+    const backing = new Set<number>();
+    for (const allocation of this.#machine.vmm.allocations()) {
+      for (const block of allocation.physical) {
+        backing.add(block);
+      }
+    }
+    for (let block = 0; block < categories.length; block += 1) {
+      const address = block * blockSize;
+      if (pmm.isSet(address)) {
+        categories[block] = backing.has(address) ? PhysCategory.Allocated : PhysCategory.Firmware;
+      }
+    }
+    for (const entry of profile.memoryMap) {
+      if (entry.type !== "available") {
+        mark(categories, entry, blockSize, PhysCategory.Firmware);
+      }
+    }
+    mark(categories, { start: profile.kernel.physStart, end: profile.kernel.physEnd }, blockSize, PhysCategory.Kernel);
+    for (const module of profile.modules) {
+      mark(categories, { start: module.physStart, end: module.physEnd }, blockSize, PhysCategory.Module);
+    }
+    mark(categories, { start: cr3, end: cr3 + blockSize }, blockSize, PhysCategory.PageTable);
+    for (const table of this.#tables()) {
+      mark(categories, { start: table, end: table + blockSize }, blockSize, PhysCategory.PageTable);
+    }
+    return { blockSize, categories };
+  }
+
+  walk(vaddr: number, access: AccessKind): WalkView {
+    const result = this.#machine.mmu.walk(vaddr, access);
+    const fault = result.errorCode === null
+      ? null
+      : {
+        address: result.vaddr,
+        errorCode: result.errorCode,
+        bits: errorCodeFields(result.errorCode),
+        message: new PageFault(result.vaddr, result.errorCode, {
+          ...(result.reason === null ? {} : { reason: result.reason }),
+          fetch: access.fetch,
+        }).message,
+      };
+    return {
+      vaddr: result.vaddr,
+      access: result.access,
+      cr3: result.cr3,
+      directoryIndex: result.pdIndex,
+      tableIndex: result.ptIndex,
+      offset: result.offset,
+      tlbHit: result.tlbHit,
+      levels: walkLevels(result),
+      physical: result.physical,
+      fault,
+    };
+  }
+
+  alloc(blocks: number, attrs: Attributes, options: { readonly at?: number; readonly label: string }): number | null {
+    const start = options.at === undefined
+      ? this.#machine.vmm.alloc(blocks, attrs)
+      : this.#machine.vmm.alloc(blocks, attrs, options.at);
+    if (start !== null) {
+      this.#labels.set(start, options.label);
+    }
+    return start;
+  }
+
+  free(vaddr: number): void {
+    this.#machine.vmm.free(vaddr);
+    this.#labels.delete(vaddr);
+  }
+
+  set(range: { readonly virtStart: number; readonly virtEnd: number; readonly physStart: number | null }, attrs: Attributes, label: string): void {
+    const virtual = { start: range.virtStart, end: range.virtEnd };
+    const physical = range.physStart === null ? null : { start: range.physStart, end: range.physStart + (range.virtEnd - range.virtStart) };
+    this.#machine.vmm.set(virtual, physical, attrs);
+    this.#labels.set(range.virtStart, label);
+  }
+
+  flushTlb(): void {
+    this.#machine.mmu.flushTlb();
+  }
+
+  invlpg(vaddr: number): void {
+    this.#machine.mmu.invlpg(vaddr);
+  }
+
+  exportFiles(): ExportFiles {
+    const exported = exportMachine(this.#machine);
+    return { machineJson: `${JSON.stringify(exported.machine, null, 2)}\n`, ram: exported.ram };
+  }
+
+  /** Physical addresses of the page tables the kernel directory points at, read from its PDEs in RAM. */
+  #tables(): number[] {
+    const { ram, cr3 } = this.#machine;
+    const tables: number[] = [];
+    for (let index = 0; index < ENTRIES_PER_TABLE; index += 1) {
+      const pde = ram.read32(cr3 + index * ENTRY_BYTES);
+      if ((pde & PTE_PRESENT) !== 0 && !isLargePde(pde)) {
+        tables.push((pde & ENTRY_FRAME_MASK) >>> 0);
+      }
+    }
+    return tables;
+  }
+}
+
+/**
+ * Boots `profile` (as JSON gives it; `null` for kmem's default profile) with kmem's real
+ * boot code, ready for the page; `largePages` maps 4 MiB runs with 4 MiB pages.
+ *
+ * @throws ProfileError `InvalidProfile` when the profile is invalid, or any boot error.
+ */
+export function bootViewMachine(profile: unknown, options: { readonly largePages: boolean }): ViewMachine {
+  const parsed = profile === null ? DEFAULT_PROFILE : parseProfile(profile);
+  return new KmemViewMachine(boot(parsed, { largePages: options.largePages }));
+}
