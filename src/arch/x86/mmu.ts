@@ -95,7 +95,7 @@ export class Mmu {
   #hits = 0;
   #misses = 0;
 
-  /** @throws {RangeError} When `tlbEntries` is not a non-negative integer; {@link MemoryError} `InvalidAddress` for a bad `cr3`. */
+  /** @throws {RangeError} When `tlbEntries` is not a non-negative integer; `MemoryError` `InvalidAddress` for a bad `cr3`. */
   constructor(options: MmuOptions) {
     this.#ram = options.ram;
     this.#tlb = new Tlb(options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
