@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { bootFromFlags, parseAddressArgument } from "../../src/cli/machine-options.js";
+import { UsageError } from "../../src/cli/usage-error.js";
+
+describe("parseAddressArgument", () => {
+  test("reads 0x… hex in either case and decimal", () => {
+    assert.equal(parseAddressArgument("0xC0100010", "VADDR"), 0xc010_0010);
+    assert.equal(parseAddressArgument("0xc0100010", "VADDR"), 0xc010_0010);
+    assert.equal(parseAddressArgument("4096", "VADDR"), 4096);
+    assert.equal(parseAddressArgument("0xFFFFFFFF", "VADDR"), 0xffff_ffff);
+  });
+
+  test("rejects non-addresses and addresses from 4 GiB up as UsageError", () => {
+    assert.throws(() => parseAddressArgument("-1", "VADDR"), (e: unknown) => e instanceof UsageError && e.message === 'VADDR "-1" is not an address (use 0x… hex or decimal)');
+    assert.throws(() => parseAddressArgument("0x", "VADDR"), UsageError);
+    assert.throws(
+      () => parseAddressArgument("4294967296", "VADDR"),
+      (e: unknown) => e instanceof UsageError && e.message === "VADDR 4294967296 is beyond 4 GiB (32-bit virtual addresses end at 0xFFFFFFFF)",
+    );
+  });
+});
+
+describe("bootFromFlags", () => {
+  test("boots the default profile when no file is given", () => {
+    const booted = bootFromFlags({});
+    assert.equal(booted.source, "the default profile");
+    assert.equal(booted.machine.cr4Pse, false);
+    assert.ok(booted.bootMs >= 0);
+  });
+
+  test("turns a profile error into a one-line UsageError naming the file and field", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kmem-flags-"));
+    try {
+      const file = join(dir, "bad.json");
+      writeFileSync(file, JSON.stringify({ memoryBytes: 4096, memoryMap: [] }));
+      assert.throws(() => bootFromFlags({ profile: file }), (e: unknown) => e instanceof UsageError && e.message === `${file}: kernel is missing`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("passes --large-pages on as CR4.PSE", () => {
+    assert.equal(bootFromFlags({ largePages: true }).machine.cr4Pse, true);
+  });
+});
