@@ -21,20 +21,21 @@ const SORT_THRESHOLD = 16;
  * and for address-ordered listing without sorting), and a reverse index from physical block
  * to virtual block for O(1) `physToVirt`.
  *
- * Memory: 1/8 byte per virtual block for the markers, 4 bytes per physical block of the
- * PMM's memory for the reverse index, plus one entry per allocation.
+ * Memory: 1/8 byte per virtual block for the markers plus one entry per allocation. The
+ * reverse index (4 bytes per physical block of the PMM's memory, a map entry per device
+ * block) is built on the first {@link AllocationTable.ownerOf} call — O(mapped blocks) once —
+ * and kept up to date from then on, so address spaces that never ask pay nothing for it.
  */
 export class AllocationTable {
   private readonly byFirst = new Map<number, Allocation>();
   private readonly starts: Uint32Array;
-  /** Virtual block + 1 for each physical block in RAM (0: not mapped by this VMM). */
-  private readonly ownerInRam: Int32Array;
+  /** Virtual block + 1 for each physical block in RAM (0: not mapped by this VMM); null until first asked. */
+  private ownerInRam: Int32Array | null = null;
   /** Virtual block for physical blocks past RAM (device memory). */
   private readonly ownerBeyondRam = new Map<number, number>();
 
-  constructor(numVirtualBlocks: number, numPhysicalBlocks: number, private readonly blockSize: number) {
+  constructor(numVirtualBlocks: number, private readonly numPhysicalBlocks: number, private readonly blockSize: number) {
     this.starts = new Uint32Array(Math.ceil(numVirtualBlocks / BITS_PER_WORD));
-    this.ownerInRam = new Int32Array(numPhysicalBlocks);
   }
 
   /** Number of allocations. */
@@ -51,16 +52,28 @@ export class AllocationTable {
   add(first: number, allocation: Allocation): void {
     this.byFirst.set(first, allocation);
     this.starts[first >>> WORD_SHIFT]! |= 1 << (first & BIT_INDEX_MASK);
-    const physical = allocation.physical;
-    for (let i = 0; i < physical.length; i++) this.setOwner(physical[i]! / this.blockSize, first + i);
+    if (this.ownerInRam !== null) this.indexRamOwners(first, allocation);
+    if (this.hasDeviceBlocks(allocation)) {
+      const physical = allocation.physical;
+      for (let i = 0; i < physical.length; i++) {
+        const block = physical[i]! / this.blockSize;
+        if (block >= this.numPhysicalBlocks) this.ownerBeyondRam.set(block, first + i);
+      }
+    }
   }
 
   /** Forgets the allocation beginning at virtual block `first`. */
   remove(first: number, allocation: Allocation): void {
     this.byFirst.delete(first);
     this.starts[first >>> WORD_SHIFT]! &= ~(1 << (first & BIT_INDEX_MASK));
+    const owners = this.ownerInRam;
+    if (owners === null && !this.hasDeviceBlocks(allocation)) return;
     const physical = allocation.physical;
-    for (let i = 0; i < physical.length; i++) this.clearOwner(physical[i]! / this.blockSize);
+    for (let i = 0; i < physical.length; i++) {
+      const block = physical[i]! / this.blockSize;
+      if (block >= this.numPhysicalBlocks) this.ownerBeyondRam.delete(block);
+      else if (owners !== null) owners[block] = NO_OWNER;
+    }
   }
 
   /**
@@ -78,7 +91,17 @@ export class AllocationTable {
 
   /** The virtual block mapped to physical block `physicalBlock` by this VMM, or -1. */
   ownerOf(physicalBlock: number): number {
-    if (physicalBlock < this.ownerInRam.length) return this.ownerInRam[physicalBlock]! - 1;
+    if (physicalBlock >= this.numPhysicalBlocks) return this.ownerBeyondRam.get(physicalBlock) ?? -1;
+    let owners = this.ownerInRam;
+    if (owners === null) {
+      owners = this.ownerInRam = new Int32Array(this.numPhysicalBlocks);
+      for (const [first, allocation] of this.byFirst) this.indexRamOwners(first, allocation);
+    }
+    return owners[physicalBlock]! - 1;
+  }
+
+  /** The virtual block mapped to device block `physicalBlock` (past RAM) by this VMM, or -1; never builds the RAM index. */
+  deviceOwnerOf(physicalBlock: number): number {
     return this.ownerBeyondRam.get(physicalBlock) ?? -1;
   }
 
@@ -103,13 +126,19 @@ export class AllocationTable {
     return result;
   }
 
-  private setOwner(physicalBlock: number, virtualBlock: number): void {
-    if (physicalBlock < this.ownerInRam.length) this.ownerInRam[physicalBlock] = virtualBlock + 1;
-    else this.ownerBeyondRam.set(physicalBlock, virtualBlock);
+  /** Records in the RAM reverse index that `allocation`'s physical blocks belong to virtual blocks from `first`. */
+  private indexRamOwners(first: number, allocation: Allocation): void {
+    const owners = this.ownerInRam!;
+    const physical = allocation.physical;
+    for (let i = 0; i < physical.length; i++) {
+      const block = physical[i]! / this.blockSize;
+      if (block < owners.length) owners[block] = first + i + 1;
+    }
   }
 
-  private clearOwner(physicalBlock: number): void {
-    if (physicalBlock < this.ownerInRam.length) this.ownerInRam[physicalBlock] = NO_OWNER;
-    else this.ownerBeyondRam.delete(physicalBlock);
+  /** Whether any physical block of `allocation` lies past RAM (its blocks ascend, so the last one tells). */
+  private hasDeviceBlocks(allocation: Allocation): boolean {
+    const physical = allocation.physical;
+    return physical.length > 0 && physical[physical.length - 1]! / this.blockSize >= this.numPhysicalBlocks;
   }
 }

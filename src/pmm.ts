@@ -21,6 +21,7 @@ export interface PhysicalMemoryOptions {
  * Reserved ranges are rounded outward to whole blocks; the part of a range past the end of
  * memory is ignored (a range entirely past it reserves nothing), as the seed does.
  * Allocation is first fit through the bitmap's summary tree: O(log n), not a linear scan.
+ * Memory: the bitmap's 0.875 to 1.625 bytes per block (4 GiB of 4 KiB blocks: under 1.7 MiB).
  *
  * @example
  * const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * 1024 * 1024, reserved: [{ start: 0, end: 0x100000 }] });

@@ -138,7 +138,7 @@ export class VirtualMemoryManager<P> {
     if (physical !== null) this.checkPhysicalFree(physical, ramPart);
     this.bitmap.setRange(first, count);
     if (ramPart > 0) this.pmm.setRange(physical!.start, physical!.start + ramPart);
-    const blocks: number[] = [];
+    const blocks = new Array<number>(physical === null ? 0 : count);
     if (physical !== null) {
       try {
         this.mapper.map(virtual.start, virtual.end, physical.start, physical.end, attrs, this.payload);
@@ -147,7 +147,7 @@ export class VirtualMemoryManager<P> {
         this.bitmap.clearRange(first, count);
         throw error;
       }
-      for (let i = 0; i < count; i++) blocks.push(physical.start + i * this.blockSize);
+      for (let i = 0; i < count; i++) blocks[i] = physical.start + i * this.blockSize;
     }
     this.record(first, count, blocks, attrs);
   }
@@ -157,7 +157,8 @@ export class VirtualMemoryManager<P> {
    * backed by a PMM block, mapped with one mapper call per physically contiguous run.
    * Returns the start address, or `null` when `numBlocks` is 0, the PMM has fewer free
    * blocks, or (without `at`) no contiguous virtual room is left — as the seed does.
-   * O(log n + numBlocks · log m).
+   * The physical blocks are the PMM's lowest free ones, as the seed's per-block `alloc` gives.
+   * O(log n + runs · log m + numBlocks) for n virtual and m physical blocks.
    *
    * @throws {VmmError} `InvalidVirtAddresses` (bad count, or `at` misaligned or not leaving
    * room inside `[start, end)`), `AlreadyAllocated` (a block at `at` in use); whatever the
@@ -392,7 +393,7 @@ export class VirtualMemoryManager<P> {
   private checkPhysicalFree(physical: Range, ramPart: number): void {
     let used = ramPart > 0 ? this.pmm.firstUsedIn(physical.start, physical.start + ramPart) : null;
     for (let address = physical.start + ramPart; used === null && address < physical.end; address += this.blockSize) {
-      if (this.table.ownerOf(address / this.blockSize) >= 0) used = address;
+      if (this.table.deviceOwnerOf(address / this.blockSize) >= 0) used = address;
     }
     if (used !== null) {
       throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(used)} is already in use`, { address: used });
