@@ -296,6 +296,26 @@ describe("VirtualMemoryManager translation and listing", () => {
     assert.deepEqual(vmm.allocations().map((a) => a.virtual.start), starts.reverse());
   });
 
+  test("an address deep inside a long allocation is traced back to its start across marker words", () => {
+    const { vmm } = makeStack({ blocks: 256, memoryBlocks: 256 });
+    vmm.alloc(3, ATTRS);
+    const at = vmm.alloc(100, ATTRS)!;
+    assert.deepEqual(vmm.allocationAt(at + 99 * B + 1)?.virtual, { start: at, end: at + 100 * B });
+    assert.equal(vmm.virtToPhys(at + 70 * B + 9), vmm.allocationAt(at)!.physical[70]! + 9);
+    assert.throws(() => vmm.free(at + 70 * B), vmmError("NotAllocated", /lies in 0x00003000–0x00067000/));
+  });
+
+  test("physToVirt sees allocations made before and after its first use, and forgets freed ones", () => {
+    const { vmm } = makeStack();
+    const early = vmm.alloc(2, ATTRS)!;
+    assert.equal(vmm.physToVirt(B), early + B);
+    const late = vmm.alloc(2, ATTRS)!;
+    assert.equal(vmm.physToVirt(3 * B + 1), late + B + 1);
+    vmm.free(early);
+    assert.throws(() => vmm.physToVirt(B), vmmError("NotAllocated"));
+    assert.equal(vmm.physToVirt(2 * B), late);
+  });
+
   test("allocationAt finds the allocation containing any address", () => {
     const { vmm } = makeStack();
     vmm.alloc(4, ATTRS, 8 * B);
