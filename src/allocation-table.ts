@@ -11,6 +11,21 @@ export interface Allocation {
   readonly attrs: Attributes;
 }
 
+const KERNEL_BIT = 1;
+const WRITABLE_BIT = 2;
+const CACHABLE_BIT = 4;
+const ATTRIBUTE_VARIANTS = 8;
+
+/** One frozen `Attributes` object per combination, shared by every allocation (no per-allocation copy). */
+const SHARED_ATTRIBUTES: readonly Attributes[] = Array.from({ length: ATTRIBUTE_VARIANTS }, (_, bits) =>
+  Object.freeze({ kernel: (bits & KERNEL_BIT) !== 0, writable: (bits & WRITABLE_BIT) !== 0, cachable: (bits & CACHABLE_BIT) !== 0 }),
+);
+
+/** The shared frozen copy of `attrs` (allocations keep it, so later changes to the caller's object do not leak in). */
+export function sharedAttributes(attrs: Attributes): Attributes {
+  return SHARED_ATTRIBUTES[(attrs.kernel ? KERNEL_BIT : 0) | (attrs.writable ? WRITABLE_BIT : 0) | (attrs.cachable ? CACHABLE_BIT : 0)]!;
+}
+
 const NO_OWNER = 0;
 /** Below one allocation per this many marker words, sorting the keys beats walking the markers. */
 const SORT_THRESHOLD = 16;

@@ -1,4 +1,4 @@
-import { AllocationTable, type Allocation } from "./allocation-table.js";
+import { AllocationTable, sharedAttributes, type Allocation } from "./allocation-table.js";
 import { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
 import { VmmError } from "./errors/vmm-error.js";
 import { hex, hexRange } from "./format.js";
@@ -22,20 +22,6 @@ export interface VirtualMemoryOptions<P> {
   readonly payload: P;
   /** Physical memory as bytes, needed only by {@link VirtualMemoryManager.copyData}. */
   readonly memory?: ByteStore;
-}
-
-const KERNEL_BIT = 1;
-const WRITABLE_BIT = 2;
-const CACHABLE_BIT = 4;
-const ATTRIBUTE_VARIANTS = 8;
-
-/** One frozen `Attributes` object per combination, shared by every allocation (no per-allocation copy). */
-const SHARED_ATTRIBUTES: readonly Attributes[] = Array.from({ length: ATTRIBUTE_VARIANTS }, (_, bits) =>
-  Object.freeze({ kernel: (bits & KERNEL_BIT) !== 0, writable: (bits & WRITABLE_BIT) !== 0, cachable: (bits & CACHABLE_BIT) !== 0 }),
-);
-
-function sharedAttributes(attrs: Attributes): Attributes {
-  return SHARED_ATTRIBUTES[(attrs.kernel ? KERNEL_BIT : 0) | (attrs.writable ? WRITABLE_BIT : 0) | (attrs.cachable ? CACHABLE_BIT : 0)]!;
 }
 
 /** Which way {@link VirtualMemoryManager.copyData} copies: into or out of the other space. */
