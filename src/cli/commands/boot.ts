@@ -1,11 +1,37 @@
 import { describeMachine } from "../../boot/describe.js";
 import { selfCheck } from "../../boot/self-check.js";
-import { addMachineOptions, bootFromFlags, type MachineFlags } from "../machine-options.js";
+import { addMachineOptions, type BootedMachine, bootFromFlags, type MachineFlags } from "../machine-options.js";
 import { renderBoot } from "../print/machine.js";
 import type { RegisterCommand } from "./index.js";
 
 interface BootFlags extends MachineFlags {
   readonly json?: boolean;
+}
+
+/** What `kmem boot` prints for a booted machine, and its exit status. */
+export interface BootOutput {
+  readonly text: string;
+  /** 0 when the self-check passed, 1 when it failed. */
+  readonly status: number;
+}
+
+/**
+ * Self-checks a booted machine and renders it as `kmem boot` does: text, or the `--json` object.
+ *
+ * @example
+ * const { text, status } = reportBoot(bootFromFlags({}), { json: true });
+ */
+export function reportBoot(booted: BootedMachine, options: { readonly json: boolean }): BootOutput {
+  const { machine, source, bootMs } = booted;
+  const started = performance.now();
+  const report = selfCheck(machine);
+  const checkMs = performance.now() - started;
+  const description = describeMachine(machine, report);
+  const title = `Booted ${source}${machine.profile.description === undefined ? "" : `: ${machine.profile.description}`}`;
+  return {
+    text: options.json ? `${JSON.stringify(description, null, 2)}\n` : renderBoot(description, title, { bootMs, checkMs }),
+    status: report.ok ? 0 : 1,
+  };
 }
 
 /** `kmem boot [--profile FILE] [--json]`: boot, self-check, print the address space; exit 1 when the check fails. */
@@ -18,15 +44,8 @@ export const registerBoot: RegisterCommand = (program, setExitCode) => {
     .option("--json", "print one JSON object instead of text (schema: docs/cli.md)")
     .addHelpText("after", "\nExit status: 0 booted and self-check ok, 1 self-check failed, 2 bad input (bad profile or flag).")
     .action((flags: BootFlags) => {
-      const { machine, source, bootMs } = bootFromFlags(flags);
-      const started = performance.now();
-      const report = selfCheck(machine);
-      const checkMs = performance.now() - started;
-      const description = describeMachine(machine, report);
-      const title = `Booted ${source}${machine.profile.description === undefined ? "" : `: ${machine.profile.description}`}`;
-      process.stdout.write(flags.json === true ? `${JSON.stringify(description, null, 2)}\n` : renderBoot(description, title, { bootMs, checkMs }));
-      if (!report.ok) {
-        setExitCode(1);
-      }
+      const { text, status } = reportBoot(bootFromFlags(flags), { json: flags.json === true });
+      process.stdout.write(text);
+      setExitCode(status);
     });
 };
