@@ -1,7 +1,7 @@
 import { ENTRIES_PER_TABLE, ENTRY_BYTES, ENTRY_FRAME_MASK, isLargePde, PTE_PRESENT } from "../src/arch/x86/entry.js";
 import { PageFault } from "../src/arch/x86/page-fault.js";
 import type { WalkResult } from "../src/arch/x86/mmu.js";
-import { boot, DEFAULT_PROFILE, exportMachine, type Machine, parseProfile, selfCheck } from "../src/boot/index.js";
+import { boot, DEFAULT_PROFILE, exportMachine, type Machine, parseProfile, type Region, selfCheck } from "../src/boot/index.js";
 import type { Attributes, Range } from "../src/types.js";
 import { entryFields, errorCodeFields } from "./entry-fields.js";
 import {
@@ -36,14 +36,18 @@ function walkLevels(result: WalkResult): WalkLevel[] {
 /** A booted kmem machine seen through the page's {@link ViewMachine} interface. */
 class KmemViewMachine implements ViewMachine {
   readonly #machine: Machine;
-  /** Labels by allocation start: boot's region names, then the user's. */
-  readonly #labels = new Map<number, string>();
+  /**
+   * How each allocation is named, by its start: boot's regions inside it (one `vmm.set` may
+   * hold several, e.g. the kernel image and its early area), or the label the user gave.
+   */
+  readonly #labels = new Map<number, string | readonly Region[]>();
   readonly bootReport: string;
 
   constructor(machine: Machine) {
     this.#machine = machine;
-    for (const region of machine.regions) {
-      this.#labels.set(region.virtStart, region.label);
+    for (const allocation of machine.vmm.allocations()) {
+      const inside = machine.regions.filter((r) => r.virtStart >= allocation.virtual.start && r.virtEnd <= allocation.virtual.end);
+      this.#labels.set(allocation.virtual.start, inside.length > 0 ? inside : UNLABELLED);
     }
     const check = selfCheck(machine);
     this.bootReport = check.ok
@@ -66,18 +70,24 @@ class KmemViewMachine implements ViewMachine {
   regions(): RegionRow[] {
     const rows: RegionRow[] = [];
     for (const allocation of this.#machine.vmm.allocations()) {
-      const blocks = allocation.physical;
-      const physStart = blocks.length > 0 && contiguous(blocks, this.blockSize) ? (blocks[0] ?? null) : null;
-      rows.push({
-        virtStart: allocation.virtual.start,
-        virtEnd: allocation.virtual.end,
-        physStart,
-        physBlocks: blocks,
-        kernel: allocation.attrs.kernel,
-        writable: allocation.attrs.writable,
-        cachable: allocation.attrs.cachable,
-        label: this.#labels.get(allocation.virtual.start) ?? UNLABELLED,
-      });
+      const start = allocation.virtual.start;
+      const naming = this.#labels.get(start) ?? UNLABELLED;
+      const parts = typeof naming === "string" ? [{ virtStart: start, virtEnd: allocation.virtual.end, label: naming }] : naming;
+      for (const part of parts) {
+        const first = (part.virtStart - start) / this.blockSize;
+        const blocks = allocation.physical.slice(first, first + (part.virtEnd - part.virtStart) / this.blockSize);
+        rows.push({
+          virtStart: part.virtStart,
+          virtEnd: part.virtEnd,
+          allocationStart: start,
+          physStart: blocks.length > 0 && contiguous(blocks, this.blockSize) ? (blocks[0] ?? null) : null,
+          physBlocks: blocks,
+          kernel: allocation.attrs.kernel,
+          writable: allocation.attrs.writable,
+          cachable: allocation.attrs.cachable,
+          label: part.label,
+        });
+      }
     }
     return rows;
   }
@@ -175,9 +185,20 @@ class KmemViewMachine implements ViewMachine {
     this.#machine.mmu.invlpg(vaddr);
   }
 
+  /** `kmem export`'s files for the current state: its `machine.json` with the regions as they are now. */
   exportFiles(): ExportFiles {
     const exported = exportMachine(this.#machine);
-    return { machineJson: `${JSON.stringify(exported.machine, null, 2)}\n`, ram: exported.ram };
+    const regions = this.regions().map((row) => ({
+      virtStart: row.virtStart,
+      virtEnd: row.virtEnd,
+      physStart: row.physBlocks[0] ?? null,
+      kernel: row.kernel,
+      writable: row.writable,
+      cachable: row.cachable,
+      label: row.label,
+    }));
+    const machine = { ...exported.machine, regions };
+    return { machineJson: `${JSON.stringify(machine, null, 2)}\n`, ram: exported.ram };
   }
 
   /** Physical addresses of the page tables the kernel directory points at, read from its PDEs in RAM. */

@@ -155,7 +155,6 @@ function start(machine: ViewMachine, source: string): void {
   });
   log.add(`boot ${source}`, machine.bootReport);
   refresh();
-  walkTo(0xc0100010);
   document.body.dataset["ready"] = "true";
 }
 

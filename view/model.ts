@@ -1,9 +1,14 @@
 import type { Attributes } from "../src/types.js";
 
-/** One row of the region table: a VMM allocation with its boot label, as `kmem boot --json` lists it. */
+/**
+ * One row of the region table, as `kmem boot --json` lists it: a boot region or a user's
+ * allocation. One VMM allocation may hold several boot regions (kernel image + early area).
+ */
 export interface RegionRow {
   readonly virtStart: number;
   readonly virtEnd: number;
+  /** The start of the VMM allocation holding the row: what `free` takes. */
+  readonly allocationStart: number;
   /** Physical start of a contiguous backing, or `null` when unmapped or scattered. */
   readonly physStart: number | null;
   /** The physical blocks behind the region, in virtual order (empty when reserved only). */

@@ -37,18 +37,18 @@ const COLUMNS: readonly Column[] = [
   { key: "label", title: "Label", compare: (a, b) => a.label.localeCompare(b.label) },
 ];
 
-/** The sortable table of regions (one per VMM allocation), each row with a Free button. */
+/** The sortable table of regions, each row with a Free button for the allocation holding it. */
 export class RegionTable {
   readonly #table: HTMLTableElement;
   readonly #body: HTMLTableSectionElement;
   readonly #headers = new Map<SortKey, HTMLTableCellElement>();
   readonly #colors: LabelColors;
-  readonly #onFree: (virtStart: number) => void;
+  readonly #onFree: (allocationStart: number) => void;
   #rows: readonly RegionRow[] = [];
   #sortKey: SortKey = "virtual";
   #ascending = true;
 
-  constructor(table: HTMLTableElement, colors: LabelColors, onFree: (virtStart: number) => void) {
+  constructor(table: HTMLTableElement, colors: LabelColors, onFree: (allocationStart: number) => void) {
     this.#table = table;
     this.#colors = colors;
     this.#onFree = onFree;
@@ -92,8 +92,11 @@ export class RegionTable {
   }
 
   #renderRow(row: RegionRow): HTMLTableRowElement {
-    const free = el("button", { type: "button", class: "small", "data-testid": "free-region", title: `free ${hex(row.virtStart)}` }, "Free");
-    free.addEventListener("click", () => this.#onFree(row.virtStart));
+    const title = row.allocationStart === row.virtStart
+      ? `free the allocation at ${hex(row.virtStart)}`
+      : `free the whole allocation at ${hex(row.allocationStart)} that holds this region`;
+    const free = el("button", { type: "button", class: "small", "data-testid": "free-region", title }, "Free");
+    free.addEventListener("click", () => this.#onFree(row.allocationStart));
     const swatch = el("span", { class: "swatch", style: `background:${this.#colors.colorOf(row.label)}` });
     const badges = el(
       "td",

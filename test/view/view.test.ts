@@ -2,7 +2,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -20,6 +22,18 @@ const URL_PATTERN = /http:\/\/127\.0\.0\.1:\d+\/\S*/;
 const STEP_TIMEOUT_MS = 15_000;
 const VIEWPORT = { width: 1600, height: 1100 };
 const run = promisify(execFile);
+/** The default PC cut to 8 MiB of RAM, so that downloading its RAM image stays quick. */
+const SMALL_PROFILE = {
+  memoryBytes: "0x00800000",
+  memoryMap: [
+    { start: "0x00000000", end: "0x0009FC00", type: "available" },
+    { start: "0x0009FC00", end: "0x00100000", type: "reserved" },
+    { start: "0x00100000", end: "0x00800000", type: "available" },
+  ],
+  kernel: { physStart: "0x00100000", physEnd: "0x0022E7C0", virtStart: "0xC0100000", virtEnd: "0xC022E7C0" },
+  modules: [{ name: "initrd", physStart: "0x00340000", physEnd: "0x0039C800" }],
+  virtualReserved: [{ virtStart: "0xC00B8000", virtEnd: "0xC00C0000", physStart: "0x000B8000", label: "VGA text buffer" }],
+};
 
 /** Starts `kmem view --port 0` and resolves with the process and the URL it prints. */
 function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
@@ -161,5 +175,29 @@ describe("kmem view in Chromium", () => {
     assert.deepEqual(await regionRows(opened.page), bootRows);
     assert.deepEqual(opened.errors, []);
     await opened.page.close();
+  });
+
+  test("the download of a freshly booted page holds exactly what kmem export writes", async () => {
+    assert.ok(browser !== undefined);
+    const dir = await mkdtemp(join(tmpdir(), "kmem-view-download-"));
+    try {
+      const profile = join(dir, "small.json");
+      await writeFile(profile, JSON.stringify(SMALL_PROFILE));
+      await run(process.execPath, [CLI, "view", "--profile", profile, "--static", join(dir, "view.html")], { cwd: ROOT });
+      const opened = await open(browser, pathToFileURL(join(dir, "view.html")).href);
+      const [download] = await Promise.all([opened.page.waitForEvent("download"), opened.page.getByTestId("download").click()]);
+      assert.equal(download.suggestedFilename(), "kmem-machine.tar");
+      await download.saveAs(join(dir, "kmem-machine.tar"));
+      assert.deepEqual(opened.errors, []);
+      await opened.page.close();
+      await run("tar", ["-xf", "kmem-machine.tar"], { cwd: dir });
+      await run(process.execPath, [CLI, "export", "--profile", profile, "--out", join(dir, "export")], { cwd: ROOT });
+      for (const name of ["machine.json", "ram.bin"]) {
+        const [page, cli] = await Promise.all([readFile(join(dir, name)), readFile(join(dir, "export", name))]);
+        assert.equal(page.equals(cli), true, `${name} from the page differs from kmem export's`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

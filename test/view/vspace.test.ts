@@ -4,15 +4,15 @@ import type { PageMapping, RegionRow } from "../../view/model.js";
 import { CELL_BYTES, CELL_COUNT, PAGE_BYTES, summariseCells, summarisePages } from "../../view/vspace.js";
 
 const KERNEL_RO: RegionRow = {
-  virtStart: 0xc0100000, virtEnd: 0xc0102000, physStart: 0x00100000, physBlocks: [0x00100000, 0x00101000],
+  virtStart: 0xc0100000, virtEnd: 0xc0102000, allocationStart: 0xc0100000, physStart: 0x00100000, physBlocks: [0x00100000, 0x00101000],
   kernel: true, writable: false, cachable: true, label: "kernel",
 };
 const VGA: RegionRow = {
-  virtStart: 0xc00b8000, virtEnd: 0xc00b9000, physStart: 0x000b8000, physBlocks: [0x000b8000],
+  virtStart: 0xc00b8000, virtEnd: 0xc00b9000, allocationStart: 0xc00b8000, physStart: 0x000b8000, physBlocks: [0x000b8000],
   kernel: true, writable: true, cachable: false, label: "VGA text buffer",
 };
 const RESERVED: RegionRow = {
-  virtStart: 0x00400000 - PAGE_BYTES, virtEnd: 0x00400000 + PAGE_BYTES, physStart: null, physBlocks: [],
+  virtStart: 0x00400000 - PAGE_BYTES, virtEnd: 0x00400000 + PAGE_BYTES, allocationStart: 0x00400000 - PAGE_BYTES, physStart: null, physBlocks: [],
   kernel: false, writable: true, cachable: true, label: "guard",
 };
 

@@ -1,0 +1,85 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { boot, DEFAULT_PROFILE, describeMachine, exportMachine, selfCheck } from "../../src/boot/index.js";
+import { BLOCK_SIZE } from "../../src/types.js";
+import { bootViewMachine } from "../../view/kmem-machine.js";
+import { PhysCategory } from "../../view/model.js";
+
+const KERNEL_RW: { kernel: boolean; writable: boolean; cachable: boolean } = { kernel: true, writable: true, cachable: true };
+const SUPERVISOR_READ = { write: false, user: false, fetch: false };
+
+describe("bootViewMachine (the page's adapter over real kmem)", () => {
+  test("lists the rows of kmem boot --json, in address order, for a fresh machine", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const machine = boot(DEFAULT_PROFILE);
+    const expected = describeMachine(machine, selfCheck(machine)).regions;
+    const rows = view.regions().map(({ virtStart, virtEnd, physStart, kernel, writable, cachable, label }) => ({
+      virtStart, virtEnd, physStart, kernel, writable, cachable, label,
+    }));
+    assert.deepEqual(rows, expected);
+    assert.match(view.bootReport, /^self-check ok/);
+  });
+
+  test("exports what kmem export writes for a fresh machine", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const machine = boot(DEFAULT_PROFILE);
+    selfCheck(machine);
+    const exported = exportMachine(machine);
+    const files = view.exportFiles();
+    assert.equal(files.machineJson, `${JSON.stringify(exported.machine, null, 2)}\n`);
+    assert.deepEqual(files.ram, exported.ram);
+  });
+
+  test("an alloc adds a labelled row that free removes again", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const before = view.regions().length;
+    const start = view.alloc(4, KERNEL_RW, { label: "buffer" });
+    assert.ok(start !== null);
+    const row = view.regions().find((r) => r.virtStart === start);
+    assert.equal(row?.label, "buffer");
+    assert.equal(row?.physBlocks.length, 4);
+    view.free(start);
+    assert.equal(view.regions().length, before);
+  });
+
+  test("freeing the middle of an allocation throws kmem's NotAllocated and changes nothing", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const before = view.regions();
+    assert.throws(() => view.free(0xc0101000), { code: "NotAllocated" });
+    assert.deepEqual(view.regions(), before);
+  });
+
+  test("categorises physical blocks: the page directory, the kernel image, free memory", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const { categories, blockSize } = view.physical();
+    assert.equal(blockSize, BLOCK_SIZE);
+    assert.equal(categories[view.cr3 / blockSize], PhysCategory.PageTable);
+    assert.equal(categories[DEFAULT_PROFILE.kernel.physStart / blockSize], PhysCategory.Kernel);
+    assert.equal(categories[categories.length / 2], PhysCategory.Free);
+    assert.equal(categories[(DEFAULT_PROFILE.memoryBytes - blockSize) / blockSize], PhysCategory.Firmware);
+  });
+
+  test("walks 0xC0100010 to 0x00100010 with PDE and PTE decoded, and faults a user read with error code 5", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const ok = view.walk(0xc0100010, SUPERVISOR_READ);
+    assert.equal(ok.physical, 0x00100010);
+    assert.deepEqual(ok.levels.map((l) => l.name), ["PDE", "PTE"]);
+    assert.equal(ok.levels[1]?.fields.find((f) => f.name === "R/W")?.meaning, "read-only");
+    const fault = view.walk(0xc0100010, { ...SUPERVISOR_READ, user: true });
+    assert.equal(fault.fault?.errorCode, 5);
+    assert.deepEqual(fault.fault?.bits.slice(0, 3).map((b) => b.value), [1, 0, 1]);
+  });
+
+  test("a freed page still translates through a stale TLB entry until invlpg", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const start = view.alloc(1, KERNEL_RW, { label: "temp" });
+    assert.ok(start !== null);
+    const first = view.walk(start, SUPERVISOR_READ);
+    view.free(start);
+    const stale = view.walk(start, SUPERVISOR_READ);
+    assert.equal(stale.tlbHit, true);
+    assert.equal(stale.physical, first.physical);
+    view.invlpg(start);
+    assert.equal(view.walk(start, SUPERVISOR_READ).fault?.errorCode, 0);
+  });
+});
