@@ -4,15 +4,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { Mmu } from "../../src/arch/x86/mmu.js";
 import { boot } from "../../src/boot/boot.js";
 import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
 import type { MemoryProfile } from "../../src/boot/profile.js";
 import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
 import { parseCpuState, parseInfoMem, parseInfoTlb } from "../../src/node/qemu/monitor-text.js";
+import { CR2_MISMATCH, GUEST_AREA_BYTES, NO_FAULT, PROBE_RECORD_BYTES } from "../../src/node/qemu/guest.js";
 import { checkProfileWithQemu } from "../../src/node/qemu/machine-check.js";
 import { GUEST_LABEL, placeGuest, withGuest } from "../../src/node/qemu/placement.js";
 import { QemuError } from "../../src/node/qemu/qemu-error.js";
+import { chooseProbes, compareProbes, decodeProbes, encodeProbes, type ExpectAccesses, formatProbeDifferences, probeAccesses } from "../../src/node/qemu/probes.js";
 import { applyRandomOperations } from "../../src/node/qemu/random-ops.js";
+import { PhysicalMemory } from "../../src/ram.js";
 import { chunkFrames, stageTables, tableFrames } from "../../src/node/qemu/staging.js";
 import { findQemuTools, type QemuTools } from "../../src/node/qemu/tools.js";
 import { checkWithQemu } from "../../src/node/qemu/verify.js";
@@ -36,7 +40,8 @@ function tools(): QemuTools {
 
 /** A hand-written 32-bit page-table image: a directory at 0x1000 and tables after it. */
 class HandImage {
-  readonly ram = new Uint8Array(RAM_BYTES);
+  readonly memory = new PhysicalMemory(RAM_BYTES);
+  readonly ram = this.memory.bytes;
   readonly cr3 = PAGE;
   readonly expected: PageMapping[] = [];
   readonly #view = new DataView(this.ram.buffer);
@@ -69,10 +74,19 @@ class HandImage {
     return this;
   }
 
-  /** Identity-maps the guest's two pages (kernel, writable). */
+  /** Identity-maps the guest's area (kernel, writable). */
   guest(): this {
-    return this.page(GUEST_BASE, GUEST_BASE, W).page(GUEST_BASE + PAGE, GUEST_BASE + PAGE, W);
+    for (let page = GUEST_BASE; page < GUEST_BASE + GUEST_AREA_BYTES; page += PAGE) this.page(page, page, W);
+    return this;
   }
+}
+
+/** kmem's MMU (CPL0, CR0.WP) over a hand image: the reference for the guest's real accesses. */
+function kmemMmu(image: HandImage, pse: boolean): ExpectAccesses {
+  return (accesses) => {
+    const mmu = new Mmu({ ram: image.memory, cr3: image.cr3, pse, wp: true });
+    return accesses.map((a) => mmu.tryTranslate(a.vaddr, { write: a.write, user: false }));
+  };
 }
 
 function mapping(virt: number, phys: number, size: number, flags: number): PageMapping {
@@ -176,21 +190,77 @@ describe("staging the tables", () => {
   });
 });
 
+describe("probes", () => {
+  const page = (virt: number, phys: number, large = false): ReturnType<typeof kmemPages>[number] => ({ virt, phys, large, user: false, writable: true, writeThrough: false, cacheDisable: false, global: false });
+
+  test("mapped pages are probed with their frame as tag, and the unmapped page on each side of every run expecting faults", () => {
+    const probes = chooseProbes([page(0x2000, 0x9000), page(0x3000, 0xa000), page(0x40_0000, 0x80_0000, true), page(0xffff_f000, 0xb000)], (frame) => frame !== 0xa000);
+    assert.deepEqual(probes, [
+      { vaddr: 0x1000, tagFrame: null },
+      { vaddr: 0x2000, tagFrame: 0x9000 },
+      { vaddr: 0x4000, tagFrame: null },
+      { vaddr: 0x3f_f000, tagFrame: null },
+      { vaddr: 0x40_0000, tagFrame: 0x80_0000 },
+      { vaddr: 0x80_0000, tagFrame: null },
+      { vaddr: 0xffff_e000, tagFrame: null },
+      { vaddr: 0xffff_f000, tagFrame: 0xb000 },
+    ]);
+  });
+
+  test("over capacity the fault probes stay and mapped pages are sampled evenly", () => {
+    const pages = Array.from({ length: 100 }, (_, i) => page(0x10_0000 + i * PAGE, 0x20_0000 + i * PAGE));
+    const probes = chooseProbes(pages, () => true, 12);
+    assert.equal(probes.length, 12);
+    assert.deepEqual(probes.filter((p) => p.tagFrame === null).map((p) => p.vaddr), [0xf_f000, 0x16_4000]);
+  });
+
+  test("records round-trip: the tag flag rides in bit 0 of the address and faults decode to codes or null", () => {
+    const bytes = encodeProbes([{ vaddr: 0xc000_0000, tagFrame: 0x10_0000 }, { vaddr: 0x1000, tagFrame: null }]);
+    assert.equal(bytes.length, 2 * PROBE_RECORD_BYTES);
+    const view = new DataView(bytes.buffer);
+    assert.deepEqual([view.getUint32(0, true), view.getUint32(4, true), view.getUint32(16, true)], [0xc000_0001, 0x10_0000, 0x1000]);
+    view.setUint32(4, 0x10_0001, true);
+    view.setUint32(8, NO_FAULT, true);
+    view.setUint32(12, 0x3, true);
+    view.setUint32(24, 0x0, true);
+    view.setUint32(28, 0x2 | CR2_MISMATCH, true);
+    assert.deepEqual(decodeProbes(bytes, 2), [
+      { vaddr: 0xc000_0000, value: 0x10_0001, readFault: null, writeFault: 0x3 },
+      { vaddr: 0x1000, value: 0, readFault: 0, writeFault: 0x2 | CR2_MISMATCH },
+    ]);
+  });
+
+  test("each access is compared with kmem's answer: same fault code, no fault, right tag, right CR2", () => {
+    const probes = [{ vaddr: 0x1000, tagFrame: null }, { vaddr: 0x2000, tagFrame: 0x9000 }];
+    assert.deepEqual(probeAccesses(probes), [{ vaddr: 0x1000, write: false }, { vaddr: 0x1000, write: true }, { vaddr: 0x2000, write: false }, { vaddr: 0x2000, write: true }]);
+    const outcomes = [
+      { vaddr: 0x1000, value: 0, readFault: 0, writeFault: 0x2 | CR2_MISMATCH },
+      { vaddr: 0x2000, value: 0x9001, readFault: null, writeFault: null },
+    ];
+    assert.deepEqual(compareProbes(probes, outcomes, [-1, -3, 0x9000, 0x9000]), [{ vaddr: 0x1000, access: "write", kmem: "fault 0x2", qemu: "fault 0x2 (CR2 wrong)" }]);
+    assert.deepEqual(compareProbes(probes, outcomes, [-1, -3, 0xa000, -4]), [
+      { vaddr: 0x1000, access: "write", kmem: "fault 0x2", qemu: "fault 0x2 (CR2 wrong)" },
+      { vaddr: 0x2000, access: "read", kmem: "0x0000A000", qemu: "read 0x00009001, not the tag 0x0000A001 of 0x0000A000" },
+      { vaddr: 0x2000, access: "write", kmem: "fault 0x3", qemu: "no fault" },
+    ]);
+  });
+});
+
 describe("guest placement", () => {
   test("the default profile gets the guest in its highest free RAM, identity-mapped and labelled", () => {
-    assert.equal(placeGuest(DEFAULT_PROFILE), 0x07fd_e000);
-    assert.deepEqual(withGuest(DEFAULT_PROFILE).virtualReserved.at(-1), { virtStart: 0x07fd_e000, virtEnd: 0x07fe_0000, physStart: 0x07fd_e000, label: GUEST_LABEL });
+    assert.equal(placeGuest(DEFAULT_PROFILE), 0x07fd_0000);
+    assert.deepEqual(withGuest(DEFAULT_PROFILE).virtualReserved.at(-1), { virtStart: 0x07fd_0000, virtEnd: 0x07fe_0000, physStart: 0x07fd_0000, label: GUEST_LABEL });
   });
 
   test("an identity range already in use pushes the guest below it", () => {
     const profile: MemoryProfile = { ...DEFAULT_PROFILE, virtualReserved: [...DEFAULT_PROFILE.virtualReserved, { virtStart: 0x0700_0000, virtEnd: 0x0800_0000 }] };
-    assert.equal(placeGuest(profile), 0x06ff_e000);
+    assert.equal(placeGuest(profile), 0x06ff_0000);
   });
 
   test("a profile without free RAM above 1 MiB is refused with GuestCollision", () => {
     const profile: MemoryProfile = { ...DEFAULT_PROFILE, memoryBytes: 0x0040_0000, memoryMap: [{ start: 0, end: 0x0040_0000, type: "available" }], modules: [] };
     const tight: MemoryProfile = { ...profile, virtualReserved: [{ virtStart: 0xd000_0000, virtEnd: 0xd00d_1000, physStart: 0x0032_f000 }] };
-    assert.throws(() => placeGuest(tight), (error: unknown) => error instanceof QemuError && error.code === "GuestCollision" && error.message.includes("0x00002000"));
+    assert.throws(() => placeGuest(tight), (error: unknown) => error instanceof QemuError && error.code === "GuestCollision" && error.message.includes(`0x${GUEST_AREA_BYTES.toString(16).toUpperCase().padStart(8, "0")}`));
   });
 
   test("a guest base on top of the kernel image is refused naming the range in use", () => {
@@ -253,12 +323,44 @@ describe("QEMU against a hand-written image", () => {
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(result.pagesCompared, image.expected.length);
     assert.equal(result.cpu.cr3, image.cr3);
+    assert.equal(result.probes.count, 0);
+  });
+
+  test("the guest's real reads and writes land on the tagged frames and fault exactly where kmem's MMU faults", async () => {
+    const image = mixedImage();
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false) }, { tools: tools() });
+    assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    // 7 mapped pages besides the guest's; 0xFFFFF000 maps the page directory, which is never touched.
+    assert.equal(result.probes.tagged, 6);
+    // 3 read-only pages fault on write (0x3); each unmapped neighbour faults twice (0x0, 0x2).
+    assert.equal(result.probes.faulted, 3 + 2 * (result.probes.count - result.probes.tagged));
+    assert.ok(result.ok);
+  });
+
+  test("a wrong frame and a missing fault in kmem's answers are reported access by access", async () => {
+    const image = mixedImage();
+    const honest = kmemMmu(image, false);
+    const lying: ExpectAccesses = (accesses) =>
+      honest(accesses).map((answer, i) => {
+        const access = accesses[i];
+        if (access?.vaddr === 0xc000_1000 && !access.write) return answer + PAGE;
+        if (access?.vaddr === 0xc000_0000 && access.write) return 0x0010_0000;
+        return answer;
+      });
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: lying }, { tools: tools() });
+    assert.equal(result.ok, false);
+    assert.equal(result.differences.length, 0);
+    assert.equal(
+      formatProbeDifferences(result.probes.differences, 20),
+      ["0xC0000000 write: kmem 0x00100000 | qemu fault 0x3", "0xC0001000 read: kmem 0x00102000 | qemu read 0x00101001, not the tag 0x00102001 of 0x00102000"].join("\n"),
+    );
   });
 
   test("4 MiB pages are seen as large when the guest sets CR4.PSE", async () => {
     const image = mixedImage().large(0x8000_0000, 0x0080_0000, W | U).large(0xc040_0000, 0x00c0_0000, PCD | G);
-    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE }, { tools: tools() });
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, true) }, { tools: tools() });
     assert.equal(formatDifferences(result.differences), "");
+    assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
     assert.equal(result.largePages, 2);
     assert.equal(result.cpu.cr4 & (1 << 4), 1 << 4);
   });
@@ -293,6 +395,8 @@ describe("QEMU against kmem's booted machines", () => {
   test("the default profile plus the guest: every present page matches QEMU", async () => {
     const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools() });
     assert.equal(formatDifferences(result.differences), "");
+    assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.ok(result.probes.tagged > 600, `only ${result.probes.tagged} tagged probes`);
     assert.equal(result.pagesCompared, kmemPages(result.machine.paging.mappings(result.machine.cr3)).length);
     assert.ok(result.pagesCompared > 600, `only ${result.pagesCompared} pages`);
     assert.equal(result.cpu.cr3, result.machine.cr3);
@@ -301,6 +405,8 @@ describe("QEMU against kmem's booted machines", () => {
   test("after 300 seeded random alloc/free operations with mixed attributes every page still matches", async () => {
     const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools(), random: { count: 300, seed: 6 } });
     assert.equal(formatDifferences(result.differences), "");
+    assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.ok(result.probes.faulted > 0);
     const pages = kmemPages(result.machine.paging.mappings(result.machine.cr3));
     assert.equal(result.pagesCompared, pages.length);
     for (const [name, has] of [["user", (p: (typeof pages)[number]) => p.user], ["read-only user", (p: (typeof pages)[number]) => p.user && !p.writable], ["cache-disabled", (p: (typeof pages)[number]) => p.cacheDisable]] as const) {
@@ -313,6 +419,7 @@ describe("QEMU against kmem's booted machines", () => {
     const profile: MemoryProfile = { ...DEFAULT_PROFILE, virtualReserved: [...DEFAULT_PROFILE.virtualReserved, { virtStart: 0xd000_0000, virtEnd: 0xd080_0000, physStart: 0x0040_0000, label: "two 4 MiB pages" }] };
     const result = await checkProfileWithQemu(profile, { tools: tools(), largePages: true, random: { count: 300, seed: 11 } });
     assert.equal(formatDifferences(result.differences), "");
+    assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
     assert.equal(result.largePages, 2);
     assert.equal(result.cpu.cr4 & (1 << 4), 1 << 4);
   });
@@ -368,7 +475,7 @@ describe("kmem verify-qemu", () => {
       }));
       const run = kmem(["verify-qemu", "--profile", file]);
       assert.equal(run.status, 2);
-      assert.match(run.stderr, /^kmem: Cannot place the QEMU guest: .*0x00002000-byte area/);
+      assert.match(run.stderr, /^kmem: Cannot place the QEMU guest: .*0x00010000-byte area/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import type { MemoryProfile } from "../../boot/profile.js";
 import { KmemError } from "../../errors/kmem-error.js";
 import { hex, hexRange } from "../../format.js";
 import { formatDifferences } from "../../node/qemu/compare.js";
+import { formatProbeDifferences } from "../../node/qemu/probes.js";
 import { GUEST_AREA_BYTES } from "../../node/qemu/guest.js";
 import { checkProfileWithQemu, type ProfileCheckResult } from "../../node/qemu/machine-check.js";
 import { QemuError } from "../../node/qemu/qemu-error.js";
@@ -55,19 +56,31 @@ function toJson(result: ProfileCheckResult): object {
     cr3: result.cpu.cr3,
     cr4Pse: (result.cpu.cr4 & CR4_PSE) !== 0,
     tableFrames: result.frames,
+    probes: result.probes,
     random: result.random === null ? null : { allocs: result.random.allocs, frees: result.random.frees, failedAllocs: result.random.failedAllocs, live: result.random.live.length },
     commandLine: result.commandLine,
   };
 }
 
+/** The text report: a header, then the page comparison and the access comparison. */
 function summary(result: ProfileCheckResult, source: string): string {
   const random = result.random === null ? "" : `, after ${result.random.allocs} allocs and ${result.random.frees} frees`;
   const head = `kmem verify-qemu: ${source}${random}; guest at ${hexRange(result.guestBase, result.guestBase + GUEST_AREA_BYTES)}, CR3 ${hex(result.cpu.cr3)}, ${result.frames.length} table frames`;
   const large = result.largePages === 0 ? "" : ` (${result.largePages} of them 4 MiB)`;
-  if (result.ok) {
-    return `${head}\nQEMU agrees with kmem on all ${result.pagesCompared} present pages${large}\n`;
-  }
-  return `${head}\nQEMU disagrees with kmem on ${result.differences.length} of ${result.pagesCompared} pages${large}:\n${formatDifferences(result.differences, DIFF_LINES)}\n`;
+  const { probes } = result;
+  const accesses = `${probes.count * 2} real accesses (a read and a write at ${probes.count} addresses, ${probes.tagged} checked against frame tags, ${probes.faulted} page faults)`;
+  const lines = [head];
+  lines.push(
+    result.differences.length === 0
+      ? `Pages: QEMU agrees with kmem on all ${result.pagesCompared} present pages${large}`
+      : `Pages: QEMU disagrees with kmem on ${result.differences.length} of ${result.pagesCompared} pages${large}:\n${formatDifferences(result.differences, DIFF_LINES)}`,
+  );
+  lines.push(
+    probes.differences.length === 0
+      ? `Accesses: QEMU's CPU agrees with kmem's MMU on all ${accesses}`
+      : `Accesses: QEMU's CPU disagrees with kmem's MMU on ${probes.differences.length} of ${accesses}:\n${formatProbeDifferences(probes.differences, DIFF_LINES)}`,
+  );
+  return `${lines.join("\n")}\n`;
 }
 
 /**

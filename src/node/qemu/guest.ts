@@ -6,12 +6,33 @@ import { hex } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { QemuError } from "./qemu-error.js";
 
+/** Pages of probe records after the guest's image page (`PROBE_PAGES` in qemu/guest.asm). */
+export const PROBE_PAGES = 14;
+/** Bytes per probe record `{ vaddr|tag, frame→value, readFault, writeFault }`. */
+export const PROBE_RECORD_BYTES = 16;
+/** The most probes one run can make. */
+export const PROBE_CAPACITY = (PROBE_PAGES * BLOCK_SIZE) / PROBE_RECORD_BYTES;
+/** A probe record's fields as byte offsets (see qemu/guest.asm). */
+export const PROBE_FIELD = { vaddr: 0, value: 4, read: 8, write: 12 } as const;
+/** Probe `vaddr` bit 0: the guest tags the expected frame before paging. */
+export const PROBE_TAG_FLAG = 1;
+/** What a probe's fault field holds when the access did not fault. */
+export const NO_FAULT = 0xffff_ffff;
+/** Or-ed into a recorded error code when CR2 was not the probe's address. */
+export const CR2_MISMATCH = 0x100;
+/** The tag the guest writes at the start of a frame: its address with bit 0 set. */
+export function frameTag(frame: number): number {
+  return (frame | PROBE_TAG_FLAG) >>> 0;
+}
+
 /**
- * Bytes of physical memory QEMU writes for the guest: one page of image and one page
+ * Bytes of physical memory QEMU writes for the guest, all of which kmem must identity-map:
+ * the image page (code, data, stack), the probe pages (zeroed by QEMU as bss), and one page
  * where QEMU's multiboot loader appends the command line and boot-loader name.
- * The profile must reserve (and identity-map) exactly this area.
  */
-export const GUEST_AREA_BYTES = 2 * BLOCK_SIZE;
+export const GUEST_AREA_BYTES = (1 + PROBE_PAGES + 1) * BLOCK_SIZE;
+/** Offset of the probe records from the guest's base. */
+export const PROBE_TABLE_OFFSET = BLOCK_SIZE;
 
 /** The lowest address the guest may load at: the firmware owns the first MiB. */
 export const GUEST_MIN_ADDRESS = 0x10_0000;
@@ -19,7 +40,7 @@ export const GUEST_MIN_ADDRESS = 0x10_0000;
 /** Offset of the configuration block in the guest image (after the 32-byte multiboot header). */
 export const CONFIG_OFFSET = 32;
 /** The configuration block's fields, as byte offsets from {@link CONFIG_OFFSET} (see qemu/guest.asm). */
-export const CONFIG_FIELD = { magic: 0, cr3: 4, flags: 8, copyTable: 12, copyCount: 16, status: 20 } as const;
+export const CONFIG_FIELD = { magic: 0, cr3: 4, flags: 8, copyTable: 12, copyCount: 16, status: 20, probeCount: 24, probeTable: 28 } as const;
 /** The value of the configuration block's `magic` field ("KEMG"). */
 export const CONFIG_MAGIC = 0x474d454b;
 /** Config flag: set CR4.PSE (4 MiB pages). */
@@ -30,6 +51,8 @@ export const FLAG_WP = 1 << 1;
 export const STATUS_STARTED = 0x53544152;
 /** The guest's `status` word just before it sets CR0.PG. */
 export const STATUS_PAGING = 0x474e4950;
+/** The guest's `status` word once every probe has run. */
+export const STATUS_DONE = 0x454e4f44;
 /** Bytes per copy descriptor `{ dst, src, len }` the guest reads. */
 export const COPY_DESCRIPTOR_BYTES = 12;
 /** A copy descriptor's fields as byte offsets: destination, source (physical), length in bytes. */
@@ -49,6 +72,8 @@ export interface GuestConfig {
   readonly copyTable: number;
   /** Number of copy descriptors. */
   readonly copyCount: number;
+  /** Number of probe records staged at the guest's probe table. */
+  readonly probeCount: number;
 }
 
 /** The repository's `qemu/` directory (guest source and build output), found from this module. */
@@ -82,8 +107,8 @@ export function buildGuest(base: number, nasm: string): Uint8Array {
     renameSync(temporary, output);
   }
   const image = new Uint8Array(readFileSync(output));
-  if (image.length > BLOCK_SIZE) {
-    throw new QemuError("GuestFailed", `Cannot use the QEMU guest: its image is ${image.length} bytes, more than one page`, { size: image.length });
+  if (image.length > BLOCK_SIZE || new DataView(image.buffer, image.byteOffset).getUint32(CONFIG_OFFSET + CONFIG_FIELD.probeTable, true) !== base + PROBE_TABLE_OFFSET) {
+    throw new QemuError("GuestFailed", `Cannot use the QEMU guest built at ${output}: it is ${image.length} bytes or its probe table is not at ${hex(base + PROBE_TABLE_OFFSET)} (qemu/guest.asm and guest.ts disagree)`, { size: image.length });
   }
   return image;
 }
@@ -96,7 +121,7 @@ export function buildGuest(base: number, nasm: string): Uint8Array {
 export function configureGuest(image: Uint8Array, config: GuestConfig): Uint8Array {
   const patched = image.slice();
   const view = new DataView(patched.buffer, patched.byteOffset, patched.byteLength);
-  if (patched.length < CONFIG_OFFSET + CONFIG_FIELD.status + WORD_BYTES || view.getUint32(CONFIG_OFFSET + CONFIG_FIELD.magic, true) !== CONFIG_MAGIC) {
+  if (patched.length < CONFIG_OFFSET + CONFIG_FIELD.probeTable + WORD_BYTES || view.getUint32(CONFIG_OFFSET + CONFIG_FIELD.magic, true) !== CONFIG_MAGIC) {
     throw new QemuError("GuestFailed", "Cannot configure the QEMU guest: its image has no configuration block (rebuild qemu/guest.asm)", {});
   }
   const flags = (config.pse ? FLAG_PSE : 0) | (config.wp ? FLAG_WP : 0);
@@ -104,5 +129,6 @@ export function configureGuest(image: Uint8Array, config: GuestConfig): Uint8Arr
   view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.flags, flags, true);
   view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.copyTable, config.copyTable, true);
   view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.copyCount, config.copyCount, true);
+  view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.probeCount, config.probeCount, true);
   return patched;
 }

@@ -1,6 +1,10 @@
+import { Mmu } from "../../arch/x86/mmu.js";
 import { boot, type Machine } from "../../boot/boot.js";
 import { exportMachine } from "../../boot/export.js";
 import type { MemoryProfile } from "../../boot/profile.js";
+import { BLOCK_SIZE } from "../../types.js";
+import type { ExpectAccesses } from "./probes.js";
+import { tableFrames } from "./staging.js";
 import { withGuest } from "./placement.js";
 import { findQemuTools } from "./tools.js";
 import { applyRandomOperations, type RandomRunSummary } from "./random-ops.js";
@@ -27,8 +31,26 @@ export interface ProfileCheckResult extends QemuCheckResult {
 }
 
 /**
+ * kmem's answers for CPL0 accesses with CR0.WP set, from a fresh MMU (empty TLB) walking the
+ * machine's RAM; the page-table frames are restored afterwards, so the accessed/dirty bits the
+ * walk sets do not stay behind.
+ */
+export function kernelAccessOracle(machine: Machine): ExpectAccesses {
+  return (accesses) => {
+    const saved = tableFrames(machine.ram.bytes, machine.cr3, machine.cr4Pse).map((frame) => ({ frame, bytes: machine.ram.readBytes(frame, BLOCK_SIZE) }));
+    try {
+      const mmu = new Mmu({ ram: machine.ram, cr3: machine.cr3, pse: machine.cr4Pse, wp: true });
+      return accesses.map((access) => mmu.tryTranslate(access.vaddr, { write: access.write, user: false }));
+    } finally {
+      for (const { frame, bytes } of saved) machine.ram.writeBytes(frame, bytes);
+    }
+  };
+}
+
+/**
  * Checks a booted machine's kernel address space in QEMU: exports it, runs the guest at
- * `guestBase` (which the machine must identity-map) and compares with `paging.mappings(cr3)`.
+ * `guestBase` (which the machine must identity-map), compares every page with
+ * `paging.mappings(cr3)` and every real access of the guest with kmem's MMU.
  *
  * @throws {QemuError} as `checkWithQemu`.
  */
@@ -43,6 +65,7 @@ export function checkMachineWithQemu(machine: Machine, guestBase: number, option
       wp: true,
       expected: machine.paging.mappings(machine.cr3),
       guestBase,
+      expectAccesses: kernelAccessOracle(machine),
     },
     options,
   );

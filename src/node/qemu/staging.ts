@@ -14,11 +14,11 @@ const PDE_PAGE_SIZE = 1 << 7;
 /** PDE bits 12–31: the page table's physical address. */
 const FRAME_MASK = 0xfffff000;
 
-/** A run of physically contiguous table frames, copied in one piece by the guest. */
+/** A run of physically contiguous bytes (table frames, probe records), copied in one piece by the guest. */
 export interface TableChunk {
   /** Physical address of the first frame. */
   readonly address: number;
-  /** The frames' bytes, a multiple of 4 KiB. */
+  /** The bytes, a multiple of 4 (table chunks: of 4 KiB). */
   readonly bytes: Uint8Array;
 }
 
@@ -84,16 +84,17 @@ export function chunkFrames(ram: Uint8Array, frames: readonly number[]): TableCh
 
 /**
  * Lays out the table frames reachable from `cr3` for the guest to copy: at `base` the copy
- * descriptors `{ dst, src, len }` (padded to a page), then each chunk's bytes.
+ * descriptors `{ dst, src, len }` (padded to a page), then each chunk's bytes; `extra` chunks
+ * (e.g. the probe records) are copied after the tables.
  *
  * @throws {QemuError} `UnsupportedMachine` when CR3 or a PDE points outside `ram`.
  * @example
  * const staging = stageTables(ram, { cr3: 0x1000, pse: false, base: 0x08000000 });
  * // load staging.blob at staging.base with `-device loader,file=…,addr=…,force-raw=on`
  */
-export function stageTables(ram: Uint8Array, options: { cr3: number; pse: boolean; base: number }): Staging {
+export function stageTables(ram: Uint8Array, options: { cr3: number; pse: boolean; base: number; extra?: readonly TableChunk[] }): Staging {
   const frames = tableFrames(ram, options.cr3, options.pse);
-  const chunks = chunkFrames(ram, frames);
+  const chunks = [...chunkFrames(ram, frames), ...(options.extra ?? [])];
   const headerBytes = Math.ceil((chunks.length * COPY_DESCRIPTOR_BYTES) / BLOCK_SIZE) * BLOCK_SIZE;
   const dataBytes = chunks.reduce((sum, chunk) => sum + chunk.bytes.length, 0);
   const blob = new Uint8Array(headerBytes + dataBytes);

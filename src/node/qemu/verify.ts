@@ -1,13 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
-import { buildGuest, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS } from "./guest.js";
+import { buildGuest, CONFIG_FIELD, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE } from "./guest.js";
 import { type CpuState, parseCpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
+import { chooseProbes, compareProbes, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
 import { stageTables } from "./staging.js";
 import { findQemuTools, type QemuTools } from "./tools.js";
 
@@ -21,6 +22,8 @@ const CR4_PSE = 1 << 4;
 const PAGE_FRAME_MASK = 0xffff_f000;
 const POLL_INTERVAL_MS = 10;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
+/** The legacy VGA/ROM hole: MMIO and ROM in QEMU's pc machine, never touched by probes. */
+const LEGACY_HOLE: { start: number; end: number } = { start: 0xa_0000, end: 0x10_0000 };
 
 /** A machine to check: its RAM image, CR3, and kmem's own list of mappings. */
 export interface QemuCheckInput {
@@ -36,8 +39,14 @@ export interface QemuCheckInput {
   readonly wp?: boolean;
   /** kmem's list of present pages (`X86Paging.mappings(cr3)`). */
   readonly expected: Iterable<PageMapping>;
-  /** The guest area's physical address; the tables must identity-map its first page. */
+  /** The guest area's physical address; the tables must identity-map all of it. */
   readonly guestBase: number;
+  /**
+   * kmem's MMU for CPL0 accesses (`Mmu.tryTranslate` form), asked once, after the tables are
+   * staged. When given, the guest also reads and writes through the tables after enabling
+   * paging, and every access is compared with kmem's answer.
+   */
+  readonly expectAccesses?: ExpectAccesses;
 }
 
 /** Tuning for {@link checkWithQemu}. */
@@ -58,6 +67,20 @@ export interface QemuCheckResult extends Comparison {
   readonly frames: readonly number[];
   /** The guest CPU's state once halted with paging on. */
   readonly cpu: CpuState;
+  /** The real accesses the guest made (none without `expectAccess`) and those that differ from kmem's MMU. */
+  readonly probes: {
+    /** Probes run (each a read then a write). */
+    readonly count: number;
+    /** Probes whose read was checked against a frame tag. */
+    readonly tagged: number;
+    /** Accesses that page-faulted in QEMU. */
+    readonly faulted: number;
+    readonly differences: readonly ProbeDifference[];
+  };
+}
+
+function inside(address: number, range: { start: number; end: number }): boolean {
+  return address >= range.start && address < range.end;
 }
 
 function collision(message: string, data: Record<string, number>): QemuError {
@@ -74,9 +97,11 @@ function checkGuestArea(input: QemuCheckInput, frames: readonly number[], pages:
   if (frame !== undefined) {
     throw collision(`Cannot load the page table at ${hex(frame)}: it overlaps the QEMU guest at ${hexRange(base, end)}`, { frame, base });
   }
-  const code = pages.find((m) => m.virt <= base && base < m.virt + m.size);
-  if (code === undefined || code.phys + (base - code.virt) !== base) {
-    throw collision(`Cannot run the QEMU guest at ${hex(base)}: kmem's tables do not identity-map it (reserve ${hexRange(base, end)} virtually at the same physical address)`, { base });
+  for (let page = base; page < end; page += BLOCK_SIZE) {
+    const mapping = pages.find((m) => m.virt <= page && page < m.virt + m.size);
+    if (mapping === undefined || mapping.phys + (page - mapping.virt) !== page || !mapping.writable) {
+      throw collision(`Cannot run the QEMU guest at ${hex(base)}: kmem's tables do not identity-map ${hex(page)} writable (reserve ${hexRange(base, end)} virtually at the same physical address)`, { base, page });
+    }
   }
 }
 
@@ -109,9 +134,18 @@ async function waitForPaging(qemu: QmpSession, timeoutMs: number): Promise<CpuSt
 export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOptions = {}): Promise<QemuCheckResult> {
   const tools = options.tools ?? findQemuTools();
   const expected = [...input.expected];
+  const pages = kmemPages(expected);
   const stagingBase = Math.ceil(input.memoryBytes / MIB) * MIB;
-  const staging = stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase });
+  const frames = new Set(stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase }).frames);
+  const guestArea = { start: input.guestBase, end: input.guestBase + GUEST_AREA_BYTES };
+  const mayTouch = (frame: number): boolean =>
+    frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea);
+  const probes: Probe[] = input.expectAccesses === undefined ? [] : chooseProbes(pages, mayTouch);
+  const probeTable = input.guestBase + PROBE_TABLE_OFFSET;
+  const extra = probes.length === 0 ? [] : [{ address: probeTable, bytes: encodeProbes(probes) }];
+  const staging = stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase, extra });
   checkGuestArea(input, staging.frames, expected);
+  const answers = input.expectAccesses === undefined ? [] : input.expectAccesses(probeAccesses(probes));
   const qemuRamBytes = Math.ceil((stagingBase + staging.blob.length) / MIB) * MIB + FIRMWARE_SLACK_BYTES;
   if (qemuRamBytes > MAX_QEMU_RAM_BYTES) {
     throw new QemuError("UnsupportedMachine", `Cannot check ${hex(input.memoryBytes)} bytes of RAM in QEMU: the tables are staged above it and the pc machine keeps at most ${hex(MAX_QEMU_RAM_BYTES)} bytes below 4 GiB`, { memoryBytes: input.memoryBytes });
@@ -123,6 +157,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     wp: input.wp ?? true,
     copyTable: staging.copyTable,
     copyCount: staging.copyCount,
+    probeCount: probes.length,
   });
   const dir = mkdtempSync(join(tmpdir(), "kmem-qemu-"));
   try {
@@ -143,10 +178,31 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
       if ((cpu.cr3 & PAGE_FRAME_MASK) >>> 0 !== (input.cr3 & PAGE_FRAME_MASK) >>> 0 || ((cpu.cr4 & CR4_PSE) !== 0) !== input.pse) {
         throw new QemuError("GuestFailed", `The QEMU guest halted with CR3 ${hex(cpu.cr3)} and CR4 ${hex(cpu.cr4)}, not CR3 ${hex(input.cr3)} with PSE ${input.pse ? "on" : "off"}`, { cr3: cpu.cr3, cr4: cpu.cr4 });
       }
+      const dumpPath = join(dir, "guest-dump.bin");
+      await qemu.execute("pmemsave", { val: input.guestBase, size: PROBE_TABLE_OFFSET + probes.length * PROBE_RECORD_BYTES, filename: dumpPath });
+      const dump = new Uint8Array(readFileSync(dumpPath));
+      const status = new DataView(dump.buffer, dump.byteOffset, dump.byteLength).getUint32(CONFIG_OFFSET + CONFIG_FIELD.status, true);
+      if (status !== STATUS_DONE) {
+        throw new QemuError("GuestFailed", `The QEMU guest halted before finishing its ${probes.length} probes (status ${hex(status)}, EIP ${hex(cpu.eip)})`, { status, eip: cpu.eip });
+      }
+      const outcomes = decodeProbes(dump.subarray(PROBE_TABLE_OFFSET), probes.length);
+      const probeDifferences = compareProbes(probes, outcomes, answers);
       const tlb = parseInfoTlb(await qemu.hmp("info tlb"));
       const mem = parseInfoMem(await qemu.hmp("info mem"));
-      const comparison = comparePages(kmemPages(expected), qemuPages(tlb, mem));
-      return { ...comparison, ok: comparison.differences.length === 0, commandLine: [tools.qemu, ...args, ...QMP_STDIO_ARGS], frames: staging.frames, cpu };
+      const comparison = comparePages(pages, qemuPages(tlb, mem));
+      return {
+        ...comparison,
+        ok: comparison.differences.length === 0 && probeDifferences.length === 0,
+        commandLine: [tools.qemu, ...args, ...QMP_STDIO_ARGS],
+        frames: staging.frames,
+        cpu,
+        probes: {
+          count: probes.length,
+          tagged: probes.filter((p) => p.tagFrame !== null).length,
+          faulted: outcomes.reduce((sum, o) => sum + (o.readFault === null ? 0 : 1) + (o.writeFault === null ? 0 : 1), 0),
+          differences: probeDifferences,
+        },
+      };
     } finally {
       qemu.close();
     }

@@ -1,0 +1,156 @@
+import { hex } from "../../format.js";
+import { BLOCK_SIZE, type Range } from "../../types.js";
+import type { ComparedPage } from "./compare.js";
+import { CR2_MISMATCH, frameTag, NO_FAULT, PROBE_CAPACITY, PROBE_FIELD, PROBE_RECORD_BYTES, PROBE_TAG_FLAG } from "./guest.js";
+
+/** The highest 32-bit page address. */
+const LAST_PAGE = 0x1_0000_0000 - BLOCK_SIZE;
+/** Bytes a 4 MiB page covers. */
+const LARGE_PAGE_BYTES = 0x40_0000;
+
+/**
+ * One access the guest makes after enabling paging: a read of the dword at `vaddr`, then a
+ * write of the same value. `tagFrame` is the frame kmem says `vaddr` maps to, tagged by the
+ * guest beforehand so the value read proves which frame QEMU reached (`null`: not tagged).
+ */
+export interface Probe {
+  readonly vaddr: number;
+  readonly tagFrame: number | null;
+}
+
+/** What the guest recorded for one probe. */
+export interface ProbeOutcome {
+  readonly vaddr: number;
+  /** The dword read (0 when the read faulted). */
+  readonly value: number;
+  /** The read's page-fault error code, or `null` when it did not fault. */
+  readonly readFault: number | null;
+  /** The write's page-fault error code, or `null` when it did not fault. */
+  readonly writeFault: number | null;
+}
+
+/** One CPL0 data access to ask kmem's MMU about. */
+export interface Access {
+  readonly vaddr: number;
+  readonly write: boolean;
+}
+
+/**
+ * kmem's answers for a batch of CPL0 accesses, in `Mmu.tryTranslate` form: a physical address,
+ * or `-1 - errorCode` for a page fault.
+ */
+export type ExpectAccesses = (accesses: readonly Access[]) => number[];
+
+/** The accesses each probe makes, in the order {@link compareProbes} reads the answers: read, then write. */
+export function probeAccesses(probes: readonly Probe[]): Access[] {
+  return probes.flatMap((probe) => [
+    { vaddr: probe.vaddr, write: false },
+    { vaddr: probe.vaddr, write: true },
+  ]);
+}
+
+/** A probe whose outcome differs from kmem's MMU. */
+export interface ProbeDifference {
+  readonly vaddr: number;
+  readonly access: "read" | "write";
+  /** kmem's result, as text (`0x00100000` or `fault 0x3`). */
+  readonly kmem: string;
+  /** QEMU's result, as text. */
+  readonly qemu: string;
+}
+
+/**
+ * Chooses the probes for a page list: every mapped page whose frame may be touched (the base of
+ * each 4 MiB page), plus the unmapped page on each side of every mapped run (expecting faults).
+ * Frames for which `mayTouch` is false (page tables, MMIO, the guest itself) are not accessed.
+ * Over {@link PROBE_CAPACITY}, every unmapped neighbour is kept and mapped pages are sampled evenly.
+ */
+export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: number) => boolean, capacity = PROBE_CAPACITY): Probe[] {
+  const sorted = [...pages].sort((a, b) => a.virt - b.virt);
+  const mapped = new Set(sorted.map((p) => p.virt));
+  const runs: Range[] = [];
+  for (const page of sorted) {
+    const end = page.virt + (page.large ? LARGE_PAGE_BYTES : BLOCK_SIZE);
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.end === page.virt) runs[runs.length - 1] = { start: last.start, end };
+    else runs.push({ start: page.virt, end });
+  }
+  const unmapped = new Set<number>();
+  for (const run of runs) {
+    if (run.start > 0 && !mapped.has(run.start - BLOCK_SIZE)) unmapped.add(run.start - BLOCK_SIZE);
+    if (run.end <= LAST_PAGE) unmapped.add(run.end);
+  }
+  const touched = sorted.filter((p) => mayTouch(p.phys)).map((p) => ({ vaddr: p.virt, tagFrame: p.phys }));
+  const faults = [...unmapped].map((vaddr) => ({ vaddr, tagFrame: null }));
+  const room = Math.max(0, capacity - faults.length);
+  const step = touched.length > room ? touched.length / room : 1;
+  const sampled = step === 1 ? touched : Array.from({ length: room }, (_, i) => touched[Math.floor(i * step)]).filter((p) => p !== undefined);
+  return [...sampled, ...faults.slice(0, capacity)].sort((a, b) => a.vaddr - b.vaddr);
+}
+
+/** Encodes probes as the guest's records (`PROBE_RECORD_BYTES` each). */
+export function encodeProbes(probes: readonly Probe[]): Uint8Array {
+  const bytes = new Uint8Array(probes.length * PROBE_RECORD_BYTES);
+  const view = new DataView(bytes.buffer);
+  probes.forEach((probe, i) => {
+    const at = i * PROBE_RECORD_BYTES;
+    view.setUint32(at + PROBE_FIELD.vaddr, (probe.vaddr | (probe.tagFrame === null ? 0 : PROBE_TAG_FLAG)) >>> 0, true);
+    view.setUint32(at + PROBE_FIELD.value, probe.tagFrame ?? 0, true);
+  });
+  return bytes;
+}
+
+/** Decodes `count` records the guest filled in. */
+export function decodeProbes(bytes: Uint8Array, count: number): ProbeOutcome[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fault = (value: number): number | null => (value === NO_FAULT ? null : value);
+  return Array.from({ length: count }, (_, i) => {
+    const at = i * PROBE_RECORD_BYTES;
+    return {
+      vaddr: (view.getUint32(at + PROBE_FIELD.vaddr, true) & ~PROBE_TAG_FLAG) >>> 0,
+      value: view.getUint32(at + PROBE_FIELD.value, true),
+      readFault: fault(view.getUint32(at + PROBE_FIELD.read, true)),
+      writeFault: fault(view.getUint32(at + PROBE_FIELD.write, true)),
+    };
+  });
+}
+
+function describeFault(code: number): string {
+  return `fault ${hex(code & ~CR2_MISMATCH, 1)}${(code & CR2_MISMATCH) !== 0 ? " (CR2 wrong)" : ""}`;
+}
+
+/**
+ * Compares what QEMU's CPU did with what kmem's MMU says (`expected`: the answers for
+ * {@link probeAccesses}): each access must fault with the same error code (and CR2) or
+ * succeed, and a tagged read must return its frame's tag.
+ */
+export function compareProbes(probes: readonly Probe[], outcomes: readonly ProbeOutcome[], expected: readonly number[]): ProbeDifference[] {
+  const differences: ProbeDifference[] = [];
+  probes.forEach((probe, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) return;
+    for (const [slot, access] of (["read", "write"] as const).entries()) {
+      const answer = expected[i * 2 + slot];
+      if (answer === undefined) continue;
+      const fault = access === "read" ? outcome.readFault : outcome.writeFault;
+      const kmem = answer >= 0 ? hex(answer) : describeFault(-1 - answer);
+      if (fault !== null) {
+        if (answer >= 0 || fault !== -1 - answer) differences.push({ vaddr: probe.vaddr, access, kmem, qemu: describeFault(fault) });
+        continue;
+      }
+      if (answer < 0) {
+        differences.push({ vaddr: probe.vaddr, access, kmem, qemu: "no fault" });
+      } else if (access === "read" && probe.tagFrame !== null && outcome.value !== frameTag(answer)) {
+        differences.push({ vaddr: probe.vaddr, access, kmem, qemu: `read ${hex(outcome.value)}, not the tag ${hex(frameTag(answer))} of ${hex(answer)}` });
+      }
+    }
+  });
+  return differences;
+}
+
+/** Formats probe differences one per line, at most `limit`, then a count of the rest. */
+export function formatProbeDifferences(differences: readonly ProbeDifference[], limit: number): string {
+  const lines = differences.slice(0, limit).map((d) => `${hex(d.vaddr)} ${d.access}: kmem ${d.kmem} | qemu ${d.qemu}`);
+  if (differences.length > limit) lines.push(`… and ${differences.length - limit} more differing accesses`);
+  return lines.join("\n");
+}
