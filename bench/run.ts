@@ -36,7 +36,7 @@ interface SuiteConfig {
 const SEED = 0x5eed;
 
 const FULL: SuiteConfig = {
-  mixed: { blocks: blocksOf(20), runs: 7, seed: SEED, warmupOps: 200, windowOps: 2000, boxMs: 10_000 },
+  mixed: { blocks: blocksOf(20), runs: 7, seed: SEED, warmupOps: 200, windowOps: 5000, boxMs: 20_000 },
   scaling: { sizes: [16, 18, 20, 22, 24].map(blocksOf), runs: 5, seed: SEED, warmupOps: 200, windowOps: 20_000, boxMs: 300 },
   memoryBlocks: blocksOf(24),
   mmu: { runs: 7, translations: 10_000_000 },
@@ -59,6 +59,14 @@ const SUBJECTS: readonly Subject[] = [seedSubject, kmemSubject];
 /** Blocks used by the pre-measurement checks and JIT warm-up. */
 const CHECK_BLOCKS = blocksOf(14);
 
+/** Microseconds per second, for `process.cpuUsage()`. */
+const US_PER_S = 1e6;
+
+/** User plus system CPU seconds of a `process.cpuUsage()` reading. */
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / US_PER_S;
+}
+
 function main(): void {
   const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, out: { type: "string" } } });
   const quick = values.quick === true;
@@ -67,6 +75,7 @@ function main(): void {
   const out = values.out ?? join(benchDir, quick ? "results.quick.json" : "results.json");
   const started = new Date();
   const loadBefore = loadavg();
+  const cpuBefore = process.cpuUsage();
 
   checkSeedFillEquivalence(CHECK_BLOCKS, SEED);
   for (const subject of SUBJECTS) {
@@ -101,7 +110,9 @@ function main(): void {
       platform: `${process.platform} ${process.arch}`,
       subjects: SUBJECTS.map((s) => s.name),
       // The 1-minute load average before and after: other processes on this machine skew timings.
-      loadAverage1m: { before: loadBefore[0], after: loadavg()[0] },
+      loadAverage1m: { before: loadBefore[0] ?? 0, after: loadavg()[0] ?? 0 },
+      // CPU time this process got ÷ wall time: well below 1 means it waited for a core.
+      cpuShare: cpuSeconds(process.cpuUsage(cpuBefore)) / ((Date.now() - started.getTime()) / 1000),
     },
     mixed,
     scaling,
@@ -111,7 +122,8 @@ function main(): void {
   };
   console.log([printMixed(mixed), printScaling(scaling), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n"));
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
-  console.log(`\nwrote ${out} in ${(results.meta.durationMs / 1000).toFixed(1)} s`);
+  const { loadAverage1m, cpuShare } = results.meta;
+  console.log(`\nwrote ${out} in ${(results.meta.durationMs / 1000).toFixed(1)} s (load average ${loadAverage1m.before.toFixed(1)} → ${loadAverage1m.after.toFixed(1)}, CPU share ${cpuShare.toFixed(2)})`);
 }
 
 main();
