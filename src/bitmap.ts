@@ -70,11 +70,7 @@ export class Bitmap {
     this.longest = new Int32Array(2 * leaves);
     this.prefix = new Int32Array(2 * leaves);
     this.suffix = new Int32Array(2 * leaves);
-    for (let w = 0; w < numWords; w++) this.summariseLeaf(w);
-    let span = BITS_PER_WORD;
-    for (let first = leaves >>> 1; first >= ROOT; first >>>= 1, span *= 2) {
-      for (let node = first; node < 2 * first; node++) this.pull(node, span);
-    }
+    this.buildEmptyTree();
   }
 
   /** Number of clear entries; O(1). */
@@ -345,6 +341,25 @@ export class Bitmap {
     const lo = start > base ? start - base : 0;
     const hi = end < base + BITS_PER_WORD ? end - base : BITS_PER_WORD;
     return bitRangeMask(lo, hi);
+  }
+
+  /**
+   * Summarises an all-clear bitmap in O(leaves) memset-speed fills: on every level the nodes
+   * wholly inside `[0, numEntries)` are entirely free, the one straddling `numEntries` is
+   * pulled from its children, and the rest (padding) stay zero.
+   */
+  private buildEmptyTree(): void {
+    for (let first = this.leaves, span = BITS_PER_WORD; first >= ROOT; first >>>= 1, span *= 2) {
+      const full = Math.floor(this.numEntries / span);
+      this.longest.fill(span, first, first + full);
+      this.prefix.fill(span, first, first + full);
+      this.suffix.fill(span, first, first + full);
+      const boundary = first + full;
+      if (boundary < 2 * first && full * span < this.numEntries) {
+        if (first === this.leaves) this.summariseLeaf(full);
+        else this.pull(boundary, span / 2);
+      }
+    }
   }
 
   private summariseLeaf(w: number): void {
