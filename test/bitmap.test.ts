@@ -58,6 +58,18 @@ describe("Bitmap", () => {
     for (let i = 0; i < 70; i++) assert.equal(bits.isSet(i), false);
   });
 
+  test("a new bitmap of any size has one free run of exactly numEntries", () => {
+    for (const size of [1, 31, 32, 33, 64, 95, 96, 160, 513, 1024, 4097, 65535]) {
+      const bits = new Bitmap(size);
+      assert.equal(bits.findContiguous(size), 0, `size ${size}`);
+      assert.equal(bits.findContiguous(size + 1), null, `size ${size}`);
+      assert.equal(bits.findContiguous(1, 1, size - 1), size - 1, `size ${size}`);
+      bits.set(size - 1);
+      assert.equal(bits.findContiguous(size), null, `size ${size}`);
+      assert.equal(bits.findContiguous(size - 1), size === 1 ? null : 0, `size ${size}`);
+    }
+  });
+
   test("set and clear are idempotent and keep numFreeEntries right", () => {
     const bits = new Bitmap(40);
     bits.set(33);
