@@ -19,6 +19,7 @@ export class BootFrameAllocator implements FrameAllocator {
   readonly #pmm: PhysicalMemoryManager;
   #claimed: Range[];
 
+  /** Wraps `pmm`, keeping its blocks inside `claimed` (any order, may overlap) back until {@link release}. */
   constructor(pmm: PhysicalMemoryManager, claimed: readonly Range[]) {
     this.#pmm = pmm;
     this.blockSize = pmm.blockSize;
