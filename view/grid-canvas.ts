@@ -44,7 +44,7 @@ export class GridCanvas {
     return this.#layout;
   }
 
-  /** Applies a new layout and clears the canvas. */
+  /** Applies a new layout and clears the canvas; the layout is published as `data-*` attributes for hit tests. */
   resize(layout: GridLayout): void {
     this.#layout = layout;
     const pitch = layout.cellPx + layout.gapPx;
@@ -56,6 +56,10 @@ export class GridCanvas {
     this.canvas.style.width = `${width}px`;
     this.canvas.style.height = `${height}px`;
     this.context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    const data = this.canvas.dataset;
+    data["columns"] = String(layout.columns);
+    data["pitchPx"] = String(pitch);
+    data["marginPx"] = String(layout.marginPx);
     this.context.clearRect(0, 0, width, height);
   }
 

@@ -109,7 +109,10 @@ function start(machine: ViewMachine, source: string): void {
     tooltip,
     walkTo,
   );
-  const physicalMap = new PhysicalMapView(byTestId<HTMLCanvasElement>("physical-map"), tooltip);
+  const physicalMap = new PhysicalMapView(
+    { overview: byTestId<HTMLCanvasElement>("physical-map"), zoom: byTestId<HTMLCanvasElement>("physical-zoom"), zoomTitle: byTestId("physical-zoom-title") },
+    tooltip,
+  );
   let perform: Perform = () => undefined;
   const table = new RegionTable(byTestId<HTMLTableElement>("region-table"), colors, (virtStart) => {
     perform(`free ${hex(virtStart)}`, () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { CELL_BYTES, PAGE_BYTES } from "../../view/vspace.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -75,6 +76,23 @@ async function regionRows(page: Page): Promise<string[]> {
   return page.locator("[data-testid='region-row']").allInnerTexts();
 }
 
+/** Moves the mouse over cell `index` of a grid canvas. */
+async function hoverCell(page: Page, testId: string, index: number): Promise<void> {
+  await page.mouse.move(...(await centre(page, testId, index)));
+}
+
+/** The page coordinates of the centre of cell `index` of a grid canvas, from the layout it publishes in `data-*`. */
+async function centre(page: Page, testId: string, index: number): Promise<[number, number]> {
+  const canvas = page.getByTestId(testId);
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  assert.ok(box !== null, `${testId} must be visible`);
+  const [columns, pitch, margin] = await Promise.all(["data-columns", "data-pitch-px", "data-margin-px"].map(async (name) => Number(await canvas.getAttribute(name))));
+  assert.ok(columns !== undefined && pitch !== undefined && margin !== undefined);
+  const half = pitch / 2;
+  return [box.x + margin + (index % columns) * pitch + half, box.y + Math.floor(index / columns) * pitch + half];
+}
+
 async function walk(page: Page, address: string, access: { user: boolean }): Promise<void> {
   await page.getByTestId("walk-address").fill(address);
   await page.getByTestId("walk-user").setChecked(access.user);
@@ -140,7 +158,7 @@ describe("kmem view in Chromium", () => {
     await page().getByTestId("sort-virtual").click();
   });
 
-  test("an alloc of 4 blocks adds a region row, changes the map and is logged; a screenshot is saved", async () => {
+  test("an alloc of 4 blocks adds a region row, changes the map and is logged", async () => {
     const map = page().getByTestId("virtual-map");
     const rowsBefore = (await regionRows(page())).length;
     const mappedBefore = Number(await map.getAttribute("data-mapped-pages"));
@@ -153,6 +171,32 @@ describe("kmem view in Chromium", () => {
     assert.equal((await map.screenshot()).equals(pixelsBefore), false, "the virtual map's pixels must change");
     assert.match(await page().getByTestId("log-entry").first().innerText(), /alloc 4 blocks.*demo buffer/);
     await walk(page(), "0xC0100010", { user: false });
+    assert.deepEqual(served?.errors, []);
+  });
+
+  test("a user alloc at a fixed address shows in its cell's tooltip; zooming shows its pages", async () => {
+    await page().getByTestId("alloc-blocks").fill("16");
+    await page().getByTestId("alloc-at").fill("0x08048000");
+    await page().getByTestId("alloc-label").fill("user program");
+    await page().getByTestId("alloc-kernel").setChecked(false);
+    await page().getByTestId("alloc-submit").click();
+    await page().getByTestId("alloc-at").fill("");
+    await page().getByTestId("alloc-kernel").setChecked(true);
+    const cell = 0x08048000 / CELL_BYTES;
+    await hoverCell(page(), "virtual-map", cell);
+    const tooltip = page().getByTestId("tooltip");
+    assert.match(await tooltip.innerText(), /user 16 \/ supervisor 0/);
+    await page().mouse.click(...(await centre(page(), "virtual-map", cell)));
+    assert.match(await page().getByTestId("zoom-title").innerText(), /^0x08000000–0x08400000/);
+    await hoverCell(page(), "zoom-map", (0x08048000 % CELL_BYTES) / PAGE_BYTES);
+    assert.match(await tooltip.innerText(), /user program[\s\S]*user · writable · cachable/);
+    await page().getByTestId("alloc-blocks").fill("2");
+    await page().getByTestId("alloc-label").fill("device window");
+    await page().getByTestId("alloc-cachable").setChecked(false);
+    await page().getByTestId("alloc-submit").click();
+    await page().getByTestId("alloc-cachable").setChecked(true);
+    await page().mouse.click(...(await centre(page(), "virtual-map", 0xc0000000 / CELL_BYTES)));
+    await page().mouse.move(0, 0);
     await page().screenshot({ path: `${OUTPUT}view.png`, fullPage: true });
     assert.deepEqual(served?.errors, []);
   });
