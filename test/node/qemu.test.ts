@@ -81,13 +81,16 @@ class HandImage {
   }
 }
 
-/** kmem's MMU (CPL0, CR0.WP) over a hand image: the reference for the guest's real accesses. */
+/** kmem's MMU (CR0.WP set) over a hand image: the reference for the guest's real accesses. */
 function kmemMmu(image: HandImage, pse: boolean): ExpectAccesses {
   return (accesses) => {
     const mmu = new Mmu({ ram: image.memory, cr3: image.cr3, pse, wp: true });
-    return accesses.map((a) => mmu.tryTranslate(a.vaddr, { write: a.write, user: false }));
+    return accesses.map((a) => mmu.tryTranslate(a.vaddr, { write: a.write, user: a.user }));
   };
 }
+
+/** The user read-only page of {@link mixedImage} where the guest's ring-3 stub runs. */
+const USER_PAGE = { vaddr: 0x0050_0000, phys: 0x0030_0000 };
 
 function mapping(virt: number, phys: number, size: number, flags: number): PageMapping {
   return {
@@ -112,6 +115,7 @@ function mixedImage(): HandImage {
     .page(0xc000_3000, 0x0010_3000, U | PWT | G)
     .page(0xc03f_f000, 0x00ab_c000, W | PCD | PWT)
     .page(0x0040_0000, 0x0020_0000, U)
+    .page(USER_PAGE.vaddr, USER_PAGE.phys, U)
     .page(0xffff_f000, 0x0000_1000, W);
 }
 
@@ -218,43 +222,49 @@ describe("probes", () => {
     const bytes = encodeProbes([{ vaddr: 0xc000_0000, tagFrame: 0x10_0000 }, { vaddr: 0x1000, tagFrame: null }]);
     assert.equal(bytes.length, 2 * PROBE_RECORD_BYTES);
     const view = new DataView(bytes.buffer);
-    assert.deepEqual([view.getUint32(0, true), view.getUint32(4, true), view.getUint32(16, true)], [0xc000_0001, 0x10_0000, 0x1000]);
-    view.setUint32(4, 0x10_0001, true);
-    view.setUint32(8, NO_FAULT, true);
-    view.setUint32(12, 0x3, true);
-    view.setUint32(24, 0x0, true);
-    view.setUint32(28, 0x2 | CR2_MISMATCH, true);
+    assert.deepEqual([view.getUint32(0, true), view.getUint32(4, true), view.getUint32(PROBE_RECORD_BYTES, true)], [0xc000_0001, 0x10_0000, 0x1000]);
+    const record = (i: number, words: readonly number[]): void => words.forEach((word, j) => view.setUint32(i * PROBE_RECORD_BYTES + 4 + 4 * j, word, true));
+    record(0, [0x10_0001, NO_FAULT, 0x3, 0x10_0001, NO_FAULT, 0x7]);
+    record(1, [0, 0x0, 0x2 | CR2_MISMATCH, 0, 0x4, 0x6]);
     assert.deepEqual(decodeProbes(bytes, 2), [
-      { vaddr: 0xc000_0000, value: 0x10_0001, readFault: null, writeFault: 0x3 },
-      { vaddr: 0x1000, value: 0, readFault: 0, writeFault: 0x2 | CR2_MISMATCH },
+      { vaddr: 0xc000_0000, value: 0x10_0001, readFault: null, writeFault: 0x3, userValue: 0x10_0001, userReadFault: null, userWriteFault: 0x7 },
+      { vaddr: 0x1000, value: 0, readFault: 0, writeFault: 0x2 | CR2_MISMATCH, userValue: 0, userReadFault: 0x4, userWriteFault: 0x6 },
     ]);
   });
 
   test("each access is compared with kmem's answer: same fault code, no fault, right tag, right CR2", () => {
     const probes = [{ vaddr: 0x1000, tagFrame: null }, { vaddr: 0x2000, tagFrame: 0x9000 }];
-    assert.deepEqual(probeAccesses(probes), [{ vaddr: 0x1000, write: false }, { vaddr: 0x1000, write: true }, { vaddr: 0x2000, write: false }, { vaddr: 0x2000, write: true }]);
+    assert.deepEqual(probeAccesses(probes.slice(0, 1)), [
+      { vaddr: 0x1000, write: false, user: false },
+      { vaddr: 0x1000, write: true, user: false },
+      { vaddr: 0x1000, write: false, user: true },
+      { vaddr: 0x1000, write: true, user: true },
+    ]);
     const outcomes = [
-      { vaddr: 0x1000, value: 0, readFault: 0, writeFault: 0x2 | CR2_MISMATCH },
-      { vaddr: 0x2000, value: 0x9001, readFault: null, writeFault: null },
+      { vaddr: 0x1000, value: 0, readFault: 0, writeFault: 0x2 | CR2_MISMATCH, userValue: 0, userReadFault: 0x4, userWriteFault: 0x6 },
+      { vaddr: 0x2000, value: 0x9001, readFault: null, writeFault: null, userValue: 0x9001, userReadFault: null, userWriteFault: 0x7 },
     ];
-    assert.deepEqual(compareProbes(probes, outcomes, [-1, -3, 0x9000, 0x9000]), [{ vaddr: 0x1000, access: "write", kmem: "fault 0x2", qemu: "fault 0x2 (CR2 wrong)" }]);
-    assert.deepEqual(compareProbes(probes, outcomes, [-1, -3, 0xa000, -4]), [
+    const honest = [-1, -3, -5, -7, 0x9000, 0x9000, 0x9000, -8];
+    assert.deepEqual(compareProbes(probes, outcomes, honest, true), [{ vaddr: 0x1000, access: "write", kmem: "fault 0x2", qemu: "fault 0x2 (CR2 wrong)" }]);
+    assert.deepEqual(compareProbes(probes, outcomes, [-1, -3, -5, -7, 0xa000, -4, 0x9000, 0x9000], true), [
       { vaddr: 0x1000, access: "write", kmem: "fault 0x2", qemu: "fault 0x2 (CR2 wrong)" },
       { vaddr: 0x2000, access: "read", kmem: "0x0000A000", qemu: "read 0x00009001, not the tag 0x0000A001 of 0x0000A000" },
       { vaddr: 0x2000, access: "write", kmem: "fault 0x3", qemu: "no fault" },
+      { vaddr: 0x2000, access: "user write", kmem: "0x00009000", qemu: "fault 0x7" },
     ]);
+    assert.deepEqual(compareProbes(probes, outcomes, [-1, -3, 0, 0, 0x9000, 0x9000, 0, 0], false).length, 1);
   });
 });
 
 describe("guest placement", () => {
   test("the default profile gets the guest in its highest free RAM, identity-mapped and labelled", () => {
-    assert.equal(placeGuest(DEFAULT_PROFILE), 0x07fd_0000);
-    assert.deepEqual(withGuest(DEFAULT_PROFILE).virtualReserved.at(-1), { virtStart: 0x07fd_0000, virtEnd: 0x07fe_0000, physStart: 0x07fd_0000, label: GUEST_LABEL });
+    assert.equal(placeGuest(DEFAULT_PROFILE), 0x07fc_0000);
+    assert.deepEqual(withGuest(DEFAULT_PROFILE).virtualReserved.at(-1), { virtStart: 0x07fc_0000, virtEnd: 0x07fe_0000, physStart: 0x07fc_0000, label: GUEST_LABEL });
   });
 
   test("an identity range already in use pushes the guest below it", () => {
     const profile: MemoryProfile = { ...DEFAULT_PROFILE, virtualReserved: [...DEFAULT_PROFILE.virtualReserved, { virtStart: 0x0700_0000, virtEnd: 0x0800_0000 }] };
-    assert.equal(placeGuest(profile), 0x06ff_0000);
+    assert.equal(placeGuest(profile), 0x06fe_0000);
   });
 
   test("a profile without free RAM above 1 MiB is refused with GuestCollision", () => {
@@ -326,14 +336,18 @@ describe("QEMU against a hand-written image", () => {
     assert.equal(result.probes.count, 0);
   });
 
-  test("the guest's real reads and writes land on the tagged frames and fault exactly where kmem's MMU faults", async () => {
+  test("the guest's real ring-0 and ring-3 reads and writes land on the tagged frames and fault exactly where kmem's MMU faults", async () => {
     const image = mixedImage();
-    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false) }, { tools: tools() });
+    const result = await checkWithQemu(
+      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false), userPage: USER_PAGE },
+      { tools: tools() },
+    );
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
-    // 7 mapped pages besides the guest's; 0xFFFFF000 maps the page directory, which is never touched.
+    // 8 mapped pages besides the guest's; the stub's page and 0xFFFFF000 (the page directory) are never touched.
     assert.equal(result.probes.tagged, 6);
-    // 3 read-only pages fault on write (0x3); each unmapped neighbour faults twice (0x0, 0x2).
-    assert.equal(result.probes.faulted, 3 + 2 * (result.probes.count - result.probes.tagged));
+    // Ring 0: 3 read-only pages fault on write (0x3). Ring 3: 3 kernel pages fault on read (0x5)
+    // and write (0x7), 2 user read-only pages on write (0x7). Each unmapped neighbour faults 4 times.
+    assert.equal(result.probes.faulted, 3 + 3 * 2 + 2 + 4 * (result.probes.count - result.probes.tagged));
     assert.ok(result.ok);
   });
 
@@ -343,11 +357,11 @@ describe("QEMU against a hand-written image", () => {
     const lying: ExpectAccesses = (accesses) =>
       honest(accesses).map((answer, i) => {
         const access = accesses[i];
-        if (access?.vaddr === 0xc000_1000 && !access.write) return answer + PAGE;
-        if (access?.vaddr === 0xc000_0000 && access.write) return 0x0010_0000;
+        if (access?.vaddr === 0xc000_1000 && !access.write && !access.user) return answer + PAGE;
+        if (access?.vaddr === 0xc000_0000 && access.write && !access.user) return 0x0010_0000;
         return answer;
       });
-    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: lying }, { tools: tools() });
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: lying, userPage: USER_PAGE }, { tools: tools() });
     assert.equal(result.ok, false);
     assert.equal(result.differences.length, 0);
     assert.equal(
@@ -358,7 +372,7 @@ describe("QEMU against a hand-written image", () => {
 
   test("4 MiB pages are seen as large when the guest sets CR4.PSE", async () => {
     const image = mixedImage().large(0x8000_0000, 0x0080_0000, W | U).large(0xc040_0000, 0x00c0_0000, PCD | G);
-    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, true) }, { tools: tools() });
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, true), userPage: USER_PAGE }, { tools: tools() });
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
     assert.equal(result.largePages, 2);
@@ -475,7 +489,7 @@ describe("kmem verify-qemu", () => {
       }));
       const run = kmem(["verify-qemu", "--profile", file]);
       assert.equal(run.status, 2);
-      assert.match(run.stderr, /^kmem: Cannot place the QEMU guest: .*0x00010000-byte area/);
+      assert.match(run.stderr, /^kmem: Cannot place the QEMU guest: .*0x00020000-byte area/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

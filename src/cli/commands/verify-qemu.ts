@@ -3,7 +3,7 @@ import type { MemoryProfile } from "../../boot/profile.js";
 import { KmemError } from "../../errors/kmem-error.js";
 import { hex, hexRange } from "../../format.js";
 import { formatDifferences } from "../../node/qemu/compare.js";
-import { formatProbeDifferences } from "../../node/qemu/probes.js";
+import { formatProbeDifferences, PROBE_ACCESSES } from "../../node/qemu/probes.js";
 import { GUEST_AREA_BYTES } from "../../node/qemu/guest.js";
 import { checkProfileWithQemu, type ProfileCheckResult } from "../../node/qemu/machine-check.js";
 import { QemuError } from "../../node/qemu/qemu-error.js";
@@ -56,6 +56,7 @@ function toJson(result: ProfileCheckResult): object {
     cr3: result.cpu.cr3,
     cr4Pse: (result.cpu.cr4 & CR4_PSE) !== 0,
     tableFrames: result.frames,
+    userPage: result.userPage,
     probes: result.probes,
     random: result.random === null ? null : { allocs: result.random.allocs, frees: result.random.frees, failedAllocs: result.random.failedAllocs, live: result.random.live.length },
     commandLine: result.commandLine,
@@ -68,7 +69,7 @@ function summary(result: ProfileCheckResult, source: string): string {
   const head = `kmem verify-qemu: ${source}${random}; guest at ${hexRange(result.guestBase, result.guestBase + GUEST_AREA_BYTES)}, CR3 ${hex(result.cpu.cr3)}, ${result.frames.length} table frames`;
   const large = result.largePages === 0 ? "" : ` (${result.largePages} of them 4 MiB)`;
   const { probes } = result;
-  const accesses = `${probes.count * 2} real accesses (a read and a write at ${probes.count} addresses, ${probes.tagged} checked against frame tags, ${probes.faulted} page faults)`;
+  const accesses = `${probes.count * PROBE_ACCESSES.length} real accesses (a read and a write from ring 0 and from ring 3 at ${probes.count} addresses, ${probes.tagged} of them checked against frame tags; ${probes.faulted} page faults)`;
   const lines = [head];
   lines.push(
     result.differences.length === 0

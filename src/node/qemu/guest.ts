@@ -7,13 +7,13 @@ import { BLOCK_SIZE } from "../../types.js";
 import { QemuError } from "./qemu-error.js";
 
 /** Pages of probe records after the guest's image page (`PROBE_PAGES` in qemu/guest.asm). */
-export const PROBE_PAGES = 14;
-/** Bytes per probe record `{ vaddr|tag, frame→value, readFault, writeFault }`. */
-export const PROBE_RECORD_BYTES = 16;
+export const PROBE_PAGES = 30;
+/** Bytes per probe record: address|tag, then value and fault codes of ring-0 and ring-3 accesses. */
+export const PROBE_RECORD_BYTES = 32;
 /** The most probes one run can make. */
 export const PROBE_CAPACITY = (PROBE_PAGES * BLOCK_SIZE) / PROBE_RECORD_BYTES;
 /** A probe record's fields as byte offsets (see qemu/guest.asm). */
-export const PROBE_FIELD = { vaddr: 0, value: 4, read: 8, write: 12 } as const;
+export const PROBE_FIELD = { vaddr: 0, value: 4, read: 8, write: 12, userValue: 16, userRead: 20, userWrite: 24 } as const;
 /** Probe `vaddr` bit 0: the guest tags the expected frame before paging. */
 export const PROBE_TAG_FLAG = 1;
 /** What a probe's fault field holds when the access did not fault. */
@@ -40,7 +40,20 @@ export const GUEST_MIN_ADDRESS = 0x10_0000;
 /** Offset of the configuration block in the guest image (after the 32-byte multiboot header). */
 export const CONFIG_OFFSET = 32;
 /** The configuration block's fields, as byte offsets from {@link CONFIG_OFFSET} (see qemu/guest.asm). */
-export const CONFIG_FIELD = { magic: 0, cr3: 4, flags: 8, copyTable: 12, copyCount: 16, status: 20, probeCount: 24, probeTable: 28 } as const;
+export const CONFIG_FIELD = {
+  magic: 0,
+  cr3: 4,
+  flags: 8,
+  copyTable: 12,
+  copyCount: 16,
+  status: 20,
+  probeCount: 24,
+  probeTable: 28,
+  userStub: 32,
+  userPhys: 36,
+  faultEip: 40,
+  faultCr2: 44,
+} as const;
 /** The value of the configuration block's `magic` field ("KEMG"). */
 export const CONFIG_MAGIC = 0x474d454b;
 /** Config flag: set CR4.PSE (4 MiB pages). */
@@ -53,6 +66,10 @@ export const STATUS_STARTED = 0x53544152;
 export const STATUS_PAGING = 0x474e4950;
 /** The guest's `status` word once every probe has run. */
 export const STATUS_DONE = 0x454e4f44;
+/** The guest's `status` word after an unexpected general-protection fault (`faultEip` says where). */
+export const STATUS_GP = 0x50472321;
+/** The guest's `status` word after a page fault outside a probe (`faultEip`, `faultCr2` say where). */
+export const STATUS_STRAY_PF = 0x46502321;
 /** Bytes per copy descriptor `{ dst, src, len }` the guest reads. */
 export const COPY_DESCRIPTOR_BYTES = 12;
 /** A copy descriptor's fields as byte offsets: destination, source (physical), length in bytes. */
@@ -74,6 +91,8 @@ export interface GuestConfig {
   readonly copyCount: number;
   /** Number of probe records staged at the guest's probe table. */
   readonly probeCount: number;
+  /** A user-accessible page for the ring-3 stub (virtual address and frame), or `null`: ring 0 only. */
+  readonly userPage: { readonly vaddr: number; readonly phys: number } | null;
 }
 
 /** The repository's `qemu/` directory (guest source and build output), found from this module. */
@@ -121,7 +140,7 @@ export function buildGuest(base: number, nasm: string): Uint8Array {
 export function configureGuest(image: Uint8Array, config: GuestConfig): Uint8Array {
   const patched = image.slice();
   const view = new DataView(patched.buffer, patched.byteOffset, patched.byteLength);
-  if (patched.length < CONFIG_OFFSET + CONFIG_FIELD.probeTable + WORD_BYTES || view.getUint32(CONFIG_OFFSET + CONFIG_FIELD.magic, true) !== CONFIG_MAGIC) {
+  if (patched.length < CONFIG_OFFSET + CONFIG_FIELD.faultCr2 + WORD_BYTES || view.getUint32(CONFIG_OFFSET + CONFIG_FIELD.magic, true) !== CONFIG_MAGIC) {
     throw new QemuError("GuestFailed", "Cannot configure the QEMU guest: its image has no configuration block (rebuild qemu/guest.asm)", {});
   }
   const flags = (config.pse ? FLAG_PSE : 0) | (config.wp ? FLAG_WP : 0);
@@ -130,5 +149,7 @@ export function configureGuest(image: Uint8Array, config: GuestConfig): Uint8Arr
   view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.copyTable, config.copyTable, true);
   view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.copyCount, config.copyCount, true);
   view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.probeCount, config.probeCount, true);
+  view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.userStub, config.userPage?.vaddr ?? 0, true);
+  view.setUint32(CONFIG_OFFSET + CONFIG_FIELD.userPhys, config.userPage?.phys ?? 0, true);
   return patched;
 }

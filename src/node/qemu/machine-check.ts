@@ -2,13 +2,23 @@ import { Mmu } from "../../arch/x86/mmu.js";
 import { boot, type Machine } from "../../boot/boot.js";
 import { exportMachine } from "../../boot/export.js";
 import type { MemoryProfile } from "../../boot/profile.js";
-import { BLOCK_SIZE } from "../../types.js";
+import { type Attributes, BLOCK_SIZE } from "../../types.js";
 import type { ExpectAccesses } from "./probes.js";
 import { tableFrames } from "./staging.js";
 import { withGuest } from "./placement.js";
+import { QemuError } from "./qemu-error.js";
 import { findQemuTools } from "./tools.js";
 import { applyRandomOperations, type RandomRunSummary } from "./random-ops.js";
 import { checkWithQemu, type QemuCheckOptions, type QemuCheckResult } from "./verify.js";
+
+/** The attributes of the page the guest's ring-3 stub runs from: user, read-only. */
+const USER_STUB_ATTRS: Attributes = { kernel: false, writable: false, cachable: true };
+
+/** Options for {@link checkMachineWithQemu}. */
+export interface MachineCheckOptions extends QemuCheckOptions {
+  /** A user page of the machine for the guest's ring-3 stub (without it, probes run in ring 0 only). */
+  readonly userPage?: { readonly vaddr: number; readonly phys: number };
+}
 
 /** Options for {@link checkProfileWithQemu}. */
 export interface ProfileCheckOptions extends QemuCheckOptions {
@@ -26,21 +36,23 @@ export interface ProfileCheckResult extends QemuCheckResult {
   readonly guestBase: number;
   /** What the random operations did, or `null` when none ran. */
   readonly random: RandomRunSummary | null;
+  /** The user page (read-only) allocated in the kernel VMM for the guest's ring-3 stub. */
+  readonly userPage: { readonly vaddr: number; readonly phys: number };
   /** The machine that was checked (booted from the profile plus the guest's reservation). */
   readonly machine: Machine;
 }
 
 /**
- * kmem's answers for CPL0 accesses with CR0.WP set, from a fresh MMU (empty TLB) walking the
+ * kmem's answers for ring-0 and ring-3 accesses with CR0.WP set, from a fresh MMU (empty TLB) walking the
  * machine's RAM; the page-table frames are restored afterwards, so the accessed/dirty bits the
  * walk sets do not stay behind.
  */
-export function kernelAccessOracle(machine: Machine): ExpectAccesses {
+export function accessOracle(machine: Machine): ExpectAccesses {
   return (accesses) => {
     const saved = tableFrames(machine.ram.bytes, machine.cr3, machine.cr4Pse).map((frame) => ({ frame, bytes: machine.ram.readBytes(frame, BLOCK_SIZE) }));
     try {
       const mmu = new Mmu({ ram: machine.ram, cr3: machine.cr3, pse: machine.cr4Pse, wp: true });
-      return accesses.map((access) => mmu.tryTranslate(access.vaddr, { write: access.write, user: false }));
+      return accesses.map((access) => mmu.tryTranslate(access.vaddr, { write: access.write, user: access.user }));
     } finally {
       for (const { frame, bytes } of saved) machine.ram.writeBytes(frame, bytes);
     }
@@ -54,7 +66,7 @@ export function kernelAccessOracle(machine: Machine): ExpectAccesses {
  *
  * @throws {QemuError} as `checkWithQemu`.
  */
-export function checkMachineWithQemu(machine: Machine, guestBase: number, options: QemuCheckOptions = {}): Promise<QemuCheckResult> {
+export function checkMachineWithQemu(machine: Machine, guestBase: number, options: MachineCheckOptions = {}): Promise<QemuCheckResult> {
   const exported = exportMachine(machine);
   return checkWithQemu(
     {
@@ -65,7 +77,8 @@ export function checkMachineWithQemu(machine: Machine, guestBase: number, option
       wp: true,
       expected: machine.paging.mappings(machine.cr3),
       guestBase,
-      expectAccesses: kernelAccessOracle(machine),
+      expectAccesses: accessOracle(machine),
+      ...(options.userPage === undefined ? {} : { userPage: options.userPage }),
     },
     options,
   );
@@ -73,7 +86,8 @@ export function checkMachineWithQemu(machine: Machine, guestBase: number, option
 
 /**
  * Boots `profile` plus a reservation for the QEMU guest, optionally runs seeded random
- * operations on the kernel VMM, and checks every present page against QEMU.
+ * operations on the kernel VMM, allocates one user read-only page for the guest's ring-3 stub,
+ * and checks every present page and the guest's ring-0 and ring-3 accesses against QEMU.
  *
  * @throws {QemuError} `QemuMissing` first, before booting; `GuestCollision` when the guest cannot be placed; others as `checkWithQemu`.
  * @throws ProfileError `InvalidProfile` when the profile cannot boot.
@@ -88,6 +102,11 @@ export async function checkProfileWithQemu(profile: MemoryProfile, options: Prof
   const guestBase = guest?.virtStart ?? 0;
   const machine = boot(withReservation, { largePages: options.largePages ?? false });
   const random = options.random === undefined ? null : applyRandomOperations(machine.vmm, options.random);
-  const result = await checkMachineWithQemu(machine, guestBase, { ...options, tools });
-  return { ...result, guestBase, random, machine };
+  const stub = machine.vmm.alloc(1, USER_STUB_ATTRS);
+  if (stub === null) {
+    throw new QemuError("UnsupportedMachine", "Cannot allocate a user page for the QEMU guest's ring-3 stub: the kernel VMM or the PMM is full", {});
+  }
+  const userPage = { vaddr: stub, phys: machine.vmm.virtToPhys(stub) };
+  const result = await checkMachineWithQemu(machine, guestBase, { ...options, tools, userPage });
+  return { ...result, guestBase, random, userPage, machine };
 }

@@ -9,50 +9,56 @@ const LAST_PAGE = 0x1_0000_0000 - BLOCK_SIZE;
 const LARGE_PAGE_BYTES = 0x40_0000;
 
 /**
- * One access the guest makes after enabling paging: a read of the dword at `vaddr`, then a
- * write of the same value. `tagFrame` is the frame kmem says `vaddr` maps to, tagged by the
- * guest beforehand so the value read proves which frame QEMU reached (`null`: not tagged).
+ * One address the guest accesses after enabling paging: from ring 0 a read of the dword at
+ * `vaddr` then a write of the same value, then (with a user page for its stub) the same from
+ * ring 3. `tagFrame` is the frame kmem says `vaddr` maps to, tagged by the guest beforehand so
+ * the value read proves which frame QEMU reached (`null`: not tagged).
  */
 export interface Probe {
   readonly vaddr: number;
   readonly tagFrame: number | null;
 }
 
-/** What the guest recorded for one probe. */
+/** What the guest recorded for one probe; a fault is its error code, `null` when none. */
 export interface ProbeOutcome {
   readonly vaddr: number;
-  /** The dword read (0 when the read faulted). */
+  /** The dword the ring-0 read returned (0 when it faulted). */
   readonly value: number;
-  /** The read's page-fault error code, or `null` when it did not fault. */
   readonly readFault: number | null;
-  /** The write's page-fault error code, or `null` when it did not fault. */
   readonly writeFault: number | null;
+  /** The dword the ring-3 read returned (0 when it faulted or did not run). */
+  readonly userValue: number;
+  readonly userReadFault: number | null;
+  readonly userWriteFault: number | null;
 }
 
-/** One CPL0 data access to ask kmem's MMU about. */
+/** The accesses of one probe, in the order the guest makes them. */
+export const PROBE_ACCESSES = ["read", "write", "user read", "user write"] as const;
+/** One of {@link PROBE_ACCESSES}. */
+export type ProbeAccess = (typeof PROBE_ACCESSES)[number];
+
+/** One data access to ask kmem's MMU about (`user`: from ring 3). */
 export interface Access {
   readonly vaddr: number;
   readonly write: boolean;
+  readonly user: boolean;
 }
 
 /**
- * kmem's answers for a batch of CPL0 accesses, in `Mmu.tryTranslate` form: a physical address,
+ * kmem's answers for a batch of accesses, in `Mmu.tryTranslate` form: a physical address,
  * or `-1 - errorCode` for a page fault.
  */
 export type ExpectAccesses = (accesses: readonly Access[]) => number[];
 
-/** The accesses each probe makes, in the order {@link compareProbes} reads the answers: read, then write. */
+/** The accesses each probe makes, in the order {@link compareProbes} reads the answers ({@link PROBE_ACCESSES}). */
 export function probeAccesses(probes: readonly Probe[]): Access[] {
-  return probes.flatMap((probe) => [
-    { vaddr: probe.vaddr, write: false },
-    { vaddr: probe.vaddr, write: true },
-  ]);
+  return probes.flatMap((probe) => PROBE_ACCESSES.map((access) => ({ vaddr: probe.vaddr, write: access.endsWith("write"), user: access.startsWith("user") })));
 }
 
 /** A probe whose outcome differs from kmem's MMU. */
 export interface ProbeDifference {
   readonly vaddr: number;
-  readonly access: "read" | "write";
+  readonly access: ProbeAccess;
   /** kmem's result, as text (`0x00100000` or `fault 0x3`). */
   readonly kmem: string;
   /** QEMU's result, as text. */
@@ -103,16 +109,34 @@ export function encodeProbes(probes: readonly Probe[]): Uint8Array {
 /** Decodes `count` records the guest filled in. */
 export function decodeProbes(bytes: Uint8Array, count: number): ProbeOutcome[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const fault = (value: number): number | null => (value === NO_FAULT ? null : value);
   return Array.from({ length: count }, (_, i) => {
     const at = i * PROBE_RECORD_BYTES;
+    const word = (field: number): number => view.getUint32(at + field, true);
+    const fault = (field: number): number | null => (word(field) === NO_FAULT ? null : word(field));
     return {
-      vaddr: (view.getUint32(at + PROBE_FIELD.vaddr, true) & ~PROBE_TAG_FLAG) >>> 0,
-      value: view.getUint32(at + PROBE_FIELD.value, true),
-      readFault: fault(view.getUint32(at + PROBE_FIELD.read, true)),
-      writeFault: fault(view.getUint32(at + PROBE_FIELD.write, true)),
+      vaddr: (word(PROBE_FIELD.vaddr) & ~PROBE_TAG_FLAG) >>> 0,
+      value: word(PROBE_FIELD.value),
+      readFault: fault(PROBE_FIELD.read),
+      writeFault: fault(PROBE_FIELD.write),
+      userValue: word(PROBE_FIELD.userValue),
+      userReadFault: fault(PROBE_FIELD.userRead),
+      userWriteFault: fault(PROBE_FIELD.userWrite),
     };
   });
+}
+
+/** What the guest saw for one access of a probe: its fault, and for reads the value. */
+function observed(outcome: ProbeOutcome, access: ProbeAccess): { fault: number | null; value: number | null } {
+  switch (access) {
+    case "read":
+      return { fault: outcome.readFault, value: outcome.value };
+    case "write":
+      return { fault: outcome.writeFault, value: null };
+    case "user read":
+      return { fault: outcome.userReadFault, value: outcome.userValue };
+    case "user write":
+      return { fault: outcome.userWriteFault, value: null };
+  }
 }
 
 function describeFault(code: number): string {
@@ -122,17 +146,18 @@ function describeFault(code: number): string {
 /**
  * Compares what QEMU's CPU did with what kmem's MMU says (`expected`: the answers for
  * {@link probeAccesses}): each access must fault with the same error code (and CR2) or
- * succeed, and a tagged read must return its frame's tag.
+ * succeed, and a tagged read must return its frame's tag. Ring-3 accesses are compared
+ * only when `user` is set (the guest had a user page for its stub).
  */
-export function compareProbes(probes: readonly Probe[], outcomes: readonly ProbeOutcome[], expected: readonly number[]): ProbeDifference[] {
+export function compareProbes(probes: readonly Probe[], outcomes: readonly ProbeOutcome[], expected: readonly number[], user: boolean): ProbeDifference[] {
   const differences: ProbeDifference[] = [];
   probes.forEach((probe, i) => {
     const outcome = outcomes[i];
     if (outcome === undefined) return;
-    for (const [slot, access] of (["read", "write"] as const).entries()) {
-      const answer = expected[i * 2 + slot];
-      if (answer === undefined) continue;
-      const fault = access === "read" ? outcome.readFault : outcome.writeFault;
+    for (const [slot, access] of PROBE_ACCESSES.entries()) {
+      const answer = expected[i * PROBE_ACCESSES.length + slot];
+      if (answer === undefined || (!user && access.startsWith("user"))) continue;
+      const { fault, value } = observed(outcome, access);
       const kmem = answer >= 0 ? hex(answer) : describeFault(-1 - answer);
       if (fault !== null) {
         if (answer >= 0 || fault !== -1 - answer) differences.push({ vaddr: probe.vaddr, access, kmem, qemu: describeFault(fault) });
@@ -140,8 +165,8 @@ export function compareProbes(probes: readonly Probe[], outcomes: readonly Probe
       }
       if (answer < 0) {
         differences.push({ vaddr: probe.vaddr, access, kmem, qemu: "no fault" });
-      } else if (access === "read" && probe.tagFrame !== null && outcome.value !== frameTag(answer)) {
-        differences.push({ vaddr: probe.vaddr, access, kmem, qemu: `read ${hex(outcome.value)}, not the tag ${hex(frameTag(answer))} of ${hex(answer)}` });
+      } else if (value !== null && probe.tagFrame !== null && value !== frameTag(answer)) {
+        differences.push({ vaddr: probe.vaddr, access, kmem, qemu: `read ${hex(value)}, not the tag ${hex(frameTag(answer))} of ${hex(answer)}` });
       }
     }
   });

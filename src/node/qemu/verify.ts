@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
-import { buildGuest, CONFIG_FIELD, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE } from "./guest.js";
+import { buildGuest, CONFIG_FIELD, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
 import { type CpuState, parseCpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
@@ -47,6 +47,11 @@ export interface QemuCheckInput {
    * paging, and every access is compared with kmem's answer.
    */
   readonly expectAccesses?: ExpectAccesses;
+  /**
+   * A page kmem maps user-accessible (any rights) where the guest puts its ring-3 stub, so that
+   * probes also run from ring 3; without it they run from ring 0 only. Its frame is never probed.
+   */
+  readonly userPage?: { readonly vaddr: number; readonly phys: number };
 }
 
 /** Tuning for {@link checkWithQemu}. */
@@ -87,6 +92,13 @@ function collision(message: string, data: Record<string, number>): QemuError {
   return new QemuError("GuestCollision", message, data);
 }
 
+function checkUserPage(page: { vaddr: number; phys: number }, pages: readonly PageMapping[]): void {
+  const mapping = pages.find((m) => m.virt <= page.vaddr && page.vaddr < m.virt + m.size);
+  if (page.vaddr % BLOCK_SIZE !== 0 || mapping === undefined || !mapping.user || mapping.phys + (page.vaddr - mapping.virt) !== page.phys) {
+    throw new QemuError("GuestCollision", `Cannot put the guest's ring-3 stub at ${hex(page.vaddr)}: kmem's tables do not map it user-accessible to ${hex(page.phys)}`, page);
+  }
+}
+
 function checkGuestArea(input: QemuCheckInput, frames: readonly number[], pages: readonly PageMapping[]): void {
   const base = input.guestBase;
   const end = base + GUEST_AREA_BYTES;
@@ -103,6 +115,22 @@ function checkGuestArea(input: QemuCheckInput, frames: readonly number[], pages:
       throw collision(`Cannot run the QEMU guest at ${hex(base)}: kmem's tables do not identity-map ${hex(page)} writable (reserve ${hexRange(base, end)} virtually at the same physical address)`, { base, page });
     }
   }
+}
+
+/** Throws unless the guest's status word (in its dumped image page) says every probe ran. */
+function checkGuestStatus(dump: Uint8Array, probes: number, cpu: CpuState): void {
+  const view = new DataView(dump.buffer, dump.byteOffset, dump.byteLength);
+  const word = (field: number): number => view.getUint32(CONFIG_OFFSET + field, true);
+  const status = word(CONFIG_FIELD.status);
+  if (status === STATUS_DONE) return;
+  const eip = word(CONFIG_FIELD.faultEip);
+  const reason =
+    status === STATUS_GP
+      ? `a general-protection fault at EIP ${hex(eip)}`
+      : status === STATUS_STRAY_PF
+        ? `a page fault outside any probe at EIP ${hex(eip)} (CR2 ${hex(word(CONFIG_FIELD.faultCr2))})`
+        : `status ${hex(status)} with EIP ${hex(cpu.eip)}`;
+  throw new QemuError("GuestFailed", `The QEMU guest stopped before finishing its ${probes} probes: ${reason}`, { status, eip });
 }
 
 async function waitForPaging(qemu: QmpSession, timeoutMs: number): Promise<CpuState> {
@@ -139,12 +167,13 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
   const frames = new Set(stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase }).frames);
   const guestArea = { start: input.guestBase, end: input.guestBase + GUEST_AREA_BYTES };
   const mayTouch = (frame: number): boolean =>
-    frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea);
+    frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea) && frame !== input.userPage?.phys;
   const probes: Probe[] = input.expectAccesses === undefined ? [] : chooseProbes(pages, mayTouch);
   const probeTable = input.guestBase + PROBE_TABLE_OFFSET;
   const extra = probes.length === 0 ? [] : [{ address: probeTable, bytes: encodeProbes(probes) }];
   const staging = stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase, extra });
   checkGuestArea(input, staging.frames, expected);
+  if (input.userPage !== undefined) checkUserPage(input.userPage, expected);
   const answers = input.expectAccesses === undefined ? [] : input.expectAccesses(probeAccesses(probes));
   const qemuRamBytes = Math.ceil((stagingBase + staging.blob.length) / MIB) * MIB + FIRMWARE_SLACK_BYTES;
   if (qemuRamBytes > MAX_QEMU_RAM_BYTES) {
@@ -158,6 +187,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     copyTable: staging.copyTable,
     copyCount: staging.copyCount,
     probeCount: probes.length,
+    userPage: input.userPage ?? null,
   });
   const dir = mkdtempSync(join(tmpdir(), "kmem-qemu-"));
   try {
@@ -181,12 +211,9 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
       const dumpPath = join(dir, "guest-dump.bin");
       await qemu.execute("pmemsave", { val: input.guestBase, size: PROBE_TABLE_OFFSET + probes.length * PROBE_RECORD_BYTES, filename: dumpPath });
       const dump = new Uint8Array(readFileSync(dumpPath));
-      const status = new DataView(dump.buffer, dump.byteOffset, dump.byteLength).getUint32(CONFIG_OFFSET + CONFIG_FIELD.status, true);
-      if (status !== STATUS_DONE) {
-        throw new QemuError("GuestFailed", `The QEMU guest halted before finishing its ${probes.length} probes (status ${hex(status)}, EIP ${hex(cpu.eip)})`, { status, eip: cpu.eip });
-      }
+      checkGuestStatus(dump, probes.length, cpu);
       const outcomes = decodeProbes(dump.subarray(PROBE_TABLE_OFFSET), probes.length);
-      const probeDifferences = compareProbes(probes, outcomes, answers);
+      const probeDifferences = compareProbes(probes, outcomes, answers, input.userPage !== undefined);
       const tlb = parseInfoTlb(await qemu.hmp("info tlb"));
       const mem = parseInfoMem(await qemu.hmp("info mem"));
       const comparison = comparePages(pages, qemuPages(tlb, mem));
@@ -199,7 +226,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
         probes: {
           count: probes.length,
           tagged: probes.filter((p) => p.tagFrame !== null).length,
-          faulted: outcomes.reduce((sum, o) => sum + (o.readFault === null ? 0 : 1) + (o.writeFault === null ? 0 : 1), 0),
+          faulted: outcomes.flatMap((o) => [o.readFault, o.writeFault, o.userReadFault, o.userWriteFault]).filter((fault) => fault !== null).length,
           differences: probeDifferences,
         },
       };
