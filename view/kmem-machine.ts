@@ -10,6 +10,8 @@ import {
 } from "./model.js";
 
 const UNLABELLED = "(unlabelled)";
+/** `kmem export` indents machine.json by two spaces; the download must match it byte for byte. */
+const JSON_INDENT = 2;
 
 /** Whether `blocks` are consecutive frames starting at their first. */
 function contiguous(blocks: readonly number[], blockSize: number): boolean {
@@ -198,7 +200,7 @@ class KmemViewMachine implements ViewMachine {
       label: row.label,
     }));
     const machine = { ...exported.machine, regions };
-    return { machineJson: `${JSON.stringify(machine, null, 2)}\n`, ram: exported.ram };
+    return { machineJson: `${JSON.stringify(machine, null, JSON_INDENT)}\n`, ram: exported.ram };
   }
 
   /** Physical addresses of the page tables the kernel directory points at, read from its PDEs in RAM. */

@@ -26,6 +26,7 @@ interface EmbeddedData {
 
 const DATA_ELEMENT_ID = "kmem-data";
 const JSON_START = "{";
+const MS_PER_SECOND = 1000;
 
 function readEmbedded(): EmbeddedData {
   const text = document.getElementById(DATA_ELEMENT_ID)?.textContent?.trim() ?? "";
@@ -151,7 +152,7 @@ function start(machine: ViewMachine, source: string): void {
     perform("download machine.json + ram.bin", () => {
       const files = machine.exportFiles();
       const json = new TextEncoder().encode(files.machineJson);
-      const parts = tarParts([{ name: "machine.json", data: json }, { name: "ram.bin", data: files.ram }], Math.floor(Date.now() / 1000));
+      const parts = tarParts([{ name: "machine.json", data: json }, { name: "ram.bin", data: files.ram }], Math.floor(Date.now() / MS_PER_SECOND));
       saveFile("kmem-machine.tar", parts, "application/x-tar");
       return `kmem-machine.tar (machine.json + ram.bin, ${formatSize(files.ram.length)} RAM; extract with tar xf)`;
     });

@@ -10,6 +10,8 @@ const MAX_CELLS = COLUMNS * COLUMNS;
 const CELL_PX = 4;
 const MARGIN_PX = 84;
 const LABEL_EVERY_ROWS = 16;
+const SELECTION_LINE_PX = 2;
+const OUTSET_PX = SELECTION_LINE_PX / 2;
 /** The zoom shows one block per cell: 32 × 32 blocks, 4 MiB of 4 KiB blocks. */
 const ZOOM_SIDE = 32;
 const ZOOM_BLOCKS = ZOOM_SIDE * ZOOM_SIDE;
@@ -117,8 +119,8 @@ export class PhysicalMapView {
     const first = grid.cellRect(this.#window / this.#perCell);
     const last = grid.cellRect(Math.min(cells, (this.#window + ZOOM_BLOCKS) / this.#perCell) - 1);
     grid.context.strokeStyle = SELECTION_COLOR;
-    grid.context.lineWidth = 2;
-    grid.context.strokeRect(MARGIN_PX - 1, first.y - 1, COLUMNS * CELL_PX + 2, last.y + last.size - first.y + 2);
+    grid.context.lineWidth = SELECTION_LINE_PX;
+    grid.context.strokeRect(MARGIN_PX - OUTSET_PX, first.y - OUTSET_PX, COLUMNS * CELL_PX + SELECTION_LINE_PX, last.y + last.size - first.y + SELECTION_LINE_PX);
     this.#drawZoom();
   }
 
@@ -167,7 +169,7 @@ export class PhysicalMapView {
         lines.push(`${PHYS_CATEGORIES[category] ?? "?"}: ${n} block${n === 1 ? "" : "s"}`);
       }
     });
-    lines.push(...this.#mappedLine(start, end), "click to zoom on this 4 MiB");
+    lines.push(...this.#mappedLine(start, end), `click to zoom on this ${formatSize(ZOOM_BLOCKS * blockSize)}`);
     this.#tooltip.show(event, lines);
   }
 

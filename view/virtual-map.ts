@@ -13,6 +13,10 @@ import {
 const GRID_SIDE = 32;
 const LAYOUT: GridLayout = { columns: GRID_SIDE, rows: GRID_SIDE, cellPx: 14, gapPx: 1, marginPx: 84 };
 const LABEL_EVERY_ROWS = 4;
+const SELECTION_LINE_PX = 2;
+/** The user mark is a triangle covering this fraction of the cell's side. */
+const USER_MARK_FRACTION = 0.5;
+const CACHE_DISABLE_LINE_PX = 2;
 const HATCH_STEP_PX = 4;
 const RESERVED_ONLY_ALPHA = 0.35;
 const MAPPED_MIN_ALPHA = 0.55;
@@ -54,7 +58,7 @@ function paint(grid: GridCanvas, rect: CellRect, look: CellLook): void {
     context.restore();
   }
   if (look.user) {
-    const mark = rect.size / 2;
+    const mark = rect.size * USER_MARK_FRACTION;
     context.fillStyle = USER_MARK_COLOR;
     context.beginPath();
     context.moveTo(rect.x, rect.y);
@@ -65,15 +69,17 @@ function paint(grid: GridCanvas, rect: CellRect, look: CellLook): void {
   }
   if (look.cacheDisable) {
     context.strokeStyle = CACHE_DISABLE_COLOR;
-    context.lineWidth = 2;
-    context.strokeRect(rect.x + 1, rect.y + 1, rect.size - 2, rect.size - 2);
+    const inset = CACHE_DISABLE_LINE_PX / 2;
+    context.lineWidth = CACHE_DISABLE_LINE_PX;
+    context.strokeRect(rect.x + inset, rect.y + inset, rect.size - CACHE_DISABLE_LINE_PX, rect.size - CACHE_DISABLE_LINE_PX);
   }
 }
 
 function outline(grid: GridCanvas, rect: CellRect): void {
   grid.context.strokeStyle = SELECTION_COLOR;
-  grid.context.lineWidth = 2;
-  grid.context.strokeRect(rect.x - 1, rect.y - 1, rect.size + 2, rect.size + 2);
+  const outset = SELECTION_LINE_PX / 2;
+  grid.context.lineWidth = SELECTION_LINE_PX;
+  grid.context.strokeRect(rect.x - outset, rect.y - outset, rect.size + SELECTION_LINE_PX, rect.size + SELECTION_LINE_PX);
 }
 
 function regionName(region: RegionRow | null): string {
@@ -168,7 +174,7 @@ export class VirtualMapView {
     const grid = this.#zoom;
     const cellStart = this.#selected * CELL_BYTES;
     this.#pages = summarisePages(this.#selected, this.#regions, this.#mappings);
-    this.#zoomTitle.textContent = `${hexRange(cellStart, cellStart + CELL_BYTES)} · PDE ${this.#selected} · 1024 pages of 4 KiB`;
+    this.#zoomTitle.textContent = `${hexRange(cellStart, cellStart + CELL_BYTES)} · PDE ${this.#selected} · ${PAGES_PER_CELL} pages of ${formatSize(PAGE_BYTES)}`;
     grid.resize(LAYOUT);
     this.#pages.forEach((page, index) => {
       const mapping = page.mapping;

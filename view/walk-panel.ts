@@ -5,6 +5,10 @@ import { type AccessKind, ADDRESS_FIELD, type BitField, type WalkLevel, type Wal
 const INDEX_BITS = 10;
 const OFFSET_BITS = 12;
 const ADDRESS_BITS = 32;
+/** Error-code bits shown: P, W/R, U/S, RSVD, I/D. */
+const ERROR_CODE_BITS = 5;
+const INDEX_HEX_DIGITS = 3;
+const BINARY = 2;
 
 /** The form's controls, found by the page template's `data-testid`s. */
 export interface WalkControls {
@@ -32,7 +36,7 @@ function fieldTable(fields: readonly BitField[], testId: string): HTMLTableEleme
 }
 
 function binary(value: number, bits: number): string {
-  return value.toString(2).padStart(bits, "0");
+  return value.toString(BINARY).padStart(bits, "0");
 }
 
 /** The virtual address split into directory index, table index and offset, in binary and decimal. */
@@ -49,7 +53,7 @@ function splitAddress(view: WalkView): HTMLElement {
     el(
       "div",
       { class: "split-legend" },
-      ...parts.map((p) => el("span", { class: p.cls }, `${p.name} (bits ${p.bits}) = ${p.value} (${hex(p.value, 3)})`)),
+      ...parts.map((p) => el("span", { class: p.cls }, `${p.name} (bits ${p.bits}) = ${p.value} (${hex(p.value, INDEX_HEX_DIGITS)})`)),
     ),
   );
 }
@@ -74,7 +78,7 @@ export function renderWalk(output: HTMLElement, view: WalkView): void {
     ? el("p", { class: "result ok", "data-testid": "walk-physical", "data-physical": hex(view.physical ?? 0) },
       `→ physical ${hex(view.physical ?? 0)}`)
     : el("div", { class: "result fault", "data-testid": "walk-fault", "data-error-code": String(view.fault.errorCode) },
-      el("p", {}, `Page fault: CR2 = ${hex(view.fault.address)}, error code ${view.fault.errorCode} (${binary(view.fault.errorCode, 5)}b)`),
+      el("p", {}, `Page fault: CR2 = ${hex(view.fault.address)}, error code ${view.fault.errorCode} (${binary(view.fault.errorCode, ERROR_CODE_BITS)}b)`),
       el("p", { class: "fault-message" }, view.fault.message),
       fieldTable(view.fault.bits, "walk-error-bits"));
   output.replaceChildren(header, splitAddress(view), ...view.levels.map(levelBlock), result);
