@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { listMappings } from "../../src/arch/x86/mappings.js";
 import { Mmu } from "../../src/arch/x86/mmu.js";
 import { boot } from "../../src/boot/boot.js";
+import type { ExportedMachine } from "../../src/boot/export.js";
 import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
 import type { MemoryProfile } from "../../src/boot/profile.js";
 import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
@@ -475,6 +477,40 @@ describe("kmem verify-qemu", () => {
     const run = kmem(["verify-qemu"], { ...process.env, PATH: "/nonexistent", KMEM_QEMU: "", KMEM_NASM: "" });
     assert.equal(run.status, 2);
     assert.match(run.stderr, /^kmem: .*apt-get install qemu-system-x86 nasm.*\n$/);
+  });
+
+  test("the files kmem export writes (ram.bin, machine.json) drive the same check", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kmem-qemu-test-"));
+    try {
+      const small: MemoryProfile = {
+        memoryBytes: 0x100_0000,
+        memoryMap: [{ start: 0, end: 0x9_fc00, type: "available" }, { start: 0x10_0000, end: 0x100_0000, type: "available" }],
+        kernel: DEFAULT_PROFILE.kernel,
+        modules: [],
+        virtualReserved: [{ virtStart: 0xe000_0000, virtEnd: 0xe080_0000, physStart: 0x80_0000, label: "two 4 MiB pages" }],
+      };
+      const profile = withGuest(small);
+      const guestBase = profile.virtualReserved.at(-1)?.virtStart ?? 0;
+      writeFileSync(join(dir, "profile.json"), JSON.stringify(profile));
+      const run = kmem(["export", "--profile", join(dir, "profile.json"), "--large-pages", "--out", dir]);
+      assert.equal(run.status, 0, run.stderr);
+      const machine = JSON.parse(readFileSync(join(dir, "machine.json"), "utf8")) as ExportedMachine;
+      const ram = new PhysicalMemory(machine.memoryBytes);
+      ram.writeBytes(0, new Uint8Array(readFileSync(join(dir, "ram.bin"))));
+      const expected = listMappings(ram, machine.cr3);
+      const oracle: ExpectAccesses = (accesses) => {
+        const mmu = new Mmu({ ram, cr3: machine.cr3, pse: machine.cr4Pse, wp: true });
+        return accesses.map((a) => mmu.tryTranslate(a.vaddr, { write: a.write, user: a.user }));
+      };
+      const result = await checkWithQemu({ ram: ram.bytes, memoryBytes: machine.memoryBytes, cr3: machine.cr3, pse: machine.cr4Pse, expected, guestBase, expectAccesses: oracle }, { tools: tools() });
+      assert.equal(formatDifferences(result.differences), "");
+      assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+      assert.equal(machine.cr4Pse, true);
+      assert.equal(result.largePages, 2);
+      assert.ok(result.probes.tagged > 500);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a profile with no room for the guest exits 2 naming the guest's size", () => {
