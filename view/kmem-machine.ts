@@ -151,6 +151,7 @@ class KmemViewMachine implements ViewMachine {
       tableIndex: result.ptIndex,
       offset: result.offset,
       tlbHit: result.tlbHit,
+      large: result.large,
       levels: walkLevels(result),
       physical: result.physical,
       fault,

@@ -98,8 +98,11 @@ export interface WalkView {
   readonly cr3: number;
   readonly directoryIndex: number;
   readonly tableIndex: number;
+  /** Offset inside the page (12 bits, or 22 for a 4 MiB page). */
   readonly offset: number;
   readonly tlbHit: boolean;
+  /** The PDE maps a 4 MiB page: no table index, and the offset has 22 bits. */
+  readonly large: boolean;
   /** The entries read (none on a TLB hit, one for a large page or a non-present PDE). */
   readonly levels: readonly WalkLevel[];
   /** The physical address, or `null` on a fault. */

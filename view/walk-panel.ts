@@ -39,13 +39,16 @@ function binary(value: number, bits: number): string {
   return value.toString(BINARY).padStart(bits, "0");
 }
 
-/** The virtual address split into directory index, table index and offset, in binary and decimal. */
+/** The virtual address split into directory index, table index and offset (or a 22-bit offset for a 4 MiB page). */
 function splitAddress(view: WalkView): HTMLElement {
-  const parts = [
-    { name: "directory index", bits: "31–22", value: view.directoryIndex, width: INDEX_BITS, cls: "dir" },
-    { name: "table index", bits: "21–12", value: view.tableIndex, width: INDEX_BITS, cls: "tab" },
-    { name: "offset", bits: "11–0", value: view.offset, width: OFFSET_BITS, cls: "off" },
-  ];
+  const directory = { name: "directory index", bits: "31–22", value: view.directoryIndex, width: INDEX_BITS, cls: "dir" };
+  const parts = view.large
+    ? [directory, { name: "offset in the 4 MiB page", bits: "21–0", value: view.offset, width: INDEX_BITS + OFFSET_BITS, cls: "off" }]
+    : [
+      directory,
+      { name: "table index", bits: "21–12", value: view.tableIndex, width: INDEX_BITS, cls: "tab" },
+      { name: "offset", bits: "11–0", value: view.offset, width: OFFSET_BITS, cls: "off" },
+    ];
   return el(
     "div",
     { class: "split", "data-testid": "walk-split" },

@@ -82,4 +82,19 @@ describe("bootViewMachine (the page's adapter over real kmem)", () => {
     view.invlpg(start);
     assert.equal(view.walk(start, SUPERVISOR_READ).fault?.errorCode, 0);
   });
+
+  test("explains a 4 MiB page with one PDE and a 22-bit offset when large pages are on", () => {
+    const profile = {
+      memoryBytes: 0x04000000,
+      memoryMap: [{ start: 0, end: 0x04000000, type: "available" }],
+      kernel: { physStart: 0x00400000, physEnd: 0x00c00000, virtStart: 0xc0400000, virtEnd: 0xc0c00000 },
+    };
+    const view = bootViewMachine(profile, { largePages: true });
+    const walk = view.walk(0xc0512345, SUPERVISOR_READ);
+    assert.equal(walk.large, true);
+    assert.equal(walk.offset, 0x112345);
+    assert.deepEqual(walk.levels.map((l) => l.name), ["PDE"]);
+    assert.equal(walk.physical, 0x00512345);
+    assert.equal(view.mappings().find((m) => m.virt === 0xc0400000)?.size, 0x00400000);
+  });
 });
