@@ -390,6 +390,16 @@ describe("QEMU against a hand-written image", () => {
     assert.match(formatDifferences(result.differences), /^0xC0000000: kmem 0x00100000 4K kernel rw .*\| qemu 0x00100000 4K kernel ro/m);
   });
 
+  test("tables that do not really map the guest's code page stop the guest, reported as a triple fault with its EIP", async () => {
+    const image = mixedImage();
+    const table = new DataView(image.ram.buffer).getUint32(image.cr3 + (GUEST_BASE >>> 22) * 4, true) & ~0xfff;
+    new DataView(image.ram.buffer).setUint32(table + ((GUEST_BASE >>> 12) & 0x3ff) * 4, 0x0050_0000 | W | P, true);
+    await assert.rejects(
+      checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE }, { tools: tools() }),
+      (error: unknown) => error instanceof QemuError && error.code === "GuestFailed" && /triple fault\) at EIP 0x00F0/.test(error.message),
+    );
+  });
+
   test("a guest that is not identity-mapped is refused with GuestCollision before QEMU starts", async () => {
     const image = new HandImage().page(0xc000_0000, 0x0010_0000, W);
     await assert.rejects(

@@ -133,11 +133,23 @@ function checkGuestStatus(dump: Uint8Array, probes: number, cpu: CpuState): void
   throw new QemuError("GuestFailed", `The QEMU guest stopped before finishing its ${probes} probes: ${reason}`, { status, eip });
 }
 
+/** Run states in which QEMU's VM will not go on by itself (with -no-shutdown, a triple fault ends in "shutdown"). */
+const STOPPED_STATES: readonly string[] = ["shutdown", "guest-panicked", "internal-error", "io-error"];
+
 async function waitForPaging(qemu: QmpSession, timeoutMs: number): Promise<CpuState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const cpu = parseCpuState(await qemu.hmp("info registers"));
     if ((cpu.cr0 & CR0_PG) !== 0 && cpu.halted) return cpu;
+    const state = (await qemu.execute("query-status")) as { status?: unknown } | null;
+    const status = String(state?.status ?? "unknown");
+    if (STOPPED_STATES.includes(status)) {
+      throw new QemuError(
+        "GuestFailed",
+        `The QEMU guest stopped (${status === "shutdown" ? "triple fault" : status}) at EIP ${hex(cpu.eip)} with CR0 ${hex(cpu.cr0)}, CR3 ${hex(cpu.cr3)}: the tables do not map what the guest needs as expected`,
+        { eip: cpu.eip, cr0: cpu.cr0, status },
+      );
+    }
     if (Date.now() > deadline) {
       throw new QemuError("GuestFailed", `The QEMU guest did not enable paging and halt within ${timeoutMs} ms (CR0 ${hex(cpu.cr0)}, EIP ${hex(cpu.eip)})`, { cr0: cpu.cr0, eip: cpu.eip });
     }
@@ -198,7 +210,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     const args = [
       "-M", "pc", "-accel", "tcg", "-cpu", "qemu32", "-smp", "1",
       "-m", `${qemuRamBytes / MIB}M`,
-      "-display", "none", "-nodefaults", "-no-reboot",
+      "-display", "none", "-nodefaults", "-no-reboot", "-no-shutdown",
       "-kernel", guestPath,
       "-device", `loader,file=${stagingPath},addr=${hex(staging.base)},force-raw=on`,
     ];
