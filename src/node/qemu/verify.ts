@@ -42,9 +42,9 @@ export interface QemuCheckInput {
   /** The guest area's physical address; the tables must identity-map all of it. */
   readonly guestBase: number;
   /**
-   * kmem's MMU for CPL0 accesses (`Mmu.tryTranslate` form), asked once, after the tables are
-   * staged. When given, the guest also reads and writes through the tables after enabling
-   * paging, and every access is compared with kmem's answer.
+   * kmem's MMU (`Mmu.tryTranslate` form, CR0.WP set), asked once, after the tables are staged.
+   * When given, the guest also reads and writes through the tables after enabling paging (from
+   * ring 0, and from ring 3 with `userPage`), and every access is compared with kmem's answer.
    */
   readonly expectAccesses?: ExpectAccesses;
   /**
@@ -64,7 +64,7 @@ export interface QemuCheckOptions {
 
 /** What QEMU saw and how it compares with kmem. */
 export interface QemuCheckResult extends Comparison {
-  /** True when every page matches. */
+  /** True when every page and every probed access matches. */
   readonly ok: boolean;
   /** The QEMU command line that ran, program first. */
   readonly commandLine: readonly string[];
@@ -72,9 +72,9 @@ export interface QemuCheckResult extends Comparison {
   readonly frames: readonly number[];
   /** The guest CPU's state once halted with paging on. */
   readonly cpu: CpuState;
-  /** The real accesses the guest made (none without `expectAccess`) and those that differ from kmem's MMU. */
+  /** The real accesses the guest made (none without `expectAccesses`) and those that differ from kmem's MMU. */
   readonly probes: {
-    /** Probes run (each a read then a write). */
+    /** Probed addresses (each read then written, from ring 0 and, with a user page, from ring 3). */
     readonly count: number;
     /** Probes whose read was checked against a frame tag. */
     readonly tagged: number;
@@ -158,15 +158,16 @@ async function waitForPaging(qemu: QmpSession, timeoutMs: number): Promise<CpuSt
 }
 
 /**
- * Boots a tiny guest in QEMU that loads kmem's page tables into CR3 and enables paging, then
- * compares QEMU's view of every present page (`info tlb` + `info mem`) with kmem's list.
+ * Boots a tiny guest in QEMU that loads kmem's page tables into CR3, enables paging and (with
+ * `expectAccesses`) reads and writes through them; then compares QEMU's view of every present
+ * page (`info tlb` + `info mem`) with kmem's list, and every access with kmem's MMU.
  * QEMU is always killed before this returns.
  *
  * @throws {QemuError} `QemuMissing` (tools not installed), `GuestCollision` (guest area not free or
  *   not identity-mapped), `UnsupportedMachine` (too much memory, tables outside RAM),
  *   `GuestFailed` / `MonitorError` (QEMU or the guest misbehaved).
  * @example
- * const machine = boot(profile);
+ * const machine = boot(withGuest(profile, 0x07f00000));
  * const result = await checkWithQemu({ ram: machine.ram.bytes, memoryBytes: profile.memoryBytes, cr3: machine.cr3,
  *   pse: false, expected: machine.paging.mappings(machine.cr3), guestBase: 0x07f00000 });
  * result.ok; // true when QEMU agrees page by page
