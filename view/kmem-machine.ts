@@ -1,4 +1,4 @@
-import { ENTRIES_PER_TABLE, ENTRY_BYTES, ENTRY_FRAME_MASK, isLargePde, PTE_PRESENT } from "../src/arch/x86/entry.js";
+import { ENTRIES_PER_TABLE, ENTRY_BYTES, ENTRY_FRAME_MASK, isLargePde, LARGE_FRAME_MASK, PTE_PRESENT } from "../src/arch/x86/entry.js";
 import { PageFault } from "../src/arch/x86/page-fault.js";
 import type { WalkResult } from "../src/arch/x86/mmu.js";
 import { boot, DEFAULT_PROFILE, exportMachine, type Machine, parseProfile, type Region, selfCheck } from "../src/boot/index.js";
@@ -33,6 +33,23 @@ function walkLevels(result: WalkResult): WalkLevel[] {
     levels.push({ name: "PTE", index: result.ptIndex, address: result.pteAddress, value: result.pte, fields: entryFields(result.pte, "pte") });
   }
   return levels;
+}
+
+/**
+ * What the tables in RAM translate the walked address to now, or `null` when they do not map
+ * it (permissions aside): differs from a TLB hit's answer when the TLB entry is stale.
+ */
+function ramTranslation(result: WalkResult): number | null {
+  if ((result.pde & PTE_PRESENT) === 0) {
+    return null;
+  }
+  if (result.large) {
+    return ((result.pde & LARGE_FRAME_MASK) >>> 0) + result.offset;
+  }
+  if (result.pte === null || (result.pte & PTE_PRESENT) === 0) {
+    return null;
+  }
+  return ((result.pte & ENTRY_FRAME_MASK) >>> 0) + result.offset;
 }
 
 /** A booted kmem machine seen through the page's {@link ViewMachine} interface. */
@@ -151,6 +168,7 @@ class KmemViewMachine implements ViewMachine {
       tableIndex: result.ptIndex,
       offset: result.offset,
       tlbHit: result.tlbHit,
+      staleTlb: result.tlbHit && result.physical !== null && ramTranslation(result) !== result.physical,
       large: result.large,
       levels: walkLevels(result),
       physical: result.physical,

@@ -101,6 +101,8 @@ export interface WalkView {
   /** Offset inside the page (12 bits, or 22 for a 4 MiB page). */
   readonly offset: number;
   readonly tlbHit: boolean;
+  /** The TLB answered with a translation the tables in RAM no longer hold (unmapped without invlpg). */
+  readonly staleTlb: boolean;
   /** The PDE maps a 4 MiB page: no table index, and the offset has 22 bits. */
   readonly large: boolean;
   /** The entries read (none on a TLB hit, one for a large page or a non-present PDE). */

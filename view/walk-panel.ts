@@ -84,7 +84,12 @@ export function renderWalk(output: HTMLElement, view: WalkView): void {
       el("p", {}, `Page fault: CR2 = ${hex(view.fault.address)}, error code ${view.fault.errorCode} (${binary(view.fault.errorCode, ERROR_CODE_BITS)}b)`),
       el("p", { class: "fault-message" }, view.fault.message),
       fieldTable(view.fault.bits, "walk-error-bits"));
-  output.replaceChildren(header, splitAddress(view), ...view.levels.map(levelBlock), result);
+  const stale = view.staleTlb
+    ? [el("p", { class: "result fault stale", "data-testid": "walk-stale" },
+      "Stale TLB entry: the tables in RAM no longer map this page this way, yet the CPU used the cached translation. " +
+        "Flush the TLB or invlpg this address to drop it.")]
+    : [];
+  output.replaceChildren(header, splitAddress(view), ...view.levels.map(levelBlock), result, ...stale);
 }
 
 /**

@@ -78,7 +78,9 @@ describe("bootViewMachine (the page's adapter over real kmem)", () => {
     view.free(start);
     const stale = view.walk(start, SUPERVISOR_READ);
     assert.equal(stale.tlbHit, true);
+    assert.equal(stale.staleTlb, true);
     assert.equal(stale.physical, first.physical);
+    assert.equal(first.staleTlb, false);
     view.invlpg(start);
     assert.equal(view.walk(start, SUPERVISOR_READ).fault?.errorCode, 0);
   });

@@ -211,6 +211,23 @@ describe("kmem view in Chromium", () => {
     assert.deepEqual(await regionRows(page()), rowsBefore);
   });
 
+  test("a page freed without a TLB flush still translates, marked stale, until the TLB is flushed", async () => {
+    await page().getByTestId("alloc-blocks").fill("1");
+    await page().getByTestId("alloc-label").fill("scratch");
+    await page().getByTestId("alloc-submit").click();
+    const address = /→ (0x[0-9A-F]{8})–/.exec(await page().getByTestId("log-entry").first().innerText())?.[1];
+    assert.ok(address !== undefined, "the log names the new allocation");
+    await walk(page(), address, { user: false });
+    assert.equal(await page().getByTestId("walk-stale").count(), 0);
+    await page().locator(`[data-testid='region-row'][data-virt-start='${address}'] [data-testid='free-region']`).click();
+    await walk(page(), address, { user: false });
+    assert.equal(await page().getByTestId("walk-tlb").innerText(), "TLB hit");
+    assert.equal(await page().getByTestId("walk-stale").count(), 1);
+    await page().getByTestId("flush-tlb").click();
+    await walk(page(), address, { user: false });
+    assert.equal(await page().getByTestId("walk-fault").getAttribute("data-error-code"), "0");
+  });
+
   test("the static file opened from disk renders the same region table as the server", async () => {
     assert.ok(browser !== undefined);
     const file = `${OUTPUT}view-static.html`;
