@@ -60,4 +60,11 @@ describe("kmem view (CLI)", () => {
     assert.equal(result.status, 2);
     assert.match(result.stderr, /--port http is not a port number/);
   });
+
+  test("--static into a missing directory exits 2 naming the file", async () => {
+    const file = join(tmpdir(), "kmem-view-missing-dir", "deeper", "view.html");
+    const result = await kmem(["view", "--static", file]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^kmem: Cannot write .*view\.html: /);
+  });
 });

@@ -26,7 +26,10 @@ function parsePort(text: string): number {
 
 /** Serves the page until SIGINT/SIGTERM, then closes the server. */
 async function serve(data: ViewData, port: number): Promise<void> {
-  const html = renderViewPage(await loadViewTemplate(), data);
+  const template = await loadViewTemplate().catch((error: unknown) => {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  });
+  const html = renderViewPage(template, data);
   const server = await startViewServer(html, { port }).catch((error: unknown) => {
     const code = (error as { code?: unknown }).code;
     if (code === "EADDRINUSE" || code === "EACCES") {
@@ -67,7 +70,9 @@ export const registerView: RegisterCommand = (program: Command) => {
       const { machine, source } = bootFromFlags(options);
       const data: ViewData = { profile: machine.profile, source, largePages: options.largePages === true };
       if (options.static !== undefined) {
-        await writeStaticView(options.static, data);
+        await writeStaticView(options.static, data).catch((error: unknown) => {
+          throw new UsageError(`Cannot write ${options.static ?? ""}: ${error instanceof Error ? error.message : String(error)}`);
+        });
         process.stdout.write(`kmem view: wrote ${resolve(options.static)} (open it in a browser; works offline)\n`);
         return;
       }
