@@ -42,6 +42,19 @@ describe("bootViewMachine (the page's adapter over real kmem)", () => {
     assert.equal(view.regions().length, before);
   });
 
+  test("set reserves a labelled range, mapped to the given physical range or not at all", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    view.set({ virtStart: 0xd0000000, virtEnd: 0xd0002000, physStart: 0x01000000 }, KERNEL_RW, "frame buffer");
+    view.set({ virtStart: 0xe0000000, virtEnd: 0xe0004000, physStart: null }, KERNEL_RW, "guard");
+    const mapped = view.regions().find((r) => r.virtStart === 0xd0000000);
+    assert.equal(mapped?.label, "frame buffer");
+    assert.equal(mapped?.physStart, 0x01000000);
+    const guard = view.regions().find((r) => r.virtStart === 0xe0000000);
+    assert.deepEqual([guard?.label, guard?.physStart, guard?.physBlocks.length], ["guard", null, 0]);
+    assert.equal(view.walk(0xd0001004, SUPERVISOR_READ).physical, 0x01001004);
+    assert.equal(view.walk(0xe0000000, SUPERVISOR_READ).fault?.errorCode, 0);
+  });
+
   test("freeing the middle of an allocation throws kmem's NotAllocated and changes nothing", () => {
     const view = bootViewMachine(null, { largePages: false });
     const before = view.regions();
