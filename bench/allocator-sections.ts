@@ -27,22 +27,6 @@ export interface MixedSection {
   readonly sameAddresses: boolean;
 }
 
-/** Runs the mixed workload for every subject and compares kmem with the seed. */
-export function runMixed(subjects: readonly Subject[], config: MixedConfig): MixedSection {
-  const results: Record<string, MixedResult> = {};
-  for (const subject of subjects) {
-    results[subject.name] = measureMixed(subject, config, config.runs);
-  }
-  const kmem = results["kmem"];
-  const seed = results["seed"];
-  return {
-    config,
-    results,
-    ratio: kmem && seed ? kmem.opsPerSec / seed.opsPerSec : null,
-    sameAddresses: sameChecksums(Object.values(results)),
-  };
-}
-
 /** Whether every subject completed every window and returned the same address sequence. */
 function sameChecksums(results: readonly MixedResult[]): boolean {
   const first = results[0];
@@ -55,6 +39,8 @@ export interface ScalingConfig {
   readonly runs: number;
   readonly seed: number;
   readonly warmupOps: number;
+  /** Extra warm-up for subjects that are not time-boxed, in turnovers of the live allocations (see `WindowOptions`). */
+  readonly warmupTurnovers: number;
   readonly windowOps: number;
   /** The time box of each time-boxed (baseline) window. */
   readonly boxMs: number;
@@ -75,21 +61,40 @@ export interface ScalingSection {
   readonly seedLargestOverSmallest: number | null;
 }
 
-/** Runs every subject at every size (time-boxed subjects stop at the box). */
-export function runScaling(subjects: readonly Subject[], config: ScalingConfig): ScalingSection {
-  const rows: ScalingRow[] = config.sizes.map((blocks) => {
-    const results: Record<string, MixedResult> = {};
-    for (const subject of subjects) {
-      results[subject.name] = measureMixed(subject, { ...config, blocks }, config.runs);
+/**
+ * Runs the mixed comparison and the scaling sweep subject by subject — all of one subject's
+ * runs, then the next subject's — so one allocator's garbage and type feedback do not land in
+ * the other's timed windows. Time-boxed subjects stop at their box.
+ */
+export function runAllocatorSections(
+  subjects: readonly Subject[],
+  mixedConfig: MixedConfig,
+  scalingConfig: ScalingConfig,
+): { mixed: MixedSection; scaling: ScalingSection } {
+  const mixedResults: Record<string, MixedResult> = {};
+  const rows: { blocks: number; results: Record<string, MixedResult> }[] = scalingConfig.sizes.map((blocks) => ({ blocks, results: {} }));
+  for (const subject of subjects) {
+    mixedResults[subject.name] = measureMixed(subject, mixedConfig, mixedConfig.runs);
+    for (const row of rows) {
+      row.results[subject.name] = measureMixed(subject, { ...scalingConfig, blocks: row.blocks }, scalingConfig.runs);
     }
-    return { blocks, results };
-  });
+  }
+  const kmem = mixedResults["kmem"];
+  const seed = mixedResults["seed"];
   const growth = (name: string): number | null => {
     const first = rows[0]?.results[name];
     const last = rows[rows.length - 1]?.results[name];
     return first && last ? last.usPerOp / first.usPerOp : null;
   };
-  return { config, rows, kmemLargestOverSmallest: growth("kmem"), seedLargestOverSmallest: growth("seed") };
+  return {
+    mixed: {
+      config: mixedConfig,
+      results: mixedResults,
+      ratio: kmem && seed ? kmem.opsPerSec / seed.opsPerSec : null,
+      sameAddresses: sameChecksums(Object.values(mixedResults)),
+    },
+    scaling: { config: scalingConfig, rows, kmemLargestOverSmallest: growth("kmem"), seedLargestOverSmallest: growth("seed") },
+  };
 }
 
 /** Allocator state of one subject at one size. */

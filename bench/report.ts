@@ -25,14 +25,14 @@ export function printScaling(scaling: ScalingSection): string {
   const s = scaling.config;
   const names = Object.keys(scaling.rows[0]?.results ?? {});
   return [
-    `### 2. Scaling (median of ${s.runs} runs; window ${s.windowOps} ops; time-boxed subjects stop after ${s.boxMs} ms)`,
+    `### 2. Scaling (median of ${s.runs} runs of ${s.windowOps} ops; kmem warmed up by ${s.warmupTurnovers} turnover(s) of its live allocations after the fill, the seed by ${s.warmupOps} ops and stopped after ${s.boxMs} ms)`,
     markdownTable(
-      ["blocks", ...names.flatMap((n) => [`${n} per op`, `${n} ops done`])],
+      ["blocks", ...names.flatMap((n) => [`${n} per op`, `${n} ops done`, `${n} mapper calls/op`])],
       scaling.rows.map((row) => [
         log2(row.blocks),
         ...names.flatMap((n) => {
           const r = row.results[n];
-          return r ? [duration(r.usPerOp), `${r.opsPerWindow}/${r.windowOps}`] : ["n/a", "n/a"];
+          return r ? [duration(r.usPerOp), `${r.opsPerWindow}/${r.windowOps}`, r.mapperCallsPerOp.toFixed(2)] : ["n/a", "n/a", "n/a"];
         }),
       ]),
     ),

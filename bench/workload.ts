@@ -42,6 +42,11 @@ export class MixedWorkload {
     this.target = Math.floor(blocks * TARGET_FILL);
   }
 
+  /** Allocations currently live. */
+  get liveAllocations(): number {
+    return this.addrs.length;
+  }
+
   /** Whether the space has reached the target fill (steady state begins). */
   get filled(): boolean {
     return this.usedBlocks >= this.target;
@@ -110,6 +115,12 @@ export interface WindowOptions {
   readonly seed: number;
   /** Untimed operations after the fill, before the timed window. */
   readonly warmupOps: number;
+  /**
+   * More untimed operations for subjects that are not time-boxed: this many times the number
+   * of live allocations after the fill, so every size reaches the same depth of churn (one
+   * turnover frees about 63% of the fill's allocations) before it is timed.
+   */
+  readonly warmupTurnovers?: number;
   /** Operations in the timed window. */
   readonly windowOps: number;
   /** For time-boxed subjects: the longest the timed window may run (then it stops early). */
@@ -127,7 +138,8 @@ export interface WindowResult {
   readonly failedAllocs: number;
   /** Hash of every address allocated (fill, warm-up and window), to compare subjects. */
   readonly checksum: number;
-  readonly mapperCalls: number;
+  /** Mapper calls per operation in the window (kmem maps one call per physically contiguous run; the seed one per block). */
+  readonly mapperCallsPerOp: number;
 }
 
 /**
@@ -140,11 +152,14 @@ export function measureWindow(subject: Subject, options: WindowOptions): WindowR
   const fillStart = nowMs();
   work.fill();
   const fillMs = nowMs() - fillStart;
-  work.run(options.warmupOps);
+  const turnoverOps = subject.timeBoxed ? 0 : Math.round((options.warmupTurnovers ?? 0) * work.liveAllocations);
+  work.run(options.warmupOps + turnoverOps);
   collectGarbage();
+  const callsBefore = vmm.mapperCalls();
   const t0 = nowMs();
   const ops = work.run(options.windowOps, subject.timeBoxed ? t0 + options.boxMs : Infinity);
   const ms = nowMs() - t0;
+  const windowCalls = vmm.mapperCalls() - callsBefore;
   return {
     fillMs,
     ops,
@@ -152,7 +167,7 @@ export function measureWindow(subject: Subject, options: WindowOptions): WindowR
     opsPerSec: (ops / ms) * 1000,
     failedAllocs: work.failedAllocs,
     checksum: work.checksum,
-    mapperCalls: vmm.mapperCalls(),
+    mapperCallsPerOp: windowCalls / ops,
   };
 }
 
@@ -174,6 +189,8 @@ export interface MixedResult {
   readonly samplesOpsPerSec: readonly number[];
   readonly checksums: readonly number[];
   readonly failedAllocs: number;
+  /** Median mapper calls per operation in the windows. */
+  readonly mapperCallsPerOp: number;
 }
 
 /** Runs `measureWindow` `runs` times with seeds `seed, seed + 1, …` and takes medians. */
@@ -196,5 +213,6 @@ export function measureMixed(subject: Subject, options: WindowOptions, runs: num
     samplesOpsPerSec: results.map((x) => x.opsPerSec),
     checksums: results.map((x) => x.checksum),
     failedAllocs: results.reduce((sum, x) => sum + x.failedAllocs, 0),
+    mapperCallsPerOp: median(results.map((x) => x.mapperCallsPerOp)),
   };
 }
