@@ -93,3 +93,61 @@ export function printBoot(section: BootSection): string {
     ),
   ].join("\n\n");
 }
+
+/** One headline figure against its target. */
+export interface TargetRow {
+  readonly figure: string;
+  readonly measured: string;
+  readonly baseline: string;
+  readonly target: string;
+  readonly met: boolean | null;
+}
+
+/** The headline figures of every section against the issue's targets. */
+export function targetRows(mixed: MixedSection, scaling: ScalingSection, mmu: MmuSection, boot: BootSection, memory: MemorySection): TargetRow[] {
+  const seedMixed = mixed.results["seed"];
+  const kmemMixed = mixed.results["kmem"];
+  const kmemMemory = memory.results["kmem"];
+  const seedMemory = memory.results["seed"];
+  const first = scaling.rows[0];
+  const last = scaling.rows[scaling.rows.length - 1];
+  const sizes = first && last ? `${log2(last.blocks)} ÷ ${log2(first.blocks)}` : "n/a";
+  return [
+    {
+      figure: `mixed workload, ${log2(mixed.config.blocks)} blocks: kmem ÷ seed ops/s`,
+      measured: `${mixed.ratio === null ? "n/a" : times(mixed.ratio)} (${kmemMixed ? rate(kmemMixed.opsPerSec) : "n/a"})`,
+      baseline: seedMixed ? rate(seedMixed.opsPerSec) : "n/a",
+      target: "≥ ×50",
+      met: mixed.ratio === null ? null : mixed.ratio >= 50,
+    },
+    {
+      figure: `scaling: kmem per-op time ${sizes}`,
+      measured: scaling.kmemLargestOverSmallest === null ? "n/a" : times(scaling.kmemLargestOverSmallest),
+      baseline: scaling.seedLargestOverSmallest === null ? "n/a" : `${times(scaling.seedLargestOverSmallest)} (time-boxed)`,
+      target: "≤ ×2",
+      met: scaling.kmemLargestOverSmallest === null ? null : scaling.kmemLargestOverSmallest <= 2,
+    },
+    { figure: "MMU translate, TLB hit", measured: rate(mmu.hit.perSec), baseline: "—", target: "≥ 50 M/s", met: mmu.hit.perSec >= 50e6 },
+    { figure: "MMU translate, TLB miss (2-level walk)", measured: rate(mmu.miss.perSec), baseline: "—", target: "≥ 10 M/s", met: mmu.miss.perSec >= 10e6 },
+    { figure: "boot + self-check, default 128 MiB profile", measured: `${boot.default.totalMs.toFixed(1)} ms`, baseline: "—", target: "< 50 ms", met: boot.default.totalMs < 50 && boot.default.ok },
+    { figure: "boot + self-check, 4 GiB profile", measured: `${boot.fourGiB.totalMs.toFixed(1)} ms`, baseline: "—", target: "< 500 ms", met: boot.fourGiB.totalMs < 500 && boot.fourGiB.ok },
+    {
+      figure: `allocator state at ${log2(memory.blocks)} blocks (VMM + PMM)`,
+      measured: kmemMemory ? `${bytes(kmemMemory.total)} (${kmemMemory.virtualBytesPerBlock.toFixed(3)} B/block each)` : "n/a",
+      baseline: seedMemory ? `${bytes(seedMemory.total)} (${seedMemory.virtualBytesPerBlock.toFixed(3)} B/block each)` : "n/a",
+      target: "bounded (stated)",
+      met: null,
+    },
+  ];
+}
+
+/** The headline table as Markdown. */
+export function printTargets(rows: readonly TargetRow[]): string {
+  return [
+    "### Summary against the targets",
+    markdownTable(
+      ["figure", "kmem", "seed baseline", "target", "met"],
+      rows.map((r) => [r.figure, r.measured, r.baseline, r.target, r.met === null ? "—" : r.met ? "yes" : "NO"]),
+    ),
+  ].join("\n\n");
+}

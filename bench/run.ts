@@ -14,7 +14,7 @@ import { runAllocatorSections, runMemory, type MixedConfig, type ScalingConfig }
 import { checkSeedFillEquivalence } from "./check.js";
 import { runBoot, type BootConfig } from "./boot.js";
 import { runMmu, type MmuConfig } from "./mmu.js";
-import { printBoot, printMemory, printMixed, printMmu, printScaling } from "./report.js";
+import { printBoot, printMemory, printMixed, printMmu, printScaling, printTargets, targetRows } from "./report.js";
 import { kmemSubject } from "./kmem-subject.js";
 import { seedSubject, type Subject } from "./subjects.js";
 import { MixedWorkload } from "./workload.js";
@@ -102,6 +102,7 @@ function main(): void {
   const bootSection = timed("boot", () => runBoot(config.boot));
   const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
 
+  const targets = targetRows(mixed, scaling, mmu, bootSection, memory);
   const results = {
     meta: {
       mode: quick ? "quick" : "full",
@@ -119,13 +120,14 @@ function main(): void {
       // CPU time this process got ÷ wall time: well below 1 means it waited for a core.
       cpuShare: cpuSeconds(process.cpuUsage(cpuBefore)) / ((Date.now() - started.getTime()) / 1000),
     },
+    targets,
     mixed,
     scaling,
     memory,
     mmu,
     boot: bootSection,
   };
-  console.log([printMixed(mixed), printScaling(scaling), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n"));
+  console.log([printTargets(targets), printMixed(mixed), printScaling(scaling), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n"));
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
   const { loadAverage1m, cpuShare } = results.meta;
   console.log(`\nwrote ${out} in ${(results.meta.durationMs / 1000).toFixed(1)} s (load average ${loadAverage1m.before.toFixed(1)} → ${loadAverage1m.after.toFixed(1)}, CPU share ${cpuShare.toFixed(2)})`);
