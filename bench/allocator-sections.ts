@@ -131,3 +131,33 @@ export function runMemory(subjects: readonly Subject[], blocks: number): MemoryS
   const seed = results["seed"];
   return { blocks, results, ratio: kmem && seed ? kmem.total / seed.total : null };
 }
+
+/** Settings of the churn-depth sweep (kmem only). */
+export interface ChurnConfig {
+  readonly blocks: number;
+  readonly runs: number;
+  readonly seed: number;
+  readonly turnovers: readonly number[];
+  readonly windowOps: number;
+}
+
+/** kmem's per-op time and mapper calls per op after each depth of churn. */
+export interface ChurnSection {
+  readonly config: ChurnConfig;
+  readonly rows: readonly { readonly turnovers: number; readonly result: MixedResult }[];
+}
+
+/**
+ * Times one subject at one size after increasing numbers of turnovers: how per-op cost
+ * follows the fragmentation that churn builds up (mapper calls per op count the physical
+ * runs each allocation is split into).
+ */
+export function runChurn(subject: Subject, config: ChurnConfig): ChurnSection {
+  return {
+    config,
+    rows: config.turnovers.map((turnovers) => ({
+      turnovers,
+      result: measureMixed(subject, { ...config, warmupOps: 0, warmupTurnovers: turnovers, boxMs: Infinity }, config.runs),
+    })),
+  };
+}

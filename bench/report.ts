@@ -1,6 +1,6 @@
 /** Printing the benchmark sections as Markdown tables. */
 
-import type { MemorySection, MixedSection, ScalingSection } from "./allocator-sections.js";
+import type { ChurnSection, MemorySection, MixedSection, ScalingSection } from "./allocator-sections.js";
 import type { BootSection } from "./boot.js";
 import type { MmuSection } from "./mmu.js";
 import { bytes, duration, markdownTable, rate, times } from "./table.js";
@@ -148,6 +148,18 @@ export function printTargets(rows: readonly TargetRow[]): string {
     markdownTable(
       ["figure", "kmem", "seed baseline", "target", "met"],
       rows.map((r) => [r.figure, r.measured, r.baseline, r.target, r.met === null ? "—" : r.met ? "yes" : "NO"]),
+    ),
+  ].join("\n\n");
+}
+
+/** The churn-depth sweep as Markdown. */
+export function printChurn(churn: ChurnSection): string {
+  const c = churn.config;
+  return [
+    `### 2b. Churn depth: kmem at ${log2(c.blocks)} blocks after N turnovers of its live allocations (median of ${c.runs} runs of ${c.windowOps} ops)`,
+    markdownTable(
+      ["turnovers", "per op", "ops/s", "mapper calls/op"],
+      churn.rows.map((row) => [String(row.turnovers), duration(row.result.usPerOp), rate(row.result.opsPerSec), row.result.mapperCallsPerOp.toFixed(2)]),
     ),
   ].join("\n\n");
 }

@@ -10,11 +10,11 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { runAllocatorSections, runMemory, type MixedConfig, type ScalingConfig } from "./allocator-sections.js";
+import { runAllocatorSections, runChurn, runMemory, type ChurnConfig, type MixedConfig, type ScalingConfig } from "./allocator-sections.js";
 import { checkSeedFillEquivalence } from "./check.js";
 import { runBoot, type BootConfig } from "./boot.js";
 import { runMmu, type MmuConfig } from "./mmu.js";
-import { printBoot, printMemory, printMixed, printMmu, printScaling, printTargets, targetRows } from "./report.js";
+import { printBoot, printChurn, printMemory, printMixed, printMmu, printScaling, printTargets, targetRows } from "./report.js";
 import { kmemSubject } from "./kmem-subject.js";
 import { seedSubject, type Subject } from "./subjects.js";
 import { MixedWorkload } from "./workload.js";
@@ -26,6 +26,7 @@ const blocksOf = (log2: number): number => 2 ** log2;
 interface SuiteConfig {
   readonly mixed: MixedConfig;
   readonly scaling: ScalingConfig;
+  readonly churn: ChurnConfig;
   readonly memoryBlocks: number;
   readonly mmu: MmuConfig;
   readonly boot: BootConfig;
@@ -38,6 +39,7 @@ const SEED = 0x5eed;
 const FULL: SuiteConfig = {
   mixed: { blocks: blocksOf(20), runs: 7, seed: SEED, warmupOps: 200, windowOps: 5000, boxMs: 20_000 },
   scaling: { sizes: [16, 18, 20, 22, 24].map(blocksOf), runs: 5, seed: SEED, warmupOps: 200, warmupTurnovers: 1, windowOps: 20_000, boxMs: 300 },
+  churn: { blocks: blocksOf(20), runs: 3, seed: SEED, turnovers: [0, 1, 10, 30], windowOps: 20_000 },
   memoryBlocks: blocksOf(24),
   mmu: { runs: 7, translations: 10_000_000 },
   boot: { runs: 9, warmups: 3 },
@@ -47,6 +49,7 @@ const FULL: SuiteConfig = {
 const QUICK: SuiteConfig = {
   mixed: { blocks: blocksOf(20), runs: 3, seed: SEED, warmupOps: 50, windowOps: 300, boxMs: 2_000 },
   scaling: { sizes: [16, 18, 20].map(blocksOf), runs: 1, seed: SEED, warmupOps: 50, warmupTurnovers: 1, windowOps: 5_000, boxMs: 60 },
+  churn: { blocks: blocksOf(18), runs: 1, seed: SEED, turnovers: [0, 3], windowOps: 5_000 },
   memoryBlocks: blocksOf(24),
   mmu: { runs: 3, translations: 1_000_000 },
   boot: { runs: 3, warmups: 1 },
@@ -98,6 +101,7 @@ function main(): void {
     return result;
   };
   const { mixed, scaling } = timed("mixed+scaling", () => runAllocatorSections(SUBJECTS, config.mixed, config.scaling));
+  const churn = timed("churn", () => runChurn(kmemSubject, config.churn));
   const mmu = timed("mmu", () => runMmu(config.mmu));
   const bootSection = timed("boot", () => runBoot(config.boot));
   const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
@@ -123,11 +127,12 @@ function main(): void {
     targets,
     mixed,
     scaling,
+    churn,
     memory,
     mmu,
     boot: bootSection,
   };
-  console.log([printTargets(targets), printMixed(mixed), printScaling(scaling), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n"));
+  console.log([printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n"));
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
   const { loadAverage1m, cpuShare } = results.meta;
   console.log(`\nwrote ${out} in ${(results.meta.durationMs / 1000).toFixed(1)} s (load average ${loadAverage1m.before.toFixed(1)} → ${loadAverage1m.after.toFixed(1)}, CPU share ${cpuShare.toFixed(2)})`);
