@@ -1,6 +1,7 @@
 /**
  * The kmem benchmark suite: `npm run bench` (full, writes bench/results.json) or
- * `npm run bench -- --quick [--out FILE]` (seconds, writes bench/results.quick.json or FILE).
+ * `npm run bench -- --quick [--out FILE]` (seconds, writes bench/results.quick.json or FILE);
+ * `--markdown FILE` also writes the printed tables to FILE.
  * Prints Markdown tables; every figure is a median of several runs, every comparison is
  * made in this one process.
  */
@@ -77,7 +78,7 @@ function cpuSeconds(usage: NodeJS.CpuUsage): number {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, out: { type: "string" } } });
+  const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, out: { type: "string" }, markdown: { type: "string" } } });
   const quick = values.quick === true;
   const config = quick ? QUICK : FULL;
   const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -132,7 +133,9 @@ function main(): void {
     mmu,
     boot: bootSection,
   };
-  console.log([printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n"));
+  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n");
+  console.log(markdown);
+  if (values.markdown !== undefined) writeFileSync(values.markdown, markdown + "\n");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
   const { loadAverage1m, cpuShare } = results.meta;
   console.log(`\nwrote ${out} in ${(results.meta.durationMs / 1000).toFixed(1)} s (load average ${loadAverage1m.before.toFixed(1)} → ${loadAverage1m.after.toFixed(1)}, CPU share ${cpuShare.toFixed(2)})`);
