@@ -49,8 +49,8 @@ const FULL: SuiteConfig = {
 
 const QUICK: SuiteConfig = {
   mixed: { blocks: blocksOf(20), runs: 3, seed: SEED, warmupOps: 50, windowOps: 300, boxMs: 2_000 },
-  scaling: { sizes: [16, 18, 20].map(blocksOf), runs: 1, seed: SEED, warmupOps: 50, warmupTurnovers: 1, windowOps: 5_000, boxMs: 60 },
-  churn: { blocks: blocksOf(18), runs: 1, seed: SEED, turnovers: [0, 3], windowOps: 5_000 },
+  scaling: { sizes: [16, 18, 20].map(blocksOf), runs: 3, seed: SEED, warmupOps: 50, warmupTurnovers: 1, windowOps: 5_000, boxMs: 60 },
+  churn: { blocks: blocksOf(18), runs: 3, seed: SEED, turnovers: [0, 3], windowOps: 5_000 },
   memoryBlocks: blocksOf(24),
   mmu: { runs: 3, translations: 1_000_000 },
   boot: { runs: 3, warmups: 1 },
