@@ -1,4 +1,5 @@
 import type { Attributes } from "../src/types.js";
+import type { X86Mapping } from "../src/arch/x86/mappings.js";
 
 /**
  * One row of the region table, as `kmem boot --json` lists it: a boot region or a user's
@@ -20,17 +21,7 @@ export interface RegionRow {
 }
 
 /** One present translation read back from the page tables (4 KiB page or 4 MiB large page). */
-export interface PageMapping {
-  readonly virt: number;
-  readonly phys: number;
-  readonly size: number;
-  readonly user: boolean;
-  readonly writable: boolean;
-  readonly writeThrough: boolean;
-  readonly cacheDisable: boolean;
-  readonly global: boolean;
-  readonly large: boolean;
-}
+export type PageMapping = Omit<X86Mapping, "accessed" | "dirty">;
 
 /** What a physical block holds, for the heat map (values index {@link PHYS_CATEGORIES}). */
 export enum PhysCategory {

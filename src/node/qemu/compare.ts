@@ -1,3 +1,4 @@
+import type { X86Mapping } from "../../arch/x86/mappings.js";
 import { hex } from "../../format.js";
 import type { MemRange, TlbLine } from "./monitor-text.js";
 
@@ -7,21 +8,12 @@ const SMALL_PAGE = 0x1000;
 const DEFAULT_DIFF_LIMIT = 20;
 
 /**
- * One present page as kmem lists it (`X86Paging.mappings`): rights combine both levels;
- * the cache bits and G are the leaf entry's. A mapping larger than 4 KiB that is not `large`
- * stands for a run of 4 KiB pages with consecutive frames.
+ * One present page as kmem lists it (`X86Paging.mappings`, less the accessed/dirty bits that
+ * the guest's own accesses change): rights combine both levels; the cache bits and G are the
+ * leaf entry's. A mapping larger than 4 KiB that is not `large` stands for a run of 4 KiB
+ * pages with consecutive frames.
  */
-export interface PageMapping {
-  readonly virt: number;
-  readonly phys: number;
-  readonly size: number;
-  readonly user: boolean;
-  readonly writable: boolean;
-  readonly writeThrough: boolean;
-  readonly cacheDisable: boolean;
-  readonly global: boolean;
-  readonly large: boolean;
-}
+export type PageMapping = Omit<X86Mapping, "accessed" | "dirty">;
 
 /** The attributes both sides are compared on, for one page. */
 export interface ComparedPage {
