@@ -11,6 +11,22 @@ export interface Allocation {
   readonly attrs: Attributes;
 }
 
+/**
+ * One allocation as the table stores it: `[virtual block count, attribute bits, then a
+ * (first physical block, block count) pair per physically contiguous run]`, runs in virtual
+ * order. Small integers only, so V8 keeps it as one packed array with no per-block values.
+ */
+export type AllocationRecord = number[];
+
+/** Index of the virtual block count in an {@link AllocationRecord}. */
+const COUNT = 0;
+/** Index of the attribute bits in an {@link AllocationRecord}. */
+const ATTRIBUTE_BITS = 1;
+/** Index of the first run's first physical block in an {@link AllocationRecord}. */
+export const FIRST_RUN = 2;
+/** Numbers per run in an {@link AllocationRecord}. */
+export const RUN_STRIDE = 2;
+
 const KERNEL_BIT = 1;
 const WRITABLE_BIT = 2;
 const CACHABLE_BIT = 4;
@@ -21,9 +37,39 @@ const SHARED_ATTRIBUTES: readonly Attributes[] = Array.from({ length: ATTRIBUTE_
   Object.freeze({ kernel: (bits & KERNEL_BIT) !== 0, writable: (bits & WRITABLE_BIT) !== 0, cachable: (bits & CACHABLE_BIT) !== 0 }),
 );
 
-/** The shared frozen copy of `attrs` (allocations keep it, so later changes to the caller's object do not leak in). */
-export function sharedAttributes(attrs: Attributes): Attributes {
-  return SHARED_ATTRIBUTES[(attrs.kernel ? KERNEL_BIT : 0) | (attrs.writable ? WRITABLE_BIT : 0) | (attrs.cachable ? CACHABLE_BIT : 0)]!;
+/** The attribute bits of `attrs`, indexing the shared frozen copies. */
+function attributeBits(attrs: Attributes): number {
+  return (attrs.kernel ? KERNEL_BIT : 0) | (attrs.writable ? WRITABLE_BIT : 0) | (attrs.cachable ? CACHABLE_BIT : 0);
+}
+
+/** Builds the record of an allocation of `count` virtual blocks backed by `runs` (pairs of first physical block, length). */
+export function makeRecord(count: number, attrs: Attributes, runs: readonly number[]): AllocationRecord {
+  const record = new Array<number>(FIRST_RUN + runs.length);
+  record[COUNT] = count;
+  record[ATTRIBUTE_BITS] = attributeBits(attrs);
+  for (let i = 0; i < runs.length; i++) record[FIRST_RUN + i] = runs[i]!;
+  return record;
+}
+
+/** Number of virtual blocks of the allocation `record` describes. */
+export function recordCount(record: AllocationRecord): number {
+  return record[COUNT]!;
+}
+
+/** Whether the allocation `record` describes has physical backing (was mapped). */
+export function isMapped(record: AllocationRecord): boolean {
+  return record.length > FIRST_RUN;
+}
+
+/** The physical block behind the `index`-th virtual block of `record`, or -1 when it has no backing. O(runs). */
+export function physicalBlockAt(record: AllocationRecord, index: number): number {
+  let offset = index;
+  for (let r = FIRST_RUN; r < record.length; r += RUN_STRIDE) {
+    const length = record[r + 1]!;
+    if (offset < length) return record[r]! + offset;
+    offset -= length;
+  }
+  return -1;
 }
 
 const NO_OWNER = 0;
@@ -36,20 +82,30 @@ const SORT_THRESHOLD = 16;
  * and for address-ordered listing without sorting), and a reverse index from physical block
  * to virtual block for O(1) `physToVirt`.
  *
- * Memory: 1/8 byte per virtual block for the markers plus one entry per allocation. The
- * reverse index (4 bytes per physical block of the PMM's memory, a map entry per device
- * block) is built on the first {@link AllocationTable.ownerOf} call — O(mapped blocks) once —
- * and kept up to date from then on, so address spaces that never ask pay nothing for it.
+ * Each allocation is one {@link AllocationRecord} — its size, attributes and physical runs
+ * (two numbers per physically contiguous run, not one per block); the public
+ * {@link Allocation} objects are built only when asked for.
+ *
+ * Memory: 1/8 byte per virtual block for the markers plus one map entry and a small array
+ * of 2 + 2·runs numbers per allocation. The reverse index (4 bytes per physical block of
+ * the PMM's memory, a map entry per device block) is built on the first
+ * {@link AllocationTable.ownerOf} call — O(mapped blocks) once — and kept up to date from
+ * then on, so address spaces that never ask pay nothing for it.
  */
 export class AllocationTable {
-  private readonly byFirst = new Map<number, Allocation>();
+  private readonly byFirst = new Map<number, AllocationRecord>();
   private readonly starts: Uint32Array;
   /** Virtual block + 1 for each physical block in RAM (0: not mapped by this VMM); null until first asked. */
   private ownerInRam: Int32Array | null = null;
   /** Virtual block for physical blocks past RAM (device memory). */
   private readonly ownerBeyondRam = new Map<number, number>();
 
-  constructor(numVirtualBlocks: number, private readonly numPhysicalBlocks: number, private readonly blockSize: number) {
+  constructor(
+    numVirtualBlocks: number,
+    private readonly numPhysicalBlocks: number,
+    private readonly blockSize: number,
+    private readonly virtualStart: number,
+  ) {
     this.starts = new Uint32Array(Math.ceil(numVirtualBlocks / BITS_PER_WORD));
   }
 
@@ -58,36 +114,47 @@ export class AllocationTable {
     return this.byFirst.size;
   }
 
-  /** The allocation whose first virtual block is `first`. */
-  get(first: number): Allocation | undefined {
+  /** The record of the allocation whose first virtual block is `first`. */
+  get(first: number): AllocationRecord | undefined {
     return this.byFirst.get(first);
   }
 
-  /** Records `allocation`, which begins at virtual block `first`. */
-  add(first: number, allocation: Allocation): void {
-    this.byFirst.set(first, allocation);
+  /** The public view of the allocation beginning at virtual block `first` (described by `record`). */
+  describe(first: number, record: AllocationRecord): Allocation {
+    const count = record[COUNT]!;
+    const physical: number[] = [];
+    for (let r = FIRST_RUN; r < record.length; r += RUN_STRIDE) {
+      const end = record[r]! + record[r + 1]!;
+      for (let block = record[r]!; block < end; block++) physical.push(block * this.blockSize);
+    }
+    const start = this.virtualStart + first * this.blockSize;
+    return { virtual: { start, end: start + count * this.blockSize }, physical, attrs: SHARED_ATTRIBUTES[record[ATTRIBUTE_BITS]!]! };
+  }
+
+  /** Records `record`, an allocation beginning at virtual block `first`. */
+  add(first: number, record: AllocationRecord): void {
+    this.byFirst.set(first, record);
     this.starts[first >>> WORD_SHIFT]! |= 1 << (first & BIT_INDEX_MASK);
-    if (this.ownerInRam !== null) this.indexRamOwners(first, allocation);
-    if (this.hasDeviceBlocks(allocation)) {
-      const physical = allocation.physical;
-      for (let i = 0; i < physical.length; i++) {
-        const block = physical[i]! / this.blockSize;
-        if (block >= this.numPhysicalBlocks) this.ownerBeyondRam.set(block, first + i);
-      }
+    if (this.ownerInRam !== null) this.indexRamOwners(first, record);
+    if (this.hasDeviceBlocks(record)) {
+      this.forEachBlock(record, (block, index) => {
+        if (block >= this.numPhysicalBlocks) this.ownerBeyondRam.set(block, first + index);
+      });
     }
   }
 
-  /** Forgets the allocation beginning at virtual block `first`. */
-  remove(first: number, allocation: Allocation): void {
+  /** Forgets the allocation beginning at virtual block `first` (described by `record`). */
+  remove(first: number, record: AllocationRecord): void {
     this.byFirst.delete(first);
     this.starts[first >>> WORD_SHIFT]! &= ~(1 << (first & BIT_INDEX_MASK));
     const owners = this.ownerInRam;
-    if (owners === null && !this.hasDeviceBlocks(allocation)) return;
-    const physical = allocation.physical;
-    for (let i = 0; i < physical.length; i++) {
-      const block = physical[i]! / this.blockSize;
-      if (block >= this.numPhysicalBlocks) this.ownerBeyondRam.delete(block);
-      else if (owners !== null) owners[block] = NO_OWNER;
+    if (owners === null && !this.hasDeviceBlocks(record)) return;
+    for (let r = FIRST_RUN; r < record.length; r += RUN_STRIDE) {
+      const runStart = record[r]!;
+      const runEnd = runStart + record[r + 1]!;
+      const ramEnd = Math.min(runEnd, this.numPhysicalBlocks);
+      if (owners !== null && runStart < ramEnd) owners.fill(NO_OWNER, runStart, ramEnd);
+      for (let block = Math.max(runStart, this.numPhysicalBlocks); block < runEnd; block++) this.ownerBeyondRam.delete(block);
     }
   }
 
@@ -110,7 +177,7 @@ export class AllocationTable {
     let owners = this.ownerInRam;
     if (owners === null) {
       owners = this.ownerInRam = new Int32Array(this.numPhysicalBlocks);
-      for (const [first, allocation] of this.byFirst) this.indexRamOwners(first, allocation);
+      for (const [first, record] of this.byFirst) this.indexRamOwners(first, record);
     }
     return owners[physicalBlock]! - 1;
   }
@@ -122,11 +189,11 @@ export class AllocationTable {
 
   /**
    * Every allocation in address order: O(k log k) by sorting the k keys when allocations are
-   * few, else O(blocks/32 + k) walking the start markers a word at a time.
+   * few, else O(blocks/32 + k) walking the start markers a word at a time (plus the blocks listed).
    */
   inOrder(): Allocation[] {
     if (this.byFirst.size * SORT_THRESHOLD < this.starts.length) {
-      return [...this.byFirst.keys()].sort((a, b) => a - b).map((first) => this.byFirst.get(first)!);
+      return [...this.byFirst.keys()].sort((a, b) => a - b).map((first) => this.describe(first, this.byFirst.get(first)!));
     }
     const result: Allocation[] = [];
     for (let w = 0; w < this.starts.length; w++) {
@@ -134,26 +201,39 @@ export class AllocationTable {
       while (bits !== 0) {
         // bits & -bits isolates the lowest marker; 31 - clz32 is its position.
         const low = bits & -bits;
-        result.push(this.byFirst.get(w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(low)))!);
+        const first = w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(low));
+        result.push(this.describe(first, this.byFirst.get(first)!));
         bits ^= low;
       }
     }
     return result;
   }
 
-  /** Records in the RAM reverse index that `allocation`'s physical blocks belong to virtual blocks from `first`. */
-  private indexRamOwners(first: number, allocation: Allocation): void {
+  /** Records in the RAM reverse index that `record`'s physical blocks belong to virtual blocks from `first`. */
+  private indexRamOwners(first: number, record: AllocationRecord): void {
     const owners = this.ownerInRam!;
-    const physical = allocation.physical;
-    for (let i = 0; i < physical.length; i++) {
-      const block = physical[i]! / this.blockSize;
-      if (block < owners.length) owners[block] = first + i + 1;
+    let owner = first + 1;
+    for (let r = FIRST_RUN; r < record.length; r += RUN_STRIDE) {
+      const runStart = record[r]!;
+      const length = record[r + 1]!;
+      const ramEnd = Math.min(runStart + length, owners.length);
+      for (let block = runStart; block < ramEnd; block++) owners[block] = owner + (block - runStart);
+      owner += length;
     }
   }
 
-  /** Whether any physical block of `allocation` lies past RAM (its blocks ascend, so the last one tells). */
-  private hasDeviceBlocks(allocation: Allocation): boolean {
-    const physical = allocation.physical;
-    return physical.length > 0 && physical[physical.length - 1]! / this.blockSize >= this.numPhysicalBlocks;
+  /** Calls `visit` with each physical block of `record` and its index in the allocation. */
+  private forEachBlock(record: AllocationRecord, visit: (block: number, index: number) => void): void {
+    let index = 0;
+    for (let r = FIRST_RUN; r < record.length; r += RUN_STRIDE) {
+      const end = record[r]! + record[r + 1]!;
+      for (let block = record[r]!; block < end; block++) visit(block, index++);
+    }
+  }
+
+  /** Whether any physical block of `record` lies past RAM (its runs ascend, so the last one tells). */
+  private hasDeviceBlocks(record: AllocationRecord): boolean {
+    const last = record.length - RUN_STRIDE;
+    return last >= FIRST_RUN && record[last]! + record[last + 1]! > this.numPhysicalBlocks;
   }
 }

@@ -1,4 +1,4 @@
-import { AllocationTable, sharedAttributes, type Allocation } from "./allocation-table.js";
+import { AllocationTable, FIRST_RUN, RUN_STRIDE, isMapped, makeRecord, physicalBlockAt, recordCount, type Allocation, type AllocationRecord } from "./allocation-table.js";
 import { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
 import { VmmError } from "./errors/vmm-error.js";
 import { hex, hexRange } from "./format.js";
@@ -35,7 +35,9 @@ export type CopyDirection = "to" | "from";
  *
  * Physical ranges given to `set` may lie past the PMM's memory (device memory, MMIO): only
  * the blocks inside memory are marked in the PMM. Memory: see `Bitmap` (under 2 bytes per
- * virtual block) and `AllocationTable` (4 bytes per physical block, one entry per allocation).
+ * virtual block) and `AllocationTable` (one small record per allocation: its size, attributes
+ * and two numbers per physically contiguous run; 4 bytes per physical block for the reverse
+ * index once `physToVirt` is first used).
  *
  * @example
  * const vmm = new VirtualMemoryManager({ start: 0x1000, end: 2 ** 32, pmm, mapper, payload: cr3 });
@@ -81,7 +83,7 @@ export class VirtualMemoryManager<P> {
     this.memory = options.memory;
     this.ramEnd = pmm.numBlocks * pmm.blockSize;
     this.bitmap = new Bitmap((end - start) / this.blockSize);
-    this.table = new AllocationTable(this.bitmap.numEntries, pmm.numBlocks, this.blockSize);
+    this.table = new AllocationTable(this.bitmap.numEntries, pmm.numBlocks, this.blockSize, start);
   }
 
   /** Number of virtual blocks managed. */
@@ -124,7 +126,6 @@ export class VirtualMemoryManager<P> {
     if (physical !== null) this.checkPhysicalFree(physical, ramPart);
     this.bitmap.setRange(first, count);
     if (ramPart > 0) this.pmm.setRange(physical!.start, physical!.start + ramPart);
-    const blocks = new Array<number>(physical === null ? 0 : count);
     if (physical !== null) {
       try {
         this.mapper.map(virtual.start, virtual.end, physical.start, physical.end, attrs, this.payload);
@@ -133,9 +134,8 @@ export class VirtualMemoryManager<P> {
         this.bitmap.clearRange(first, count);
         throw error;
       }
-      for (let i = 0; i < count; i++) blocks[i] = physical.start + i * this.blockSize;
     }
-    this.record(first, count, blocks, attrs);
+    this.table.add(first, makeRecord(count, attrs, physical === null ? [] : [physical.start / this.blockSize, count]));
   }
 
   /**
@@ -166,9 +166,9 @@ export class VirtualMemoryManager<P> {
     first = at !== undefined ? (at - this.start) / this.blockSize : this.bitmap.findContiguous(numBlocks);
     if (first === null) return null;
     this.bitmap.setRange(first, numBlocks);
-    const blocks = this.pmm.allocBlocks(numBlocks)!;
-    this.mapRuns(first, blocks, attrs);
-    this.record(first, numBlocks, blocks, attrs);
+    const runs = this.runsOf(this.pmm.allocBlocks(numBlocks)!);
+    this.mapRuns(first, numBlocks, runs, attrs);
+    this.table.add(first, makeRecord(numBlocks, attrs, runs));
     return this.addressOf(first);
   }
 
@@ -182,18 +182,17 @@ export class VirtualMemoryManager<P> {
    */
   free(vaddr: number): void {
     const block = this.blockOf(vaddr, "free");
-    const allocation = vaddr === this.addressOf(block) ? this.table.get(block) : undefined;
-    if (allocation === undefined) {
+    const record = vaddr === this.addressOf(block) ? this.table.get(block) : undefined;
+    if (record === undefined) {
       const around = this.containing(block);
       const where = around === undefined ? "nothing is allocated there" : `not the start of an allocation (it lies in ${hexRange(around.virtual.start, around.virtual.end)})`;
       throw new VmmError("NotAllocated", `Cannot free ${hex(vaddr)}: ${where}`, { address: vaddr, allocationStart: around?.virtual.start ?? null });
     }
-    const { virtual, physical } = allocation;
-    if (physical.length > 0) this.mapper.unmap(virtual.start, virtual.end, this.payload);
-    const count = (virtual.end - virtual.start) / this.blockSize;
-    this.table.remove(block, allocation);
+    const count = recordCount(record);
+    if (isMapped(record)) this.mapper.unmap(vaddr, this.addressOf(block + count), this.payload);
+    this.table.remove(block, record);
     this.bitmap.clearRange(block, count);
-    this.freePhysical(physical);
+    this.freePhysical(record, FIRST_RUN);
   }
 
   /**
@@ -273,10 +272,11 @@ export class VirtualMemoryManager<P> {
   private physicalOf(vaddr: number): number {
     if (!Number.isSafeInteger(vaddr) || vaddr < this.start || vaddr >= this.end) return -1;
     const block = Math.floor((vaddr - this.start) / this.blockSize);
-    const allocation = this.containing(block);
-    if (allocation === undefined || allocation.physical.length === 0) return -1;
-    const index = block - (allocation.virtual.start - this.start) / this.blockSize;
-    return allocation.physical[index]! + (vaddr - this.addressOf(block));
+    if (!this.bitmap.isSet(block)) return -1;
+    const first = this.table.startOf(block);
+    const physicalBlock = physicalBlockAt(this.table.get(first)!, block - first);
+    if (physicalBlock < 0) return -1;
+    return physicalBlock * this.blockSize + (vaddr - this.addressOf(block));
   }
 
   /** Offset in `data` where the page after the one holding `vaddr + offset` begins. */
@@ -285,48 +285,54 @@ export class VirtualMemoryManager<P> {
     return offset + this.blockSize - (address % this.blockSize);
   }
 
-  /** Maps `blocks` at virtual block `first`, one call per physically contiguous run; undoes everything if the mapper throws. */
-  private mapRuns(first: number, blocks: number[], attrs: Attributes): void {
+  /** The physically contiguous runs of `blocks` (ascending addresses) as (first physical block, length) pairs. */
+  private runsOf(blocks: readonly number[]): number[] {
+    const runs: number[] = [];
+    let runStart = 0;
+    for (let i = 1; i <= blocks.length; i++) {
+      if (i === blocks.length || blocks[i] !== blocks[i - 1]! + this.blockSize) {
+        runs.push(blocks[runStart]! / this.blockSize, i - runStart);
+        runStart = i;
+      }
+    }
+    return runs;
+  }
+
+  /** Maps `count` blocks at virtual block `first` to `runs`, one call per run; undoes everything if the mapper throws. */
+  private mapRuns(first: number, count: number, runs: readonly number[], attrs: Attributes): void {
     let mapped = 0;
     try {
-      for (let i = 1; i <= blocks.length; i++) {
-        if (i === blocks.length || blocks[i] !== blocks[i - 1]! + this.blockSize) {
-          this.mapper.map(this.addressOf(first + mapped), this.addressOf(first + i), blocks[mapped]!, blocks[i - 1]! + this.blockSize, attrs, this.payload);
-          mapped = i;
-        }
+      for (let r = 0; r < runs.length; r += RUN_STRIDE) {
+        const physical = runs[r]! * this.blockSize;
+        const length = runs[r + 1]!;
+        this.mapper.map(this.addressOf(first + mapped), this.addressOf(first + mapped + length), physical, physical + length * this.blockSize, attrs, this.payload);
+        mapped += length;
       }
     } catch (error) {
       try {
         if (mapped > 0) this.mapper.unmap(this.addressOf(first), this.addressOf(first + mapped), this.payload);
       } finally {
-        this.freePhysical(blocks);
-        this.bitmap.clearRange(first, blocks.length);
+        this.freePhysical(runs, 0);
+        this.bitmap.clearRange(first, count);
       }
       throw error;
     }
   }
 
-  /** Frees the blocks of `physical` that lie in RAM, one PMM call per contiguous run. */
-  private freePhysical(physical: readonly number[]): void {
-    let runStart = 0;
-    for (let i = 1; i <= physical.length; i++) {
-      if (i === physical.length || physical[i] !== physical[i - 1]! + this.blockSize) {
-        const start = physical[runStart]!;
-        const end = Math.min(physical[i - 1]! + this.blockSize, this.ramEnd);
-        if (start < end) this.pmm.freeRange(start, end);
-        runStart = i;
-      }
+  /** Frees the parts inside RAM of the physical runs in `runs` from index `from` on, one PMM call per run. */
+  private freePhysical(runs: readonly number[], from: number): void {
+    for (let r = from; r < runs.length; r += RUN_STRIDE) {
+      const start = runs[r]! * this.blockSize;
+      const end = Math.min((runs[r]! + runs[r + 1]!) * this.blockSize, this.ramEnd);
+      if (start < end) this.pmm.freeRange(start, end);
     }
-  }
-
-  private record(first: number, count: number, physical: number[], attrs: Attributes): void {
-    const virtual = { start: this.addressOf(first), end: this.addressOf(first + count) };
-    this.table.add(first, { virtual, physical, attrs: sharedAttributes(attrs) });
   }
 
   private containing(block: number): Allocation | undefined {
     if (!this.bitmap.isSet(block)) return undefined;
-    return this.table.get(this.table.startOf(block));
+    const first = this.table.startOf(block);
+    const record: AllocationRecord = this.table.get(first)!;
+    return this.table.describe(first, record);
   }
 
   private addressOf(block: number): number {
