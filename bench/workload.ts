@@ -5,7 +5,7 @@
  * the checksum confirms).
  */
 
-import { mulberry32 } from "./prng.js";
+import { mulberry32 } from "kmem";
 import { collectGarbage, median, nowMs } from "./stats.js";
 import type { Subject, VmmUnderTest } from "./subjects.js";
 

@@ -2,6 +2,7 @@
 export { BLOCK_SIZE } from "./types.js";
 export type { Attributes, ByteStore, Range } from "./types.js";
 export { hex, hexRange } from "./format.js";
+export { mulberry32 } from "./random.js";
 
 // Errors: one class per layer, each with a stable `code` and a `data` object.
 export { KmemError } from "./errors/kmem-error.js";

@@ -1,3 +1,4 @@
+import { mulberry32 } from "../../random.js";
 import type { Attributes } from "../../types.js";
 
 /** What {@link applyRandomOperations} needs from a VMM: `alloc` and `free` (as `VirtualMemoryManager`). */
@@ -24,16 +25,10 @@ const UINT32 = 0x1_0000_0000;
 /** The probability of each attribute being set. */
 const COIN = 0.5;
 
-/** A small seeded generator (mulberry32): the same seed gives the same operations everywhere. */
+/** A seeded generator of numbers in [0, 1): the same seed gives the same operations everywhere. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / UINT32;
-  };
+  const next = mulberry32(seed);
+  return () => next() / UINT32;
 }
 
 /**

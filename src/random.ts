@@ -1,5 +1,6 @@
 /**
- * mulberry32: a tiny seeded 32-bit PRNG, so every subject sees the same operation sequence.
+ * mulberry32: a tiny seeded 32-bit PRNG, so random workloads (benchmarks, property runs,
+ * `kmem verify-qemu --seed`) repeat exactly from their seed.
  *
  * @example
  * const next = mulberry32(42);
