@@ -1,5 +1,6 @@
 import { AllocationTable, FIRST_RUN, RUN_STRIDE, isMapped, makeRecord, physicalBlockAt, recordCount, type Allocation, type AllocationRecord } from "./allocation-table.js";
 import { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
+import { BitmapError } from "./errors/bitmap-error.js";
 import { VmmError } from "./errors/vmm-error.js";
 import { hex, hexRange } from "./format.js";
 import type { Mapper } from "./mapper.js";
@@ -99,7 +100,7 @@ export class VirtualMemoryManager<P> {
   /**
    * Whether the block containing `vaddr` is in use.
    *
-   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is outside `[start, end)`.
+   * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)` (as the seed's `isSet`).
    */
   isSet(vaddr: number): boolean {
     return this.bitmap.isSet(this.blockOf(vaddr, "query"));
@@ -111,9 +112,10 @@ export class VirtualMemoryManager<P> {
    * `virtual.start`, so `free(virtual.start)` undoes it.
    *
    * @throws {VmmError} `InvalidVirtAddresses` / `InvalidPhysAddresses` (misaligned, empty,
-   * inverted, out of range), `PhysicalVirtualMismatch` (different sizes), `AlreadyAllocated`
-   * (a virtual block in use), `PhysicalAlreadyAllocated` (a physical block in use);
-   * whatever the mapper throws (after undoing everything).
+   * inverted), `PhysicalVirtualMismatch` (different sizes), `AlreadyAllocated` (a virtual
+   * block in use), `PhysicalAlreadyAllocated` (a physical block in use); whatever the mapper
+   * throws (after undoing everything).
+   * @throws {BitmapError} `OutOfBounds` when `virtual` does not lie inside `[start, end)`.
    * @example
    * vmm.set({ start: 0xc00b8000, end: 0xc00b9000 }, { start: 0xb8000, end: 0xb9000 }, attrs);
    */
@@ -146,9 +148,10 @@ export class VirtualMemoryManager<P> {
    * The physical blocks are the PMM's lowest free ones, as the seed's per-block `alloc` gives.
    * O(log n + runs · log m + numBlocks) for n virtual and m physical blocks.
    *
-   * @throws {VmmError} `InvalidVirtAddresses` (bad count, or `at` misaligned or not leaving
-   * room inside `[start, end)`), `AlreadyAllocated` (a block at `at` in use); whatever the
-   * mapper throws (after undoing everything).
+   * @throws {VmmError} `InvalidVirtAddresses` (bad count, or `at` misaligned),
+   * `AlreadyAllocated` (a block at `at` in use); whatever the mapper throws (after undoing
+   * everything).
+   * @throws {BitmapError} `OutOfBounds` when the blocks at `at` do not fit inside `[start, end)`.
    * @example
    * const at = vmm.alloc(2, { kernel: false, writable: true, cachable: true });
    */
@@ -177,8 +180,9 @@ export class VirtualMemoryManager<P> {
    * physical blocks inside the PMM's memory, clears its virtual blocks, forgets it.
    *
    * @throws {VmmError} `NotAllocated` when `vaddr` is not the start of an allocation (the
-   * message names the allocation it lies in, if any); `InvalidVirtAddresses` when outside
-   * `[start, end)`; whatever the mapper's `unmap` throws (nothing changed).
+   * message names the allocation it lies in, if any); whatever the mapper's `unmap` throws
+   * (nothing changed).
+   * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)`.
    */
   free(vaddr: number): void {
     const block = this.blockOf(vaddr, "free");
@@ -198,7 +202,8 @@ export class VirtualMemoryManager<P> {
   /**
    * The physical address behind `vaddr` (any byte of an allocation with physical backing). O(allocation length / 32).
    *
-   * @throws {VmmError} `NotAllocated` when `vaddr` is not backed; `InvalidVirtAddresses` when outside `[start, end)`.
+   * @throws {VmmError} `NotAllocated` when `vaddr` is not backed.
+   * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)`.
    */
   virtToPhys(vaddr: number): number {
     this.blockOf(vaddr, "translate");
@@ -222,7 +227,7 @@ export class VirtualMemoryManager<P> {
   /**
    * The allocation containing `vaddr`, or `null`.
    *
-   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is outside `[start, end)`.
+   * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)` (as the seed's `isSet`).
    */
   allocationAt(vaddr: number): Allocation | null {
     return this.containing(this.blockOf(vaddr, "query")) ?? null;
@@ -345,10 +350,17 @@ export class VirtualMemoryManager<P> {
 
   /** The block index of `vaddr` (any byte) inside `[start, end)`. */
   private blockOf(vaddr: number, action: string): number {
-    if (!Number.isSafeInteger(vaddr) || vaddr < this.start || vaddr >= this.end) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hex(vaddr)}: outside the managed range ${hexRange(this.start, this.end)}`, { address: vaddr });
+    if (!Number.isSafeInteger(vaddr)) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${vaddr}: not an integer address`, { address: vaddr });
     }
+    if (vaddr < this.start || vaddr >= this.end) throw this.outOfBounds(vaddr, `Cannot ${action} ${hex(vaddr)}`);
     return Math.floor((vaddr - this.start) / this.blockSize);
+  }
+
+  /** The seed's error for an address outside the managed space: `BitmapError` `OutOfBounds`, naming the address. */
+  private outOfBounds(vaddr: number, what: string): BitmapError {
+    const index = Math.floor((vaddr - this.start) / this.blockSize);
+    return new BitmapError("OutOfBounds", `${what}: outside the managed range ${hexRange(this.start, this.end)}`, { index, numEntries: this.bitmap.numEntries });
   }
 
   /** Validates a virtual range (block-aligned, non-empty unless `allowEmpty`, inside the space); its first block. */
@@ -357,8 +369,8 @@ export class VirtualMemoryManager<P> {
     let problem: string | null = null;
     if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
     else if (end < start || (end === start && !allowEmpty)) problem = "the range is empty or inverted";
-    else if (start < this.start || end > this.end) problem = `outside the managed range ${hexRange(this.start, this.end)}`;
     if (problem !== null) throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hexRange(start, end)}: ${problem}`, { start, end });
+    if (start < this.start || end > this.end) throw this.outOfBounds(start < this.start ? start : end - this.blockSize, `Cannot ${action} ${hexRange(start, end)}`);
     return (start - this.start) / this.blockSize;
   }
 

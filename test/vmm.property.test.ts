@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { BitmapError } from "../src/errors/bitmap-error.js";
 import { MapperError } from "../src/errors/mapper-error.js";
 import { VmmError } from "../src/errors/vmm-error.js";
 import { PhysicalMemoryManager } from "../src/pmm.js";
@@ -81,7 +82,9 @@ type Outcome = { error: string } | { result: number | null | undefined };
 
 function predictAlloc(model: Model, op: Extract<Op, { kind: "alloc" }>): Outcome {
   if (op.at !== null) {
-    if (op.misaligned || op.at < 0 || op.at >= NUM_BLOCKS || op.at + op.count > NUM_BLOCKS) return { error: "InvalidVirtAddresses" };
+    if (op.at < 0 || op.at >= NUM_BLOCKS) return { error: "OutOfBounds" };
+    if (op.misaligned) return { error: "InvalidVirtAddresses" };
+    if (op.at + op.count > NUM_BLOCKS) return { error: "OutOfBounds" };
     if (model.vUsed.slice(op.at, op.at + op.count).some(Boolean)) return { error: "AlreadyAllocated" };
   }
   if (op.count === 0 || model.pUsed.filter((used) => !used).length < op.count) return { result: null };
@@ -102,7 +105,8 @@ function setRanges(op: Extract<Op, { kind: "set" }>): { virtual: Range; physical
 }
 
 function predictSet(model: Model, op: Extract<Op, { kind: "set" }>): Outcome {
-  if (op.count === 0 || op.vBlock < 0 || op.vBlock + op.count > NUM_BLOCKS) return { error: "InvalidVirtAddresses" };
+  if (op.count === 0) return { error: "InvalidVirtAddresses" };
+  if (op.vBlock < 0 || op.vBlock + op.count > NUM_BLOCKS) return { error: "OutOfBounds" };
   if (op.pBlock !== null) {
     if (op.misaligned || op.count + op.pExtra <= 0) return { error: "InvalidPhysAddresses" };
     if (op.pExtra !== 0) return { error: "PhysicalVirtualMismatch" };
@@ -127,7 +131,7 @@ function freeAddress(model: Model, op: Extract<Op, { kind: "free" }>): number {
 }
 
 function predictFree(model: Model, vaddr: number): Outcome & { fail?: boolean } {
-  if (vaddr < addressOf(0) || vaddr >= addressOf(NUM_BLOCKS)) return { error: "InvalidVirtAddresses" };
+  if (vaddr < addressOf(0) || vaddr >= addressOf(NUM_BLOCKS)) return { error: "OutOfBounds" };
   const first = (vaddr - addressOf(0)) / B;
   const allocation = model.allocs.get(first);
   if (allocation === undefined) return { error: "NotAllocated" };
@@ -203,7 +207,7 @@ describe("VirtualMemoryManager against a reference model", () => {
         try {
           if ("error" in outcome) {
             const code = outcome.error;
-            assert.throws(run, (error: unknown) => (code === "MapperError" ? error instanceof MapperError : error instanceof VmmError && error.code === code));
+            assert.throws(run, (error: unknown) => (code === "MapperError" ? error instanceof MapperError : (error instanceof BitmapError || error instanceof VmmError) && error.code === code));
             assert.deepEqual(snapshotStack(vmm, pmm, mapper), before, `a failing ${op.kind} changes nothing`);
           } else {
             assert.equal(run(), outcome.result);
