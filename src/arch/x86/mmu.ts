@@ -6,13 +6,13 @@ import {
   LARGE_PAGE_OFFSET_MASK,
   PAGE_OFFSET_MASK,
   PAGE_SIZE,
-  PDE_PAGE_SIZE,
   PTE_ACCESSED,
   PTE_DIRTY,
   PTE_PRESENT,
   PTE_USER,
   PTE_WRITABLE,
   PT_INDEX_SHIFT,
+  isLargePde,
   pdIndex,
   ptIndex,
 } from "./entry.js";
@@ -380,7 +380,7 @@ export class Mmu {
   }
 
   #isLarge(pde: number): boolean {
-    return this.#pse && (pde & (PTE_PRESENT | PDE_PAGE_SIZE)) === (PTE_PRESENT | PDE_PAGE_SIZE);
+    return this.#pse && isLargePde(pde);
   }
 
   #directory(): number {
