@@ -9,7 +9,7 @@ import { type CpuState, parseCpuState, parseInfoMem, parseInfoTlb } from "./moni
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
 import { chooseProbes, compareProbes, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
-import { stageTables } from "./staging.js";
+import { stageTables, tableFrames } from "./staging.js";
 import { findQemuTools, type QemuTools } from "./tools.js";
 
 const MIB = 0x10_0000;
@@ -177,7 +177,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
   const expected = [...input.expected];
   const pages = kmemPages(expected);
   const stagingBase = Math.ceil(input.memoryBytes / MIB) * MIB;
-  const frames = new Set(stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase }).frames);
+  const frames = new Set(tableFrames(input.ram, input.cr3, input.pse));
   const guestArea = { start: input.guestBase, end: input.guestBase + GUEST_AREA_BYTES };
   const mayTouch = (frame: number): boolean =>
     frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea) && frame !== input.userPage?.phys;
