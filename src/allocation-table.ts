@@ -1,4 +1,4 @@
-import { BITS_PER_WORD, BIT_INDEX_MASK, WORD_SHIFT } from "./bitmap-words.js";
+import { BITS_PER_WORD, BIT_INDEX_MASK, WORD_SHIFT, highestSetBit, lowestSetBit } from "./bitmap-words.js";
 import type { Attributes, Range } from "./types.js";
 
 /** One region of a virtual memory manager, as `VirtualMemoryManager.allocations()` reports it. */
@@ -167,8 +167,7 @@ export class AllocationTable {
     // Keep only markers at or below `block` in its word: bits 0..(block & 31).
     let bits = this.starts[w]! & (-1 >>> (BIT_INDEX_MASK - (block & BIT_INDEX_MASK)));
     while (bits === 0 && w > 0) bits = this.starts[--w]!;
-    // 31 - clz32 is the position of the highest set bit.
-    return bits === 0 ? -1 : w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(bits));
+    return bits === 0 ? -1 : w * BITS_PER_WORD + highestSetBit(bits);
   }
 
   /** The virtual block mapped to physical block `physicalBlock` by this VMM, or -1. */
@@ -199,11 +198,10 @@ export class AllocationTable {
     for (let w = 0; w < this.starts.length; w++) {
       let bits = this.starts[w]!;
       while (bits !== 0) {
-        // bits & -bits isolates the lowest marker; 31 - clz32 is its position.
-        const low = bits & -bits;
-        const first = w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(low));
+        const first = w * BITS_PER_WORD + lowestSetBit(bits);
         result.push(this.describe(first, this.byFirst.get(first)!));
-        bits ^= low;
+        // Clear the marker just listed (the lowest set bit).
+        bits &= bits - 1;
       }
     }
     return result;

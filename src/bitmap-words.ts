@@ -1,7 +1,7 @@
 /**
  * Constant-time summaries of one 32-bit bitmap word (bit `i` set ⇔ entry `i` of the word
- * used, bit 0 the lowest entry). Internal to `bitmap.ts`; every function takes the word as
- * an int32 or uint32 and allocates nothing.
+ * used, bit 0 the lowest entry). Internal to `bitmap.ts` and `allocation-table.ts`; every
+ * function takes the word as an int32 or uint32 and allocates nothing.
  */
 
 /** Entries per word. */
@@ -24,11 +24,20 @@ const NIBBLES = 0x0f0f0f0f;
 const BYTE_ONES = 0x01010101;
 const TOP_BYTE_SHIFT = 24;
 
+/** Position of the lowest set bit of a non-zero `word` (its count of trailing zeros). */
+export function lowestSetBit(word: number): number {
+  // word & -word isolates the lowest set bit; 31 - clz32 of it is its position.
+  return BIT_INDEX_MASK - Math.clz32(word & -word);
+}
+
+/** Position of the highest set bit of a non-zero `word`. */
+export function highestSetBit(word: number): number {
+  return BIT_INDEX_MASK - Math.clz32(word);
+}
+
 /** Number of free entries at the low end of `word`. */
 export function prefixFree(word: number): number {
-  if (word === 0) return BITS_PER_WORD;
-  // word & -word isolates the lowest set bit; 31 - clz32 of it is its index (count of trailing zeros).
-  return BIT_INDEX_MASK - Math.clz32(word & -word);
+  return word === 0 ? BITS_PER_WORD : lowestSetBit(word);
 }
 
 /** Number of free entries at the high end of `word`. */
@@ -82,8 +91,7 @@ export function firstFreeRun(word: number, n: number): number {
   if (n & EIGHTH) { starts &= run4 >>> length; length += EIGHTH; }
   if (n & PAIR) { starts &= run2 >>> length; length += PAIR; }
   if (n & 1) starts &= run1 >>> length;
-  if (starts === 0) return -1;
-  return BIT_INDEX_MASK - Math.clz32(starts & -starts);
+  return starts === 0 ? -1 : lowestSetBit(starts);
 }
 
 /** Mask of bits `[lo, hi)` of a word, for `0 <= lo < hi <= 32`. */

@@ -6,7 +6,9 @@ import {
   WORD_SHIFT,
   bitRangeMask,
   firstFreeRun,
+  highestSetBit,
   longestFreeRun,
+  lowestSetBit,
   popcount,
   prefixFree,
   suffixFree,
@@ -181,8 +183,7 @@ export class Bitmap {
     const last = (end - 1) >>> WORD_SHIFT;
     for (let w = start >>> WORD_SHIFT; w <= last; w++) {
       const hits = this.words[w]! & this.wordMask(w, start, end);
-      // hits & -hits isolates the lowest set bit; 31 - clz32 gives its position.
-      if (hits !== 0) return w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(hits & -hits));
+      if (hits !== 0) return w * BITS_PER_WORD + lowestSetBit(hits);
     }
     return null;
   }
@@ -199,8 +200,7 @@ export class Bitmap {
     const last = (end - 1) >>> WORD_SHIFT;
     for (let w = start >>> WORD_SHIFT; w <= last; w++) {
       const hits = ~this.words[w]! & this.wordMask(w, start, end);
-      // hits & -hits isolates the lowest clear entry; 31 - clz32 gives its position.
-      if (hits !== 0) return w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(hits & -hits));
+      if (hits !== 0) return w * BITS_PER_WORD + lowestSetBit(hits);
     }
     return null;
   }
@@ -329,8 +329,7 @@ export class Bitmap {
   private lastSetIn(start: number, end: number): number {
     for (let w = (end - 1) >>> WORD_SHIFT; w >= start >>> WORD_SHIFT; w--) {
       const hits = this.words[w]! & this.wordMask(w, start, end);
-      // 31 - clz32 is the position of the highest set bit.
-      if (hits !== 0) return w * BITS_PER_WORD + (BIT_INDEX_MASK - Math.clz32(hits));
+      if (hits !== 0) return w * BITS_PER_WORD + highestSetBit(hits);
     }
     return -1;
   }
