@@ -1,9 +1,8 @@
+import { PAGE_SIZE } from "../../arch/x86/entry.js";
 import type { X86Mapping } from "../../arch/x86/mappings.js";
 import { hex } from "../../format.js";
 import type { MemRange, TlbLine } from "./monitor-text.js";
 
-/** 4 KiB: the unit pages are compared in. */
-const SMALL_PAGE = 0x1000;
 /** How many differing pages a diff lists before summarising the rest. */
 const DEFAULT_DIFF_LIMIT = 20;
 
@@ -50,7 +49,7 @@ export interface Comparison {
 export function kmemPages(mappings: Iterable<PageMapping>): ComparedPage[] {
   const pages: ComparedPage[] = [];
   for (const m of mappings) {
-    const step = m.large ? m.size : SMALL_PAGE;
+    const step = m.large ? m.size : PAGE_SIZE;
     for (let offset = 0; offset < m.size; offset += step) {
       pages.push({
         virt: m.virt + offset,

@@ -1,12 +1,11 @@
+import { ADDRESS_LIMIT, LARGE_PAGE_SIZE } from "../../arch/x86/entry.js";
 import { hex } from "../../format.js";
 import { BLOCK_SIZE, type Range } from "../../types.js";
 import type { ComparedPage } from "./compare.js";
 import { CR2_MISMATCH, frameTag, NO_FAULT, PROBE_CAPACITY, PROBE_FIELD, PROBE_RECORD_BYTES, PROBE_TAG_FLAG } from "./guest.js";
 
 /** The highest 32-bit page address. */
-const LAST_PAGE = 0x1_0000_0000 - BLOCK_SIZE;
-/** Bytes a 4 MiB page covers. */
-const LARGE_PAGE_BYTES = 0x40_0000;
+const LAST_PAGE = ADDRESS_LIMIT - BLOCK_SIZE;
 
 /**
  * One address the guest accesses after enabling paging: from ring 0 a read of the dword at
@@ -76,7 +75,7 @@ export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: n
   const mapped = new Set(sorted.map((p) => p.virt));
   const runs: Range[] = [];
   for (const page of sorted) {
-    const end = page.virt + (page.large ? LARGE_PAGE_BYTES : BLOCK_SIZE);
+    const end = page.virt + (page.large ? LARGE_PAGE_SIZE : BLOCK_SIZE);
     const last = runs[runs.length - 1];
     if (last !== undefined && last.end === page.virt) runs[runs.length - 1] = { start: last.start, end };
     else runs.push({ start: page.virt, end });

@@ -1,18 +1,8 @@
+import { ENTRIES_PER_TABLE, ENTRY_BYTES, ENTRY_FRAME_MASK, isLargePde, PTE_PRESENT } from "../../arch/x86/entry.js";
 import { hex } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { COPY_DESCRIPTOR_BYTES, COPY_FIELD } from "./guest.js";
 import { QemuError } from "./qemu-error.js";
-
-/** Entries in a page directory. */
-const ENTRIES_PER_DIRECTORY = 1024;
-/** Bytes per PDE. */
-const ENTRY_BYTES = 4;
-/** PDE bit 0: present. */
-const PDE_PRESENT = 1 << 0;
-/** PDE bit 7: maps a 4 MiB page (when CR4.PSE is set). */
-const PDE_PAGE_SIZE = 1 << 7;
-/** PDE bits 12–31: the page table's physical address. */
-const FRAME_MASK = 0xfffff000;
 
 /** A run of physically contiguous bytes (table frames, probe records), copied in one piece by the guest. */
 export interface TableChunk {
@@ -43,16 +33,16 @@ export interface Staging {
  * @throws {QemuError} `UnsupportedMachine` when CR3 or a PDE points outside `ram`.
  */
 export function tableFrames(ram: Uint8Array, cr3: number, pse: boolean): number[] {
-  const directory = (cr3 & FRAME_MASK) >>> 0;
+  const directory = (cr3 & ENTRY_FRAME_MASK) >>> 0;
   if (directory + BLOCK_SIZE > ram.length) {
     throw new QemuError("UnsupportedMachine", `Cannot stage the page directory at ${hex(directory)}: it lies outside the ${hex(ram.length)}-byte RAM image`, { cr3 });
   }
   const view = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   const tables = new Set<number>();
-  for (let index = 0; index < ENTRIES_PER_DIRECTORY; index++) {
+  for (let index = 0; index < ENTRIES_PER_TABLE; index++) {
     const pde = view.getUint32(directory + index * ENTRY_BYTES, true);
-    if ((pde & PDE_PRESENT) === 0 || (pse && (pde & PDE_PAGE_SIZE) !== 0)) continue;
-    const table = (pde & FRAME_MASK) >>> 0;
+    if ((pde & PTE_PRESENT) === 0 || (pse && isLargePde(pde))) continue;
+    const table = (pde & ENTRY_FRAME_MASK) >>> 0;
     if (table + BLOCK_SIZE > ram.length) {
       throw new QemuError("UnsupportedMachine", `Cannot stage the page table at ${hex(table)} (PDE ${index}): it lies outside the ${hex(ram.length)}-byte RAM image`, { table, index });
     }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ENTRY_FRAME_MASK } from "../../arch/x86/entry.js";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
@@ -19,7 +20,6 @@ const FIRMWARE_SLACK_BYTES = 2 * MIB;
 const MAX_QEMU_RAM_BYTES = 0xc000_0000;
 const CR0_PG = 0x8000_0000;
 const CR4_PSE = 1 << 4;
-const PAGE_FRAME_MASK = 0xffff_f000;
 const POLL_INTERVAL_MS = 10;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
 /** The legacy VGA/ROM hole: MMIO and ROM in QEMU's pc machine, never touched by probes. */
@@ -218,7 +218,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     const qemu = await QmpSession.start(tools.qemu, args);
     try {
       const cpu = await waitForPaging(qemu, options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
-      if ((cpu.cr3 & PAGE_FRAME_MASK) >>> 0 !== (input.cr3 & PAGE_FRAME_MASK) >>> 0 || ((cpu.cr4 & CR4_PSE) !== 0) !== input.pse) {
+      if ((cpu.cr3 & ENTRY_FRAME_MASK) >>> 0 !== (input.cr3 & ENTRY_FRAME_MASK) >>> 0 || ((cpu.cr4 & CR4_PSE) !== 0) !== input.pse) {
         throw new QemuError("GuestFailed", `The QEMU guest halted with CR3 ${hex(cpu.cr3)} and CR4 ${hex(cpu.cr4)}, not CR3 ${hex(input.cr3)} with PSE ${input.pse ? "on" : "off"}`, { cr3: cpu.cr3, cr4: cpu.cr4 });
       }
       const dumpPath = join(dir, "guest-dump.bin");
