@@ -177,15 +177,7 @@ export class Bitmap {
    * @throws {BitmapError} `OutOfBounds` when the range does not lie inside `[0, numEntries)`.
    */
   findFirstSet(start: number, count: number): number | null {
-    this.checkRange(start, count, "read");
-    if (count === 0) return null;
-    const end = start + count;
-    const last = (end - 1) >>> WORD_SHIFT;
-    for (let w = start >>> WORD_SHIFT; w <= last; w++) {
-      const hits = this.words[w]! & this.wordMask(w, start, end);
-      if (hits !== 0) return w * BITS_PER_WORD + lowestSetBit(hits);
-    }
-    return null;
+    return this.findFirst(start, count, 0);
   }
 
   /**
@@ -194,15 +186,7 @@ export class Bitmap {
    * @throws {BitmapError} `OutOfBounds` when the range does not lie inside `[0, numEntries)`.
    */
   findFirstClear(start: number, count: number): number | null {
-    this.checkRange(start, count, "read");
-    if (count === 0) return null;
-    const end = start + count;
-    const last = (end - 1) >>> WORD_SHIFT;
-    for (let w = start >>> WORD_SHIFT; w <= last; w++) {
-      const hits = ~this.words[w]! & this.wordMask(w, start, end);
-      if (hits !== 0) return w * BITS_PER_WORD + lowestSetBit(hits);
-    }
-    return null;
+    return this.findFirst(start, count, ALL_SET);
   }
 
   /**
@@ -323,6 +307,19 @@ export class Bitmap {
     }
     this.carry = word === 0 ? carry + BITS_PER_WORD : suffixFree(word);
     return -1;
+  }
+
+  /** The lowest entry of `[start, start + count)` whose bit differs from `flip`'s (0: a set entry, ALL_SET: a clear one), or `null`. */
+  private findFirst(start: number, count: number, flip: number): number | null {
+    this.checkRange(start, count, "read");
+    if (count === 0) return null;
+    const end = start + count;
+    const last = (end - 1) >>> WORD_SHIFT;
+    for (let w = start >>> WORD_SHIFT; w <= last; w++) {
+      const hits = (this.words[w]! ^ flip) & this.wordMask(w, start, end);
+      if (hits !== 0) return w * BITS_PER_WORD + lowestSetBit(hits);
+    }
+    return null;
   }
 
   /** The highest set entry in `[start, end)`, or -1. */
