@@ -6,6 +6,7 @@ import { formatDifferences } from "../../node/qemu/compare.js";
 import { formatProbeDifferences, PROBE_ACCESSES } from "../../node/qemu/probes.js";
 import { GUEST_AREA_BYTES } from "../../node/qemu/guest.js";
 import { checkProfileWithQemu, type ProfileCheckResult } from "../../node/qemu/machine-check.js";
+import { CR4_PSE } from "../../node/qemu/monitor-text.js";
 import { QemuError } from "../../node/qemu/qemu-error.js";
 import { readProfileFile } from "../../node/profile-file.js";
 import { addMachineOptions, type MachineFlags } from "../machine-options.js";
@@ -19,8 +20,6 @@ const DEFAULT_SEED = "1";
 const DIFF_LINES = 20;
 const EXIT_MISMATCH = 1;
 const JSON_INDENT = 2;
-/** CR4 bit 4: page-size extensions (4 MiB pages). */
-const CR4_PSE = 1 << 4;
 
 interface VerifyQemuOptions extends MachineFlags {
   readonly random: string;

@@ -32,6 +32,9 @@ export interface MemRange {
   readonly writable: boolean;
 }
 
+/** CR4 bit 4, PSE: page-size extensions (4 MiB pages honoured). */
+export const CR4_PSE = 1 << 4;
+
 /** The control registers and halt state from `info registers`. */
 export interface CpuState {
   readonly cr0: number;

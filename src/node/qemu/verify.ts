@@ -6,7 +6,7 @@ import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
 import { buildGuest, CONFIG_FIELD, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
-import { type CpuState, parseCpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
+import { type CpuState, CR4_PSE, parseCpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
 import { chooseProbes, compareProbes, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
@@ -19,7 +19,6 @@ const FIRMWARE_SLACK_BYTES = 2 * MIB;
 /** The most RAM the `pc` machine keeps below 4 GiB (above it, RAM moves past 32-bit addresses). */
 const MAX_QEMU_RAM_BYTES = 0xc000_0000;
 const CR0_PG = 0x8000_0000;
-const CR4_PSE = 1 << 4;
 const POLL_INTERVAL_MS = 10;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
 /** The legacy VGA/ROM hole: MMIO and ROM in QEMU's pc machine, never touched by probes. */
