@@ -1,4 +1,5 @@
-import { ENTRIES_PER_TABLE, ENTRY_BYTES, ENTRY_FRAME_MASK, PTE_PRESENT, TABLE_BYTES, isLargePde } from "../arch/x86/entry.js";
+import { TABLE_BYTES } from "../arch/x86/entry.js";
+import { pageTables } from "../arch/x86/mappings.js";
 import { Mmu } from "../arch/x86/mmu.js";
 import { hex, hexRange } from "../format.js";
 import { BLOCK_SIZE } from "../types.js";
@@ -182,10 +183,8 @@ function describeBits(writable: boolean, user: boolean, cacheDisable: boolean): 
 function snapshotTables(machine: Machine): { restore(): void } {
   const { ram, cr3 } = machine;
   const saved: { address: number; bytes: Uint8Array }[] = [{ address: cr3, bytes: ram.readBytes(cr3, TABLE_BYTES) }];
-  for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
-    const pde = ram.read32(cr3 + pdi * ENTRY_BYTES);
-    const table = (pde & ENTRY_FRAME_MASK) >>> 0;
-    if ((pde & PTE_PRESENT) !== 0 && !isLargePde(pde) && table + TABLE_BYTES <= ram.size) {
+  for (const table of pageTables(ram, cr3)) {
+    if (table + TABLE_BYTES <= ram.size) {
       saved.push({ address: table, bytes: ram.readBytes(table, TABLE_BYTES) });
     }
   }

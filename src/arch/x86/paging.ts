@@ -3,7 +3,7 @@ import { hex, hexRange } from "../../format.js";
 import type { FrameAllocator, Mapper } from "../../mapper.js";
 import type { PhysicalMemory } from "../../ram.js";
 import type { Attributes } from "../../types.js";
-import { type X86Mapping, listMappings } from "./mappings.js";
+import { type X86Mapping, listMappings, pageTables } from "./mappings.js";
 import {
   ADDRESS_LIMIT,
   ENTRIES_PER_TABLE,
@@ -118,11 +118,8 @@ export class X86Paging implements Mapper<number> {
    */
   destroyDirectory(directory: number): void {
     this.#checkDirectory(directory, "destroy directory");
-    for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
-      const pde = this.#ram.read32(directory + pdi * ENTRY_BYTES);
-      if ((pde & PTE_PRESENT) !== 0 && !isLargePde(pde)) {
-        this.#frames.free((pde & ENTRY_FRAME_MASK) >>> 0);
-      }
+    for (const table of pageTables(this.#ram, directory)) {
+      this.#frames.free(table);
     }
     this.#ram.fill(directory, TABLE_BYTES, 0);
     this.#frames.free(directory);
@@ -258,14 +255,7 @@ export class X86Paging implements Mapper<number> {
    */
   tablesInUse(directory: number): number {
     this.#checkDirectory(directory, "count tables");
-    let count = 0;
-    for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
-      const pde = this.#ram.read32(directory + pdi * ENTRY_BYTES);
-      if ((pde & PTE_PRESENT) !== 0 && !isLargePde(pde)) {
-        count++;
-      }
-    }
-    return count;
+    return pageTables(this.#ram, directory).length;
   }
 
   /**
