@@ -19,17 +19,6 @@ export function nowMs(): number {
   return Number(process.hrtime.bigint()) / NS_PER_MS;
 }
 
-/** Runs `fn` `runs` times and returns the median of the elapsed milliseconds, and all samples. */
-export function medianMs(runs: number, fn: () => void): { medianMs: number; samplesMs: number[] } {
-  const samplesMs: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = nowMs();
-    fn();
-    samplesMs.push(nowMs() - t0);
-  }
-  return { medianMs: median(samplesMs), samplesMs };
-}
-
 let gcFunction: (() => void) | undefined;
 
 /**
