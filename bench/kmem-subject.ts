@@ -6,10 +6,7 @@
 
 import { BLOCK_SIZE, PhysicalMemoryManager, VirtualMemoryManager } from "kmem";
 import { typedArrayBytes } from "./memory.js";
-import { BENCH_ATTRIBUTES, CountingMapper, type Subject } from "./subjects.js";
-
-/** Payload passed to the counting mapper (unused). */
-const BENCH_PAYLOAD = 0;
+import { BENCH_ATTRIBUTES, BENCH_PAYLOAD, CountingMapper, type Subject } from "./subjects.js";
 
 /** A private field of a kmem object, read for the memory count only (TypeScript `private` is visible at run time). */
 function field(owner: object, name: string): object {

@@ -48,7 +48,7 @@ export interface Subject {
 export const BENCH_ATTRIBUTES = { kernel: true, writable: true, cachable: true } as const;
 
 /** Payload passed to mappers; unused by the counting mapper. */
-const BENCH_PAYLOAD = 0;
+export const BENCH_PAYLOAD = 0;
 
 /** A mapper that only counts its calls: the benchmarks measure allocation, not page tables. */
 export class CountingMapper {
