@@ -159,14 +159,14 @@ export class VirtualMemoryManager<P> {
     if (!Number.isSafeInteger(numBlocks) || numBlocks < 0) {
       throw new VmmError("InvalidVirtAddresses", `Cannot allocate ${numBlocks} blocks: the count must be a non-negative integer`, { numBlocks });
     }
-    let first: number | null;
+    let first: number | null = null;
     if (at !== undefined) {
       this.blockOf(at, "allocate at");
       first = this.checkVirtualRange({ start: at, end: at + numBlocks * this.blockSize }, "allocate", true);
       this.checkVirtualFree(first, numBlocks, "allocate");
     }
     if (numBlocks === 0 || this.pmm.blocksFree() < numBlocks) return null;
-    first = at !== undefined ? (at - this.start) / this.blockSize : this.bitmap.findContiguous(numBlocks);
+    first ??= this.bitmap.findContiguous(numBlocks);
     if (first === null) return null;
     this.bitmap.setRange(first, numBlocks);
     const runs = this.runsOf(this.pmm.allocBlocks(numBlocks)!);
