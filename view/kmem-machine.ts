@@ -1,4 +1,5 @@
-import { ENTRIES_PER_TABLE, ENTRY_BYTES, ENTRY_FRAME_MASK, isLargePde, LARGE_FRAME_MASK, PTE_PRESENT } from "../src/arch/x86/entry.js";
+import { ENTRY_FRAME_MASK, LARGE_FRAME_MASK, PTE_PRESENT } from "../src/arch/x86/entry.js";
+import { pageTables } from "../src/arch/x86/mappings.js";
 import { PageFault } from "../src/arch/x86/page-fault.js";
 import type { WalkResult } from "../src/arch/x86/mmu.js";
 import { boot, DEFAULT_PROFILE, exportMachine, type Machine, parseProfile, type Region, selfCheck } from "../src/boot/index.js";
@@ -141,7 +142,7 @@ class KmemViewMachine implements ViewMachine {
       mark(categories, { start: module.physStart, end: module.physEnd }, blockSize, PhysCategory.Module);
     }
     mark(categories, { start: cr3, end: cr3 + blockSize }, blockSize, PhysCategory.PageTable);
-    for (const table of this.#tables()) {
+    for (const table of pageTables(this.#machine.ram, cr3)) {
       mark(categories, { start: table, end: table + blockSize }, blockSize, PhysCategory.PageTable);
     }
     return { blockSize, categories };
@@ -220,19 +221,6 @@ class KmemViewMachine implements ViewMachine {
     }));
     const machine = { ...exported.machine, regions };
     return { machineJson: `${JSON.stringify(machine, null, JSON_INDENT)}\n`, ram: exported.ram };
-  }
-
-  /** Physical addresses of the page tables the kernel directory points at, read from its PDEs in RAM. */
-  #tables(): number[] {
-    const { ram, cr3 } = this.#machine;
-    const tables: number[] = [];
-    for (let index = 0; index < ENTRIES_PER_TABLE; index += 1) {
-      const pde = ram.read32(cr3 + index * ENTRY_BYTES);
-      if ((pde & PTE_PRESENT) !== 0 && !isLargePde(pde)) {
-        tables.push((pde & ENTRY_FRAME_MASK) >>> 0);
-      }
-    }
-    return tables;
   }
 }
 
