@@ -1,8 +1,9 @@
+import { ADDRESS_LIMIT } from "../arch/x86/entry.js";
 import { hex } from "../format.js";
 import { ProfileError } from "./profile-error.js";
 
-/** The first address above 32-bit physical and virtual memory (4 GiB); the largest end a range may have. */
-export const FOUR_GIB = 0x1_0000_0000;
+/** The first address above 32-bit physical and virtual memory (4 GiB, x86's `ADDRESS_LIMIT`); the largest end a range may have. */
+export const FOUR_GIB = ADDRESS_LIMIT;
 
 const HEX_STRING = /^0x[0-9a-f]+$/i;
 
