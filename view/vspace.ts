@@ -1,11 +1,12 @@
+import { ENTRIES_PER_TABLE, LARGE_PAGE_SIZE, PAGE_SIZE } from "../src/arch/x86/entry.js";
 import type { PageMapping, RegionRow } from "./model.js";
 
 /** Bytes of one virtual page (an x86 4 KiB page). */
-export const PAGE_BYTES = 4096;
+export const PAGE_BYTES = PAGE_SIZE;
 /** Bytes covered by one overview cell: one page-directory entry, 4 MiB. */
-export const CELL_BYTES = 4 * 1024 * 1024;
+export const CELL_BYTES = LARGE_PAGE_SIZE;
 /** Cells in the 4 GiB overview (one per page-directory entry). */
-export const CELL_COUNT = 1024;
+export const CELL_COUNT = ENTRIES_PER_TABLE;
 /** Pages inside one cell (one per page-table entry). */
 export const PAGES_PER_CELL = CELL_BYTES / PAGE_BYTES;
 
