@@ -2,7 +2,7 @@ import { hex, hexRange } from "../format.js";
 import { type Attributes, BLOCK_SIZE, type Range } from "../types.js";
 import type { MemoryProfile } from "./profile.js";
 import { fail, type Field, FOUR_GIB } from "./profile-fields.js";
-import { alignDown, alignUp, covers, normalize, overlaps, subtract } from "./ranges.js";
+import { alignDown, alignOutward, alignUp, covers, normalize, overlaps, subtract } from "./ranges.js";
 
 /** The seed's `FIXED_ALLOC_SIZE`: the early-allocation area mapped right after the kernel image (1 MiB). */
 export const EARLY_ALLOC_BYTES = 0x10_0000;
@@ -120,7 +120,7 @@ function usableMemory(profile: MemoryProfile): Range[] {
       }
       available.push({ start: alignUp(entry.start), end: alignDown(entry.end) });
     } else {
-      reserved.push({ start: alignDown(entry.start), end: alignUp(entry.end) });
+      reserved.push(alignOutward(entry));
     }
   });
   return subtract(available, reserved);
@@ -135,7 +135,7 @@ function firstGap(usable: readonly Range[], range: Range): string {
 function kernelRequest(profile: MemoryProfile, usable: readonly Range[]): Request {
   const { kernel } = profile;
   const at = (key: keyof typeof kernel): Field => ({ path: `kernel.${key}`, value: kernel[key] });
-  const image: Range = { start: alignDown(kernel.physStart), end: alignUp(kernel.physEnd) };
+  const image = alignOutward({ start: kernel.physStart, end: kernel.physEnd });
   const early: Range = { start: image.end, end: image.end + EARLY_ALLOC_BYTES };
   if (!covers(usable, image)) {
     fail(at("physStart"), `puts the kernel image ${hexRange(image.start, image.end)} outside available memory (${firstGap(usable, image)} is not available)`);
@@ -166,7 +166,7 @@ function reservationRequests(profile: MemoryProfile): Request[] {
   return profile.virtualReserved.map((entry, i) => {
     const source = `virtualReserved[${i}]`;
     const virtField: Field = { path: `${source}.virtStart`, value: entry.virtStart };
-    const virtual: Range = { start: alignDown(entry.virtStart), end: alignUp(entry.virtEnd) };
+    const virtual = alignOutward({ start: entry.virtStart, end: entry.virtEnd });
     if (virtual.start < KERNEL_VMM_START) {
       fail(virtField, `is below the kernel VMM start ${hex(KERNEL_VMM_START)}`);
     }
@@ -193,7 +193,7 @@ function moduleRequests(profile: MemoryProfile, usable: readonly Range[]): Reque
     const startField: Field = { path: `${source}.physStart`, value: module.physStart };
     const endField: Field = { path: `${source}.physEnd`, value: module.physEnd };
     const bytes: Range = { start: module.physStart, end: module.physEnd };
-    const physical: Range = { start: alignDown(module.physStart), end: alignUp(module.physEnd) };
+    const physical = alignOutward(bytes);
     const name = `module "${module.name}" ${hexRange(bytes.start, bytes.end)}`;
     if (!covers(usable, physical)) {
       fail(startField, `puts ${name} outside available memory (${firstGap(usable, physical)} is not available)`);
