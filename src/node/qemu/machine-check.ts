@@ -5,7 +5,7 @@ import type { MemoryProfile } from "../../boot/profile.js";
 import { type Attributes, BLOCK_SIZE } from "../../types.js";
 import type { ExpectAccesses } from "./probes.js";
 import { tableFrames } from "./staging.js";
-import { withGuest } from "./placement.js";
+import { placeGuest, withGuest } from "./placement.js";
 import { QemuError } from "./qemu-error.js";
 import { findQemuTools } from "./tools.js";
 import { applyRandomOperations, type RandomRunSummary } from "./random-ops.js";
@@ -97,9 +97,8 @@ export function checkMachineWithQemu(machine: Machine, guestBase: number, option
  */
 export async function checkProfileWithQemu(profile: MemoryProfile, options: ProfileCheckOptions = {}): Promise<ProfileCheckResult> {
   const tools = options.tools ?? findQemuTools();
-  const withReservation = options.guestBase === undefined ? withGuest(profile) : withGuest(profile, options.guestBase);
-  const guest = withReservation.virtualReserved.at(-1);
-  const guestBase = guest?.virtStart ?? 0;
+  const guestBase = options.guestBase ?? placeGuest(profile);
+  const withReservation = withGuest(profile, guestBase);
   const machine = boot(withReservation, { largePages: options.largePages ?? false });
   const random = options.random === undefined ? null : applyRandomOperations(machine.vmm, options.random);
   const stub = machine.vmm.alloc(1, USER_STUB_ATTRS);
