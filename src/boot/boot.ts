@@ -6,7 +6,7 @@ import { PhysicalMemory } from "../ram.js";
 import { VirtualMemoryManager } from "../vmm.js";
 import { BootFrameAllocator } from "./boot-frames.js";
 import { type BootLayout, KERNEL_VMM_END, KERNEL_VMM_START, type PlannedMapping, planLayout, type Region } from "./layout.js";
-import { type MemoryProfile, parseProfile } from "./profile.js";
+import { type MemoryProfile, readProfile } from "./profile.js";
 import { ProfileError } from "./profile-error.js";
 
 /** Options for {@link boot}. */
@@ -57,7 +57,7 @@ export interface Machine {
  * machine.mmu.translate(0xc0100010); // 0x00100010
  */
 export function boot(profile: MemoryProfile, options: BootOptions = {}): Machine {
-  const checked = parseProfile(profile);
+  const checked = readProfile(profile);
   const layout = planLayout(checked);
   const largePages = options.largePages ?? false;
   const ram = new PhysicalMemory(checked.memoryBytes);

@@ -62,10 +62,22 @@ const MEMORY_TYPES: readonly string[] = ["available", "reserved"];
  * profile.memoryBytes; // 268435456
  */
 export function parseProfile(input: unknown): MemoryProfile {
+  const profile = readProfile(input);
+  planLayout(profile);
+  return profile;
+}
+
+/**
+ * The first half of {@link parseProfile}: shapes, types and each range's end, without the
+ * layout checks — for `boot`, which runs {@link planLayout} itself and keeps its result.
+ *
+ * @throws ProfileError `InvalidProfile` with a one-line message naming the field path and value.
+ */
+export function readProfile(input: unknown): MemoryProfile {
   const root: Field = { path: "", value: input };
   readObject(root, ["memoryBytes", "memoryMap", "kernel"], ["description", "modules", "virtualReserved"]);
   const description = child(root, "description");
-  const profile: MemoryProfile = {
+  return {
     ...(description.value === undefined ? {} : { description: readString(description) }),
     memoryBytes: readMemoryBytes(child(root, "memoryBytes")),
     memoryMap: readArray(child(root, "memoryMap")).map(readMapEntry),
@@ -73,8 +85,6 @@ export function parseProfile(input: unknown): MemoryProfile {
     modules: readOptionalArray(child(root, "modules")).map(readModule),
     virtualReserved: readOptionalArray(child(root, "virtualReserved")).map(readReservation),
   };
-  planLayout(profile);
-  return profile;
 }
 
 /**
