@@ -1,14 +1,47 @@
+import type { Address } from "./types.js";
+
+/** How many characters of a foreign value {@link describeValue} echoes before eliding with "…". */
+export const MAX_ECHO_CHARS = 60;
+
 /**
- * Formats an address as `0x` followed by at least eight upper-case hex digits.
+ * Formats an address as `0x` followed by at least `digits` upper-case hex digits; `bigint`s
+ * print exactly (`hex(0xffffffff80000000n)` → `"0xFFFFFFFF80000000"`). A value that is not
+ * a non-negative integer (`-1`, `NaN`, `1.5`, `undefined`) prints as {@link describeValue}
+ * gives it, so a message about a bad address shows the value as the caller gave it.
  *
  * @example
  * hex(0xb8000); // "0x000B8000"
+ * hex(-1);      // "-1"
  */
-export function hex(value: number, digits = 8): string {
+export function hex(value: Address, digits = 8): string {
+  if (typeof value === "bigint" ? value < 0n : !Number.isInteger(value) || value < 0) return describeValue(value);
   return "0x" + value.toString(16).toUpperCase().padStart(digits, "0");
 }
 
 /** Formats a half-open range as `0x…–0x…` (end exclusive). */
-export function hexRange(start: number, end: number): string {
+export function hexRange(start: Address, end: Address): string {
   return `${hex(start)}–${hex(end)}`;
+}
+
+/**
+ * A short, single-line rendering of any value for an error message: strings quoted with
+ * control characters escaped, numbers and bigints as JS prints them (`-1`, `NaN`, `12n`),
+ * `undefined`/`null` by name, arrays and objects by their shape only (never recursing), all
+ * cut to {@link MAX_ECHO_CHARS} characters with "…".
+ *
+ * @example
+ * describeValue("a\nb");        // "\"a\\nb\""
+ * describeValue([[[1]]]);       // "an array of 1 item"
+ * describeValue("x".repeat(99)); // "\"xxxx…" (60 characters)
+ */
+export function describeValue(value: unknown): string {
+  let text: string;
+  if (typeof value === "string") text = JSON.stringify(value.length > MAX_ECHO_CHARS ? value.slice(0, MAX_ECHO_CHARS) : value);
+  else if (typeof value === "bigint") text = `${value}n`;
+  else if (typeof value === "number" || typeof value === "boolean" || value === undefined || value === null) text = String(value);
+  else if (Array.isArray(value)) text = `an array of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  else if (typeof value === "function") text = "a function";
+  else if (typeof value === "symbol") text = "a symbol";
+  else text = "an object";
+  return text.length > MAX_ECHO_CHARS ? text.slice(0, MAX_ECHO_CHARS - 1) + "…" : text;
 }

@@ -1,7 +1,7 @@
 // Shared value types and address formatting.
 export { BLOCK_SIZE } from "./types.js";
-export type { Attributes, ByteStore, Range } from "./types.js";
-export { hex, hexRange } from "./format.js";
+export type { Address, Attributes, ByteStore, Range } from "./types.js";
+export { MAX_ECHO_CHARS, describeValue, hex, hexRange } from "./format.js";
 export { mulberry32 } from "./random.js";
 
 // Errors: one class per layer, each with a stable `code` and a `data` object.

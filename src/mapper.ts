@@ -1,16 +1,18 @@
-import type { Attributes } from "./types.js";
+import type { Address, Attributes } from "./types.js";
 
 /**
  * The architecture boundary: something that installs and removes virtual→physical
- * translations. `P` is whatever the architecture needs (for x86, the page directory).
+ * translations. `P` is whatever the architecture needs (for x86, the page directory's
+ * physical address). `A` is the address type of the VMM that drives it: `number` for
+ * 32-bit spaces, `bigint` for 64-bit ones (virtual and physical addresses alike).
  *
  * Both calls must be all-or-nothing: when they throw (a `MapperError`), nothing changed.
  */
-export interface Mapper<P> {
+export interface Mapper<P, A extends Address = number> {
   /** Maps `[vStart, vEnd)` to `[pStart, pEnd)` (same length, block-aligned) with `attrs`. */
-  map(vStart: number, vEnd: number, pStart: number, pEnd: number, attrs: Attributes, payload: P): void;
+  map(vStart: A, vEnd: A, pStart: A, pEnd: A, attrs: Attributes, payload: P): void;
   /** Removes the translations of `[vStart, vEnd)` (block-aligned). */
-  unmap(vStart: number, vEnd: number, payload: P): void;
+  unmap(vStart: A, vEnd: A, payload: P): void;
 }
 
 /**
