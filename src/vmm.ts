@@ -2,10 +2,11 @@ import { AllocationTable, FIRST_RUN, RUN_STRIDE, isMapped, makeRecord, physicalB
 import { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
 import { BitmapError } from "./errors/bitmap-error.js";
 import { VmmError } from "./errors/vmm-error.js";
-import { hex, hexRange } from "./format.js";
+import { describeValue, hex, hexRange } from "./format.js";
 import type { Mapper } from "./mapper.js";
 import type { PhysicalMemoryManager } from "./pmm.js";
 import type { Attributes, ByteStore, Range } from "./types.js";
+import { attributesProblem, isUnsignedInteger } from "./validate.js";
 
 export type { Allocation } from "./allocation-table.js";
 
@@ -34,8 +35,11 @@ export type CopyDirection = "to" | "from";
  * it; maps and unmaps through a {@link Mapper}. Every operation is all-or-nothing: on any
  * error the bitmap, the PMM, the allocation table and the mapper's state are as before.
  *
- * Physical ranges given to `set` may lie past the PMM's memory (device memory, MMIO): only
- * the blocks inside memory are marked in the PMM. Memory: see `Bitmap` (under 2 bytes per
+ * Physical ranges given to `set` may lie past the PMM's memory (device memory, MMIO) or in
+ * its reserved ranges (firmware, the VGA window): only the blocks inside memory and outside
+ * the reserved ranges are taken from the PMM, and `free` gives back exactly those — never a
+ * reserved block, a hole or device memory. (The PMM's reserved ranges never change, so an
+ * allocation's physical runs tell exactly which of its blocks it took.) Memory: see `Bitmap` (under 2 bytes per
  * virtual block) and `AllocationTable` (one small record per allocation: its size, attributes
  * and two numbers per physically contiguous run; 4 bytes per physical block for the reverse
  * index once `physToVirt` is first used).
@@ -68,7 +72,7 @@ export class VirtualMemoryManager<P> {
    * Creates an empty VMM over `[start, end)`.
    *
    * @throws {VmmError} `InvalidVirtAddresses` when the range is not block-aligned, empty,
-   * negative, or larger than 2^30 blocks.
+   * negative, not made of safe integers, or larger than 2^30 blocks.
    */
   constructor(options: VirtualMemoryOptions<P>) {
     const { start, end, pmm } = options;
@@ -100,6 +104,7 @@ export class VirtualMemoryManager<P> {
   /**
    * Whether the block containing `vaddr` is in use.
    *
+   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative safe integer.
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)` (as the seed's `isSet`).
    */
   isSet(vaddr: number): boolean {
@@ -108,13 +113,16 @@ export class VirtualMemoryManager<P> {
 
   /**
    * Reserves the virtual range `virtual`, and when `physical` is given maps it there and
-   * marks the physical blocks inside the PMM's memory used. The allocation is recorded under
-   * `virtual.start`, so `free(virtual.start)` undoes it.
+   * takes from the PMM the physical blocks inside its memory and outside its reserved ranges
+   * (reserved and device blocks are mapped without being taken). The allocation is recorded
+   * under `virtual.start`, so `free(virtual.start)` undoes it.
    *
-   * @throws {VmmError} `InvalidVirtAddresses` / `InvalidPhysAddresses` (misaligned, empty,
-   * inverted), `PhysicalVirtualMismatch` (different sizes), `AlreadyAllocated` (a virtual
-   * block in use), `PhysicalAlreadyAllocated` (a physical block in use); whatever the mapper
-   * throws (after undoing everything).
+   * @throws {VmmError} `InvalidVirtAddresses` / `InvalidPhysAddresses` (not a range object,
+   * misaligned, empty, inverted), `PhysicalVirtualMismatch` (different sizes),
+   * `InvalidAttributes` (`attrs` not an {@link Attributes}; the message names the field),
+   * `AlreadyAllocated` (a virtual block in use), `PhysicalAlreadyAllocated` (a block to take
+   * is used in the PMM, or a reserved or device block is already mapped by this VMM);
+   * whatever the mapper throws (after undoing everything).
    * @throws {BitmapError} `OutOfBounds` when `virtual` does not lie inside `[start, end)`.
    * @example
    * vmm.set({ start: 0xc00b8000, end: 0xc00b9000 }, { start: 0xb8000, end: 0xb9000 }, attrs);
@@ -123,16 +131,17 @@ export class VirtualMemoryManager<P> {
     const first = this.checkVirtualRange(virtual, "set");
     const count = (virtual.end - virtual.start) / this.blockSize;
     if (physical !== null) this.checkPhysicalRange(virtual, physical);
+    this.checkAttributes(attrs, `set ${hexRange(virtual.start, virtual.end)}`);
     this.checkVirtualFree(first, count, "set");
-    const ramPart = physical === null ? 0 : Math.max(0, Math.min(physical.end, this.ramEnd) - physical.start);
-    if (physical !== null) this.checkPhysicalFree(physical, ramPart);
+    const taken = physical === null ? [] : this.takenParts(physical.start, physical.end);
+    if (physical !== null) this.checkPhysicalFree(physical, taken);
     this.bitmap.setRange(first, count);
-    if (ramPart > 0) this.pmm.setRange(physical!.start, physical!.start + ramPart);
+    for (const part of taken) this.pmm.setRange(part.start, part.end);
     if (physical !== null) {
       try {
         this.mapper.map(virtual.start, virtual.end, physical.start, physical.end, attrs, this.payload);
       } catch (error) {
-        if (ramPart > 0) this.pmm.freeRange(physical.start, physical.start + ramPart);
+        for (const part of taken) this.pmm.freeRange(part.start, part.end);
         this.bitmap.clearRange(first, count);
         throw error;
       }
@@ -148,17 +157,19 @@ export class VirtualMemoryManager<P> {
    * The physical blocks are the PMM's lowest free ones, as the seed's per-block `alloc` gives.
    * O(log n + runs · log m + numBlocks) for n virtual and m physical blocks.
    *
-   * @throws {VmmError} `InvalidVirtAddresses` (bad count, or `at` misaligned),
-   * `AlreadyAllocated` (a block at `at` in use); whatever the mapper throws (after undoing
-   * everything).
+   * @throws {VmmError} `InvalidVirtAddresses` (a count or `at` that is not a non-negative
+   * safe integer, or `at` misaligned), `InvalidAttributes` (`attrs` not an {@link Attributes};
+   * the message names the field), `AlreadyAllocated` (a block at `at` in use); whatever the
+   * mapper throws (after undoing everything).
    * @throws {BitmapError} `OutOfBounds` when the blocks at `at` do not fit inside `[start, end)`.
    * @example
    * const at = vmm.alloc(2, { kernel: false, writable: true, cachable: true });
    */
   alloc(numBlocks: number, attrs: Attributes, at?: number): number | null {
-    if (!Number.isSafeInteger(numBlocks) || numBlocks < 0) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot allocate ${numBlocks} blocks: the count must be a non-negative integer`, { numBlocks });
+    if (!isUnsignedInteger(numBlocks)) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot allocate ${describeValue(numBlocks)} blocks: the count must be a non-negative safe integer`, { numBlocks });
     }
+    this.checkAttributes(attrs, `allocate ${numBlocks} block${numBlocks === 1 ? "" : "s"}`);
     let first: number | null = null;
     if (at !== undefined) {
       this.blockOf(at, "allocate at");
@@ -176,12 +187,13 @@ export class VirtualMemoryManager<P> {
   }
 
   /**
-   * Frees the allocation starting at `vaddr`: unmaps it (if it was mapped), frees its
-   * physical blocks inside the PMM's memory, clears its virtual blocks, forgets it.
+   * Frees the allocation starting at `vaddr`: unmaps it (if it was mapped), gives back to the
+   * PMM exactly the physical blocks it took (none that is reserved or past memory), clears its
+   * virtual blocks, forgets it.
    *
    * @throws {VmmError} `NotAllocated` when `vaddr` is not the start of an allocation (the
-   * message names the allocation it lies in, if any); whatever the mapper's `unmap` throws
-   * (nothing changed).
+   * message names the allocation it lies in, if any); `InvalidVirtAddresses` when `vaddr` is
+   * not a non-negative safe integer; whatever the mapper's `unmap` throws (nothing changed).
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)`.
    */
   free(vaddr: number): void {
@@ -202,7 +214,8 @@ export class VirtualMemoryManager<P> {
   /**
    * The physical address behind `vaddr` (any byte of an allocation with physical backing). O(allocation length / 32).
    *
-   * @throws {VmmError} `NotAllocated` when `vaddr` is not backed.
+   * @throws {VmmError} `NotAllocated` when `vaddr` is not backed; `InvalidVirtAddresses`
+   * when it is not a non-negative safe integer.
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)`.
    */
   virtToPhys(vaddr: number): number {
@@ -215,11 +228,15 @@ export class VirtualMemoryManager<P> {
   /**
    * The virtual address mapped to `paddr` by this VMM. O(1) via a reverse index.
    *
-   * @throws {VmmError} `NotAllocated` when no allocation of this VMM maps `paddr`.
+   * @throws {VmmError} `NotAllocated` when no allocation of this VMM maps `paddr`;
+   * `InvalidPhysAddresses` when `paddr` is not a non-negative safe integer.
    */
   physToVirt(paddr: number): number {
-    const block = Number.isSafeInteger(paddr) && paddr >= 0 ? Math.floor(paddr / this.blockSize) : -1;
-    const owner = block < 0 ? -1 : this.table.ownerOf(block);
+    if (!isUnsignedInteger(paddr)) {
+      throw new VmmError("InvalidPhysAddresses", `Cannot translate physical ${hex(paddr)}: not an address (a non-negative safe integer)`, { address: paddr });
+    }
+    const block = Math.floor(paddr / this.blockSize);
+    const owner = this.table.ownerOf(block);
     if (owner < 0) throw new VmmError("NotAllocated", `Cannot translate physical ${hex(paddr)}: not mapped in this address space`, { address: paddr });
     return this.addressOf(owner) + (paddr - block * this.blockSize);
   }
@@ -227,6 +244,7 @@ export class VirtualMemoryManager<P> {
   /**
    * The allocation containing `vaddr`, or `null`.
    *
+   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative safe integer.
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)` (as the seed's `isSet`).
    */
   allocationAt(vaddr: number): Allocation | null {
@@ -248,16 +266,22 @@ export class VirtualMemoryManager<P> {
    * physical memory: `"to"` writes `data` at `vaddr` in `other`, `"from"` fills `data` from
    * there. Every page is checked before any byte moves.
    *
-   * @throws {TypeError} when this VMM was built without `memory`.
-   * @throws {VmmError} `NotAllocated` when a page of `[vaddr, vaddr + data.length)` is not
-   * backed in `other`; `InvalidPhysAddresses` when one is backed by device memory outside RAM.
+   * @throws {TypeError} when this VMM was built without `memory`, `direction` is neither
+   * `"to"` nor `"from"`, or `data` is not a `Uint8Array`.
+   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative safe integer;
+   * `NotAllocated` when a page of `[vaddr, vaddr + data.length)` is not backed in `other`;
+   * `InvalidPhysAddresses` when one is backed by device memory outside RAM.
    * @example
    * kernelVmm.copyData(userVmm, "to", new TextEncoder().encode("hi"), 0x400000);
    */
   copyData<Q>(other: VirtualMemoryManager<Q>, direction: CopyDirection, data: Uint8Array, vaddr: number): void {
     const memory = this.memory;
     if (memory === undefined) throw new TypeError("Cannot copy data: this VirtualMemoryManager was created without a `memory` ByteStore");
-    if (direction !== "to" && direction !== "from") throw new TypeError(`Cannot copy data: direction must be "to" or "from", not ${String(direction)}`);
+    if (direction !== "to" && direction !== "from") throw new TypeError(`Cannot copy data: direction must be "to" or "from", not ${describeValue(direction)}`);
+    if (!(data instanceof Uint8Array)) throw new TypeError(`Cannot copy data: data must be a Uint8Array, not ${describeValue(data)}`);
+    if (!isUnsignedInteger(vaddr)) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot copy ${data.length} bytes at ${hex(vaddr)}: not an address (a non-negative safe integer)`, { address: vaddr });
+    }
     const action = direction === "to" ? `copy ${data.length} bytes to` : `copy ${data.length} bytes from`;
     for (let offset = 0; offset < data.length; offset = this.nextPage(vaddr, offset)) {
       const physical = other.physicalOf(vaddr + offset);
@@ -324,13 +348,36 @@ export class VirtualMemoryManager<P> {
     }
   }
 
-  /** Frees the parts inside RAM of the physical runs in `runs` from index `from` on, one PMM call per run. */
+  /** Gives back to the PMM the blocks it lent to the physical runs in `runs` from index `from` on (see {@link takenParts}). */
   private freePhysical(runs: readonly number[], from: number): void {
     for (let r = from; r < runs.length; r += RUN_STRIDE) {
       const start = runs[r]! * this.blockSize;
-      const end = Math.min((runs[r]! + runs[r + 1]!) * this.blockSize, this.ramEnd);
-      if (start < end) this.pmm.freeRange(start, end);
+      for (const part of this.takenParts(start, start + runs[r + 1]! * this.blockSize)) this.pmm.freeRange(part.start, part.end);
     }
+  }
+
+  /**
+   * The parts of the block-aligned physical range `[start, end)` that an allocation takes from
+   * the PMM: inside its memory and outside its reserved ranges. The rest (reserved blocks,
+   * device memory) is mapped but never taken nor freed. O(log r + parts).
+   */
+  private takenParts(start: number, end: number): Range[] {
+    const ramEnd = Math.min(end, this.ramEnd);
+    if (start >= ramEnd) return [];
+    const parts: Range[] = [];
+    let cursor = start;
+    for (const reserved of this.pmm.reservedIn(start, ramEnd)) {
+      if (reserved.start > cursor) parts.push({ start: cursor, end: reserved.start });
+      cursor = reserved.end;
+    }
+    if (cursor < ramEnd) parts.push({ start: cursor, end: ramEnd });
+    return parts;
+  }
+
+  /** Throws `InvalidAttributes`, naming the field, unless `attrs` is a valid {@link Attributes}. */
+  private checkAttributes(attrs: unknown, action: string): void {
+    const problem = attributesProblem(attrs);
+    if (problem !== null) throw new VmmError("InvalidAttributes", `Cannot ${action}: ${problem.message}`, { field: problem.field });
   }
 
   private containing(block: number): Allocation | undefined {
@@ -350,8 +397,8 @@ export class VirtualMemoryManager<P> {
 
   /** The block index of `vaddr` (any byte) inside `[start, end)`. */
   private blockOf(vaddr: number, action: string): number {
-    if (!Number.isSafeInteger(vaddr)) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${vaddr}: not an integer address`, { address: vaddr });
+    if (!isUnsignedInteger(vaddr)) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hex(vaddr)}: not an address (a non-negative safe integer)`, { address: vaddr });
     }
     if (vaddr < this.start || vaddr >= this.end) throw this.outOfBounds(vaddr, `Cannot ${action} ${hex(vaddr)}`);
     return Math.floor((vaddr - this.start) / this.blockSize);
@@ -365,6 +412,9 @@ export class VirtualMemoryManager<P> {
 
   /** Validates a virtual range (block-aligned, non-empty unless `allowEmpty`, inside the space); its first block. */
   private checkVirtualRange(range: Range, action: string, allowEmpty = false): number {
+    if (typeof range !== "object" || range === null) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${describeValue(range)}: not a range { start, end }`, { start: null, end: null });
+    }
     const { start, end } = range;
     let problem: string | null = null;
     if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
@@ -375,6 +425,9 @@ export class VirtualMemoryManager<P> {
   }
 
   private checkPhysicalRange(virtual: Range, physical: Range): void {
+    if (typeof physical !== "object") {
+      throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${describeValue(physical)}: not a range { start, end } or null`, { start: null, end: null });
+    }
     const { start, end } = physical;
     let problem: string | null = null;
     if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
@@ -393,14 +446,31 @@ export class VirtualMemoryManager<P> {
     throw new VmmError("AlreadyAllocated", `Cannot ${action} ${hexRange(this.addressOf(first), this.addressOf(first + count))}: ${hex(address)} is already allocated (in ${hexRange(around.virtual.start, around.virtual.end)})`, { address });
   }
 
-  /** Rejects a physical range any of whose blocks the PMM has in use or this VMM already maps. */
-  private checkPhysicalFree(physical: Range, ramPart: number): void {
-    let used = ramPart > 0 ? this.pmm.firstUsedIn(physical.start, physical.start + ramPart) : null;
-    for (let address = physical.start + ramPart; used === null && address < physical.end; address += this.blockSize) {
-      if (this.table.deviceOwnerOf(address / this.blockSize) >= 0) used = address;
+  /**
+   * Rejects a physical range a block of which is to be taken (in `taken`) but is used in the
+   * PMM, or is not to be taken (reserved, device) but is already mapped by this VMM.
+   */
+  private checkPhysicalFree(physical: Range, taken: readonly Range[]): void {
+    let cursor = physical.start;
+    for (let i = 0; i <= taken.length; i++) {
+      const part = taken[i];
+      const untakenEnd = part === undefined ? physical.end : part.start;
+      for (; cursor < untakenEnd; cursor += this.blockSize) {
+        if (this.ownsUntaken(cursor / this.blockSize)) {
+          throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(cursor)} is already mapped in this address space`, { address: cursor });
+        }
+      }
+      if (part === undefined) break;
+      const used = this.pmm.firstUsedIn(part.start, part.end);
+      if (used !== null) {
+        throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(used)} is already in use`, { address: used });
+      }
+      cursor = part.end;
     }
-    if (used !== null) {
-      throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(used)} is already in use`, { address: used });
-    }
+  }
+
+  /** Whether this VMM maps physical block `block`, one it did not take from the PMM (reserved or device memory). */
+  private ownsUntaken(block: number): boolean {
+    return (block * this.blockSize < this.ramEnd ? this.table.ownerOf(block) : this.table.deviceOwnerOf(block)) >= 0;
   }
 }

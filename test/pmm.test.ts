@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { PmmError } from "../src/errors/pmm-error.js";
 import { PhysicalMemoryManager } from "../src/pmm.js";
 import { BLOCK_SIZE } from "../src/types.js";
+import { NOT_UNSIGNED } from "./helpers/hostile.js";
 
 const MIB = 1024 * 1024;
 
@@ -154,7 +155,7 @@ describe("PhysicalMemoryManager", () => {
     assert.equal(pmm.allocBlocks(4), null);
     assert.equal(pmm.blocksFree(), 3);
     assert.deepEqual(pmm.allocBlocks(0), []);
-    assert.throws(() => pmm.allocBlocks(-1), RangeError);
+    assert.throws(() => pmm.allocBlocks(-1), { name: "PmmError", code: "OutOfBounds", message: "Cannot allocate -1 blocks: the count must be a non-negative safe integer" });
   });
 
   test("two PMMs are independent", () => {
@@ -174,5 +175,115 @@ describe("PhysicalMemoryManager", () => {
     assert.equal(pmm.alloc(), null);
     pmm.free(2 ** 32 - BLOCK_SIZE);
     assert.equal(pmm.isSet(2 ** 32 - 1), false);
+  });
+});
+
+describe("PhysicalMemoryManager reserved ranges", () => {
+  const reserved = [
+    { start: 0, end: 1 },
+    { start: 5 * BLOCK_SIZE, end: 7 * BLOCK_SIZE },
+    { start: 6 * BLOCK_SIZE, end: 8 * BLOCK_SIZE + 1 },
+  ];
+
+  test("free of a reserved block throws Reserved naming the range, and changes nothing", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, reserved });
+    const before = [...pmm.snapshot()];
+    assert.throws(() => pmm.free(0), {
+      name: "PmmError",
+      code: "Reserved",
+      message: "Cannot free 0x00000000: block 0x00000000 is reserved (0x00000000–0x00001000 was reserved when the PMM was built)",
+    });
+    assert.throws(() => pmm.free(8 * BLOCK_SIZE), { code: "Reserved", message: /0x00005000–0x00009000/ });
+    assert.deepEqual([...pmm.snapshot()], before, "nothing changed");
+    assert.equal(pmm.isSet(0), true, "block 0 stays used");
+  });
+
+  test("freeRange touching a reserved block throws Reserved naming the first one, and frees nothing", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, reserved });
+    pmm.setRange(3 * BLOCK_SIZE, 5 * BLOCK_SIZE);
+    const before = [...pmm.snapshot()];
+    assert.throws(() => pmm.freeRange(3 * BLOCK_SIZE, 6 * BLOCK_SIZE), { name: "PmmError", code: "Reserved", message: /block 0x00005000 is reserved/ });
+    assert.deepEqual([...pmm.snapshot()], before, "nothing changed");
+    pmm.freeRange(3 * BLOCK_SIZE, 5 * BLOCK_SIZE);
+    assert.equal(pmm.blocksFree(), 11, "16 blocks less the 5 reserved ones");
+  });
+
+  test("setAddr and setRange over reserved blocks leave them reserved", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, reserved });
+    pmm.setRange(4 * BLOCK_SIZE, 6 * BLOCK_SIZE);
+    pmm.setAddr(0);
+    assert.throws(() => pmm.free(5 * BLOCK_SIZE), { code: "Reserved" });
+    pmm.free(4 * BLOCK_SIZE);
+  });
+
+  test("isReserved and reservedIn report the merged reserved runs, clipped to the question", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, reserved: [...reserved, { start: 14 * BLOCK_SIZE, end: 99 * BLOCK_SIZE }] });
+    assert.deepEqual(
+      [0, 1, 4, 5, 8, 9, 13, 14, 15].map((block) => pmm.isReserved(block * BLOCK_SIZE + 7)),
+      [true, false, false, true, true, false, false, true, true],
+    );
+    assert.deepEqual(pmm.reservedIn(0, 16 * BLOCK_SIZE), [
+      { start: 0, end: BLOCK_SIZE },
+      { start: 5 * BLOCK_SIZE, end: 9 * BLOCK_SIZE },
+      { start: 14 * BLOCK_SIZE, end: 16 * BLOCK_SIZE },
+    ]);
+    assert.deepEqual(pmm.reservedIn(6 * BLOCK_SIZE, 15 * BLOCK_SIZE), [
+      { start: 6 * BLOCK_SIZE, end: 9 * BLOCK_SIZE },
+      { start: 14 * BLOCK_SIZE, end: 15 * BLOCK_SIZE },
+    ]);
+    assert.deepEqual(pmm.reservedIn(BLOCK_SIZE, 5 * BLOCK_SIZE), []);
+    assert.deepEqual(pmm.reservedIn(3 * BLOCK_SIZE, 3 * BLOCK_SIZE), []);
+  });
+
+  test("a PMM without reserved ranges frees every block it handed out", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 4 * BLOCK_SIZE });
+    const blocks = pmm.allocBlocks(4)!;
+    pmm.freeRange(0, 4 * BLOCK_SIZE);
+    assert.equal(pmm.blocksFree(), 4);
+    assert.equal(blocks.some((block) => pmm.isReserved(block)), false);
+  });
+});
+
+describe("PhysicalMemoryManager refuses values that are not addresses, sizes or counts", () => {
+  const calls: [string, (pmm: PhysicalMemoryManager, bad: number) => unknown][] = [
+    ["free", (pmm, bad) => pmm.free(bad)],
+    ["setAddr", (pmm, bad) => pmm.setAddr(bad)],
+    ["isSet", (pmm, bad) => pmm.isSet(bad)],
+    ["isReserved", (pmm, bad) => pmm.isReserved(bad)],
+    ["isRangeFree start", (pmm, bad) => pmm.isRangeFree(bad, BLOCK_SIZE)],
+    ["firstUsedIn end", (pmm, bad) => pmm.firstUsedIn(0, bad)],
+    ["setRange start", (pmm, bad) => pmm.setRange(bad, BLOCK_SIZE)],
+    ["freeRange end", (pmm, bad) => pmm.freeRange(0, bad)],
+    ["reservedIn start", (pmm, bad) => pmm.reservedIn(bad, BLOCK_SIZE)],
+    ["allocBlocks", (pmm, bad) => pmm.allocBlocks(bad)],
+  ];
+  for (const [name, call] of calls) {
+    test(`${name} throws OutOfBounds showing each bad value as given, and changes nothing`, () => {
+      const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, reserved: [{ start: 0, end: BLOCK_SIZE }] });
+      pmm.setAddr(BLOCK_SIZE);
+      const before = [...pmm.snapshot()];
+      for (const [bad, shown] of NOT_UNSIGNED) {
+        assert.throws(() => call(pmm, bad as number), { name: "PmmError", code: "OutOfBounds", message: shown }, `${name}(${shown})`);
+      }
+      assert.deepEqual([...pmm.snapshot()], before, "nothing changed");
+    });
+  }
+
+  test("the constructor refuses a bad size, block size, reserved list or reserved range, showing the value", () => {
+    for (const [bad, shown] of NOT_UNSIGNED) {
+      assert.throws(() => new PhysicalMemoryManager({ memoryBytes: bad as number }), { name: "PmmError", code: "OutOfBounds", message: shown }, `memoryBytes ${shown}`);
+      assert.throws(() => new PhysicalMemoryManager({ memoryBytes: BLOCK_SIZE, reserved: [{ start: 0, end: bad as number }] }), { code: "OutOfBounds", message: shown }, `reserved end ${shown}`);
+    }
+    assert.throws(() => new PhysicalMemoryManager({ memoryBytes: BLOCK_SIZE, blockSize: 0 }), { code: "Misaligned", message: /block size 0/ });
+    assert.throws(() => new PhysicalMemoryManager({ memoryBytes: BLOCK_SIZE, blockSize: Number.NaN }), { code: "Misaligned", message: /block size NaN/ });
+    const notRanges: [unknown, RegExp][] = [
+      [null, /reserved null: it must be an array/],
+      [{ start: 0, end: 1 }, /reserved an object: it must be an array/],
+      [[null], /Cannot reserve null: not a range/],
+      [[7], /Cannot reserve 7: not a range/],
+    ];
+    for (const [bad, message] of notRanges) {
+      assert.throws(() => new PhysicalMemoryManager({ memoryBytes: BLOCK_SIZE, reserved: bad as never }), { name: "PmmError", code: "OutOfBounds", message }, String(message));
+    }
   });
 });

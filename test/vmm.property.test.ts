@@ -58,18 +58,20 @@ class Model {
   add(first: number, allocation: ModelAllocation): void {
     this.allocs.set(first, allocation);
     this.vUsed.fill(true, first, first + allocation.count);
-    for (const address of allocation.physical) if (address / B < MEMORY_BLOCKS) this.pUsed[address / B] = true;
+    for (const address of allocation.physical) if (isTakenFromPmm(address / B)) this.pUsed[address / B] = true;
   }
 
   remove(first: number): void {
     const allocation = this.allocs.get(first)!;
     this.allocs.delete(first);
     this.vUsed.fill(false, first, first + allocation.count);
-    for (const address of allocation.physical) if (address / B < MEMORY_BLOCKS) this.pUsed[address / B] = false;
+    for (const address of allocation.physical) if (isTakenFromPmm(address / B)) this.pUsed[address / B] = false;
   }
 }
 
 const addressOf = (block: number) => (START_BLOCK + block) * B;
+/** Whether a physical block mapped by `set` or `alloc` comes out of the PMM: in memory and not reserved (reserved and device blocks are only mapped). */
+const isTakenFromPmm = (block: number) => block < MEMORY_BLOCKS && !RESERVED_BLOCKS.includes(block);
 
 function runsOf(physical: number[]): number {
   let runs = 0;
@@ -115,7 +117,7 @@ function predictSet(model: Model, op: Extract<Op, { kind: "set" }>): Outcome {
   const physical: number[] = [];
   if (op.pBlock !== null) {
     for (let block = op.pBlock; block < op.pBlock + op.count; block++) {
-      if (block < MEMORY_BLOCKS ? model.pUsed[block] : model.physicalOwned(block)) return { error: "PhysicalAlreadyAllocated" };
+      if (isTakenFromPmm(block) ? model.pUsed[block] : model.physicalOwned(block)) return { error: "PhysicalAlreadyAllocated" };
       physical.push(block * B);
     }
     if (op.fail === 1) return { error: "MapperError" };

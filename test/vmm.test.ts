@@ -7,6 +7,7 @@ import { PhysicalMemoryManager } from "../src/pmm.js";
 import { BLOCK_SIZE, type Attributes, type ByteStore, type Range } from "../src/types.js";
 import { VirtualMemoryManager } from "../src/vmm.js";
 import { RecordingMapper } from "./helpers/recording-mapper.js";
+import { NOT_ATTRIBUTES, NOT_UNSIGNED } from "./helpers/hostile.js";
 import { snapshotStack } from "./helpers/vmm-state.js";
 
 const PAYLOAD = 39;
@@ -155,8 +156,9 @@ describe("VirtualMemoryManager.set", () => {
   });
 
   test("set over a physical block used in the PMM throws PhysicalAlreadyAllocated", () => {
-    const { vmm } = makeStack({ reserved: [{ start: 3 * B, end: 4 * B }] });
-    assert.throws(() => vmm.set({ start: 0, end: 4 * B }, { start: 0, end: 4 * B }, ATTRS), vmmError("PhysicalAlreadyAllocated", /0x00003000/));
+    const { vmm, pmm } = makeStack();
+    pmm.setAddr(3 * B);
+    assert.throws(() => vmm.set({ start: 0, end: 4 * B }, { start: 0, end: 4 * B }, ATTRS), vmmError("PhysicalAlreadyAllocated", /0x00003000 is already in use/));
   });
 });
 
@@ -470,5 +472,139 @@ describe("all-or-nothing when the mapper throws", () => {
     assert.equal(vmm.alloc(3, ATTRS), null);
     assert.throws(() => vmm.free(B), vmmError("NotAllocated"));
     assert.deepEqual(snapshotStack(vmm, pmm, mapper), before);
+  });
+});
+
+describe("VirtualMemoryManager validates every argument before changing anything", () => {
+  for (const [bad, field] of NOT_ATTRIBUTES) {
+    test(`alloc and set with attrs ${JSON.stringify(bad) ?? String(bad)} throw InvalidAttributes naming ${field}, and change nothing`, () => {
+      const { vmm, pmm, mapper } = makeStack();
+      vmm.alloc(2, ATTRS);
+      const before = snapshotStack(vmm, pmm, mapper);
+      const calls: [string, () => unknown][] = [
+        ["alloc", () => vmm.alloc(1, bad as Attributes)],
+        ["alloc at", () => vmm.alloc(1, bad as Attributes, 8 * B)],
+        ["alloc of 0 blocks", () => vmm.alloc(0, bad as Attributes)],
+        ["set mapped", () => vmm.set({ start: 8 * B, end: 9 * B }, { start: 9 * B, end: 10 * B }, bad as Attributes)],
+        ["set unmapped", () => vmm.set({ start: 8 * B, end: 9 * B }, null, bad as Attributes)],
+      ];
+      for (const [name, call] of calls) {
+        assert.throws(call, (error: unknown) => {
+          assert.equal(error instanceof VmmError, true, `${name}: a VmmError, got ${String(error)}`);
+          const { code, data, message } = error as VmmError;
+          assert.equal(code, "InvalidAttributes", name);
+          assert.equal(data.field, field, name);
+          assert.match(message, new RegExp(`^Cannot .*: ${field.replace(".", "\\.")} must be`), name);
+          return true;
+        });
+      }
+      assert.deepEqual(snapshotStack(vmm, pmm, mapper), before, "nothing changed");
+    });
+  }
+
+  test("attributes with the optional executable and global booleans are accepted", () => {
+    const { vmm } = makeStack();
+    assert.equal(vmm.alloc(1, { ...USER, executable: false, global: true }), 0);
+  });
+
+  const virtualCalls: [string, (vmm: VirtualMemoryManager<number>, bad: number) => unknown][] = [
+    ["isSet", (vmm, bad) => vmm.isSet(bad)],
+    ["free", (vmm, bad) => vmm.free(bad)],
+    ["virtToPhys", (vmm, bad) => vmm.virtToPhys(bad)],
+    ["allocationAt", (vmm, bad) => vmm.allocationAt(bad)],
+    ["alloc count", (vmm, bad) => vmm.alloc(bad, ATTRS)],
+    ["alloc at", (vmm, bad) => vmm.alloc(1, ATTRS, bad)],
+    ["set virtual start", (vmm, bad) => vmm.set({ start: bad, end: 9 * B }, null, ATTRS)],
+    ["set virtual end", (vmm, bad) => vmm.set({ start: 8 * B, end: bad }, null, ATTRS)],
+    ["copyData vaddr", (vmm, bad) => vmm.copyData(vmm, "to", new Uint8Array(4), bad)],
+  ];
+  const physicalCalls: [string, (vmm: VirtualMemoryManager<number>, bad: number) => unknown][] = [
+    ["physToVirt", (vmm, bad) => vmm.physToVirt(bad)],
+    ["set physical start", (vmm, bad) => vmm.set({ start: 8 * B, end: 9 * B }, { start: bad, end: 10 * B }, ATTRS)],
+    ["set physical end", (vmm, bad) => vmm.set({ start: 8 * B, end: 9 * B }, { start: 9 * B, end: bad }, ATTRS)],
+  ];
+  for (const [calls, code] of [[virtualCalls, "InvalidVirtAddresses"], [physicalCalls, "InvalidPhysAddresses"]] as const) {
+    for (const [name, call] of calls) {
+      test(`${name} throws ${code} showing each bad value as given, and changes nothing`, () => {
+        const { vmm, pmm, mapper } = makeStack({ start: B, memory: new ArrayStore(64 * B) });
+        vmm.alloc(2, ATTRS);
+        const before = snapshotStack(vmm, pmm, mapper);
+        for (const [bad, shown] of NOT_UNSIGNED) {
+          // An `at` of undefined is an omitted `at`: allocate anywhere.
+          if (name === "alloc at" && bad === undefined) continue;
+          assert.throws(() => call(vmm, bad as number), (error: unknown) => {
+            assert.equal(error instanceof VmmError, true, `${name}(${String(shown)}): a VmmError, got ${String(error)}`);
+            assert.equal((error as VmmError).code, code, `${name}(${String(shown)})`);
+            assert.match((error as VmmError).message, shown, `${name}(${String(shown)})`);
+            return true;
+          });
+        }
+        assert.deepEqual(snapshotStack(vmm, pmm, mapper), before, "nothing changed");
+      });
+    }
+  }
+
+  test("set with a range that is not an object throws InvalidVirtAddresses / InvalidPhysAddresses", () => {
+    const { vmm, pmm, mapper } = makeStack();
+    const before = snapshotStack(vmm, pmm, mapper);
+    assert.throws(() => vmm.set(null as unknown as Range, null, ATTRS), vmmError("InvalidVirtAddresses", /^Cannot set null: not a range/));
+    assert.throws(() => vmm.set(undefined as unknown as Range, null, ATTRS), vmmError("InvalidVirtAddresses", /^Cannot set undefined: not a range/));
+    assert.throws(() => vmm.set({ start: 0, end: B }, undefined as unknown as Range, ATTRS), vmmError("InvalidPhysAddresses", /to physical undefined: not a range/));
+    assert.throws(() => vmm.set({ start: 0, end: B }, 4096 as unknown as Range, ATTRS), vmmError("InvalidPhysAddresses", /to physical 4096: not a range/));
+    assert.deepEqual(snapshotStack(vmm, pmm, mapper), before, "nothing changed");
+  });
+
+  test("the constructor shows a bad start or end as given", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 4 * B });
+    const mapper = new RecordingMapper({ payload: PAYLOAD });
+    for (const [bad, shown] of NOT_UNSIGNED) {
+      assert.throws(() => new VirtualMemoryManager({ start: bad as number, end: 4 * B, pmm, mapper, payload: PAYLOAD }), vmmError("InvalidVirtAddresses", shown));
+      assert.throws(() => new VirtualMemoryManager({ start: 0, end: bad as number, pmm, mapper, payload: PAYLOAD }), vmmError("InvalidVirtAddresses", shown));
+    }
+  });
+
+  test("copyData refuses data that is not a Uint8Array with a TypeError naming it", () => {
+    const { vmm } = makeStack({ memory: new ArrayStore(64 * B) });
+    assert.throws(() => vmm.copyData(vmm, "to", [1, 2] as unknown as Uint8Array, 0), { name: "TypeError", message: /data must be a Uint8Array, not an array of 2 items/ });
+  });
+});
+
+describe("VirtualMemoryManager over reserved and device memory", () => {
+  const reserved: Range[] = [{ start: 4 * B, end: 6 * B }];
+
+  test("set over reserved blocks maps them without taking them, and free gives back only what set took", () => {
+    const { vmm, pmm, mapper } = makeStack({ memoryBlocks: 8, reserved });
+    const free = pmm.blocksFree();
+    vmm.set({ start: 16 * B, end: 22 * B }, { start: 3 * B, end: 9 * B }, ATTRS);
+    assert.equal(pmm.blocksFree(), free - 3, "only blocks 3, 6 and 7 (usable RAM) are taken; 4–5 are reserved, 8 is past RAM");
+    assert.equal(mapper.snapshot().length, 6, "all six pages are mapped");
+    assert.equal(vmm.physToVirt(4 * B + 12), 17 * B + 12);
+    assert.equal(vmm.physToVirt(8 * B + 12), 21 * B + 12);
+    vmm.free(16 * B);
+    assert.equal(pmm.blocksFree(), free, "free gave back blocks 3, 6 and 7");
+    assert.deepEqual([4, 5].map((block) => pmm.isSet(block * B)), [true, true], "the reserved blocks stay used");
+    assert.deepEqual(pmm.allocBlocks(free), [0, B, 2 * B, 3 * B, 6 * B, 7 * B], "the allocator never sees a reserved block");
+  });
+
+  test("set of a reserved block this VMM already maps throws PhysicalAlreadyAllocated; another VMM may map it", () => {
+    const { vmm, pmm, mapper } = makeStack({ memoryBlocks: 8, reserved });
+    vmm.set({ start: 16 * B, end: 17 * B }, { start: 5 * B, end: 6 * B }, ATTRS);
+    const before = snapshotStack(vmm, pmm, mapper);
+    assert.throws(() => vmm.set({ start: 20 * B, end: 22 * B }, { start: 4 * B, end: 6 * B }, ATTRS), vmmError("PhysicalAlreadyAllocated", /0x00005000 is already mapped in this address space/));
+    assert.deepEqual(snapshotStack(vmm, pmm, mapper), before, "nothing changed");
+    const other = new VirtualMemoryManager({ start: 0, end: 64 * B, pmm, mapper: new RecordingMapper({ payload: PAYLOAD }), payload: PAYLOAD });
+    other.set({ start: 0, end: 2 * B }, { start: 4 * B, end: 6 * B }, ATTRS);
+    other.free(0);
+    assert.equal(pmm.isSet(5 * B), true, "still reserved after both frees");
+  });
+
+  test("a mapper failure during set over reserved blocks gives back only the blocks set took", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 8 * B, reserved });
+    const mapper = new RecordingMapper({ payload: PAYLOAD });
+    const vmm = new VirtualMemoryManager({ start: 0, end: 64 * B, pmm, mapper, payload: PAYLOAD });
+    const before = snapshotStack(vmm, pmm, mapper);
+    mapper.failOnCall(1);
+    assert.throws(() => vmm.set({ start: 0, end: 4 * B }, { start: 3 * B, end: 7 * B }, ATTRS), MapperError);
+    assert.deepEqual(snapshotStack(vmm, pmm, mapper), before, "nothing changed");
   });
 });

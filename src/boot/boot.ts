@@ -46,9 +46,11 @@ export interface Machine {
  *    then of every virtual reservation and module (kernel, writable, cachable), each
  *    overlap mapped once.
  *
- * Physical pages that a `set` maps inside RAM are marked used by that `set`, not reserved
- * up front; until boot ends, the mapper's page tables are kept off them
- * (see {@link BootFrameAllocator}). Boot does not run the self-check: call `selfCheck`.
+ * Usable physical pages that a `set` maps are marked used by that `set`, not reserved up
+ * front; until boot ends, the mapper's page tables are kept off them
+ * (see {@link BootFrameAllocator}). Reserved pages a `set` maps (the VGA window) stay reserved
+ * in the PMM, so freeing that mapping later gives nothing back to the allocator.
+ * Boot does not run the self-check: call `selfCheck`.
  *
  * @throws ProfileError `InvalidProfile` when the profile is invalid, or when a region cannot
  * be mapped (e.g. RAM too small for the page tables); the message names the region.

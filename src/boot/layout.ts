@@ -54,9 +54,13 @@ export interface BootLayout {
   readonly regions: readonly Region[];
   /** Physical RAM the firmware map offers, block-aligned inward, within `memoryBytes`. */
   readonly usable: readonly Range[];
-  /** Physical RAM the mappings take (marked used by `vmm.set`, so not reserved up front). */
+  /** Usable physical RAM the mappings take (marked used by `vmm.set`, so not reserved up front). */
   readonly claimed: readonly Range[];
-  /** Physical RAM reserved when the PMM is built: everything not usable (and the null page), minus `claimed`. */
+  /**
+   * Physical RAM reserved when the PMM is built: everything not usable, and the null page.
+   * A mapping over reserved RAM (the VGA window) maps it without taking it, so freeing the
+   * mapping never hands firmware memory to the allocator.
+   */
   readonly pmmReserved: readonly Range[];
 }
 
@@ -98,10 +102,9 @@ export function planLayout(profile: MemoryProfile): BootLayout {
   }
 
   const ram: Range = { start: 0, end: profile.memoryBytes };
-  const claimed = normalize(
-    mappings.flatMap((m) => (m.physical === null ? [] : [{ start: m.physical.start, end: Math.min(m.physical.end, ram.end) }])),
-  );
-  const pmmReserved = subtract(subtract([ram], usable).concat(NULL_PAGE), claimed);
+  const pmmReserved = normalize(subtract([ram], usable).concat(NULL_PAGE));
+  const mapped = mappings.flatMap((m) => (m.physical === null ? [] : [{ start: m.physical.start, end: Math.min(m.physical.end, ram.end) }]));
+  const claimed = subtract(mapped, pmmReserved);
   return { mappings, regions: describeRegions(profile, mappings), usable, claimed, pmmReserved };
 }
 

@@ -1,6 +1,10 @@
 import { KmemError } from "./kmem-error.js";
 
-/** Codes a {@link MapperError} can carry (the seed's `MapperError` family). */
+/**
+ * Codes a {@link MapperError} can carry: the seed's `MapperError` family, plus `AlreadyMapped`,
+ * `OutOfMemory` (no frame for a table) and `InvalidAttributes` (an `attrs` argument that is not
+ * an `Attributes`; `data.field` names the field).
+ */
 export type MapperErrorCode =
   | "InvalidVirtualAddress"
   | "InvalidPhysicalAddress"
@@ -9,7 +13,8 @@ export type MapperErrorCode =
   | "MisalignedPhysicalAddress"
   | "NotMapped"
   | "AlreadyMapped"
-  | "OutOfMemory";
+  | "OutOfMemory"
+  | "InvalidAttributes";
 
 /** Thrown by a {@link Mapper} when it cannot map or unmap a range. */
-export class MapperError extends KmemError<MapperErrorCode, Record<string, number>> {}
+export class MapperError extends KmemError<MapperErrorCode, Record<string, number | string>> {}

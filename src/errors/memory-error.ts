@@ -2,7 +2,7 @@ import { KmemError } from "./kmem-error.js";
 
 /**
  * Codes a {@link MemoryError} can carry: `OutOfBounds` (an access outside the memory),
- * `InvalidSize` (a memory size that is not a non-negative safe integer),
+ * `InvalidSize` (a memory size or TLB size that is not a non-negative safe integer),
  * `InvalidAddress` (a virtual address that is not an unsigned 32-bit integer).
  */
 export type MemoryErrorCode = "OutOfBounds" | "InvalidSize" | "InvalidAddress";

@@ -1,6 +1,10 @@
 import { KmemError } from "./kmem-error.js";
 
-/** Codes a {@link VmmError} can carry (the seed's `VmmError` names). */
+/**
+ * Codes a {@link VmmError} can carry: the seed's `VmmError` names, plus `InvalidAttributes`
+ * (an `attrs` argument that is not `{ kernel, writable, cachable }` booleans with optional
+ * boolean `executable`/`global`; `data.field` names the field).
+ */
 export type VmmErrorCode =
   | "NotAllocated"
   | "AlreadyAllocated"
@@ -8,7 +12,8 @@ export type VmmErrorCode =
   | "PhysicalVirtualMismatch"
   | "InvalidVirtAddresses"
   | "InvalidPhysAddresses"
-  | "OutOfMemory";
+  | "OutOfMemory"
+  | "InvalidAttributes";
 
-/** Thrown by the virtual memory manager; `data` names the offending addresses. */
-export class VmmError extends KmemError<VmmErrorCode, Record<string, number | null>> {}
+/** Thrown by the virtual memory manager; `data` names the offending addresses (as given) or field. */
+export class VmmError extends KmemError<VmmErrorCode, Record<string, number | string | null>> {}

@@ -188,6 +188,38 @@ describe("boot", () => {
     assert.throws(() => boot(broken), (e: unknown) => e instanceof ProfileError && e.data.path === "kernel.physEnd");
   });
 
+  test("freeing the VGA reservation gives no firmware frame to the PMM: the next user allocation never lands there", () => {
+    const machine = boot(DEFAULT_PROFILE);
+    const { pmm, vmm } = machine;
+    const vga = { start: 0xb_8000, end: 0xc_0000 };
+    const free = pmm.blocksFree();
+    vmm.free(0xc00b_8000);
+    assert.equal(pmm.blocksFree(), free, "the VGA frames were never the PMM's to give back");
+    for (let frame = vga.start; frame < vga.end; frame += BLOCK_SIZE) {
+      assert.equal(pmm.isSet(frame), true, `0x${frame.toString(16)} stays used`);
+      assert.equal(pmm.isReserved(frame), true, `0x${frame.toString(16)} stays reserved`);
+    }
+    const at = vmm.alloc(200, { kernel: false, writable: true, cachable: true });
+    assert.notEqual(at, null, "the allocation fits");
+    const frames = vmm.allocationAt(at!)!.physical;
+    assert.equal(frames.some((frame) => frame >= vga.start && frame < vga.end), false, "no frame of the allocation is a VGA frame");
+    assert.equal(frames.some((frame) => pmm.isReserved(frame)), false, "no frame of the allocation is reserved");
+  });
+
+  test("the PMM refuses to free a frame the firmware map reserves, or the null page", () => {
+    const { pmm } = boot(DEFAULT_PROFILE);
+    assert.throws(() => pmm.free(0), { name: "PmmError", code: "Reserved", message: /^Cannot free 0x00000000: block 0x00000000 is reserved/ });
+    assert.throws(() => pmm.free(0xb_8000), { name: "PmmError", code: "Reserved" });
+    assert.throws(() => pmm.freeRange(0x7fe_0000, 0x800_0000), { name: "PmmError", code: "Reserved" });
+  });
+
+  test("a reservation mapping usable RAM takes it from the PMM and its free gives it back", () => {
+    const machine = boot({ ...DEFAULT_PROFILE, virtualReserved: [{ virtStart: 0xd000_0000, virtEnd: 0xd000_2000, physStart: 0x50_0000, label: "frame buffer in RAM" }] });
+    assert.deepEqual([machine.pmm.isSet(0x50_0000), machine.pmm.isSet(0x50_1000)], [true, true], "taken by boot's set");
+    machine.vmm.free(0xd000_0000);
+    assert.deepEqual([machine.pmm.isSet(0x50_0000), machine.pmm.isSet(0x50_1000)], [false, false], "both frames are back");
+  });
+
   test("page directory slot of the kernel points at a table in RAM", () => {
     const machine = boot(DEFAULT_PROFILE);
     const pde = machine.ram.read32(machine.cr3 + pdIndex(0xc010_0000) * ENTRY_BYTES);

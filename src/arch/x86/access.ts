@@ -1,5 +1,5 @@
 import { MemoryError } from "../../errors/memory-error.js";
-import { hex } from "../../format.js";
+import { describeValue, hex } from "../../format.js";
 import { ADDRESS_LIMIT } from "./entry.js";
 
 const BYTE_RADIX = 0x100;
@@ -33,16 +33,16 @@ export function fromLittleEndian(bytes: Uint8Array): number {
 }
 
 /**
- * Returns `address` when `[address, address + length)` lies within 32 bits.
+ * Returns `address` when `[address, address + length)` lies within 32 bits (both
+ * non-negative safe integers).
  *
- * @throws {MemoryError} `InvalidAddress` otherwise, naming the address.
+ * @throws {MemoryError} `InvalidAddress` otherwise, naming the address and length as given.
  */
 export function checkVirtualRange(address: number, length: number, action: string): number {
   if (Number.isSafeInteger(address) && address >= 0 && Number.isSafeInteger(length) && length >= 0 && address + length <= ADDRESS_LIMIT) {
     return address;
   }
-  const shown = Number.isSafeInteger(address) && address >= 0 ? hex(address) : String(address);
-  throw new MemoryError("InvalidAddress", `Cannot ${action} ${shown}: not a 32-bit virtual address range of ${String(length)} bytes`, {
+  throw new MemoryError("InvalidAddress", `Cannot ${action} ${hex(address)}: not a 32-bit virtual address range of ${describeValue(length)} bytes`, {
     address,
     length,
     size: ADDRESS_LIMIT,

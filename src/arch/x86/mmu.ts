@@ -1,4 +1,7 @@
+import { MemoryError } from "../../errors/memory-error.js";
+import { describeValue } from "../../format.js";
 import type { PhysicalMemory } from "../../ram.js";
+import { isUnsignedInteger } from "../../validate.js";
 import {
   ENTRY_BYTES,
   ENTRY_FRAME_MASK,
@@ -95,13 +98,21 @@ export class Mmu {
   #hits = 0;
   #misses = 0;
 
-  /** @throws {RangeError} When `tlbEntries` is not a non-negative integer; `MemoryError` `InvalidAddress` for a bad `cr3`. */
+  /** @throws {MemoryError} `InvalidSize` when `tlbEntries` is not a non-negative safe integer; `InvalidAddress` for a bad `cr3`. */
   constructor(options: MmuOptions) {
+    const { tlbEntries } = options;
+    if (tlbEntries !== undefined && !isUnsignedInteger(tlbEntries)) {
+      throw new MemoryError("InvalidSize", `Cannot create an MMU with ${describeValue(tlbEntries)} TLB entries: the count must be a non-negative safe integer`, {
+        address: 0,
+        length: 0,
+        size: tlbEntries,
+      });
+    }
     this.#ram = options.ram;
     this.#tlb = new Tlb(options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
     this.wp = options.wp ?? true;
     this.#pse = options.pse ?? false;
-    this.#cr3 = checkVirtualRange(options.cr3 ?? 0, 1, "load CR3 with");
+    this.#cr3 = checkVirtualRange(options.cr3 === undefined ? 0 : options.cr3, 1, "load CR3 with");
   }
 
   /** CR3: the physical address of the current page directory. */
@@ -266,11 +277,13 @@ export class Mmu {
    * Copies `length` bytes starting at virtual `vaddr`, translating each page (all pages
    * are translated before any byte is copied).
    *
-   * @throws {PageFault} For the first page that faults. @throws {MemoryError}
+   * @throws {PageFault} For the first page that faults.
+   * @throws {MemoryError} `InvalidAddress` when `vaddr` or `length` is not a non-negative safe
+   * integer or the range passes 4 GiB (checked before anything is allocated or translated).
    */
   readBytes(vaddr: number, length: number, access?: Access): Uint8Array {
-    const out = new Uint8Array(length);
     const pages = this.#translateRange(vaddr, length, false, access);
+    const out = new Uint8Array(length);
     let done = 0;
     for (const physical of pages) {
       const chunk = Math.min(length - done, PAGE_SIZE - (physical & PAGE_OFFSET_MASK));

@@ -3,6 +3,7 @@ import { hex, hexRange } from "../../format.js";
 import type { FrameAllocator, Mapper } from "../../mapper.js";
 import type { PhysicalMemory } from "../../ram.js";
 import type { Attributes } from "../../types.js";
+import { attributesProblem } from "../../validate.js";
 import { type X86Mapping, listMappings, pageTables } from "./mappings.js";
 import {
   ADDRESS_LIMIT,
@@ -131,13 +132,18 @@ export class X86Paging implements Mapper<number> {
    * @throws {MapperError} `InvalidVirtualAddress` / `InvalidPhysicalAddress` (not within
    * 32 bits, or start > end; also a bad directory), `MisalignedVirtualAddress` /
    * `MisalignedPhysicalAddress`, `AddressMismatch` (lengths differ), `AlreadyMapped`
-   * (a page of the range is present), `OutOfMemory` (no frame for a new table).
+   * (a page of the range is present), `OutOfMemory` (no frame for a new table),
+   * `InvalidAttributes` (`attrs` not an `Attributes`; the message names the field).
    */
   map(vStart: number, vEnd: number, pStart: number, pEnd: number, attrs: Attributes, directory: number): void {
     const action = `map ${hexRange(vStart, vEnd)} to ${hexRange(pStart, pEnd)}`;
     this.#checkDirectory(directory, action);
     checkRange(vStart, vEnd, "virtual", action);
     checkRange(pStart, pEnd, "physical", action);
+    const problem = attributesProblem(attrs);
+    if (problem !== null) {
+      throw new MapperError("InvalidAttributes", `Cannot ${action}: ${problem.message}`, { field: problem.field });
+    }
     if (vEnd - vStart !== pEnd - pStart) {
       throw new MapperError("AddressMismatch", `Cannot ${action}: the virtual range is ${hex(vEnd - vStart)} bytes but the physical range is ${hex(pEnd - pStart)}`, {
         vStart,

@@ -9,6 +9,7 @@ import { PageFault, formatErrorCode } from "../../../src/arch/x86/page-fault.js"
 import { X86Paging } from "../../../src/arch/x86/paging.js";
 import { PhysicalMemory } from "../../../src/ram.js";
 import type { Attributes } from "../../../src/types.js";
+import { NOT_UNSIGNED } from "../../helpers/hostile.js";
 import { type FaultRow, TestFrames, renderFaultMatrix, runFaultMatrix } from "./support.js";
 
 const MIB = 1024 * 1024;
@@ -154,6 +155,40 @@ describe("Mmu", () => {
       assert.throws(() => mmu.tryTranslate(bad), (e: unknown) => e instanceof MemoryError && e.code === "InvalidAddress");
     }
     assert.throws(() => mmu.readBytes(0xfffffffe, 4), (e: unknown) => e instanceof MemoryError && e.code === "InvalidAddress");
+  });
+
+  test("every address-taking method refuses a value that is not an address with InvalidAddress, showing it as given", () => {
+    const { mmu, paging, dir } = setup();
+    paging.map(0x1000, 0x2000, 0x0020_0000, 0x0020_1000, KWC, dir);
+    mmu.translate(0x1000);
+    for (const [bad, shown] of NOT_UNSIGNED) {
+      const value = bad as number;
+      const calls: [string, () => unknown][] = [
+        ["translate", () => mmu.translate(value)],
+        ["tryTranslate", () => mmu.tryTranslate(value)],
+        ["walk", () => mmu.walk(value)],
+        ["read8", () => mmu.read8(value)],
+        ["read16", () => mmu.read16(value)],
+        ["read32", () => mmu.read32(value)],
+        ["write8", () => mmu.write8(value, 1)],
+        ["write16", () => mmu.write16(value, 1)],
+        ["write32", () => mmu.write32(value, 1)],
+        ["readBytes vaddr", () => mmu.readBytes(value, 4)],
+        ["readBytes length", () => mmu.readBytes(0x1000, value)],
+        ["writeBytes", () => mmu.writeBytes(value, new Uint8Array(4))],
+        ["invlpg", () => mmu.invlpg(value)],
+        ["loadCr3", () => mmu.loadCr3(value)],
+      ];
+      for (const [name, call] of calls) {
+        assert.throws(call, { name: "MemoryError", code: "InvalidAddress", message: shown }, `${name}(${String(shown)})`);
+      }
+      // An undefined option is an omitted one (the default).
+      if (bad === undefined) continue;
+      assert.throws(() => new Mmu({ ram: new PhysicalMemory(MIB), tlbEntries: value }), { name: "MemoryError", code: "InvalidSize", message: shown }, `tlbEntries ${String(shown)}`);
+      assert.throws(() => new Mmu({ ram: new PhysicalMemory(MIB), cr3: value }), { name: "MemoryError", code: "InvalidAddress", message: shown }, `cr3 ${String(shown)}`);
+    }
+    assert.equal(mmu.cr3, dir, "CR3 unchanged");
+    assert.equal(mmu.tlbOccupancy(), 1, "the TLB was not flushed");
   });
 });
 

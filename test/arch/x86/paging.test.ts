@@ -6,6 +6,7 @@ import { Mmu } from "../../../src/arch/x86/mmu.js";
 import { X86Paging } from "../../../src/arch/x86/paging.js";
 import { PhysicalMemory } from "../../../src/ram.js";
 import type { Attributes } from "../../../src/types.js";
+import { NOT_ATTRIBUTES, NOT_UNSIGNED } from "../../helpers/hostile.js";
 import { TestFrames, naiveWalk, nonZeroWords } from "./support.js";
 
 const MIB = 1024 * 1024;
@@ -268,6 +269,45 @@ describe("X86Paging", () => {
     assert.equal(frames.inUse, 3);
     paging.destroyDirectory(dir);
     assert.equal(frames.inUse, 0);
+  });
+
+  test("map with attrs that are not Attributes throws InvalidAttributes naming the field, before taking a table frame", () => {
+    for (const [bad, field] of NOT_ATTRIBUTES) {
+      const { ram, frames, paging, dir } = setup();
+      const before = hexPairs(tableWords(ram));
+      assert.throws(() => paging.map(0x2000_0000, 0x2000_1000, 0x3000, 0x4000, bad as Attributes, dir), (error: unknown) => {
+        assert.equal(error instanceof MapperError, true, `a MapperError for ${field}, got ${String(error)}`);
+        assert.equal((error as MapperError).code, "InvalidAttributes", field);
+        assert.equal((error as MapperError).data.field, field);
+        assert.match((error as MapperError).message, /^Cannot map 0x20000000–0x20001000 to 0x00003000–0x00004000: attrs/);
+        return true;
+      });
+      assert.equal(frames.inUse, 1, `${field}: only the directory is in use`);
+      assert.deepEqual(hexPairs(tableWords(ram)), before, `${field}: no entry written`);
+    }
+  });
+
+  test("map, unmap and the directory queries show a bad address as given", () => {
+    const { ram, frames, paging, dir } = setup();
+    const before = hexPairs(tableWords(ram));
+    for (const [bad, shown] of NOT_UNSIGNED) {
+      const value = bad as number;
+      const calls: [string, string, () => unknown][] = [
+        ["map vStart", "InvalidVirtualAddress", () => paging.map(value, 0x1000, 0x3000, 0x4000, KWC, dir)],
+        ["map pEnd", "InvalidPhysicalAddress", () => paging.map(0, 0x1000, 0x3000, value, KWC, dir)],
+        ["unmap vEnd", "InvalidVirtualAddress", () => paging.unmap(0, value, dir)],
+        ["map directory", "InvalidPhysicalAddress", () => paging.map(0, 0x1000, 0x3000, 0x4000, KWC, value)],
+        ["unmap directory", "InvalidPhysicalAddress", () => paging.unmap(0, 0x1000, value)],
+        ["tablesInUse", "InvalidPhysicalAddress", () => paging.tablesInUse(value)],
+        ["mappings", "InvalidPhysicalAddress", () => paging.mappings(value)],
+        ["destroyDirectory", "InvalidPhysicalAddress", () => paging.destroyDirectory(value)],
+      ];
+      for (const [name, code, call] of calls) {
+        assert.throws(call, { name: "MapperError", code, message: shown }, `${name}(${String(shown)})`);
+      }
+    }
+    assert.equal(frames.inUse, 1, "only the directory is in use");
+    assert.deepEqual(hexPairs(tableWords(ram)), before, "no entry written");
   });
 
   test("a frame allocator with another block size is refused", () => {
