@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { Bitmap } from "../src/bitmap.js";
 import { firstFreeRun, longestFreeRun, popcount, prefixFree, suffixFree } from "../src/bitmap-words.js";
 import { BitmapError } from "../src/errors/bitmap-error.js";
+import { assertProperty } from "./helpers/property.js";
 
 /** Naive first fit over a boolean array: the reference for every search. */
 function naiveFirstFit(bits: readonly boolean[], n: number, alignment = 1, from = 0): number | null {
@@ -41,12 +42,12 @@ describe("bitmap word summaries", () => {
   });
 
   test("word summaries agree with the naive count on random words", () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 32 }), (word, n) => {
+    assertProperty(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 32 }), (word, n) => {
       assert.equal(longestFreeRun(word), naiveLongestRun(word));
       const bits = Array.from({ length: 32 }, (_, i) => ((word >>> i) & 1) === 1);
       assert.equal(firstFreeRun(word, n), naiveFirstFit(bits, n) ?? -1);
       assert.equal(popcount(word), bits.filter(Boolean).length);
-    }), { numRuns: 2000 });
+    }), { seed: 0x5eed10, numRuns: 2000 });
   });
 });
 
@@ -98,7 +99,7 @@ describe("Bitmap", () => {
       const bits = new Bitmap(numEntries);
       for (const op of [() => bits.set(index), () => bits.clear(index), () => bits.isSet(index)]) {
         assert.throws(op, (error: unknown) => {
-          assert.ok(error instanceof BitmapError);
+          assert.ok(error instanceof BitmapError, `a BitmapError, got ${String(error)}`);
           assert.equal(error.code, "OutOfBounds");
           assert.deepEqual(error.data, { index, numEntries });
           assert.match(error.message, new RegExp(`${index}.*${numEntries} entries`));
@@ -253,7 +254,7 @@ function opArbitrary(size: number): fc.Arbitrary<Op> {
 describe("Bitmap against a boolean-array model", () => {
   for (const size of [1, 31, 32, 33, 95, 160, 200, 513]) {
     test(`random operations on ${size} entries match the naive model after every step`, () => {
-      fc.assert(fc.property(fc.array(opArbitrary(size), { maxLength: 80 }), (ops) => {
+      assertProperty(fc.property(fc.array(opArbitrary(size), { maxLength: 80 }), (ops) => {
         const bits = new Bitmap(size);
         const model = new Array<boolean>(size).fill(false);
         for (const op of ops) {
@@ -282,7 +283,7 @@ describe("Bitmap against a boolean-array model", () => {
           for (let i = 0; i < size; i++) assert.equal(bits.isSet(i), model[i]);
           for (const n of [1, 2, 5, 33]) assert.equal(bits.findContiguous(n), naiveFirstFit(model, n));
         }
-      }), { numRuns: 150 });
+      }), { seed: 0x5eed11, numRuns: 150 });
     });
   }
 });

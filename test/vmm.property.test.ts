@@ -9,6 +9,7 @@ import { BLOCK_SIZE, type Attributes, type Range } from "../src/types.js";
 import { VirtualMemoryManager } from "../src/vmm.js";
 import { RecordingMapper } from "./helpers/recording-mapper.js";
 import { snapshotStack } from "./helpers/vmm-state.js";
+import { assertProperty } from "./helpers/property.js";
 
 const B = BLOCK_SIZE;
 const PAYLOAD = 39;
@@ -177,7 +178,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
 
 describe("VirtualMemoryManager against a reference model", () => {
   test("random set/alloc/fixed alloc/free sequences, with failing ops and a failing mapper, keep every invariant", () => {
-    fc.assert(fc.property(fc.array(opArbitrary, { minLength: 5, maxLength: 40, size: "max" }), (ops) => {
+    assertProperty(fc.property(fc.array(opArbitrary, { minLength: 5, maxLength: 40, size: "max" }), (ops) => {
       const pmm = new PhysicalMemoryManager({ memoryBytes: MEMORY_BLOCKS * B, reserved: RESERVED_BLOCKS.map((block) => ({ start: block * B, end: block * B + 1 })) });
       const mapper = new RecordingMapper({ payload: PAYLOAD });
       const vmm = new VirtualMemoryManager({ start: addressOf(0), end: addressOf(NUM_BLOCKS), pmm, mapper, payload: PAYLOAD });
@@ -219,6 +220,6 @@ describe("VirtualMemoryManager against a reference model", () => {
         }
         checkInvariants(model, vmm, pmm, mapper);
       }
-    }), { numRuns: 300 });
+    }), { seed: 0x5eed30, numRuns: 300 });
   });
 });

@@ -329,6 +329,45 @@ describe("VirtualMemoryManager translation and listing", () => {
   });
 });
 
+describe("VirtualMemoryManager physical lookups at run edges", () => {
+  test("virtToPhys, physToVirt and allocationAt are exact at every block and byte edge of multi-run allocations", () => {
+    const { vmm, pmm } = makeStack({ start: B });
+    pmm.setAddr(2 * B);
+    pmm.setAddr(5 * B);
+    const first = vmm.alloc(5, ATTRS)!;
+    const second = vmm.alloc(2, USER)!;
+    const expected: [number, number[]][] = [
+      [first, [0, 1, 3, 4, 6].map((block) => block * B)],
+      [second, [7, 8].map((block) => block * B)],
+    ];
+    for (const [at, frames] of expected) {
+      assert.deepEqual(vmm.allocationAt(at)!.physical, frames, `frames of ${at.toString(16)}`);
+      frames.forEach((frame, i) => {
+        for (const offset of [0, 1, B - 1]) {
+          const vaddr = at + i * B + offset;
+          assert.equal(vmm.virtToPhys(vaddr), frame + offset, `virtToPhys(0x${vaddr.toString(16)})`);
+          assert.equal(vmm.physToVirt(frame + offset), vaddr, `physToVirt(0x${(frame + offset).toString(16)})`);
+          assert.equal(vmm.allocationAt(vaddr)!.virtual.start, at, `allocationAt(0x${vaddr.toString(16)})`);
+        }
+      });
+    }
+    for (const hole of [2, 5, 9]) assert.throws(() => vmm.physToVirt(hole * B), vmmError("NotAllocated"), `block ${hole} is not mapped`);
+    assert.throws(() => vmm.virtToPhys(second + 2 * B), vmmError("NotAllocated"));
+    assert.equal(vmm.allocationAt(second + 2 * B), null);
+  });
+
+  test("a set mapping keeps its physical offset at every block", () => {
+    const { vmm } = makeStack();
+    vmm.set({ start: 10 * B, end: 13 * B }, { start: 40 * B, end: 43 * B }, ATTRS);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(vmm.virtToPhys((10 + i) * B + B - 1), (40 + i) * B + B - 1, `block ${i}, last byte`);
+      assert.equal(vmm.physToVirt((40 + i) * B), (10 + i) * B, `block ${i}, first byte`);
+    }
+    assert.throws(() => vmm.physToVirt(43 * B), vmmError("NotAllocated"));
+    assert.throws(() => vmm.physToVirt(39 * B), vmmError("NotAllocated"));
+  });
+});
+
 describe("VirtualMemoryManager.copyData", () => {
   function copyStack() {
     const memory = new ArrayStore(64 * B);
