@@ -12,6 +12,23 @@ export default tseslint.config(
     },
   },
   {
+    // A failing assert.ok(x) without a message makes Node re-read the call site to describe it,
+    // which under tsx took minutes (issue 10): give every truthiness assertion a message.
+    files: ["test/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": ["error",
+        {
+          selector: "CallExpression[arguments.length<2][callee.type='MemberExpression'][callee.object.name='assert'][callee.property.name='ok']",
+          message: "Give assert.ok a message (or use assert.equal(x, true)): a bare failing assert.ok is very slow to report.",
+        },
+        {
+          selector: "CallExpression[arguments.length<2][callee.type='Identifier'][callee.name='assert']",
+          message: "Give assert(x) a message (or use assert.equal(x, true)): a bare failing assert is very slow to report.",
+        },
+      ],
+    },
+  },
+  {
     // The core runs in Node and in the browser: no Node built-ins, no upward imports.
     files: ["src/**/*.ts"],
     ignores: ["src/cli/**", "src/node/**"],

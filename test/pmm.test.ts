@@ -9,7 +9,7 @@ const MIB = 1024 * 1024;
 
 function expectPmmError(code: string, address: number): (error: unknown) => boolean {
   return (error: unknown) => {
-    assert.ok(error instanceof PmmError);
+    assert.ok(error instanceof PmmError, `a PmmError, got ${String(error)}`);
     assert.equal(error.code, code);
     assert.equal(error.data.address, address);
     assert.match(error.message, new RegExp(`0x${address.toString(16).toUpperCase().padStart(8, "0")}`));

@@ -11,7 +11,7 @@ describe("PhysicalMemory", () => {
     const ram = new PhysicalMemory(SIZE);
     assert.equal(ram.size, SIZE);
     assert.equal(ram.bytes.length, SIZE);
-    assert.ok(ram.bytes.every((b) => b === 0));
+    assert.ok(ram.bytes.every((b) => b === 0), "every byte is zero");
   });
 
   test("write32 stores little-endian bytes and read32 returns an unsigned number", () => {
@@ -85,7 +85,7 @@ describe("PhysicalMemory", () => {
   test("a failed write changes nothing", () => {
     const ram = new PhysicalMemory(SIZE);
     assert.throws(() => ram.writeBytes(SIZE - 2, new Uint8Array([1, 2, 3])), MemoryError);
-    assert.ok(ram.bytes.every((b) => b === 0));
+    assert.ok(ram.bytes.every((b) => b === 0), "every byte is zero");
   });
 
   test("a size that is not a non-negative integer throws InvalidSize", () => {

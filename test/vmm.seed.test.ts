@@ -73,7 +73,7 @@ describe("the seed's tests", () => {
       const byStart = new Map(vmm.allocations().map((allocation) => [allocation.virtual.start, allocation]));
       for (const address of virtualAllocations) {
         const allocation = byStart.get(address);
-        assert.ok(allocation !== undefined);
+        assert.ok(allocation !== undefined, `the allocation at 0x${address.toString(16)} is listed`);
         const physical = [...allocation.physical];
         for (const block of physical) assert.equal(pmm.isSet(block), true);
         vmm.free(address);
@@ -93,7 +93,7 @@ describe("the seed's tests", () => {
   test("set with the seed's misaligned physical range (vstart + 123) is rejected with InvalidPhysAddresses and changes nothing", () => {
     const { pmm, mapper, vmm } = seedInit(0);
     assert.throws(() => vmm.set({ start: vstart, end: vend }, { start: vstart + 123, end: vend + 123 }, ATTRS), (error: unknown) => {
-      assert.ok(error instanceof VmmError);
+      assert.ok(error instanceof VmmError, `a VmmError, got ${String(error)}`);
       assert.equal(error.code, "InvalidPhysAddresses");
       assert.match(error.message, /0x0002507B/);
       return true;

@@ -19,13 +19,13 @@ test("bench --quick completes and writes JSON with every section", { timeout: TI
     const out = join(dir, "results.json");
     await run(process.execPath, ["--import", "tsx", "bench/run.ts", "--quick", "--out", out], { timeout: TIMEOUT_MS });
     const results: unknown = JSON.parse(await readFile(out, "utf8"));
-    assert.ok(typeof results === "object" && results !== null);
+    assert.ok(typeof results === "object" && results !== null, "the results file holds an object");
     for (const key of EXPECTED_SECTIONS) {
       assert.ok(key in results, `missing section ${key}`);
     }
     const { meta, mixed } = results as { meta: { mode: string }; mixed: { results: Record<string, unknown> } };
     assert.equal(meta.mode, "quick");
-    assert.ok("seed" in mixed.results && "kmem" in mixed.results);
+    assert.ok("seed" in mixed.results && "kmem" in mixed.results, "the mixed workload measured both the seed and kmem");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

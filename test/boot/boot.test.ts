@@ -134,7 +134,7 @@ describe("boot", () => {
       { largePages: true },
     );
     assert.equal(machine.cr4Pse, true);
-    assert.ok(machine.paging.mappings(machine.cr3).some((m) => m.large && m.virt === 0xd000_0000));
+    assert.ok(machine.paging.mappings(machine.cr3).some((m) => m.large && m.virt === 0xd000_0000), "0xD0000000 is mapped by a 4 MiB page");
     assert.equal(machine.mmu.translate(0xd03f_fff0), 0x7f_fff0);
     assert.equal(selfCheck(machine).ok, true);
   });

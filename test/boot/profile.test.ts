@@ -78,7 +78,7 @@ describe("parseProfile", () => {
     const error = profileError(draft((p) => {
       p.kernel.physEnd = 0;
     }));
-    assert.ok(error instanceof KmemError);
+    assert.ok(error instanceof KmemError, `a KmemError, got ${String(error)}`);
     assert.equal(error.code, "InvalidProfile");
     assert.deepEqual(error.data, { path: "kernel.physEnd", value: 0 });
   });
@@ -171,8 +171,8 @@ describe("parseProfile", () => {
     test(`rejects ${what} with a one-line message naming the field`, () => {
       const error = profileError(draft(change));
       assert.equal(error.message, message);
-      assert.ok(!error.message.includes("\n"));
-      assert.ok(message.startsWith(error.data.path));
+      assert.ok(!error.message.includes("\n"), `one line: ${JSON.stringify(error.message)}`);
+      assert.ok(message.startsWith(error.data.path), `the message starts with the field path ${error.data.path}: ${message}`);
     });
   }
 

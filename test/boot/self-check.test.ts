@@ -31,7 +31,7 @@ describe("selfCheck", () => {
     const machine = boot(DEFAULT_PROFILE);
     const before = Buffer.from(machine.ram.bytes);
     selfCheck(machine);
-    assert.ok(before.equals(machine.ram.bytes));
+    assert.ok(before.equals(machine.ram.bytes), "RAM is unchanged");
   });
 
   test("fails when a block outside the profile is allocated, naming its address", () => {

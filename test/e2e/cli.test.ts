@@ -252,8 +252,8 @@ describe("the built kmem CLI", CONCURRENT, () => {
       for (const flag of ["--profile <FILE>", "--user", "--write", "--json", "<VADDR>", "Exit status"]) {
         assert.ok(run.stdout.includes(flag), `help translate should mention ${flag}`);
       }
-      assert.ok((await kmem("help", "boot")).stdout.includes("--json"));
-      assert.ok((await kmem("help", "export")).stdout.includes("--out <DIR>"));
+      assert.ok((await kmem("help", "boot")).stdout.includes("--json"), "help boot lists --json");
+      assert.ok((await kmem("help", "export")).stdout.includes("--out <DIR>"), "help export lists --out <DIR>");
     });
   });
 });

@@ -350,7 +350,7 @@ describe("QEMU against a hand-written image", () => {
     // Ring 0: 3 read-only pages fault on write (0x3). Ring 3: 3 kernel pages fault on read (0x5)
     // and write (0x7), 2 user read-only pages on write (0x7). Each unmapped neighbour faults 4 times.
     assert.equal(result.probes.faulted, 3 + 3 * 2 + 2 + 4 * (result.probes.count - result.probes.tagged));
-    assert.ok(result.ok);
+    assert.ok(result.ok, "QEMU agrees with kmem on every page and access");
   });
 
   test("a wrong frame and a missing fault in kmem's answers are reported access by access", async () => {
@@ -432,13 +432,13 @@ describe("QEMU against kmem's booted machines", () => {
     const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools(), random: { count: 300, seed: 6 } });
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
-    assert.ok(result.probes.faulted > 0);
+    assert.ok(result.probes.faulted > 0, `some probes faulted (${result.probes.faulted})`);
     const pages = kmemPages(result.machine.paging.mappings(result.machine.cr3));
     assert.equal(result.pagesCompared, pages.length);
     for (const [name, has] of [["user", (p: (typeof pages)[number]) => p.user], ["read-only user", (p: (typeof pages)[number]) => p.user && !p.writable], ["cache-disabled", (p: (typeof pages)[number]) => p.cacheDisable]] as const) {
       assert.ok(pages.some(has), `no ${name} page was compared`);
     }
-    assert.ok((result.random?.frees ?? 0) > 50);
+    assert.ok((result.random?.frees ?? 0) > 50, `more than 50 random frees (${result.random?.frees ?? 0})`);
   });
 
   test("with 4 MiB pages a 4 MiB-aligned reservation is one PS entry each and matches under CR4.PSE", async () => {
@@ -478,9 +478,9 @@ describe("kmem verify-qemu", () => {
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(run.stdout) as { ok: boolean; pagesCompared: number; differences: unknown[]; random: { allocs: number } };
     assert.equal(report.ok, true);
-    assert.ok(report.pagesCompared > 600);
+    assert.ok(report.pagesCompared > 600, `more than 600 pages compared (${report.pagesCompared})`);
     assert.deepEqual(report.differences, []);
-    assert.ok(report.random.allocs > 0);
+    assert.ok(report.random.allocs > 0, `some random allocations (${report.random.allocs})`);
   });
 
   test("without QEMU on PATH it exits 2 with one line saying how to install it", () => {
@@ -517,7 +517,7 @@ describe("kmem verify-qemu", () => {
       assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
       assert.equal(machine.cr4Pse, true);
       assert.equal(result.largePages, 2);
-      assert.ok(result.probes.tagged > 500);
+      assert.ok(result.probes.tagged > 500, `more than 500 tagged probes (${result.probes.tagged})`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -34,7 +34,7 @@ describe("bootViewMachine (the page's adapter over real kmem)", () => {
     const view = bootViewMachine(null, { largePages: false });
     const before = view.regions().length;
     const start = view.alloc(4, KERNEL_RW, { label: "buffer" });
-    assert.ok(start !== null);
+    assert.ok(start !== null, "the allocation succeeded");
     const row = view.regions().find((r) => r.virtStart === start);
     assert.equal(row?.label, "buffer");
     assert.equal(row?.physBlocks.length, 4);
@@ -86,7 +86,7 @@ describe("bootViewMachine (the page's adapter over real kmem)", () => {
   test("a freed page still translates through a stale TLB entry until invlpg", () => {
     const view = bootViewMachine(null, { largePages: false });
     const start = view.alloc(1, KERNEL_RW, { label: "temp" });
-    assert.ok(start !== null);
+    assert.ok(start !== null, "the allocation succeeded");
     const first = view.walk(start, SUPERVISOR_READ);
     view.free(start);
     const stale = view.walk(start, SUPERVISOR_READ);

@@ -88,7 +88,7 @@ async function centre(page: Page, testId: string, index: number): Promise<[numbe
   const box = await canvas.boundingBox();
   assert.ok(box !== null, `${testId} must be visible`);
   const [columns, pitch, margin] = await Promise.all(["data-columns", "data-pitch-px", "data-margin-px"].map(async (name) => Number(await canvas.getAttribute(name))));
-  assert.ok(columns !== undefined && pitch !== undefined && margin !== undefined);
+  assert.ok(columns !== undefined && pitch !== undefined && margin !== undefined, "the grid geometry is known");
   const half = pitch / 2;
   return [box.x + margin + (index % columns) * pitch + half, box.y + Math.floor(index / columns) * pitch + half];
 }
@@ -229,7 +229,7 @@ describe("kmem view in Chromium", () => {
   });
 
   test("the static file opened from disk renders the same region table as the server", async () => {
-    assert.ok(browser !== undefined);
+    assert.ok(browser !== undefined, "a browser was launched");
     const file = `${OUTPUT}view-static.html`;
     await run(process.execPath, [CLI, "view", "--static", file], { cwd: ROOT });
     const opened = await open(browser, pathToFileURL(file).href);
@@ -239,7 +239,7 @@ describe("kmem view in Chromium", () => {
   });
 
   test("the download of a freshly booted page holds exactly what kmem export writes", async () => {
-    assert.ok(browser !== undefined);
+    assert.ok(browser !== undefined, "a browser was launched");
     const dir = await mkdtemp(join(tmpdir(), "kmem-view-download-"));
     try {
       const profile = join(dir, "small.json");

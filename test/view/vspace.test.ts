@@ -39,7 +39,7 @@ describe("summariseCells", () => {
   test("counts reserved and present pages with their attributes in the cell that holds them", () => {
     const cells = summariseCells([VGA, KERNEL_RO], MAPPINGS);
     const cell = cells[0xc0000000 / CELL_BYTES];
-    assert.ok(cell !== undefined);
+    assert.ok(cell !== undefined, "the cell holding 0xC0000000 exists");
     assert.equal(cell.regionCount, 2);
     assert.equal(cell.reservedPages, 3);
     assert.equal(cell.mappedPages, 3);

@@ -61,9 +61,9 @@ describe("x86 entry layout", () => {
     assert.equal(encodePte(0xfffff000, { kernel: false, writable: true, cachable: true }), 0xfffff007);
     assert.equal(encodeLargePde(0xffc00000, { kernel: true, writable: false, cachable: false }), 0xffc00091);
     assert.equal(encodeTablePde(0x80001000), 0x80001007);
-    assert.ok(isLargePde(0x00400083));
-    assert.ok(!isLargePde(0x00400080));
-    assert.ok(!isLargePde(0x00101007));
+    assert.ok(isLargePde(0x00400083), "P|RW|PS is a 4 MiB PDE");
+    assert.ok(!isLargePde(0x00400080), "PS without P is not a 4 MiB PDE");
+    assert.ok(!isLargePde(0x00101007), "a table PDE is not a 4 MiB PDE");
   });
 
   test("decodeEntry names every field and reads bits 6–8 by level", () => {

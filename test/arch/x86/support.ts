@@ -141,7 +141,7 @@ export function outcome(mmu: Mmu, vaddr: number, access: Access): string {
     assert.equal(fast, physical, "tryTranslate agrees with translate");
     return "ok";
   } catch (error) {
-    assert.ok(error instanceof PageFault);
+    assert.ok(error instanceof PageFault, `a PageFault, got ${String(error)}`);
     assert.equal(error.address, vaddr, "CR2 is the faulting address");
     assert.equal(fast, -1 - error.errorCode, "tryTranslate encodes the same error code");
     return `#PF 0x${error.errorCode.toString(16).toUpperCase()}`;
