@@ -260,6 +260,24 @@ export class Bitmap {
     return null;
   }
 
+  /** The length of the longest run of clear entries. O(1). */
+  get largestFreeRun(): number {
+    return this.longest[ROOT]!;
+  }
+
+  /** The number of maximal runs of clear entries. O(n/32). */
+  countFreeRuns(): number {
+    let runs = 0;
+    let carry = 0;
+    for (let w = 0; w < this.words.length; w++) {
+      const free = ~this.words[w]!;
+      // A run starts at every clear entry whose predecessor (the previous word's top bit for bit 0) is set.
+      runs += popcount(free & ~((free << 1) | carry));
+      carry = free >>> (BITS_PER_WORD - 1);
+    }
+    return runs;
+  }
+
   /** A copy of the backing words (bits past `numEntries` are set), for snapshots and comparisons. */
   snapshot(): Uint32Array {
     return this.words.slice();

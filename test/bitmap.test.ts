@@ -290,6 +290,11 @@ describe("Bitmap against a boolean-array model", () => {
           assert.equal(bits.numFreeEntries, model.filter((b) => !b).length);
           for (let i = 0; i < size; i++) assert.equal(bits.isSet(i), model[i]);
           for (const n of [1, 2, 5, 33]) assert.equal(bits.findContiguous(n), naiveFirstFit(model, n));
+          const runs = model.filter((used, i) => !used && (i === 0 || model[i - 1])).length;
+          assert.equal(bits.countFreeRuns(), runs, "countFreeRuns");
+          let longest = 0;
+          for (let i = 0, run = 0; i < size; i++) longest = Math.max(longest, (run = model[i] ? 0 : run + 1));
+          assert.equal(bits.largestFreeRun, longest, "largestFreeRun");
         }
       }), { numRuns: 150 });
     });
