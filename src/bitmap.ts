@@ -218,19 +218,26 @@ export class Bitmap {
   }
 
   /**
-   * Finds, without changing anything, the lowest index `i >= from`, a multiple of
-   * `alignment`, such that entries `[i, i + n)` are clear; `null` when there is none or `n` is 0.
+   * Finds, without changing anything, the lowest index `i >= from` with
+   * `(i + phase) % alignment === 0` such that entries `[i, i + n)` are clear; `null` when there
+   * is none or `n` is 0. (`phase` lets a caller whose entry 0 stands for an unaligned address
+   * ask for aligned addresses: entry `i` is aligned when `i + phase` is.)
    *
    * The tree is descended to the leftmost free run of length ≥ `n` at or after `from`; with
    * `alignment > 1` the aligned start inside that run is checked and, failing that, the
    * search resumes after the set entry that blocked it.
    *
-   * @throws {RangeError} when `n` is not a non-negative integer or `alignment` not a positive integer.
+   * @throws {RangeError} when `n` is not a non-negative integer, `alignment` not a positive
+   * integer, or `phase` not a non-negative safe integer.
    * @throws {BitmapError} `OutOfBounds` when `from` is not in `[0, numEntries]`.
+   * @example
+   * const bits = new Bitmap(64);
+   * bits.findContiguous(4, 8, 0, 3); // 5: 5 + 3 is a multiple of 8
    */
-  findContiguous(n: number, alignment = 1, from = 0): number | null {
+  findContiguous(n: number, alignment = 1, from = 0, phase = 0): number | null {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`Cannot search for ${n} entries: the count must be a non-negative integer`);
     if (!Number.isInteger(alignment) || alignment < 1) throw new RangeError(`Cannot search with alignment ${alignment}: it must be a positive integer`);
+    if (!Number.isSafeInteger(phase) || phase < 0) throw new RangeError(`Cannot search with phase ${phase}: it must be a non-negative safe integer`);
     if (!Number.isInteger(from) || from < 0 || from > this.numEntries) {
       throw new BitmapError("OutOfBounds", `Cannot search from entry ${from}: the bitmap has ${this.numEntries} entries`, { index: from, numEntries: this.numEntries });
     }
@@ -242,13 +249,33 @@ export class Bitmap {
       const found = this.scan(ROOT, 0, span, cursor, n);
       if (found < 0) return null;
       if (alignment === 1) return found;
-      const aligned = Math.ceil(found / alignment) * alignment;
+      // The first index at or after `found` whose index + phase is a multiple of the alignment.
+      const misalignment = (found + phase) % alignment;
+      const aligned = misalignment === 0 ? found : found + alignment - misalignment;
       if (aligned + n > this.numEntries) return null;
       const blocker = this.lastSetIn(aligned, aligned + n);
       if (blocker < 0) return aligned;
       cursor = blocker + 1;
     }
     return null;
+  }
+
+  /** The length of the longest run of clear entries. O(1). */
+  get largestFreeRun(): number {
+    return this.longest[ROOT]!;
+  }
+
+  /** The number of maximal runs of clear entries. O(n/32). */
+  countFreeRuns(): number {
+    let runs = 0;
+    let carry = 0;
+    for (let w = 0; w < this.words.length; w++) {
+      const free = ~this.words[w]!;
+      // A run starts at every clear entry whose predecessor (the previous word's top bit for bit 0) is set.
+      runs += popcount(free & ~((free << 1) | carry));
+      carry = free >>> (BITS_PER_WORD - 1);
+    }
+    return runs;
   }
 
   /** A copy of the backing words (bits past `numEntries` are set), for snapshots and comparisons. */

@@ -7,9 +7,11 @@ import { BitmapError } from "../src/errors/bitmap-error.js";
 import { assertProperty } from "./helpers/property.js";
 
 /** Naive first fit over a boolean array: the reference for every search. */
-function naiveFirstFit(bits: readonly boolean[], n: number, alignment = 1, from = 0): number | null {
+function naiveFirstFit(bits: readonly boolean[], n: number, alignment = 1, from = 0, phase = 0): number | null {
   if (n === 0) return null;
-  for (let i = Math.ceil(from / alignment) * alignment; i + n <= bits.length; i += alignment) {
+  let i = from;
+  while ((i + phase) % alignment !== 0) i++;
+  for (; i + n <= bits.length; i += alignment) {
     let free = true;
     for (let j = i; j < i + n && free; j++) free = !bits[j];
     if (free) return i;
@@ -142,7 +144,7 @@ describe("Bitmap", () => {
     assert.equal(bits.findContiguous(71), null);
   });
 
-  const firstFitCases: Array<{ name: string; size: number; used: Array<[number, number]>; n: number; alignment?: number; from?: number; expected: number | null }> = [
+  const firstFitCases: Array<{ name: string; size: number; used: Array<[number, number]>; n: number; alignment?: number; from?: number; phase?: number; expected: number | null }> = [
     { name: "empty bitmap", size: 512, used: [], n: 9, expected: 0 },
     { name: "after a used prefix", size: 512, used: [[0, 3]], n: 1, expected: 3 },
     { name: "skips a hole too small", size: 512, used: [[0, 3], [5, 10]], n: 3, expected: 15 },
@@ -158,6 +160,11 @@ describe("Bitmap", () => {
     { name: "from inside a word", size: 256, used: [[40, 2]], n: 3, from: 38, expected: 42 },
     { name: "from with alignment", size: 256, used: [], n: 2, alignment: 8, from: 9, expected: 16 },
     { name: "from at the end", size: 256, used: [], n: 1, from: 256, expected: null },
+    { name: "phase shifts the aligned slots", size: 256, used: [], n: 4, alignment: 8, phase: 3, expected: 5 },
+    { name: "phase of a whole alignment changes nothing", size: 256, used: [[0, 1]], n: 4, alignment: 8, phase: 16, expected: 8 },
+    { name: "phase with a blocked first slot", size: 256, used: [[0, 3], [7, 1]], n: 4, alignment: 8, phase: 3, expected: 13 },
+    { name: "phase larger than the bitmap", size: 256, used: [], n: 2, alignment: 64, phase: 2 ** 40 + 1, expected: 63 },
+    { name: "phase pushes the only slot past the end", size: 64, used: [], n: 8, alignment: 64, phase: 1, expected: null },
   ];
   for (const c of firstFitCases) {
     test(`findContiguous first fit: ${c.name}`, () => {
@@ -167,9 +174,9 @@ describe("Bitmap", () => {
         bits.setRange(start, count);
         naive.fill(true, start, start + count);
       }
-      const found = bits.findContiguous(c.n, c.alignment ?? 1, c.from ?? 0);
+      const found = bits.findContiguous(c.n, c.alignment ?? 1, c.from ?? 0, c.phase ?? 0);
       assert.equal(found, c.expected);
-      assert.equal(found, naiveFirstFit(naive, c.n, c.alignment ?? 1, c.from ?? 0));
+      assert.equal(found, naiveFirstFit(naive, c.n, c.alignment ?? 1, c.from ?? 0, c.phase ?? 0));
     });
   }
 
@@ -195,6 +202,8 @@ describe("Bitmap", () => {
     assert.throws(() => bits.setContiguous(1.5), RangeError);
     assert.throws(() => bits.setContiguous(2, 0), RangeError);
     assert.throws(() => bits.findContiguous(1, 1, 11), { code: "OutOfBounds" });
+    assert.throws(() => bits.findContiguous(1, 2, 0, -1), RangeError);
+    assert.throws(() => bits.findContiguous(1, 2, 0, 0.5), RangeError);
   });
 
   test("a full bitmap yields null from setFirstFree and setContiguous", () => {
@@ -235,7 +244,7 @@ type Op =
   | { kind: "set" | "clear"; index: number }
   | { kind: "setRange" | "clearRange"; index: number; count: number }
   | { kind: "setContiguous"; count: number; alignment: number }
-  | { kind: "find"; count: number; alignment: number; from: number }
+  | { kind: "find"; count: number; alignment: number; from: number; phase: number }
   | { kind: "setFirstFree" };
 
 function opArbitrary(size: number): fc.Arbitrary<Op> {
@@ -246,7 +255,7 @@ function opArbitrary(size: number): fc.Arbitrary<Op> {
     fc.record({ kind: fc.constantFrom("set" as const, "clear" as const), index }),
     fc.record({ kind: fc.constantFrom("setRange" as const, "clearRange" as const), index, count }).map((op) => ({ ...op, count: Math.min(op.count, size - op.index) })),
     fc.record({ kind: fc.constant("setContiguous" as const), count, alignment }),
-    fc.record({ kind: fc.constant("find" as const), count, alignment, from: fc.integer({ min: 0, max: size }) }),
+    fc.record({ kind: fc.constant("find" as const), count, alignment, from: fc.integer({ min: 0, max: size }), phase: fc.integer({ min: 0, max: 200 }) }),
     fc.constant({ kind: "setFirstFree" as const }),
   );
 }
@@ -270,7 +279,7 @@ describe("Bitmap against a boolean-array model", () => {
               break;
             }
             case "find":
-              assert.equal(bits.findContiguous(op.count, op.alignment, op.from), naiveFirstFit(model, op.count, op.alignment, op.from));
+              assert.equal(bits.findContiguous(op.count, op.alignment, op.from, op.phase), naiveFirstFit(model, op.count, op.alignment, op.from, op.phase));
               break;
             case "setFirstFree": {
               const expected = naiveFirstFit(model, 1);
@@ -282,6 +291,11 @@ describe("Bitmap against a boolean-array model", () => {
           assert.equal(bits.numFreeEntries, model.filter((b) => !b).length);
           for (let i = 0; i < size; i++) assert.equal(bits.isSet(i), model[i]);
           for (const n of [1, 2, 5, 33]) assert.equal(bits.findContiguous(n), naiveFirstFit(model, n));
+          const runs = model.filter((used, i) => !used && (i === 0 || model[i - 1])).length;
+          assert.equal(bits.countFreeRuns(), runs, "countFreeRuns");
+          let longest = 0;
+          for (let i = 0, run = 0; i < size; i++) longest = Math.max(longest, (run = model[i] ? 0 : run + 1));
+          assert.equal(bits.largestFreeRun, longest, "largestFreeRun");
         }
       }), { seed: 0x5eed11, numRuns: 150 });
     });
