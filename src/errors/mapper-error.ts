@@ -9,7 +9,8 @@ export type MapperErrorCode =
   | "MisalignedPhysicalAddress"
   | "NotMapped"
   | "AlreadyMapped"
-  | "OutOfMemory";
+  | "OutOfMemory"
+  | "InvalidAttributes";
 
 /** Thrown by a {@link Mapper} when it cannot map or unmap a range. */
 export class MapperError extends KmemError<MapperErrorCode, Record<string, number>> {}
