@@ -180,7 +180,7 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
       } else if (level === 0 || this.#canBeLarge(level, from, to, p)) {
         this.#write(table, index, this.codec.encodeLeaf(p, level, attrs));
       } else {
-        const child = fresh.pop() ?? 0;
+        const child = fresh.shift() ?? 0;
         this.#write(table, index, this.codec.encodeTable(child / PAGE_BYTES, level));
         this.#applyMap(child, level - 1, from, to, p, attrs, fresh);
       }
@@ -217,7 +217,7 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
       }
       let child: number;
       if (leaf) {
-        child = fresh.pop() ?? 0;
+        child = fresh.shift() ?? 0;
         for (let i = 0; i < tableEntries(this.codec.geometry, level - 1); i++) this.#write(child, i, this.codec.splitLeaf(lo, hi, level, i));
         this.#write(table, index, this.codec.encodeTable(child / PAGE_BYTES, level));
       } else {
