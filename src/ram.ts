@@ -1,11 +1,15 @@
 import { MemoryError } from "./errors/memory-error.js";
 import { hex } from "./format.js";
+import type { PhysicalBus } from "./bus.js";
 import type { ByteStore } from "./types.js";
 
 const BYTES_16 = 2;
 const BYTES_32 = 4;
 const WORD_ALIGN_MASK = BYTES_32 - 1;
 const WORD_INDEX_SHIFT = 2;
+const BYTES_64 = 8;
+const WORD_BITS = 32n;
+const WORD_MASK = 0xffffffffn;
 
 /** Whether this host stores multi-byte typed-array elements little-endian (checked once). */
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -23,7 +27,7 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
  * ram.write32(0x1000, 0xdeadbeef);
  * ram.read8(0x1000); // 0xef
  */
-export class PhysicalMemory implements ByteStore {
+export class PhysicalMemory implements ByteStore, PhysicalBus {
   /** The memory size in bytes. */
   readonly size: number;
   /** Every byte of the memory (a live view, for export and bulk inspection). */
@@ -74,6 +78,23 @@ export class PhysicalMemory implements ByteStore {
       return this.#words[address >>> WORD_INDEX_SHIFT] ?? 0;
     }
     return this.#view.getUint32(address, true);
+  }
+
+  /**
+   * Reads the little-endian 64-bit value at `address` as an unsigned bigint.
+   *
+   * @throws {MemoryError} `OutOfBounds`.
+   */
+  read64(address: number): bigint {
+    this.#check(address, BYTES_64, "read");
+    return (BigInt(this.read32(address + BYTES_32)) << WORD_BITS) | BigInt(this.read32(address));
+  }
+
+  /** Writes the low 64 bits of `value` little-endian at `address`. @throws {MemoryError} `OutOfBounds`. */
+  write64(address: number, value: bigint): void {
+    this.#check(address, BYTES_64, "write");
+    this.write32(address, Number(value & WORD_MASK));
+    this.write32(address + BYTES_32, Number((value >> WORD_BITS) & WORD_MASK));
   }
 
   /** Writes the low 8 bits of `value` at `address`. @throws {MemoryError} `OutOfBounds`. */

@@ -1,0 +1,25 @@
+/**
+ * Physical memory as mappers and MMUs see it: a bus of little-endian loads and stores at
+ * physical addresses (safe-integer `number`s). `PhysicalMemory` implements it; an emulator
+ * passes its own RAM object, routing device ranges to MMIO handlers inside these methods.
+ *
+ * Contract:
+ * - 8/16/32-bit values are unsigned `number`s; a store keeps the low 8/16/32 bits.
+ * - 64-bit values are `bigint`s (`read64`/`write64`), for callers that want whole entries.
+ *   The walk engine never uses them: it reads a 64-bit entry as two `read32`s (low word at
+ *   `address`, high word at `address + 4`) and updates accessed/dirty bits with one `write32`
+ *   of the low word, as QEMU's x86 walker does (target/i386/tcg/system/excp_helper.c,
+ *   `ptw_setl`: "we can use a 32-bit cmpxchg for all page table entries, even 64-bit ones").
+ * - An access outside the bus throws (kmem's `PhysicalMemory` throws `MemoryError`
+ *   `OutOfBounds`); the MMU lets that error through unchanged.
+ */
+export interface PhysicalBus {
+  read8(address: number): number;
+  read16(address: number): number;
+  read32(address: number): number;
+  read64(address: number): bigint;
+  write8(address: number, value: number): void;
+  write16(address: number, value: number): void;
+  write32(address: number, value: number): void;
+  write64(address: number, value: bigint): void;
+}

@@ -1,0 +1,335 @@
+import type { PhysicalBus } from "../bus.js";
+import type { Address } from "../types.js";
+import { type Access, KIND_USER, KIND_WRITE, REASON, accessKind, kindOperation } from "./access.js";
+import { TWO_32, isCanonical, splitAddress } from "./address.js";
+import { type Geometry, PAGE_BYTES, PAGE_SHIFT, levelShift } from "./geometry.js";
+import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL } from "./mode.js";
+import { PagingTlb } from "./tlb.js";
+
+const DEFAULT_TLB_ENTRIES = 64;
+const OFFSET_MASK = PAGE_BYTES - 1;
+/** Kind bits of the two write kinds (supervisor and user). */
+const WRITE_KINDS = (1 << KIND_WRITE) | (1 << (KIND_WRITE + KIND_USER));
+
+/**
+ * Optional observers for emulators (dirty tracking, shadow structures). Unused hooks cost
+ * nothing on a TLB hit; a walk tests one field per hook.
+ */
+export interface MmuHooks {
+  /** After a walk caches page `key` (signed virtual page number) → physical page `frame` for the kinds in `kinds`. */
+  readonly onTlbFill?: (key: number, frame: number, kinds: number) => void;
+  /** After the walk sets accessed/dirty bits: the entry's physical address, its old and new low word. */
+  readonly onEntryUpdate?: (address: number, oldLow: number, newLow: number) => void;
+}
+
+/** Options every MMU takes. */
+export interface PagingMmuOptions {
+  /** The physical memory holding the tables and pages. */
+  readonly bus: PhysicalBus;
+  /** TLB slots, 0 or a power of two. Default 64. */
+  readonly tlbEntries?: number;
+  readonly hooks?: MmuHooks;
+}
+
+/** One level of a walk, as {@link PagingMmu.walk} explains it (entries as in RAM after the access). */
+export interface WalkStep {
+  readonly level: number;
+  readonly index: number;
+  readonly entryAddress: number;
+  /** The entry: a bigint (64-bit entries as two words, 4-byte entries zero-extended). */
+  readonly entry: bigint;
+  /** `table` (points at the next table), `leaf` (maps the page) or `fault` (the walk stopped here). */
+  readonly role: "table" | "leaf" | "fault";
+}
+
+/** Everything one translation looked at, for the CLI and the view. */
+export interface WalkExplanation {
+  readonly mode: string;
+  readonly vaddr: Address;
+  readonly kind: number;
+  /** Paging is on (else the address is its own physical address). */
+  readonly paging: boolean;
+  /** The translation came from the TLB (RAM may disagree: a stale entry). */
+  readonly tlbHit: boolean;
+  /** Physical address of the root table (CR3 / satp.PPN × 4096). */
+  readonly root: number;
+  readonly steps: readonly WalkStep[];
+  /** Bytes of the page (4096, or a large page's size); 0 on a fault. */
+  readonly pageSize: number;
+  readonly physical: number | null;
+  /** `-1 - result` of the failed translation (see `tryTranslate`), or null. */
+  readonly faultCode: number | null;
+  readonly faultReason: number | null;
+  readonly faultLevel: number | null;
+}
+
+/**
+ * The walk engine every mode's MMU extends: TLB, table walk and fault bookkeeping, driven
+ * by a mode's {@link PagingRules}. Subclasses own the CPU state and call {@link setRules}
+ * when it changes (null rules = paging off: every address is its own physical address).
+ *
+ * Entry points, fastest first:
+ * - `lookup(vaddr, kind)`: `vaddr` a safe-integer number (in 64-bit modes the
+ *   two's-complement reading of the address, so upper-half kernel addresses are negative:
+ *   0xFFFFFFFF80000000 is `-0x80000000`), `kind` from `accessKind` (0–5). A TLB hit is two
+ *   typed-array loads and one compare, no bigint, no allocation. Not validated on a hit (a
+ *   non-integer gives an unspecified result); validated on a miss.
+ * - `lookupHalves(hi, lo, kind)`: the address as unsigned 32-bit halves, for any 64-bit value.
+ * - `tryTranslate(vaddr, access)`, `translate(vaddr, access)`: numbers or bigints, validated;
+ *   `translate` throws the mode's fault.
+ * All return the physical address, or (non-throwing ones) `-1 - code`, `code` being the
+ * mode's fault code (x86: error code, `| X86_GP_FAULT` for #GP; RISC-V: the cause); the
+ * reason and level of the last fault are in `faultReason` / `faultLevel`.
+ */
+export abstract class PagingMmu {
+  protected readonly bus: PhysicalBus;
+  readonly #tlb: PagingTlb;
+  readonly #tags: Float64Array;
+  readonly #frames: Float64Array;
+  readonly #shift: number;
+  readonly #mask: number;
+  readonly #hooks: MmuHooks;
+  #rules: PagingRules | null = null;
+  #geometry: Geometry;
+  #root = 0;
+  #levelShifts: number[] = [];
+  #walks = 0;
+  #faultReason = 0;
+  #faultLevel = -1;
+
+  protected constructor(options: PagingMmuOptions, geometry: Geometry) {
+    this.bus = options.bus;
+    this.#tlb = new PagingTlb(options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
+    this.#tags = this.#tlb.tags;
+    this.#frames = this.#tlb.frames;
+    this.#shift = this.#tlb.shift;
+    this.#mask = this.#tlb.mask;
+    this.#hooks = options.hooks ?? {};
+    this.#geometry = geometry;
+  }
+
+  /** The geometry of the current mode. */
+  get geometry(): Geometry {
+    return this.#geometry;
+  }
+
+  /** Whether paging is on. */
+  get paging(): boolean {
+    return this.#rules !== null;
+  }
+
+  /** Table walks done since creation (every translation that missed the TLB). */
+  get walks(): number {
+    return this.#walks;
+  }
+
+  /** TLB slots. */
+  get tlbEntries(): number {
+    return this.#tlb.size;
+  }
+
+  /** TLB slots holding a translation. O(TLB size). */
+  tlbOccupancy(): number {
+    return this.#tlb.occupancy();
+  }
+
+  /** The numeric reason (`REASON`) of the last failed translation. */
+  get faultReason(): number {
+    return this.#faultReason;
+  }
+
+  /** The level whose entry failed in the last failed translation (-1: before the walk). */
+  get faultLevel(): number {
+    return this.#faultLevel;
+  }
+
+  /**
+   * The hot path: translates the safe-integer address `vaddr` for access kind `kind`.
+   * Returns the physical address or `-1 - code`. See the class comment for the address form.
+   *
+   * @throws {MemoryError} `InvalidAddress` on a TLB miss for a value that is no address of the mode.
+   */
+  lookup(vaddr: number, kind: number): number {
+    const key = Math.floor(vaddr / PAGE_BYTES);
+    const i = (kind << this.#shift) | (key & this.#mask);
+    if (this.#tags[i] === key) return (this.#frames[i] as number) + (vaddr & OFFSET_MASK);
+    const [hi, lo] = splitAddress(vaddr, this.#geometry, "translate");
+    return this.#miss(hi, lo, kind);
+  }
+
+  /**
+   * Translates the address whose unsigned 32-bit halves are `hi` and `lo` (`hi` is 0 in
+   * 32-bit modes) for kind `kind`: the physical address or `-1 - code`. No bigint.
+   */
+  lookupHalves(hi: number, lo: number, kind: number): number {
+    const key = (hi | 0) * (TWO_32 / PAGE_BYTES) + (lo >>> PAGE_SHIFT);
+    const i = (kind << this.#shift) | (key & this.#mask);
+    if (this.#tags[i] === key) return (this.#frames[i] as number) + (lo & OFFSET_MASK);
+    return this.#miss(hi >>> 0, lo >>> 0, kind);
+  }
+
+  /**
+   * Translates `vaddr` for `access`: the physical address, or `-1 - code` on a fault.
+   *
+   * @throws {MemoryError} `InvalidAddress` when `vaddr` is no address of the mode.
+   */
+  tryTranslate(vaddr: Address, access?: Access): number {
+    const [hi, lo] = splitAddress(vaddr, this.#geometry, "translate");
+    return this.lookupHalves(hi, lo, accessKind(access));
+  }
+
+  /**
+   * Explains the translation of `vaddr` for `access`: every level's entry (as in RAM after
+   * the access), whether the TLB answered, and the result or the fault. It performs the
+   * access (same TLB fill and A/D updates as `translate`), then re-reads the path.
+   *
+   * @throws {MemoryError} `InvalidAddress` when `vaddr` is no address of the mode.
+   */
+  walk(vaddr: Address, access?: Access): WalkExplanation {
+    const [hi, lo] = splitAddress(vaddr, this.#geometry, "translate");
+    const kind = accessKind(access);
+    const key = (hi | 0) * (TWO_32 / PAGE_BYTES) + (lo >>> PAGE_SHIFT);
+    const tlbHit = this.#tlb.hits(key, kind);
+    const result = this.lookupHalves(hi, lo, kind);
+    const steps = this.#rules === null || !isCanonical(hi, lo, this.#geometry) ? [] : this.#trace(this.#rules, hi, lo);
+    const last = steps[steps.length - 1];
+    return {
+      mode: this.#geometry.name,
+      vaddr,
+      kind,
+      paging: this.#rules !== null,
+      tlbHit,
+      root: this.#root,
+      steps,
+      pageSize: result < 0 ? 0 : last === undefined ? PAGE_BYTES : 2 ** levelShift(this.#geometry, last.level),
+      physical: result < 0 ? null : result,
+      faultCode: result < 0 ? -1 - result : null,
+      faultReason: result < 0 ? this.#faultReason : null,
+      faultLevel: result < 0 ? this.#faultLevel : null,
+    };
+  }
+
+  /** Installs the rules (null: paging off) and root table of a new CPU state; the caller flushes. */
+  protected setRules(rules: PagingRules | null, root: number, geometry: Geometry): void {
+    this.#rules = rules;
+    this.#root = root;
+    this.#geometry = geometry;
+    this.#levelShifts = Array.from({ length: geometry.levels }, (_, level) => levelShift(geometry, level));
+  }
+
+  /** Drops the cached translation of page `key` (all of a large page), keeping globals when asked. */
+  protected invalidatePage(key: number, keepGlobal: boolean): void {
+    this.#tlb.invalidatePage(key, keepGlobal);
+  }
+
+  /** Drops every cached translation, or every non-global one. */
+  protected flush(keepGlobal: boolean): void {
+    this.#tlb.flush(keepGlobal);
+  }
+
+  /** The signed page key of `vaddr` (validated), for invalidation by address. */
+  protected pageKey(vaddr: Address, action: string): number {
+    const [hi, lo] = splitAddress(vaddr, this.#geometry, action);
+    return (hi | 0) * (TWO_32 / PAGE_BYTES) + (lo >>> PAGE_SHIFT);
+  }
+
+  #miss(hi: number, lo: number, kind: number): number {
+    const rules = this.#rules;
+    if (rules === null) return hi * TWO_32 + lo;
+    if (!isCanonical(hi, lo, this.#geometry)) return this.#fault(rules, REASON.nonCanonical, -1, kind, Number.NaN);
+    this.#walks++;
+    return this.#walk(rules, hi, lo, kind);
+  }
+
+  #fault(rules: PagingRules, reason: number, level: number, kind: number, key: number): number {
+    this.#faultReason = reason;
+    this.#faultLevel = level;
+    if (!Number.isNaN(key)) this.#tlb.invalidatePage(key, false);
+    return -1 - rules.faultCode(reason, kind);
+  }
+
+  /** The CPU's walk (the engine proper): reads each level's entry as two 32-bit words, sets A level by level, checks the leaf, fills the TLB. */
+  #walk(rules: PagingRules, hi: number, lo: number, kind: number): number {
+    const g = this.#geometry;
+    const bus = this.bus;
+    const wide = g.entryBytes === 8;
+    const key = (hi | 0) * (TWO_32 / PAGE_BYTES) + (lo >>> PAGE_SHIFT);
+    let table = this.#root;
+    let rights = rules.initialRights;
+    for (let level = g.levels - 1; level >= 0; level--) {
+      const shift = this.#levelShifts[level] as number;
+      const address = table + indexAt(hi, lo, shift, g.indexBits[level] as number) * g.entryBytes;
+      let entryLo = bus.read32(address);
+      const entryHi = wide ? bus.read32(address + 4) : 0;
+      const role = rules.classify(entryLo, entryHi, level);
+      if (role === ENTRY_TABLE) {
+        if (rules.marksTables) this.#setBits(address, entryLo, rules.accessedBit);
+        rights = rules.combineTable(rights, entryLo, entryHi, level);
+        table = rules.tableAddress(entryLo, entryHi);
+        continue;
+      }
+      if (role !== ENTRY_LEAF) return this.#fault(rules, role, level, kind, key);
+      if ((rules.earlyAccessedLevels & (1 << level)) !== 0) entryLo = this.#setBits(address, entryLo, rules.accessedBit);
+      const bad = rules.checkLeaf(entryLo, entryHi, level);
+      if (bad !== 0) return this.#fault(rules, bad, level, kind, key);
+      rights = rules.combineLeaf(rights, entryLo, entryHi, level);
+      const allowed = rules.allowedKinds(rights);
+      if ((allowed & (1 << kind)) === 0) return this.#fault(rules, rules.denyReason(rights, kind), level, kind, key);
+      const set = rules.accessedBit | (kindOperation(kind) === KIND_WRITE ? rules.dirtyBit : 0);
+      if ((entryLo & set) !== set) {
+        if (!rules.hardwareAccessedDirty) return this.#fault(rules, REASON.accessedDirty, level, kind, key);
+        entryLo = this.#setBits(address, entryLo, set);
+      }
+      const physical = rules.pageAddress(entryLo, entryHi, level) + offsetWithin(hi, lo, shift);
+      const kinds = (entryLo & rules.dirtyBit) !== 0 ? allowed : allowed & ~WRITE_KINDS;
+      const frame = physical - (lo & OFFSET_MASK);
+      this.#tlb.fill(key, frame, kinds, shift - PAGE_SHIFT, (rights & RIGHTS_GLOBAL) !== 0);
+      if (this.#hooks.onTlbFill !== undefined) this.#hooks.onTlbFill(key, frame, kinds);
+      return physical;
+    }
+    return this.#fault(rules, REASON.noLeaf, 0, kind, key);
+  }
+
+  /** Sets `bits` in the entry's low word at `address` (one 32-bit store, only when one is clear); returns the new word. */
+  #setBits(address: number, entryLo: number, bits: number): number {
+    if ((entryLo & bits) === bits) return entryLo;
+    const updated = (entryLo | bits) >>> 0;
+    this.bus.write32(address, updated);
+    if (this.#hooks.onEntryUpdate !== undefined) this.#hooks.onEntryUpdate(address, entryLo, updated);
+    return updated;
+  }
+
+  /** Re-reads the path of `hi:lo` without side effects, for {@link walk}. */
+  #trace(rules: PagingRules, hi: number, lo: number): WalkStep[] {
+    const g = this.#geometry;
+    const steps: WalkStep[] = [];
+    let table = this.#root;
+    for (let level = g.levels - 1; level >= 0; level--) {
+      const index = indexAt(hi, lo, levelShift(g, level), g.indexBits[level] ?? 0);
+      const entryAddress = table + index * g.entryBytes;
+      const entryLo = this.bus.read32(entryAddress);
+      const entryHi = g.entryBytes === 8 ? this.bus.read32(entryAddress + 4) : 0;
+      const role = rules.classify(entryLo, entryHi, level);
+      const leafOk = role === ENTRY_LEAF && rules.checkLeaf(entryLo, entryHi, level) === 0;
+      const entry = (BigInt(entryHi) << 32n) | BigInt(entryLo);
+      steps.push({ level, index, entryAddress, entry, role: role === ENTRY_TABLE ? "table" : leafOk ? "leaf" : "fault" });
+      if (role !== ENTRY_TABLE) break;
+      table = rules.tableAddress(entryLo, entryHi);
+    }
+    return steps;
+  }
+}
+
+/** The `bits`-bit table index at bit `shift` of the address `hi:lo`. */
+export function indexAt(hi: number, lo: number, shift: number, bits: number): number {
+  const mask = (1 << bits) - 1;
+  if (shift >= 32) return (hi >>> (shift - 32)) & mask;
+  if (shift + bits <= 32) return (lo >>> shift) & mask;
+  return ((lo >>> shift) | (hi << (32 - shift))) & mask;
+}
+
+/** The offset of `hi:lo` inside its 2^`shift`-byte page. */
+export function offsetWithin(hi: number, lo: number, shift: number): number {
+  if (shift >= 32) return (hi & (2 ** (shift - 32) - 1)) * TWO_32 + (lo >>> 0);
+  return (lo >>> 0) % 2 ** shift;
+}

@@ -1,0 +1,104 @@
+import type { Address, Attributes } from "../types.js";
+import type { Geometry } from "./geometry.js";
+
+/**
+ * What a mode's walk rules answer for an entry (see {@link PagingRules.classify}): the
+ * entry points at the next table, or maps a page; any other value is a fault reason from
+ * `REASON` (always > 0).
+ */
+export const ENTRY_TABLE = -1;
+/** See {@link ENTRY_TABLE}. */
+export const ENTRY_LEAF = -2;
+
+/** Rights flag the rules may keep beside their own bits: the translation is global. */
+export const RIGHTS_GLOBAL = 1 << 30;
+
+/**
+ * A mode's permission rules, as the walk engine consults them. Entries arrive as two
+ * 32-bit halves (`hi` is 0 for 4-byte entries). "Rights" is a small integer the rules
+ * define: folded over the path (`combineTable`, `combineLeaf`), then turned into the set of
+ * access kinds the translation allows (`allowedKinds`). Implementations hold the control
+ * bits they depend on (CR0.WP, EFER.NXE, SUM, MXR…), fixed for the rules' lifetime.
+ */
+export interface PagingRules {
+  readonly geometry: Geometry;
+  /** The accessed bit, in an entry's low word. */
+  readonly accessedBit: number;
+  /** The dirty bit, in an entry's low word. */
+  readonly dirtyBit: number;
+  /** Whether the walk sets A in every table entry it follows (x86), or only in the leaf (RISC-V). */
+  readonly marksTables: boolean;
+  /**
+   * Levels (bit `l`) whose entry gets A before the engine knows whether it is a leaf — QEMU
+   * sets A in a long-mode PDPTE before testing PS (excp_helper.c `mmu_translate`,
+   * `restart_3_lma`), so a faulting 1 GiB page still has A set.
+   */
+  readonly earlyAccessedLevels: number;
+  /** Hardware sets A/D on a leaf (x86; RISC-V Svadu); else a clear A (D on a store) faults. */
+  readonly hardwareAccessedDirty: boolean;
+  /** The rights before the first entry. */
+  readonly initialRights: number;
+  /** {@link ENTRY_TABLE}, {@link ENTRY_LEAF}, or the fault reason for a present-check or reserved-bit failure. */
+  classify(lo: number, hi: number, level: number): number;
+  /** 0, or the fault reason of a leaf's own checks (alignment bits, reserved encodings). */
+  checkLeaf(lo: number, hi: number, level: number): number;
+  /** The physical address of the table a table entry points at. */
+  tableAddress(lo: number, hi: number): number;
+  /** The physical address of the page a leaf at `level` maps (aligned to the level's span). */
+  pageAddress(lo: number, hi: number, level: number): number;
+  /** Rights after following table entry `lo, hi` at `level`. */
+  combineTable(rights: number, lo: number, hi: number, level: number): number;
+  /** Rights after the leaf `lo, hi` at `level` (may add {@link RIGHTS_GLOBAL}). */
+  combineLeaf(rights: number, lo: number, hi: number, level: number): number;
+  /** The access kinds (bit per kind) these final rights allow, A/D aside. */
+  allowedKinds(rights: number): number;
+  /** The reason an access of `kind` is refused with these rights. */
+  denyReason(rights: number, kind: number): number;
+  /** The architectural fault code for `reason` on an access of `kind` (x86 error code, RISC-V cause). */
+  faultCode(reason: number, kind: number): number;
+}
+
+/** A decoded leaf, for mapping listings. */
+export interface LeafAttributes {
+  readonly user: boolean;
+  readonly writable: boolean;
+  readonly executable: boolean;
+  readonly global: boolean;
+  readonly cachable: boolean;
+  readonly accessed: boolean;
+  readonly dirty: boolean;
+}
+
+/** Two 32-bit halves of an entry (`hi` is 0 for 4-byte entries). */
+export interface EntryWords {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * How a mapper writes and reads one mode's entries: the codec half of a mode description.
+ * Physical page numbers (`ppn`, address / 4096) are numbers (exact below 2^53 pages).
+ */
+export interface EntryCodec<A extends Address = Address> {
+  readonly geometry: Geometry;
+  /** The address type of the mode's mapper: `bigint` for 64-bit modes (phantom, for type inference). */
+  readonly addressType: A extends bigint ? "bigint" : "number";
+  /** The exclusive upper bound of physical addresses the entries can hold (≤ 2^53). */
+  readonly physicalLimit: number;
+  /** Whether the entry is present (x86 P, RISC-V V). */
+  isPresent(lo: number, hi: number): boolean;
+  /** Whether a present entry at `level` maps a page (else it points at a table). */
+  isLeaf(lo: number, hi: number, level: number): boolean;
+  /** The physical page number an entry points at (a table, or a leaf's first page). */
+  pageNumber(lo: number, hi: number, level: number): number;
+  /** The entry pointing at the table at physical page `ppn` from `level`. */
+  encodeTable(ppn: number, level: number): EntryWords;
+  /** The leaf at `level` mapping physical page `ppn` with `attrs`. */
+  encodeLeaf(ppn: number, level: number, attrs: Attributes): EntryWords;
+  /** The leaf at `level - 1` equivalent to child `index` of the leaf `lo, hi` at `level` (splitting a large page). */
+  splitLeaf(lo: number, hi: number, level: number, index: number): EntryWords;
+  /** A leaf's attributes, combined with the table entries on its path (root first). */
+  leafAttributes(lo: number, hi: number, level: number, path: readonly EntryWords[]): LeafAttributes;
+  /** Why `attrs` cannot be encoded (e.g. `executable: false` without NX), or null. */
+  unsupported(attrs: Attributes): string | null;
+}
