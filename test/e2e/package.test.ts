@@ -262,6 +262,8 @@ describe("a read-only install", () => {
       delete env["XDG_CACHE_HOME"];
       return root ? run("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", command, ...args], { cwd: project, env }) : run(command, args, { cwd: project, env });
     };
+    const alive = await asUser(process.execPath, ["-e", "process.stdout.write(String(process.getuid?.()))"]);
+    assert.equal(alive.status, 0, `${root ? `as root, this check runs as nobody (uid ${NOBODY}), who` : "the user"} must be able to run ${process.execPath}: ${alive.stderr}`);
     // The install really is read-only for this user: what crashed before (mkdir qemu/build) fails.
     const probe = await asUser(process.execPath, ["-e", "require('node:fs').mkdirSync(process.argv[1])", join(installed, "qemu", "build")]);
     assert.notEqual(probe.status, 0, "the user cannot create qemu/build in the installed package");
