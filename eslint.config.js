@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "test-output/**", "view/dist/**", "qemu/build/**"] },
+  { ignores: ["dist/**", "node_modules/**", "test-output/**", "view/dist/**", "qemu/build/**", "build/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,3 +1,16 @@
+/**
+ * kmem: a kernel memory-management stack — bitmap, PMM, VMM over an architecture mapper,
+ * simulated RAM, x86 page tables and MMU, and boot from a memory profile. Runs in Node and in
+ * browsers (no Node module is imported).
+ *
+ * @example
+ * import { DEFAULT_PROFILE, boot, selfCheck } from "kmem";
+ * const machine = boot(DEFAULT_PROFILE);
+ * selfCheck(machine).ok; // true
+ *
+ * @module kmem
+ */
+
 // Shared value types and address formatting.
 export { BLOCK_SIZE } from "./types.js";
 export type { Address, Attributes, ByteStore, Range } from "./types.js";
@@ -45,6 +58,7 @@ export {
   EARLY_ALLOC_BYTES,
   KERNEL_VMM_END,
   KERNEL_VMM_START,
+  MAX_REPORTED_FAILURES,
   ProfileError,
   boot,
   describeMachine,

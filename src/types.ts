@@ -6,7 +6,9 @@ export type Address = number | bigint;
 
 /** A half-open address range `[start, end)`; `end` is exclusive. */
 export interface Range<A extends Address = number> {
+  /** The first address. */
   readonly start: A;
+  /** The address just past the last (exclusive). */
   readonly end: A;
 }
 

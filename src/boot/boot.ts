@@ -23,8 +23,11 @@ export interface Machine {
   readonly profile: MemoryProfile;
   /** What boot derived from the profile: the `vmm.set` calls, usable RAM, reservations. */
   readonly layout: BootLayout;
+  /** The machine's physical memory, holding the page directory and tables. */
   readonly ram: PhysicalMemory;
+  /** The physical memory manager: which 4 KiB blocks are used. */
   readonly pmm: PhysicalMemoryManager;
+  /** The x86 mapper that writes the kernel's page tables into `ram`. */
   readonly paging: X86Paging;
   /** The kernel VMM over `[0x00001000, 4 GiB)`; its payload is `cr3`. */
   readonly vmm: VirtualMemoryManager<number>;

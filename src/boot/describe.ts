@@ -7,23 +7,49 @@ import type { SelfCheckReport } from "./self-check.js";
  * (docs/cli.md lists every field). Addresses and counts are JSON numbers.
  */
 export interface MachineDescription {
+  /** Physical RAM in bytes. */
   readonly memoryBytes: number;
   /** Physical address of the kernel page directory. */
   readonly cr3: number;
   /** The address-space map in virtual address order; `physStart` is `null` for reserved, unmapped ranges. */
   readonly regions: readonly Region[];
   /** Physical blocks (4 KiB): all of them and the free ones. */
-  readonly pmm: { readonly blocks: number; readonly free: number };
+  readonly pmm: {
+    /** All physical blocks. */
+    readonly blocks: number;
+    /** The free ones. */
+    readonly free: number;
+  };
   /** The kernel VMM's range and its used blocks. */
-  readonly vmm: { readonly start: number; readonly end: number; readonly blocksUsed: number };
+  readonly vmm: {
+    /** The first virtual address it manages. */
+    readonly start: number;
+    /** The virtual address just past its range. */
+    readonly end: number;
+    /** Blocks allocated or set. */
+    readonly blocksUsed: number;
+  };
   /** Page tables the kernel directory points at (the directory itself not counted). */
   readonly pageTables: number;
+  /** The self-check's report (see `SelfCheckReport`). */
   readonly selfCheck: {
+    /** True when no check failed. */
     readonly ok: boolean;
+    /** Virtual blocks whose state was verified (every block of the kernel VMM). */
     readonly blocksChecked: number;
+    /** Required blocks, each translated through the MMU. */
     readonly blocksRequired: number;
+    /** Failures found. */
     readonly failureCount: number;
-    readonly failures: readonly { readonly problem: string; readonly address: number; readonly message: string }[];
+    /** The first failures. */
+    readonly failures: readonly {
+      /** What kind of failure (a `SelfCheckProblem`). */
+      readonly problem: string;
+      /** The virtual address concerned. */
+      readonly address: number;
+      /** One line saying what is wrong. */
+      readonly message: string;
+    }[];
   };
 }
 

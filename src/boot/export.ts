@@ -3,11 +3,13 @@ import type { Region } from "./layout.js";
 
 /** `machine.json`: what another tool needs besides `ram.bin` to walk the same page tables. */
 export interface ExportedMachine {
+  /** Physical RAM in bytes (the length of `ram.bin`). */
   readonly memoryBytes: number;
   /** Load this into CR3. */
   readonly cr3: number;
   /** Whether CR4.PSE must be set (4 MiB pages may be present). */
   readonly cr4Pse: boolean;
+  /** The address-space map, in virtual address order. */
   readonly regions: readonly Region[];
 }
 
@@ -15,6 +17,7 @@ export interface ExportedMachine {
 export interface MachineExport {
   /** Physical memory, byte-exact, `memoryBytes` long (a view of the machine's RAM, not a copy). */
   readonly ram: Uint8Array;
+  /** What to load and where (`machine.json`). */
   readonly machine: ExportedMachine;
 }
 

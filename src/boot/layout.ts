@@ -24,9 +24,11 @@ export const RESERVED_ATTRS: Attributes = { kernel: true, writable: true, cachab
 
 /** One `vmm.set` call of the boot sequence, block-aligned; mappings never overlap each other. */
 export interface PlannedMapping {
+  /** The virtual range, block-aligned. */
   readonly virtual: Range;
   /** The physical range behind `virtual` (same length), or `null` to reserve without mapping. */
   readonly physical: Range | null;
+  /** The attributes the range is mapped with. */
   readonly attrs: Attributes;
   /** Which profile entry asked for it: `kernel`, `virtualReserved[0]`, `modules[1]`. */
   readonly source: string;
@@ -36,13 +38,19 @@ export interface PlannedMapping {
 
 /** A row of the address-space map (`kmem boot`, `--json`, `machine.json`): a virtual range and what backs it. */
 export interface Region {
+  /** The first virtual address. */
   readonly virtStart: number;
+  /** The virtual address just past the range (exclusive). */
   readonly virtEnd: number;
   /** The physical address of `virtStart`, or `null` when the range is reserved but not mapped. */
   readonly physStart: number | null;
+  /** Supervisor only (else user-accessible). */
   readonly kernel: boolean;
+  /** Writes allowed. */
   readonly writable: boolean;
+  /** Cached (else cache-disabled). */
   readonly cachable: boolean;
+  /** What the range is: `kernel image`, a reservation's label, `module initrd`. */
   readonly label: string;
 }
 

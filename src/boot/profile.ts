@@ -9,31 +9,45 @@ export type MemoryType = "available" | "reserved";
 
 /** One entry of the firmware memory map (like a BIOS e820 entry); `end` is exclusive. */
 export interface MemoryMapEntry {
+  /** The first physical address. */
   readonly start: number;
+  /** The physical address just past the range (exclusive). */
   readonly end: number;
+  /** Whether the kernel may use the range. */
   readonly type: MemoryType;
 }
 
 /** Where the kernel image lies: physically (where it was loaded) and virtually (where it runs). */
 export interface KernelImage {
+  /** Where the image was loaded: its first physical address. */
   readonly physStart: number;
+  /** The physical address just past the image (need not be page-aligned, like `_end`). */
   readonly physEnd: number;
+  /** Where the image runs: its first virtual address. */
   readonly virtStart: number;
+  /** The virtual address just past the image. */
   readonly virtEnd: number;
 }
 
 /** A file the boot loader placed in physical memory (an initrd, a font); mapped at kernel offset. */
 export interface BootModule {
+  /** The module's name, shown as its region's label. */
   readonly name: string;
+  /** Its first physical address. */
   readonly physStart: number;
+  /** The physical address just past it. */
   readonly physEnd: number;
 }
 
 /** A virtual range the kernel reserves, mapped to `physStart…` when given (MMIO allowed), else only reserved. */
 export interface VirtualReservation {
+  /** The first virtual address, page-aligned. */
   readonly virtStart: number;
+  /** The virtual address just past the range, page-aligned. */
   readonly virtEnd: number;
+  /** The physical address `virtStart` maps to; without it the range is reserved, not mapped. */
   readonly physStart?: number;
+  /** A name for the region in maps and listings. */
   readonly label?: string;
 }
 
@@ -43,9 +57,13 @@ export interface MemoryProfile {
   readonly description?: string;
   /** Size of physical RAM in bytes, a multiple of 4 KiB, at most 4 GiB. */
   readonly memoryBytes: number;
+  /** The firmware's memory map (E820-like): which physical ranges are RAM the kernel may use. */
   readonly memoryMap: readonly MemoryMapEntry[];
+  /** The kernel image, physically and virtually. */
   readonly kernel: KernelImage;
+  /** Files the boot loader placed in memory, mapped at the kernel's offset. */
   readonly modules: readonly BootModule[];
+  /** Virtual ranges the kernel reserves or maps (devices, buffers). */
   readonly virtualReserved: readonly VirtualReservation[];
 }
 

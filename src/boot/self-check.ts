@@ -21,6 +21,7 @@ export type SelfCheckProblem =
 
 /** One failed expectation of the self-check. */
 export interface SelfCheckFailure {
+  /** What kind of failure. */
   readonly problem: SelfCheckProblem;
   /** The virtual address of the block (or page) concerned. */
   readonly address: number;
@@ -38,6 +39,7 @@ export interface SelfCheckReport {
   readonly blocksRequired: number;
   /** The number of failures found (only the first {@link MAX_REPORTED_FAILURES} are listed). */
   readonly failureCount: number;
+  /** The first failures, in the order found. */
   readonly failures: readonly SelfCheckFailure[];
 }
 

@@ -4,4 +4,12 @@ import { KmemError } from "./kmem-error.js";
 export type BitmapErrorCode = "OutOfBounds";
 
 /** Thrown by `Bitmap` when an index lies outside `[0, numEntries)`. */
-export class BitmapError extends KmemError<BitmapErrorCode, { index: number; numEntries: number }> {}
+export class BitmapError extends KmemError<
+  BitmapErrorCode,
+  {
+    /** The index asked for. */
+    index: number;
+    /** The bitmap's size in entries. */
+    numEntries: number;
+  }
+> {}

@@ -8,4 +8,14 @@ import { KmemError } from "./kmem-error.js";
 export type MemoryErrorCode = "OutOfBounds" | "InvalidSize" | "InvalidAddress";
 
 /** Thrown by simulated memory (`PhysicalMemory`, the MMU's virtual accessors) on a bad access. */
-export class MemoryError extends KmemError<MemoryErrorCode, { address: number; length: number; size: number }> {}
+export class MemoryError extends KmemError<
+  MemoryErrorCode,
+  {
+    /** The address of the access (or the size asked for, for `InvalidSize`). */
+    address: number;
+    /** The bytes accessed. */
+    length: number;
+    /** The memory's size in bytes (2^32 for virtual addresses). */
+    size: number;
+  }
+> {}

@@ -9,4 +9,10 @@ import { KmemError } from "./kmem-error.js";
 export type PmmErrorCode = "NotAllocated" | "OutOfBounds" | "Misaligned" | "Reserved";
 
 /** Thrown by the physical memory manager; `data.address` is the offending value as given. */
-export class PmmError extends KmemError<PmmErrorCode, { address: number }> {}
+export class PmmError extends KmemError<
+  PmmErrorCode,
+  {
+    /** The offending address, size or count, as given. */
+    address: number;
+  }
+> {}

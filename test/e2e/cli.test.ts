@@ -255,5 +255,16 @@ describe("the built kmem CLI", CONCURRENT, () => {
       assert.ok((await kmem("help", "boot")).stdout.includes("--json"), "help boot lists --json");
       assert.ok((await kmem("help", "export")).stdout.includes("--out <DIR>"), "help export lists --out <DIR>");
     });
+
+    test("help says where the docs/ and profiles/ it names are, and they are there", async () => {
+      const packageDir = join(ROOT, ".");
+      for (const args of [["--help"], ["help", "boot"]]) {
+        const run = await kmem(...args);
+        assert.ok(run.stdout.includes(`kmem's files are in ${packageDir}: docs/cli.md`), `kmem ${args.join(" ")} names the package directory:\n${run.stdout}`);
+      }
+      for (const file of ["docs/cli.md", "docs/profile.md", "profiles/default.json"]) {
+        assert.equal(existsSync(join(packageDir, file)), true, `${file} exists in ${packageDir}`);
+      }
+    });
   });
 });

@@ -6,7 +6,9 @@ const BYTE_RADIX = 0x100;
 
 /** How memory is accessed: a write (else a read), from user mode (else supervisor), an instruction fetch. */
 export interface Access {
+  /** A write (default: a read). */
   readonly write?: boolean;
+  /** From user mode, CPL 3 (default: supervisor). */
   readonly user?: boolean;
   /** An instruction fetch; without NX it is checked like a read. */
   readonly fetch?: boolean;

@@ -97,11 +97,17 @@ export type EntryLevel = "pde" | "pte";
 
 /** Every field of an entry, decoded into named flags. */
 export interface DecodedEntry {
+  /** P: the entry maps something. */
   readonly present: boolean;
+  /** R/W: writes allowed. */
   readonly writable: boolean;
+  /** U/S: user mode allowed. */
   readonly user: boolean;
+  /** PWT: write-through caching. */
   readonly writeThrough: boolean;
+  /** PCD: caching disabled. */
   readonly cacheDisable: boolean;
+  /** A: set by the CPU when the entry is used. */
   readonly accessed: boolean;
   /** D; always false for a PDE pointing at a table (the bit is ignored there). */
   readonly dirty: boolean;

@@ -1,3 +1,15 @@
+/**
+ * kmem/x86: 32-bit x86 paging — the PDE/PTE layout, the `X86Paging` mapper writing page
+ * tables into RAM, and the `Mmu` that walks them with a TLB and raises page faults.
+ *
+ * @example
+ * import { Mmu } from "kmem/x86";
+ * const mmu = new Mmu({ ram: machine.ram, cr3: machine.cr3 });
+ * mmu.translate(0xc0100010, { user: false, write: false }); // 0x00100010
+ *
+ * @module kmem/x86
+ */
+
 // Entry layout: PDE/PTE fields, masks and encode/decode helpers.
 export {
   ADDRESS_LIMIT,

@@ -29,8 +29,11 @@ export interface X86Mapping {
   readonly user: boolean;
   /** Writable (R/W at both levels). */
   readonly writable: boolean;
+  /** PWT of the page's entry: write-through caching. */
   readonly writeThrough: boolean;
+  /** PCD of the page's entry: caching disabled. */
   readonly cacheDisable: boolean;
+  /** G of the page's entry: kept in the TLB across CR3 loads (with CR4.PGE). */
   readonly global: boolean;
   /** Mapped by a 4 MiB PDE. */
   readonly large: boolean;

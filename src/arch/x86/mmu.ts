@@ -45,25 +45,42 @@ export interface MmuOptions {
 
 /** Everything one translation looked at, for the CLI and the view (see {@link Mmu.walk}). */
 export interface WalkResult {
+  /** The virtual address translated. */
   readonly vaddr: number;
-  readonly access: { readonly write: boolean; readonly user: boolean; readonly fetch: boolean };
+  /** The access, with every flag given. */
+  readonly access: {
+    /** A write (else a read). */
+    readonly write: boolean;
+    /** From user mode (else supervisor). */
+    readonly user: boolean;
+    /** An instruction fetch. */
+    readonly fetch: boolean;
+  };
+  /** CR3: the page directory's physical address. */
   readonly cr3: number;
+  /** The PDE's index in the directory (bits 22–31 of `vaddr`). */
   readonly pdIndex: number;
+  /** The PTE's index in its table (bits 12–21 of `vaddr`). */
   readonly ptIndex: number;
   /** Offset inside the page (22 bits for a 4 MiB page, else 12). */
   readonly offset: number;
+  /** The PDE's physical address. */
   readonly pdeAddress: number;
   /** The PDE in RAM after the access (accessed/dirty bits included). */
   readonly pde: number;
   /** Null when the PDE is not present or maps a 4 MiB page. */
   readonly pteAddress: number | null;
+  /** The PTE in RAM after the access, or `null` when there is none (as `pteAddress`). */
   readonly pte: number | null;
   /** The PDE maps a 4 MiB page (and CR4.PSE is on). */
   readonly large: boolean;
   /** The translation came from the TLB (RAM may disagree: a stale entry). */
   readonly tlbHit: boolean;
+  /** The physical address, or `null` on a page fault. */
   readonly physical: number | null;
+  /** The page fault's error code, or `null` when the access translated. */
   readonly errorCode: number | null;
+  /** Why the access faulted, or `null` when it translated. */
   readonly reason: FaultReason | null;
 }
 
@@ -125,6 +142,7 @@ export class Mmu {
     return this.#pse;
   }
 
+  /** Sets CR4.PSE and flushes the TLB. */
   set pse(on: boolean) {
     this.#pse = on;
     this.#tlb.flush();

@@ -40,7 +40,15 @@ export interface PageFaultOptions {
  *   if (e instanceof PageFault) console.log(hex(e.address), e.errorCode);
  * }
  */
-export class PageFault extends KmemError<"PageFault", { address: number; errorCode: number }> {
+export class PageFault extends KmemError<
+  "PageFault",
+  {
+    /** The faulting linear address (CR2). */
+    address: number;
+    /** The error code pushed by the CPU. */
+    errorCode: number;
+  }
+> {
   /** The faulting linear address (CR2). */
   readonly address: number;
   /** The error code pushed by the CPU. */

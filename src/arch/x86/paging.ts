@@ -67,7 +67,7 @@ interface SlotPlan {
  * as Intel SDM vol. 3 §4.3 says — RAM plus CR3 is what a CPU would walk. The payload is a
  * directory's physical address (the CR3 value).
  *
- * PDEs pointing at tables are present|writable|user ({@link TABLE_PDE_FLAGS}); each PTE
+ * PDEs pointing at tables are present|writable|user ({@link kmem/x86!TABLE_PDE_FLAGS}); each PTE
  * alone carries the page's permissions. A table is taken from `frames` (and zeroed) on first
  * use and returned when its last present entry is unmapped. Unmapping part of a 4 MiB page
  * splits it into a table of 1024 PTEs with the same frames and bits, then clears the part.

@@ -16,18 +16,27 @@ export type PageMapping = Omit<X86Mapping, "accessed" | "dirty">;
 
 /** The attributes both sides are compared on, for one page. */
 export interface ComparedPage {
+  /** The page's virtual address. */
   readonly virt: number;
+  /** Its frame's physical address. */
   readonly phys: number;
+  /** A 4 MiB page (else 4 KiB). */
   readonly large: boolean;
+  /** User mode may access it (both levels combined). */
   readonly user: boolean;
+  /** It may be written (both levels combined). */
   readonly writable: boolean;
+  /** PWT of the leaf entry. */
   readonly writeThrough: boolean;
+  /** PCD of the leaf entry. */
   readonly cacheDisable: boolean;
+  /** G of the leaf entry. */
   readonly global: boolean;
 }
 
 /** A page present on one side only, or with different attributes. */
 export interface PageDifference {
+  /** The page's virtual address. */
   readonly virt: number;
   /** kmem's page, or `null` when only QEMU maps `virt`. */
   readonly kmem: ComparedPage | null;

@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hex } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
+import { guestCacheDirectory } from "./cache-directory.js";
 import { QemuError } from "./qemu-error.js";
 
 /** Pages of probe records after the guest's image page (`PROBE_PAGES` in qemu/guest.asm). */
@@ -95,16 +97,20 @@ export interface GuestConfig {
   readonly userPage: { readonly vaddr: number; readonly phys: number } | null;
 }
 
-/** The repository's `qemu/` directory (guest source and build output), found from this module. */
+/** Hex digits of the source's SHA-256 in a cached image's name. */
+const SOURCE_HASH_CHARS = 16;
+
+/** The package's `qemu/` directory (the guest's source), found from this module. */
 export function qemuDirectory(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "qemu");
 }
 
 /**
- * Assembles qemu/guest.asm for load address `base` with nasm into qemu/build/ and returns
- * the image bytes (reusing an image newer than the source).
+ * Assembles qemu/guest.asm for load address `base` with nasm into the cache directory
+ * ({@link guestCacheDirectory}, never the package) and returns the image bytes (reusing an
+ * image built from the same source).
  *
- * @throws {QemuError} `GuestFailed` when the source is missing or nasm fails.
+ * @throws {QemuError} `GuestFailed` when the source is missing, no cache directory is writable, or nasm fails.
  */
 export function buildGuest(base: number, nasm: string): Uint8Array {
   const dir = qemuDirectory();
@@ -112,10 +118,11 @@ export function buildGuest(base: number, nasm: string): Uint8Array {
   if (!existsSync(source)) {
     throw new QemuError("GuestFailed", `Cannot build the QEMU guest: ${source} is missing`, { source });
   }
-  const buildDir = join(dir, "build");
-  const output = join(buildDir, `guest-${hex(base).slice(2)}.bin`);
-  if (!existsSync(output) || statSync(output).mtimeMs < statSync(source).mtimeMs) {
-    mkdirSync(buildDir, { recursive: true });
+  // Keyed by the source's hash: installs of different versions may share one cache, and npm
+  // gives every installed file the same old timestamp, so mtimes cannot tell builds apart.
+  const sourceHash = createHash("sha256").update(readFileSync(source)).digest("hex").slice(0, SOURCE_HASH_CHARS);
+  const output = join(guestCacheDirectory(), `guest-${sourceHash}-${hex(base).slice(2)}.bin`);
+  if (!existsSync(output)) {
     const temporary = `${output}.${process.pid}.tmp`;
     try {
       execFileSync(nasm, ["-f", "bin", `-DGUEST_BASE=${hex(base)}`, "-o", temporary, source], { stdio: ["ignore", "ignore", "pipe"] });

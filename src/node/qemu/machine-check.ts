@@ -9,7 +9,7 @@ import { placeGuest, withGuest } from "./placement.js";
 import { QemuError } from "./qemu-error.js";
 import { findQemuTools } from "./tools.js";
 import { applyRandomOperations, type RandomRunSummary } from "./random-ops.js";
-import { checkWithQemu, type QemuCheckOptions, type QemuCheckResult } from "./verify.js";
+import { checkWithQemu, type QemuCheckOptions, type QemuCheckResult, type UserPage } from "./verify.js";
 
 /** The attributes of the page the guest's ring-3 stub runs from: user, read-only. */
 const USER_STUB_ATTRS: Attributes = { kernel: false, writable: false, cachable: true };
@@ -17,7 +17,7 @@ const USER_STUB_ATTRS: Attributes = { kernel: false, writable: false, cachable: 
 /** Options for {@link checkMachineWithQemu}. */
 export interface MachineCheckOptions extends QemuCheckOptions {
   /** A user page of the machine for the guest's ring-3 stub (without it, probes run in ring 0 only). */
-  readonly userPage?: { readonly vaddr: number; readonly phys: number };
+  readonly userPage?: UserPage;
 }
 
 /** Options for {@link checkProfileWithQemu}. */
@@ -25,7 +25,12 @@ export interface ProfileCheckOptions extends QemuCheckOptions {
   /** Boot with 4 MiB pages (the guest sets CR4.PSE). Default false. */
   readonly largePages?: boolean;
   /** Seeded random `alloc`/`free` operations on the kernel VMM after boot (none by default). */
-  readonly random?: { readonly count: number; readonly seed: number };
+  readonly random?: {
+    /** How many operations. */
+    readonly count: number;
+    /** The seed of their random choices. */
+    readonly seed: number;
+  };
   /** Where the guest goes (default: chosen by `placeGuest`). */
   readonly guestBase?: number;
 }
@@ -37,7 +42,7 @@ export interface ProfileCheckResult extends QemuCheckResult {
   /** What the random operations did, or `null` when none ran. */
   readonly random: RandomRunSummary | null;
   /** The user page (read-only) allocated in the kernel VMM for the guest's ring-3 stub. */
-  readonly userPage: { readonly vaddr: number; readonly phys: number };
+  readonly userPage: UserPage;
   /** The machine that was checked (booted from the profile plus the guest's reservation). */
   readonly machine: Machine;
 }

@@ -26,9 +26,13 @@ export interface TlbLine {
 
 /** One range of QEMU's `info mem`: the rights the CPU grants (PDE and PTE combined). */
 export interface MemRange {
+  /** The first virtual address. */
   readonly start: number;
+  /** The virtual address just past the range. */
   readonly end: number;
+  /** User mode may access it. */
   readonly user: boolean;
+  /** It may be written. */
   readonly writable: boolean;
 }
 
@@ -37,10 +41,15 @@ export const CR4_PSE = 1 << 4;
 
 /** The control registers and halt state from `info registers`. */
 export interface CpuState {
+  /** CR0 (PG is bit 31, WP bit 16). */
   readonly cr0: number;
+  /** CR3: the page directory's physical address. */
   readonly cr3: number;
+  /** CR4 (PSE is bit 4). */
   readonly cr4: number;
+  /** The instruction pointer. */
   readonly eip: number;
+  /** The CPU is halted (`HLT=1`). */
   readonly halted: boolean;
 }
 

@@ -38,8 +38,11 @@ export type ProbeAccess = (typeof PROBE_ACCESSES)[number];
 
 /** One data access to ask kmem's MMU about (`user`: from ring 3). */
 export interface Access {
+  /** The virtual address accessed. */
   readonly vaddr: number;
+  /** A write (else a read). */
   readonly write: boolean;
+  /** From ring 3 (else ring 0). */
   readonly user: boolean;
 }
 
@@ -56,7 +59,9 @@ export function probeAccesses(probes: readonly Probe[]): Access[] {
 
 /** A probe whose outcome differs from kmem's MMU. */
 export interface ProbeDifference {
+  /** The probed virtual address. */
   readonly vaddr: number;
+  /** Which of the probe's four accesses differs. */
   readonly access: ProbeAccess;
   /** kmem's result, as text (`0x00100000` or `fault 0x3`). */
   readonly kmem: string;

@@ -9,7 +9,9 @@ export interface AllocFree {
 
 /** What a run of random operations did. */
 export interface RandomRunSummary {
+  /** `alloc` calls, including those that found no room. */
   readonly allocs: number;
+  /** `free` calls. */
   readonly frees: number;
   /** `alloc` calls that returned `null` (no room). */
   readonly failedAllocs: number;

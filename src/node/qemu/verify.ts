@@ -50,7 +50,15 @@ export interface QemuCheckInput {
    * A page kmem maps user-accessible (any rights) where the guest puts its ring-3 stub, so that
    * probes also run from ring 3; without it they run from ring 0 only. Its frame is never probed.
    */
-  readonly userPage?: { readonly vaddr: number; readonly phys: number };
+  readonly userPage?: UserPage;
+}
+
+/** A page kmem maps user-accessible, where the guest puts its ring-3 stub. */
+export interface UserPage {
+  /** The page's virtual address. */
+  readonly vaddr: number;
+  /** Its frame's physical address. */
+  readonly phys: number;
 }
 
 /** Tuning for {@link checkWithQemu}. */
@@ -79,6 +87,7 @@ export interface QemuCheckResult extends Comparison {
     readonly tagged: number;
     /** Accesses that page-faulted in QEMU. */
     readonly faulted: number;
+    /** The accesses whose outcome differs from kmem's MMU. */
     readonly differences: readonly ProbeDifference[];
   };
 }

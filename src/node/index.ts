@@ -1,0 +1,37 @@
+/**
+ * kmem/node: the parts of kmem that need Node (files, child processes) — profile files and
+ * the check of kmem's page tables against QEMU's x86 MMU. The core is `kmem`.
+ *
+ * @example
+ * import { DEFAULT_PROFILE } from "kmem";
+ * import { checkProfileWithQemu } from "kmem/node";
+ * const result = await checkProfileWithQemu(DEFAULT_PROFILE, { random: { count: 300, seed: 7 } });
+ * result.ok; // true: QEMU walks kmem's tables to the same pages
+ *
+ * @module kmem/node
+ */
+
+// Memory profiles from files, with the CLI's one-line errors.
+export { readProfileFile } from "./profile-file.js";
+
+// The QEMU fidelity check (docs/qemu.md): kmem's page tables walked by QEMU's x86 CPU.
+export { checkMachineWithQemu, checkProfileWithQemu } from "./qemu/machine-check.js";
+export type { MachineCheckOptions, ProfileCheckOptions, ProfileCheckResult } from "./qemu/machine-check.js";
+export { checkWithQemu } from "./qemu/verify.js";
+export type { QemuCheckInput, QemuCheckOptions, QemuCheckResult, UserPage } from "./qemu/verify.js";
+export { GUEST_LABEL, placeGuest, withGuest } from "./qemu/placement.js";
+export { GUEST_AREA_BYTES } from "./qemu/guest.js";
+export { findQemuTools } from "./qemu/tools.js";
+export type { QemuTools } from "./qemu/tools.js";
+export { QemuError } from "./qemu/qemu-error.js";
+export type { QemuErrorCode } from "./qemu/qemu-error.js";
+export type { RandomRunSummary } from "./qemu/random-ops.js";
+
+// Its lower layers: QEMU's monitor text parsed, and page lists diffed.
+export { parseInfoMem, parseInfoTlb } from "./qemu/monitor-text.js";
+export type { CpuState, MemRange, TlbLine } from "./qemu/monitor-text.js";
+export { comparePages, formatDifferences, kmemPages, qemuPages } from "./qemu/compare.js";
+export type { ComparedPage, Comparison, PageDifference, PageMapping } from "./qemu/compare.js";
+export { PROBE_ACCESSES } from "./qemu/probes.js";
+export type { ExpectAccesses, ProbeAccess, ProbeDifference } from "./qemu/probes.js";
+export type { Access as ProbedAccess } from "./qemu/probes.js";
