@@ -42,7 +42,8 @@ export type CopyDirection = "to" | "from";
  * allocation's physical runs tell exactly which of its blocks it took.) Memory: see `Bitmap` (under 2 bytes per
  * virtual block) and `AllocationTable` (one small record per allocation: its size, attributes
  * and two numbers per physically contiguous run; 4 bytes per physical block for the reverse
- * index once `physToVirt` is first used).
+ * index once `physToVirt` is first used, or a `set` maps reserved RAM — which must not be
+ * mapped twice in one address space).
  *
  * @example
  * const vmm = new VirtualMemoryManager({ start: 0x1000, end: 2 ** 32, pmm, mapper, payload: cr3 });
