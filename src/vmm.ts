@@ -39,11 +39,12 @@ export type CopyDirection = "to" | "from";
  * its reserved ranges (firmware, the VGA window): only the blocks inside memory and outside
  * the reserved ranges are taken from the PMM, and `free` gives back exactly those — never a
  * reserved block, a hole or device memory. (The PMM's reserved ranges never change, so an
- * allocation's physical runs tell exactly which of its blocks it took.) Memory: see `Bitmap` (under 2 bytes per
- * virtual block) and `AllocationTable` (one small record per allocation: its size, attributes
- * and two numbers per physically contiguous run; 4 bytes per physical block for the reverse
- * index once `physToVirt` is first used, or a `set` maps reserved RAM — which must not be
- * mapped twice in one address space).
+ * allocation's physical runs tell exactly which of its blocks it took.)
+ *
+ * Memory: see `Bitmap` (under 2 bytes per virtual block) and `AllocationTable` (one small
+ * record per allocation: its size, attributes and two numbers per physically contiguous run;
+ * 4 bytes per physical block for the reverse index once `physToVirt` is first used, or a `set`
+ * maps reserved RAM — which must not be mapped twice in one address space).
  *
  * @example
  * const vmm = new VirtualMemoryManager({ start: 0x1000, end: 2 ** 32, pmm, mapper, payload: cr3 });
