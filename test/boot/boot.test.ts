@@ -206,6 +206,24 @@ describe("boot", () => {
     assert.equal(frames.some((frame) => pmm.isReserved(frame)), false, "no frame of the allocation is reserved");
   });
 
+  test("alloc and set with missing or malformed attrs on a booted machine take no table frame and write no PDE", () => {
+    const machine = boot(DEFAULT_PROFILE);
+    const { pmm, vmm, paging, cr3, ram } = machine;
+    const free = pmm.blocksFree();
+    const tables = paging.tablesInUse(cr3);
+    const directory = ram.readBytes(cr3, BLOCK_SIZE);
+    const user = { kernel: false, writable: true, cachable: true };
+    assert.throws(() => vmm.alloc(1, undefined as never, 0x2000_0000), { name: "VmmError", code: "InvalidAttributes", message: /attrs must be an object/ });
+    assert.throws(() => vmm.alloc(1, {} as never), { name: "VmmError", code: "InvalidAttributes", message: /attrs\.kernel must be a boolean, not undefined/ });
+    assert.throws(() => vmm.alloc(1, "kernel" as never), { name: "VmmError", code: "InvalidAttributes", message: /not "kernel"/ });
+    assert.throws(() => vmm.set({ start: 0x2000_0000, end: 0x2000_1000 }, { start: 0x50_0000, end: 0x50_1000 }, null as never), { name: "VmmError", code: "InvalidAttributes" });
+    assert.throws(() => paging.map(0x2000_0000, 0x2000_1000, 0x50_0000, 0x50_1000, null as never, cr3), { name: "MapperError", code: "InvalidAttributes" });
+    assert.equal(pmm.blocksFree(), free, "no frame taken");
+    assert.equal(paging.tablesInUse(cr3), tables, "no table added");
+    assert.deepEqual(ram.readBytes(cr3, BLOCK_SIZE), directory, "the directory is unchanged");
+    assert.notEqual(vmm.alloc(1, user, 0x2000_0000), null, "a valid alloc at the same place then works");
+  });
+
   test("the PMM refuses to free a frame the firmware map reserves, or the null page", () => {
     const { pmm } = boot(DEFAULT_PROFILE);
     assert.throws(() => pmm.free(0), { name: "PmmError", code: "Reserved", message: /^Cannot free 0x00000000: block 0x00000000 is reserved/ });
