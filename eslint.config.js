@@ -25,6 +25,10 @@ export default tseslint.config(
           selector: "CallExpression[arguments.length<2][callee.type='Identifier'][callee.name='assert']",
           message: "Give assert(x) a message (or use assert.equal(x, true)): a bare failing assert is very slow to report.",
         },
+        {
+          selector: "CallExpression[callee.object.name='fc'][callee.property.name='assert']",
+          message: "Run properties through assertProperty (test/helpers/property.ts): a fixed seed, printed on failure, KMEM_SEED to override.",
+        },
       ],
     },
   },

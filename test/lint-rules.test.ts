@@ -16,4 +16,9 @@ describe("ESLint rules for tests", () => {
     assert.deepEqual(await ruleIdsFor(`${header}assert(x);\n`), ["no-restricted-syntax"], "bare assert");
     assert.deepEqual(await ruleIdsFor(`${header}assert.ok(x, "x is set");\nassert(x, "x is set");\nassert.equal(x, true);\n`), [], "with messages");
   });
+
+  test("a property run straight through fc.assert is refused: properties go through assertProperty", async () => {
+    const code = 'import fc from "fast-check";\nfc.assert(fc.property(fc.nat(), (n) => n >= 0), { seed: 1 });\n';
+    assert.deepEqual(await ruleIdsFor(code), ["no-restricted-syntax"], "fc.assert");
+  });
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BuddyFrames } from "../../src/alloc/buddy.js";
 import { extfragIndex, unusableIndex } from "../../src/alloc/buddy-stats.js";
+import { assertProperty } from "../helpers/property.js";
 
 const SEED = 0xb0dd;
 
@@ -137,7 +138,7 @@ describe(`BuddyFrames against a boolean-array model (fast-check seed ${SEED})`, 
   );
 
   test("no block is handed out twice, counts are exact, and freeing everything restores the initial free lists", () => {
-    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 1, max: 6 }), (ops, maxOrder) => {
+    assertProperty(fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 1, max: 6 }), (ops, maxOrder) => {
       const frames = new BuddyFrames(size, { maxOrder });
       const initial = frames.buddyStats();
       const used = new Array<boolean>(size).fill(false);

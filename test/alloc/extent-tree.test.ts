@@ -6,6 +6,7 @@ import { ExtentNodes } from "../../src/alloc/extent-nodes.js";
 import type { VirtualAllocator } from "../../src/alloc/policy.js";
 import { BitmapAllocator } from "../helpers/bitmap-allocator.js";
 import { UsedIntervals } from "../helpers/used-intervals.js";
+import { assertProperty } from "../helpers/property.js";
 
 const SEED = 0x3e7e;
 
@@ -216,7 +217,7 @@ function runOps(allocators: readonly VirtualAllocator[], ops: readonly Op[], bas
 
 describe(`ExtentAllocator property tests (fast-check seed ${SEED})`, () => {
   test("random operations on 300 blocks match the interval model, with invariants after every step", () => {
-    fc.assert(fc.property(fc.array(opArbitrary(300, 40), { maxLength: 120 }), (ops) => {
+    assertProperty(fc.property(fc.array(opArbitrary(300, 40), { maxLength: 120 }), (ops) => {
       const model = new UsedIntervals(300);
       const space = new ExtentAllocator(300);
       runOps([model, space], ops, 0, () => {
@@ -228,7 +229,7 @@ describe(`ExtentAllocator property tests (fast-check seed ${SEED})`, () => {
 
   test("a Bitmap-backed allocator and the ExtentAllocator give identical results on 2^20 blocks", () => {
     const size = 2 ** 20;
-    fc.assert(fc.property(fc.array(opArbitrary(size, 5000), { minLength: 50, maxLength: 400 }), (ops) => {
+    assertProperty(fc.property(fc.array(opArbitrary(size, 5000), { minLength: 50, maxLength: 400 }), (ops) => {
       const bitmap = new BitmapAllocator(size);
       const space = new ExtentAllocator(size);
       runOps([bitmap, space], ops, 0, () => undefined);
@@ -240,7 +241,7 @@ describe(`ExtentAllocator property tests (fast-check seed ${SEED})`, () => {
   test("near 2^52 blocks the ExtentAllocator matches the interval model exactly", () => {
     const size = MAX_EXTENT_BLOCKS;
     const base = size - 2 ** 20;
-    fc.assert(fc.property(fc.array(opArbitrary(2 ** 20, 2 ** 18), { maxLength: 60 }), (ops) => {
+    assertProperty(fc.property(fc.array(opArbitrary(2 ** 20, 2 ** 18), { maxLength: 60 }), (ops) => {
       const model = new UsedIntervals(size);
       const space = new ExtentAllocator(size);
       // Everything below the top 2^20 blocks is used, except a few scattered holes.

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { LowestFirstFrames } from "../../src/alloc/lowest-first.js";
 import { PhysicalMemoryManager } from "../../src/pmm.js";
 import { BLOCK_SIZE } from "../../src/types.js";
+import { assertProperty } from "../helpers/property.js";
 
 const SEED = 0x10f1;
 
@@ -50,7 +51,7 @@ describe("LowestFirstFrames", () => {
       fc.record({ kind: fc.constant("reserve" as const), first: fc.integer({ min: 0, max: size - 1 }), count: fc.integer({ min: 1, max: 30 }) }),
       fc.record({ kind: fc.constant("release" as const), pick: fc.nat() }),
     );
-    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+    assertProperty(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
       const frames = new LowestFirstFrames(size);
       const pmm = new PhysicalMemoryManager({ memoryBytes: size * BLOCK_SIZE });
       const owned: number[] = [];

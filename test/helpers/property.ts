@@ -27,6 +27,7 @@ export function propertySeed(seed: number, setting: string | undefined = process
 export function assertProperty<Ts>(property: fc.IRawProperty<Ts>, parameters: fc.Parameters<Ts> & { readonly seed: number }): void {
   const seed = propertySeed(parameters.seed);
   try {
+    // eslint-disable-next-line no-restricted-syntax -- the one place that runs fc.assert, with the seed chosen here
     fc.assert(property, { ...parameters, seed });
   } catch (error) {
     if (error instanceof Error) error.message += `\nProperty seed ${seed}: replay with ${SEED_VARIABLE}=${seed}`;
