@@ -1,5 +1,5 @@
 import { MemoryError } from "./errors/memory-error.js";
-import { hex } from "./format.js";
+import { describeValue, hex } from "./format.js";
 import type { PhysicalBus } from "./bus.js";
 import type { ByteStore } from "./types.js";
 
@@ -42,7 +42,7 @@ export class PhysicalMemory implements ByteStore, PhysicalBus {
    */
   constructor(sizeBytes: number) {
     if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
-      throw new MemoryError("InvalidSize", `Cannot create physical memory of ${String(sizeBytes)} bytes: the size must be a non-negative integer`, {
+      throw new MemoryError("InvalidSize", `Cannot create physical memory of ${describeValue(sizeBytes)} bytes: the size must be a non-negative integer`, {
         address: 0,
         length: 0,
         size: sizeBytes,
@@ -143,7 +143,7 @@ export class PhysicalMemory implements ByteStore, PhysicalBus {
     }
     throw new MemoryError(
       "OutOfBounds",
-      `Cannot ${action} ${String(length)} bytes at ${Number.isSafeInteger(address) && address >= 0 ? hex(address) : String(address)}: physical memory is ${hex(this.size)} bytes`,
+      `Cannot ${action} ${describeValue(length)} bytes at ${hex(address)}: physical memory is ${hex(this.size)} bytes`,
       { address, length, size: this.size },
     );
   }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { MemoryError } from "../src/errors/memory-error.js";
 import { PhysicalMemory } from "../src/ram.js";
 import type { ByteStore } from "../src/types.js";
+import { NOT_UNSIGNED } from "./helpers/hostile.js";
 
 const SIZE = 64 * 1024;
 
@@ -92,6 +93,24 @@ describe("PhysicalMemory", () => {
     for (const size of [-1, 1.5, Number.NaN]) {
       assert.throws(() => new PhysicalMemory(size), (error: unknown) => error instanceof MemoryError && error.code === "InvalidSize");
     }
+  });
+
+  test("an address, length or size that is not a non-negative safe integer is a MemoryError showing it as given", () => {
+    const ram = new PhysicalMemory(SIZE);
+    for (const [bad, shown] of NOT_UNSIGNED) {
+      const value = bad as number;
+      const calls: [string, () => unknown][] = [
+        ["read8", () => ram.read8(value)],
+        ["read32", () => ram.read32(value)],
+        ["write16", () => ram.write16(value, 1)],
+        ["readBytes length", () => ram.readBytes(0, value)],
+        ["fill length", () => ram.fill(0, value, 1)],
+        ["writeBytes", () => ram.writeBytes(value, new Uint8Array(1))],
+      ];
+      for (const [name, call] of calls) assert.throws(call, { name: "MemoryError", code: "OutOfBounds", message: shown }, `${name}(${String(shown)})`);
+      assert.throws(() => new PhysicalMemory(value), { name: "MemoryError", code: "InvalidSize", message: shown }, `size ${String(shown)}`);
+    }
+    assert.equal(ram.bytes.every((b) => b === 0), true, "nothing was written");
   });
 
   test("serves as the ByteStore the VMM copies through", () => {

@@ -12,6 +12,9 @@ export const NOT_UNSIGNED: readonly (readonly [value: unknown, shown: RegExp])[]
   [Number.POSITIVE_INFINITY, /Infinity/],
   ["4096", /"4096"/],
   [2 ** 53, /9007199254740992|0x20000000000000/],
+  [1n, /1n|0x0*1\b/],
+  [Object.create(null), /an object/],
+  [Symbol("address"), /a symbol/],
 ];
 
 /**

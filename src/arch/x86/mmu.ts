@@ -254,7 +254,7 @@ export class Mmu {
 
   /** Reads the little-endian 16-bit value at virtual `vaddr` (page-crossing allowed). @throws {PageFault} @throws {MemoryError} */
   read16(vaddr: number, access?: Access): number {
-    if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_16) {
+    if (typeof vaddr === "number" && (vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_16) {
       return this.#ram.read16(this.#translateOrThrow(vaddr, false, access));
     }
     return fromLittleEndian(this.readBytes(vaddr, BYTES_16, access));
@@ -262,7 +262,7 @@ export class Mmu {
 
   /** Reads the little-endian 32-bit value at virtual `vaddr` (page-crossing allowed). @throws {PageFault} @throws {MemoryError} */
   read32(vaddr: number, access?: Access): number {
-    if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_32) {
+    if (typeof vaddr === "number" && (vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_32) {
       return this.#ram.read32(this.#translateOrThrow(vaddr, false, access));
     }
     return fromLittleEndian(this.readBytes(vaddr, BYTES_32, access));
@@ -275,7 +275,7 @@ export class Mmu {
 
   /** Writes a little-endian 16-bit value at virtual `vaddr`; both pages are checked before any byte is written. @throws {PageFault} @throws {MemoryError} */
   write16(vaddr: number, value: number, access?: Access): void {
-    if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_16) {
+    if (typeof vaddr === "number" && (vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_16) {
       this.#ram.write16(this.#translateOrThrow(vaddr, true, access), value);
       return;
     }
@@ -284,7 +284,7 @@ export class Mmu {
 
   /** Writes a little-endian 32-bit value at virtual `vaddr`; both pages are checked before any byte is written. @throws {PageFault} @throws {MemoryError} */
   write32(vaddr: number, value: number, access?: Access): void {
-    if ((vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_32) {
+    if (typeof vaddr === "number" && (vaddr & PAGE_OFFSET_MASK) <= PAGE_SIZE - BYTES_32) {
       this.#ram.write32(this.#translateOrThrow(vaddr, true, access), value);
       return;
     }
@@ -337,7 +337,8 @@ export class Mmu {
   }
 
   #translate(vaddr: number, write: boolean, user: boolean): number {
-    if (vaddr >>> 0 !== vaddr) {
+    // One combined check: a number that is its own unsigned 32-bit value (typeof first, so a bigint or an object never reaches `>>>`).
+    if (typeof vaddr !== "number" || vaddr >>> 0 !== vaddr) {
       checkVirtualRange(vaddr, 1, "translate");
     }
     const vpn = vaddr >>> PT_INDEX_SHIFT;
