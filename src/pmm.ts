@@ -66,7 +66,7 @@ export class PhysicalMemoryManager implements FrameAllocator {
       throw new PmmError("OutOfBounds", `Cannot create a PMM of ${describeValue(memoryBytes)} bytes: the size must be a non-negative safe integer`, { address: memoryBytes });
     }
     if (!Array.isArray(reserved)) {
-      throw new PmmError("OutOfBounds", `Cannot create a PMM with reserved ${describeValue(reserved)}: it must be an array of ranges { start, end }`, { address: Number.NaN });
+      throw new PmmError("OutOfBounds", `Cannot create a PMM with reserved ${describeValue(reserved)}: it must be an array of ranges { start, end }`, { address: reserved as unknown as number });
     }
     this.blockSize = blockSize;
     this.memoryBytes = memoryBytes;
@@ -268,7 +268,7 @@ export class PhysicalMemoryManager implements FrameAllocator {
   /** The blocks `[first, last)` a reserved range covers: rounded outward to blocks, clipped to memory (maybe empty). */
   private reservedRun(range: unknown): [number, number] {
     if (typeof range !== "object" || range === null) {
-      throw new PmmError("OutOfBounds", `Cannot reserve ${describeValue(range)}: not a range { start, end }`, { address: Number.NaN });
+      throw new PmmError("OutOfBounds", `Cannot reserve ${describeValue(range)}: not a range { start, end }`, { address: range as number });
     }
     const { start, end } = range as Partial<Range>;
     if (!isUnsignedInteger(start) || !isUnsignedInteger(end) || end < start) {
