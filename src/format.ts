@@ -18,6 +18,19 @@ export function hex(value: Address, digits = 8): string {
   return "0x" + value.toString(16).toUpperCase().padStart(digits, "0");
 }
 
+/**
+ * Formats a value given where a `number` address was expected: as {@link hex} for a number
+ * (so `-1`, `NaN`, `1.5` show as given), and as {@link describeValue} for anything else — a
+ * bigint shows as `1n`, not as the address it would be in a 64-bit API.
+ *
+ * @example
+ * describeNumberAddress(0x1000); // "0x00001000"
+ * describeNumberAddress(1n);     // "1n"
+ */
+export function describeNumberAddress(value: unknown): string {
+  return typeof value === "number" ? hex(value) : describeValue(value);
+}
+
 /** Formats a half-open range as `0x…–0x…` (end exclusive). */
 export function hexRange(start: Address, end: Address): string {
   return `${hex(start)}–${hex(end)}`;

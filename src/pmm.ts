@@ -324,7 +324,7 @@ export class PhysicalMemoryManager implements FrameAllocator {
     const startBad = !isUnsignedInteger(start) || start > limit;
     if (startBad || !isUnsignedInteger(end) || end > limit) {
       const bad = startBad ? start : end;
-      throw new PmmError("OutOfBounds", `Cannot ${action} ${hexRange(start, end)}: ${hex(bad)} ${whyNotInside(bad)} ${hexRange(0, limit)}`, { address: bad });
+      throw new PmmError("OutOfBounds", `Cannot ${action} ${hexRange(start, end)}: ${hex(bad)} is ${whyNotInside(bad)} ${hexRange(0, limit)}`, { address: bad });
     }
     this.checkAligned(start, action);
     this.checkAligned(end, action);
@@ -336,5 +336,5 @@ export class PhysicalMemoryManager implements FrameAllocator {
 
 /** How an address fails to lie in physical memory: not an address at all, or past its end. */
 function whyNotInside(address: unknown): string {
-  return isUnsignedInteger(address) ? "is outside physical memory" : "is not an address (a non-negative safe integer) in physical memory";
+  return isUnsignedInteger(address) ? "outside physical memory" : "not an address (a non-negative safe integer) in physical memory";
 }

@@ -1,5 +1,5 @@
 import { MemoryError } from "./errors/memory-error.js";
-import { describeValue, hex } from "./format.js";
+import { describeNumberAddress, describeValue, hex } from "./format.js";
 import type { PhysicalBus } from "./bus.js";
 import type { ByteStore } from "./types.js";
 
@@ -143,7 +143,7 @@ export class PhysicalMemory implements ByteStore, PhysicalBus {
     }
     throw new MemoryError(
       "OutOfBounds",
-      `Cannot ${action} ${describeValue(length)} bytes at ${hex(address)}: physical memory is ${hex(this.size)} bytes`,
+      `Cannot ${action} ${describeValue(length)} bytes at ${describeNumberAddress(address)}: physical memory is ${hex(this.size)} bytes`,
       { address, length, size: this.size },
     );
   }

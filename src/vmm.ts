@@ -26,6 +26,9 @@ export interface VirtualMemoryOptions<P> {
   readonly memory?: ByteStore;
 }
 
+/** Why a range whose bounds are not both non-negative safe integers is refused. */
+const NOT_ADDRESSES = "its bounds must be addresses (non-negative safe integers)";
+
 /** Which way {@link VirtualMemoryManager.copyData} copies: into or out of the other space. */
 export type CopyDirection = "to" | "from";
 
@@ -419,7 +422,8 @@ export class VirtualMemoryManager<P> {
     }
     const { start, end } = range;
     let problem: string | null = null;
-    if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
+    if (!isUnsignedInteger(start) || !isUnsignedInteger(end)) problem = NOT_ADDRESSES;
+    else if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
     else if (end < start || (end === start && !allowEmpty)) problem = "the range is empty or inverted";
     if (problem !== null) throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hexRange(start, end)}: ${problem}`, { start, end });
     if (start < this.start || end > this.end) throw this.outOfBounds(start < this.start ? start : end - this.blockSize, `Cannot ${action} ${hexRange(start, end)}`);
@@ -432,7 +436,8 @@ export class VirtualMemoryManager<P> {
     }
     const { start, end } = physical;
     let problem: string | null = null;
-    if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
+    if (!isUnsignedInteger(start) || !isUnsignedInteger(end)) problem = NOT_ADDRESSES;
+    else if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
     else if (end <= start) problem = "the range is empty or inverted";
     if (problem !== null) throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${hexRange(start, end)}: ${problem}`, { start, end });
     if (end - start !== virtual.end - virtual.start) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MAX_ECHO_CHARS, describeValue, hex, hexRange } from "../src/format.js";
+import { MAX_ECHO_CHARS, describeNumberAddress, describeValue, hex, hexRange } from "../src/format.js";
 
 test("hex pads numbers and prints bigints exactly", () => {
   assert.equal(hex(0xb8000), "0x000B8000");
@@ -17,6 +17,14 @@ test("hex shows a value that is not a non-negative integer as given, never as ga
   assert.equal(hex(-5n), "-5n");
   assert.equal(hex(undefined as unknown as number), "undefined");
   assert.equal(hex(null as unknown as number), "null");
+});
+
+test("describeNumberAddress prints a number as hex does and anything else, a bigint included, as describeValue", () => {
+  assert.equal(describeNumberAddress(0xb8000), "0x000B8000");
+  assert.equal(describeNumberAddress(-1), "-1");
+  assert.equal(describeNumberAddress(1n), "1n");
+  assert.equal(describeNumberAddress(Object.create(null)), "an object");
+  assert.equal(describeNumberAddress(Symbol("s")), "a symbol");
 });
 
 test("describeValue stays on one bounded line and never recurses into nested values", () => {

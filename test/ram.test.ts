@@ -110,6 +110,7 @@ describe("PhysicalMemory", () => {
       for (const [name, call] of calls) assert.throws(call, { name: "MemoryError", code: "OutOfBounds", message: shown }, `${name}(${String(shown)})`);
       assert.throws(() => new PhysicalMemory(value), { name: "MemoryError", code: "InvalidSize", message: shown }, `size ${String(shown)}`);
     }
+    assert.throws(() => ram.read8(1n as never), { code: "OutOfBounds", message: /^Cannot read 1 bytes at 1n: / }, "a bigint shows as one");
     assert.equal(ram.bytes.every((b) => b === 0), true, "nothing was written");
   });
 

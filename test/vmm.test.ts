@@ -137,7 +137,7 @@ describe("VirtualMemoryManager.set", () => {
     ["virtual range past the end", { start: 60 * B, end: 65 * B }, null, "OutOfBounds", /outside the managed range/],
     ["misaligned physical range", { start: 0, end: B }, { start: 5, end: B + 5 }, "InvalidPhysAddresses", /0x00000005/],
     ["inverted physical range", { start: 0, end: B }, { start: 2 * B, end: B }, "InvalidPhysAddresses", /inverted/],
-    ["negative physical range", { start: 0, end: B }, { start: -B, end: 0 }, "InvalidPhysAddresses", /aligned/],
+    ["negative physical range", { start: 0, end: B }, { start: -B, end: 0 }, "InvalidPhysAddresses", /-4096–0x00000000: its bounds must be addresses/],
     ["physical and virtual sizes differ", { start: 0, end: B }, { start: 0, end: 2 * B }, "PhysicalVirtualMismatch", /sizes differ/],
   ];
   for (const [name, virtual, physical, code, pattern] of invalid) {

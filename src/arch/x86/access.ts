@@ -1,5 +1,5 @@
 import { MemoryError } from "../../errors/memory-error.js";
-import { describeValue, hex } from "../../format.js";
+import { describeNumberAddress, describeValue } from "../../format.js";
 import { ADDRESS_LIMIT } from "./entry.js";
 
 const BYTE_RADIX = 0x100;
@@ -44,7 +44,7 @@ export function checkVirtualRange(address: number, length: number, action: strin
   if (Number.isSafeInteger(address) && address >= 0 && Number.isSafeInteger(length) && length >= 0 && address + length <= ADDRESS_LIMIT) {
     return address;
   }
-  throw new MemoryError("InvalidAddress", `Cannot ${action} ${hex(address)}: not a 32-bit virtual address range of ${describeValue(length)} bytes`, {
+  throw new MemoryError("InvalidAddress", `Cannot ${action} ${describeNumberAddress(address)}: not a 32-bit virtual address range of ${describeValue(length)} bytes`, {
     address,
     length,
     size: ADDRESS_LIMIT,

@@ -1,5 +1,5 @@
 import { MapperError } from "../../errors/mapper-error.js";
-import { hex, hexRange } from "../../format.js";
+import { describeNumberAddress, hex } from "../../format.js";
 import type { FrameAllocator, Mapper } from "../../mapper.js";
 import type { PhysicalMemory } from "../../ram.js";
 import type { Attributes } from "../../types.js";
@@ -136,7 +136,7 @@ export class X86Paging implements Mapper<number> {
    * `InvalidAttributes` (`attrs` not an `Attributes`; the message names the field).
    */
   map(vStart: number, vEnd: number, pStart: number, pEnd: number, attrs: Attributes, directory: number): void {
-    const action = `map ${hexRange(vStart, vEnd)} to ${hexRange(pStart, pEnd)}`;
+    const action = `map ${numberRange(vStart, vEnd)} to ${numberRange(pStart, pEnd)}`;
     this.#checkDirectory(directory, action);
     checkRange(vStart, vEnd, "virtual", action);
     checkRange(pStart, pEnd, "physical", action);
@@ -205,7 +205,7 @@ export class X86Paging implements Mapper<number> {
    * (a page of the range is not present), `OutOfMemory` (no frame to split a 4 MiB page).
    */
   unmap(vStart: number, vEnd: number, directory: number): void {
-    const action = `unmap ${hexRange(vStart, vEnd)}`;
+    const action = `unmap ${numberRange(vStart, vEnd)}`;
     this.#checkDirectory(directory, action);
     checkRange(vStart, vEnd, "virtual", action);
     const plans: SlotPlan[] = [];
@@ -281,7 +281,7 @@ export class X86Paging implements Mapper<number> {
     }
     throw new MapperError(
       "InvalidPhysicalAddress",
-      `Cannot ${action}: page directory ${hex(directory)} is not a page-aligned frame inside ${hex(this.#ram.size)} bytes of RAM`,
+      `Cannot ${action}: page directory ${describeNumberAddress(directory)} is not a page-aligned frame inside ${hex(this.#ram.size)} bytes of RAM`,
       { directory },
     );
   }
@@ -339,6 +339,11 @@ export class X86Paging implements Mapper<number> {
   }
 }
 
+/** `0x…–0x…` for a range of number addresses, each bound shown as given when it is not one. */
+function numberRange(start: number, end: number): string {
+  return `${describeNumberAddress(start)}–${describeNumberAddress(end)}`;
+}
+
 /** Calls `visit` once per directory slot the non-empty range touches, with the slot's part of it. */
 function forEachSlot(vStart: number, vEnd: number, visit: (vFrom: number, vTo: number) => void): void {
   for (let vFrom = vStart; vFrom < vEnd; ) {
@@ -353,14 +358,14 @@ function checkRange(start: number, end: number, kind: "virtual" | "physical", ac
   if (!isAddress(start) || !isAddress(end) || start > end) {
     throw new MapperError(
       kind === "virtual" ? "InvalidVirtualAddress" : "InvalidPhysicalAddress",
-      `Cannot ${action}: the ${kind} range ${hexRange(start, end)} must lie within 32 bits with start ≤ end`,
+      `Cannot ${action}: the ${kind} range ${numberRange(start, end)} must lie within 32 bits with start ≤ end`,
       { start, end },
     );
   }
   if (start % PAGE_SIZE !== 0 || end % PAGE_SIZE !== 0) {
     throw new MapperError(
       kind === "virtual" ? "MisalignedVirtualAddress" : "MisalignedPhysicalAddress",
-      `Cannot ${action}: the ${kind} range ${hexRange(start, end)} is not ${hex(PAGE_SIZE)}-aligned`,
+      `Cannot ${action}: the ${kind} range ${numberRange(start, end)} is not ${hex(PAGE_SIZE)}-aligned`,
       { start, end },
     );
   }

@@ -210,6 +210,7 @@ describe("Mmu", () => {
       assert.throws(() => new Mmu({ ram: new PhysicalMemory(MIB), tlbEntries: value }), { name: "MemoryError", code: "InvalidSize", message: shown }, `tlbEntries ${String(shown)}`);
       assert.throws(() => new Mmu({ ram: new PhysicalMemory(MIB), cr3: value }), { name: "MemoryError", code: "InvalidAddress", message: shown }, `cr3 ${String(shown)}`);
     }
+    assert.throws(() => mmu.translate(1n as never), { code: "InvalidAddress", message: /^Cannot translate 1n: / }, "a bigint shows as one");
     assert.equal(mmu.cr3, dir, "CR3 unchanged");
     assert.equal(mmu.tlbOccupancy(), 1, "the TLB was not flushed");
   });

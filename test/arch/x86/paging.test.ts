@@ -326,6 +326,8 @@ describe("X86Paging", () => {
         assert.throws(call, { name: "MapperError", code, message: shown }, `${name}(${String(shown)})`);
       }
     }
+    assert.throws(() => paging.map(1n as never, 0x1000, 0x3000, 0x4000, KWC, dir), { code: "InvalidVirtualAddress", message: /^Cannot map 1n–0x00001000 / }, "a bigint shows as one");
+    assert.throws(() => paging.tablesInUse(1n as never), { code: "InvalidPhysicalAddress", message: /page directory 1n is not/ }, "a bigint directory shows as one");
     assert.equal(frames.inUse, 1, "only the directory is in use");
     assert.deepEqual(hexPairs(tableWords(ram)), before, "no entry written");
   });
