@@ -5,6 +5,7 @@ import type { FrameAllocator, Mapper } from "../mapper.js";
 import type { Address, Attributes } from "../types.js";
 import { PAGE_BYTES, PAGE_SHIFT, levelShift, tableEntries } from "./geometry.js";
 import type { EntryCodec } from "./mode.js";
+import { attributesProblem } from "../validate.js";
 import { type PageRange, toPageRange, toPhysicalPage, virtualAddressOf } from "./pages.js";
 
 /** Options for {@link TableMapper}. */
@@ -278,11 +279,8 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
   }
 
   #checkAttributes(attrs: Attributes, action: string): void {
-    const fields = [attrs.kernel, attrs.writable, attrs.cachable];
-    const optional = [attrs.executable, attrs.global];
-    if (fields.some((f) => typeof f !== "boolean") || optional.some((f) => f !== undefined && typeof f !== "boolean")) {
-      throw new MapperError("InvalidAttributes", `Cannot ${action}: attributes need boolean kernel, writable, cachable (and optional boolean executable, global)`, {});
-    }
+    const problem = attributesProblem(attrs);
+    if (problem !== null) throw new MapperError("InvalidAttributes", `Cannot ${action}: ${problem.message}`, { field: problem.field });
     const why = this.codec.unsupported(attrs);
     if (why !== null) throw new MapperError("InvalidAttributes", `Cannot ${action}: ${why}`, {});
   }

@@ -9,6 +9,7 @@ import { TranslationFault } from "../../../src/paging/fault.js";
 import { TableMapper } from "../../../src/paging/table-mapper.js";
 import { PhysicalMemory } from "../../../src/ram.js";
 import type { Attributes } from "../../../src/types.js";
+import { NOT_ATTRIBUTES } from "../../helpers/hostile.js";
 import { TestFrames } from "./support.js";
 
 const MIB = 1024 * 1024;
@@ -238,6 +239,20 @@ describe("X86Mmu in long mode", () => {
     assert.equal(frames.inUse, 1, "only the root");
     const untyped = mapper as unknown as TableMapper<number>;
     assert.equal(code(() => untyped.map(0, 0x1000, 0, 0x1000, KW, root)), "InvalidVirtualAddress", "numbers are refused in a bigint mode");
+  });
+
+  test("the mapper refuses attrs that are not Attributes with InvalidAttributes naming the field, taking no frame", () => {
+    for (const [bad, field] of NOT_ATTRIBUTES) {
+      const { frames, mapper, root } = setup("x86-64");
+      assert.throws(() => mapper.map(0x1000n, 0x2000n, 0x9000n, 0xa000n, bad as Attributes, root), (error: unknown) => {
+        assert.equal(error instanceof MapperError, true, `a MapperError for ${field}, got ${String(error)}`);
+        assert.equal((error as MapperError).code, "InvalidAttributes", field);
+        assert.equal((error as MapperError).data.field, field);
+        assert.match((error as MapperError).message, new RegExp(`: ${field.replace(".", "\\.")} must be`), field);
+        return true;
+      });
+      assert.equal(frames.inUse, 1, `${field}: only the root`);
+    }
   });
 
   test("OutOfMemory part-way through a map takes no frame and writes nothing", () => {
