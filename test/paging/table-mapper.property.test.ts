@@ -12,6 +12,7 @@ import { PhysicalMemory } from "../../src/ram.js";
 import type { Address, Attributes } from "../../src/types.js";
 import { TestFrames } from "../arch/x86/support.js";
 import { type Extent, type NaiveFormat, naiveWalk, normalise, x86Format } from "./support.js";
+import { assertProperty } from "../helpers/property.js";
 
 const SEED = 0x5eed13;
 const TABLE_BASE = 0x100000;
@@ -115,7 +116,7 @@ const opArb = fc.record({
 
 /** Runs random map/unmap sequences on `c` and checks tables, translations and frame counts after every step. */
 export function checkModeProperty(c: ModeCase): void {
-  fc.assert(
+  assertProperty(
     fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), fc.boolean(), (ops, largePages) => {
       const ram = new PhysicalMemory(TABLE_BASE + TABLE_FRAMES * 4096);
       const frames = new TestFrames(TABLE_BASE, TABLE_FRAMES);

@@ -5,6 +5,7 @@ import { X86Mmu } from "../../../src/arch/x86/cpu.js";
 import { CR0_PG, CR0_WP, CR4_PSE } from "../../../src/arch/x86/entry64.js";
 import { Mmu } from "../../../src/arch/x86/mmu.js";
 import { PhysicalMemory } from "../../../src/ram.js";
+import { assertProperty } from "../../helpers/property.js";
 
 const SEED = 0x13a;
 const MIB = 1024 * 1024;
@@ -22,7 +23,7 @@ describe("the engine's x86 mode against the stage-one Mmu", () => {
   const encode = (e: Entry, frame: number): number => (frame * 0x1000 + (e.low & 0xf78) + (e.present ? 1 : 0) + (e.writable ? 2 : 0) + (e.user ? 4 : 0) + (e.ps ? 0x80 : 0)) >>> 0;
 
   test(`random tables and accesses agree, walk for walk and through a TLB (fast-check seed ${String(SEED)})`, () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(entry, { minLength: 8, maxLength: 8 }),
         fc.array(entry, { minLength: 64, maxLength: 64 }),
