@@ -51,6 +51,28 @@ export type { MemoryErrorCode } from "./errors/memory-error.js";
 export { Mmu, PageFault, X86Paging, decodeEntry, encodePte, formatEntryFlags } from "./arch/x86/index.js";
 export type { Access, DecodedEntry, FaultReason, MmuOptions, WalkResult, X86Mapping, X86PagingOptions } from "./arch/x86/index.js";
 
+// Every paging mode: the physical bus, the walk engine, TLB, faults, the generic table mapper
+// (also `kmem/paging`), and the x86 long-mode/PAE and RISC-V modes (`kmem/x86`, `kmem/riscv`).
+export type { PhysicalBus } from "./bus.js";
+export {
+  GEOMETRIES,
+  KIND_FETCH,
+  KIND_READ,
+  KIND_USER,
+  KIND_WRITE,
+  MODE_NAMES,
+  PagingMmu,
+  TableMapper,
+  TranslationFault,
+  accessKind,
+  listMappings,
+} from "./paging/index.js";
+export type { Geometry, MmuHooks, ModeName, PageMapping, TableMapperOptions, TranslationFaultCode, WalkExplanation } from "./paging/index.js";
+export { CR0_PG, CR0_WP, CR4_LA57, CR4_PAE, CR4_PGE, CR4_PSE, CpuStateError, EFER_LME, EFER_NXE, X86Mmu, x86Codec } from "./arch/x86/index.js";
+export type { X86CpuState, X86MmuOptions } from "./arch/x86/index.js";
+export { RiscvMmu, RiscvStateError, SSTATUS_MXR, SSTATUS_SUM, riscvCodec } from "./arch/riscv/index.js";
+export type { RiscvCpuState, RiscvMmuOptions } from "./arch/riscv/index.js";
+
 // Boot: memory profiles, the kernel address space they describe, the self-check, export.
 export {
   BootFrameAllocator,

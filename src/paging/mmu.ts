@@ -175,7 +175,13 @@ export abstract class PagingMmu {
    */
   tryTranslate(vaddr: Address, access?: Access): number {
     const [hi, lo] = splitAddress(vaddr, this.#geometry, "translate");
-    return this.lookupHalves(hi, lo, accessKind(access));
+    const kind = this.kindOf(access);
+    return kind < 0 ? hi * TWO_32 + lo : this.lookupHalves(hi, lo, kind);
+  }
+
+  /** The access kind of `access` in the current state, or -1 when such accesses are not translated (RISC-V M-mode). */
+  protected kindOf(access: Access | undefined): number {
+    return accessKind(access);
   }
 
   /**
@@ -187,17 +193,17 @@ export abstract class PagingMmu {
    */
   walk(vaddr: Address, access?: Access): WalkExplanation {
     const [hi, lo] = splitAddress(vaddr, this.#geometry, "translate");
-    const kind = accessKind(access);
+    const kind = this.kindOf(access);
     const key = (hi | 0) * (TWO_32 / PAGE_BYTES) + (lo >>> PAGE_SHIFT);
-    const tlbHit = this.#tlb.hits(key, kind);
-    const result = this.lookupHalves(hi, lo, kind);
-    const steps = this.#rules === null || !isCanonical(hi, lo, this.#geometry) ? [] : this.#trace(this.#rules, hi, lo);
+    const tlbHit = kind >= 0 && this.#tlb.hits(key, kind);
+    const result = kind < 0 ? hi * TWO_32 + lo : this.lookupHalves(hi, lo, kind);
+    const steps = this.#rules === null || kind < 0 || !isCanonical(hi, lo, this.#geometry) ? [] : this.#trace(this.#rules, hi, lo);
     const last = steps[steps.length - 1];
     return {
       mode: this.#geometry.name,
       vaddr,
       kind,
-      paging: this.#rules !== null,
+      paging: this.#rules !== null && kind >= 0,
       tlbHit,
       root: this.#root,
       steps,

@@ -4,6 +4,7 @@ import { describeValue, hex } from "../format.js";
 import type { FrameAllocator, Mapper } from "../mapper.js";
 import type { Address, Attributes } from "../types.js";
 import { PAGE_BYTES, PAGE_SHIFT, levelShift, tableEntries } from "./geometry.js";
+import { type PageMapping, listMappings } from "./mappings.js";
 import type { EntryCodec } from "./mode.js";
 import { attributesProblem } from "../validate.js";
 import { type PageRange, toPageRange, toPhysicalPage, virtualAddressOf } from "./pages.js";
@@ -103,6 +104,17 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
     };
     visit(root, this.codec.geometry.levels - 1);
     return out;
+  }
+
+  /**
+   * Every present page (or large page) under `root`, in address order, with its attributes
+   * combined over the path. O(entries of the reachable tables).
+   *
+   * @throws {MapperError} `InvalidPhysicalAddress` for a bad root.
+   */
+  mappings(root: number): PageMapping<A>[] {
+    this.#checkRoot(root, "list mappings");
+    return listMappings(this.codec, this.#bus, root);
   }
 
   /**

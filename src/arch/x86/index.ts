@@ -66,3 +66,37 @@ export type { Access } from "./access.js";
 export { Tlb, TLB_DIRTY, TLB_LARGE, TLB_USER, TLB_WRITABLE, requiredTlbFlags, tlbFlagsFor } from "./tlb.js";
 export { PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, PageFault, describeFaultReason, formatErrorCode } from "./page-fault.js";
 export type { FaultReason, PageFaultOptions } from "./page-fault.js";
+
+// PAE and long mode: 64-bit entries, control registers, rules, codecs and the X86Mmu of every x86 mode.
+export {
+  CR0_PE,
+  CR0_PG,
+  CR0_WP,
+  CR4_LA57,
+  CR4_PAE,
+  CR4_PGE,
+  CR4_PSE,
+  EFER_LMA,
+  EFER_LME,
+  EFER_NXE,
+  ENTRY64_BYTES,
+  HI_ADDRESS_MASK,
+  HI_IGNORED_MASK,
+  HI_NX,
+  LO_ADDRESS_MASK,
+  LO_LARGE_PAT,
+  LO_RESERVED_1G,
+  LO_RESERVED_2M,
+  MAX_PHYSICAL_BITS,
+  PF_RESERVED,
+  PSE36_HIGH_MASK,
+  PSE36_HIGH_SHIFT,
+  PSE36_RESERVED,
+  X86_GP_FAULT,
+} from "./entry64.js";
+export { X86Rules } from "./rules.js";
+export type { X86ModeName, X86RuleOptions } from "./rules.js";
+export { x86Codec } from "./codec.js";
+export type { X86CodecOptions } from "./codec.js";
+export { CpuStateError, X86Mmu } from "./cpu.js";
+export type { X86CpuState, X86MmuOptions } from "./cpu.js";

@@ -279,3 +279,20 @@ describe("X86Mmu in long mode", () => {
     assert.equal(GIB, 2 ** 30);
   });
 });
+
+describe("TableMapper.mappings", () => {
+  test("lists leaves in address order with sign-extended addresses, sizes and combined attributes", () => {
+    const { mapper, root } = setup("x86-64", true);
+    mapper.map(0xffffffff80000000n, 0xffffffff80201000n, 0x200000n, 0x401000n, { ...KW, global: true, executable: false }, root);
+    mapper.map(0x1000n, 0x2000n, 0x9000n, 0xa000n, UW, root);
+    const list = mapper.mappings(root);
+    assert.deepEqual(
+      list.map((m) => [m.virt, m.phys, m.size, m.user, m.writable, m.executable, m.global]),
+      [
+        [0x1000n, 0x9000, 4096, true, true, true, false],
+        [0xffffffff80000000n, 0x200000, 2 * MIB, false, true, false, true],
+        [0xffffffff80200000n, 0x400000, 4096, false, true, false, true],
+      ],
+    );
+  });
+});
