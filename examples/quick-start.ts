@@ -1,4 +1,3 @@
-// The README's library example, kept runnable: `node --import tsx examples/quick-start.ts`.
 import { DEFAULT_PROFILE, PageFault, boot, hex, selfCheck } from "kmem";
 
 // Boot the built-in 128 MiB PC: PMM, kernel page directory in RAM, kernel VMM, MMU.
