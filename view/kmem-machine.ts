@@ -1,7 +1,9 @@
-import { ENTRY_FRAME_MASK, LARGE_FRAME_MASK, PTE_PRESENT } from "../src/arch/x86/entry.js";
+import {
+  ENTRY_BYTES, ENTRY_FRAME_MASK, LARGE_FRAME_MASK, PDE_PAGE_SIZE, pdIndex, PTE_PRESENT, ptIndex,
+} from "../src/arch/x86/entry.js";
 import { pageTables } from "../src/arch/x86/mappings.js";
 import { PageFault } from "../src/arch/x86/page-fault.js";
-import type { WalkResult } from "../src/arch/x86/mmu.js";
+import { Mmu, type WalkResult } from "../src/arch/x86/mmu.js";
 import { boot, DEFAULT_PROFILE, exportMachine, type Machine, parseProfile, type Region, selfCheck } from "../src/boot/index.js";
 import type { Attributes, Range } from "../src/types.js";
 import { entryFields, errorCodeFields } from "./entry-fields.js";
@@ -51,6 +53,22 @@ function ramTranslation(result: WalkResult): number | null {
     return null;
   }
   return ((result.pte & ENTRY_FRAME_MASK) >>> 0) + result.offset;
+}
+
+/**
+ * The addresses and values of the entries a walk of `vaddr` may set accessed/dirty bits in:
+ * the PDE, and the PTE when the PDE points at a table.
+ */
+function entriesOnPath(machine: Machine, vaddr: number): [number, number][] {
+  const pdeAddress = machine.cr3 + pdIndex(vaddr) * ENTRY_BYTES;
+  const pde = machine.ram.read32(pdeAddress);
+  const entries: [number, number][] = [[pdeAddress, pde]];
+  const large = machine.cr4Pse && (pde & PDE_PAGE_SIZE) !== 0;
+  if ((pde & PTE_PRESENT) !== 0 && !large) {
+    const pteAddress = ((pde & ENTRY_FRAME_MASK) >>> 0) + ptIndex(vaddr) * ENTRY_BYTES;
+    entries.push([pteAddress, machine.ram.read32(pteAddress)]);
+  }
+  return entries;
 }
 
 /** A booted kmem machine seen through the page's {@link ViewMachine} interface. */
@@ -148,8 +166,28 @@ class KmemViewMachine implements ViewMachine {
     return { blockSize, categories };
   }
 
+  get kernelStart(): number {
+    return this.#machine.profile.kernel.virtStart;
+  }
+
   walk(vaddr: number, access: AccessKind): WalkView {
-    const result = this.#machine.mmu.walk(vaddr, access);
+    return this.#explain(this.#machine.mmu.walk(vaddr, access), access);
+  }
+
+  previewWalk(vaddr: number, access: AccessKind): WalkView {
+    const machine = this.#machine;
+    const saved = entriesOnPath(machine, vaddr);
+    const mmu = new Mmu({ ram: machine.ram, cr3: machine.cr3, pse: machine.cr4Pse, wp: machine.mmu.wp, tlbEntries: 0 });
+    try {
+      return this.#explain(mmu.walk(vaddr, access), access);
+    } finally {
+      for (const [address, value] of saved) {
+        machine.ram.write32(address, value);
+      }
+    }
+  }
+
+  #explain(result: WalkResult, access: AccessKind): WalkView {
     const fault = result.errorCode === null
       ? null
       : {

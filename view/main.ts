@@ -4,15 +4,18 @@ import { saveFile } from "./download.js";
 import { hex } from "../src/format.js";
 import { bootViewMachine } from "./kmem-machine.js";
 import { OperationLog } from "./log.js";
-import { PHYS_CATEGORIES, type PageMapping, type RegionRow, type ViewMachine } from "./model.js";
-import { LabelColors, physColor } from "./palette.js";
+import { Highlight } from "./highlight.js";
+import type { PageMapping, RegionRow, ViewMachine } from "./model.js";
+import { LabelColors } from "./palette.js";
 import { PhysicalMapView } from "./physical-map.js";
+import { countKeys, KEY_FREE, KEY_UNMAPPED, type PhysicalPaint, physicalPaint } from "./phys-paint.js";
 import { RegionTable } from "./region-table.js";
 import { tarParts } from "./tar.js";
 import { Tooltip } from "./tooltip.js";
 import { VirtualMapView } from "./virtual-map.js";
 import { PAGE_BYTES } from "./vspace.js";
 import { bindWalkPanel } from "./walk-panel.js";
+import { parseWalkLink, type WalkLink, walkLinkOf } from "./walk-link.js";
 
 /** What the server or the static writer embeds in the page. */
 interface EmbeddedData {
@@ -27,6 +30,8 @@ interface EmbeddedData {
 const DATA_ELEMENT_ID = "kmem-data";
 const JSON_START = "{";
 const MS_PER_SECOND = 1000;
+/** A URL fragment naming a walk starts so (`#walk=0xC0100010&user&write`). */
+const WALK_HASH = "#walk=";
 
 function readEmbedded(): EmbeddedData {
   const text = document.getElementById(DATA_ELEMENT_ID)?.textContent?.trim() ?? "";
@@ -64,31 +69,45 @@ function reverseLookup(mappings: readonly PageMapping[]): (paddr: number) => num
   };
 }
 
-function labelLegend(list: HTMLElement, regions: readonly RegionRow[], colors: LabelColors): void {
+/** A legend entry; an entry for a region highlights it in both maps while hovered. */
+function legendItem(color: string, text: string, label: string | null, highlight: Highlight, data: Record<string, string>): HTMLElement {
+  const item = el("li", data, el("span", { class: "swatch", style: `background:${color}` }), text);
+  if (label !== null) {
+    item.addEventListener("mouseenter", () => highlight.set(label));
+    item.addEventListener("mouseleave", () => highlight.set(null));
+  }
+  return item;
+}
+
+function labelLegend(list: HTMLElement, regions: readonly RegionRow[], colors: LabelColors, highlight: Highlight): void {
   const labels = [...new Set(regions.map((r) => r.label))];
+  list.replaceChildren(...labels.map((label) => legendItem(colors.colorOf(label), label, label, highlight, { "data-label": label })));
+}
+
+/** The physical legend: page tables, firmware and free, then each region's blocks (in its colour), then used blocks in no region. */
+function physicalLegend(list: HTMLElement, paint: PhysicalPaint, highlight: Highlight): void {
+  const counts = countKeys(paint);
   list.replaceChildren(
-    ...labels.map((label) => el("li", {}, el("span", { class: "swatch", style: `background:${colors.colorOf(label)}` }), label)),
+    ...paint.names.flatMap((name, key) => {
+      const n = counts[key] ?? 0;
+      if (key === KEY_UNMAPPED && n === 0) {
+        return [];
+      }
+      const label = paint.labels[key] ?? null;
+      const data: Record<string, string> = label === null ? { "data-category": name } : { "data-label": label };
+      return [legendItem(paint.colors[key] ?? "", `${name}: ${n} blocks (${formatSize(n * paint.blockSize)})`, label, highlight, data)];
+    }),
   );
 }
 
-function physicalLegend(list: HTMLElement, counts: readonly number[], blockSize: number): void {
-  list.replaceChildren(
-    ...PHYS_CATEGORIES.map((name, category) =>
-      el(
-        "li",
-        { "data-category": name },
-        el("span", { class: "swatch", style: `background:${physColor(category)}` }),
-        `${name}: ${counts[category] ?? 0} blocks (${formatSize((counts[category] ?? 0) * blockSize)})`,
-      ),
-    ),
-  );
-}
+const READ: WalkLink["access"] = { write: false, user: false, fetch: false };
 
 function start(machine: ViewMachine, source: string): void {
   const colors = new LabelColors();
+  const highlight = new Highlight();
   const tooltip = new Tooltip(document.body);
   const log = new OperationLog(byTestId<HTMLOListElement>("op-log"));
-  const walkTo = bindWalkPanel(
+  const walkPanel = bindWalkPanel(
     {
       form: byTestId<HTMLFormElement>("walk-form"),
       address: byTestId<HTMLInputElement>("walk-address"),
@@ -102,17 +121,22 @@ function start(machine: ViewMachine, source: string): void {
       const who = `${view.access.user ? "user" : "supervisor"} ${view.access.write ? "write" : "read"}`;
       const outcome = view.fault === null ? hex(view.physical ?? 0) : `page fault, error code ${view.fault.errorCode}`;
       log.add(`walk ${hex(view.vaddr)} (${who})`, `${outcome} (TLB ${view.tlbHit ? "hit" : "miss"})`, view.fault !== null);
+      if (location.hash === "" || location.hash.startsWith(WALK_HASH)) {
+        history.replaceState(null, "", walkLinkOf(view));
+      }
     },
   );
   const virtualMap = new VirtualMapView(
     { overview: byTestId<HTMLCanvasElement>("virtual-map"), zoom: byTestId<HTMLCanvasElement>("zoom-map"), zoomTitle: byTestId("zoom-title") },
     colors,
     tooltip,
-    walkTo,
+    highlight,
+    walkPanel.walkTo,
   );
   const physicalMap = new PhysicalMapView(
     { overview: byTestId<HTMLCanvasElement>("physical-map"), zoom: byTestId<HTMLCanvasElement>("physical-zoom"), zoomTitle: byTestId("physical-zoom-title") },
     tooltip,
+    highlight,
   );
   let perform: Perform = () => undefined;
   const table = new RegionTable(byTestId<HTMLTableElement>("region-table"), colors, (virtStart) => {
@@ -127,16 +151,18 @@ function start(machine: ViewMachine, source: string): void {
     const mappings = machine.mappings();
     table.update(regions);
     virtualMap.update(regions, mappings);
-    labelLegend(byTestId("label-legend"), regions, colors);
+    labelLegend(byTestId("label-legend"), regions, colors, highlight);
     const snapshot = machine.physical();
-    const counts = physicalMap.update(snapshot, reverseLookup(mappings));
-    physicalLegend(byTestId("physical-legend"), counts, snapshot.blockSize);
+    const paint = physicalPaint(snapshot, regions, (label) => colors.colorOf(label));
+    physicalMap.update(paint, reverseLookup(mappings));
+    physicalLegend(byTestId("physical-legend"), paint, highlight);
+    const counts = countKeys(paint);
     const blocks = snapshot.categories.length;
     byTestId("physical-scale").textContent =
       `${formatSize(machine.memoryBytes)} · ${blocks} blocks of ${formatSize(snapshot.blockSize)} · one cell = ${byTestId<HTMLCanvasElement>("physical-map").dataset["blocksPerCell"] ?? "1"} block(s)`;
     byTestId("machine-summary").textContent =
       `${source} · ${formatSize(machine.memoryBytes)} RAM · CR3 = ${hex(machine.cr3)} · ${regions.length} regions · ` +
-      `${mappings.reduce((n, m) => n + m.size / PAGE_BYTES, 0)} pages present · ${counts[0] ?? 0} of ${blocks} blocks free`;
+      `${mappings.reduce((n, m) => n + m.size / PAGE_BYTES, 0)} pages present · ${counts[KEY_FREE] ?? 0} of ${blocks} blocks free`;
   };
 
   perform = (operation, run) => {
@@ -159,6 +185,20 @@ function start(machine: ViewMachine, source: string): void {
   });
   log.add(`boot ${source}`, machine.bootReport);
   refresh();
+  const showLinkedWalk = (): void => {
+    try {
+      const link = parseWalkLink(location.hash) ?? { vaddr: machine.kernelStart, access: READ };
+      walkPanel.show(link, (l) => machine.previewWalk(l.vaddr, l.access));
+    } catch (error) {
+      walkPanel.showError(error instanceof Error ? error.message : String(error));
+    }
+  };
+  showLinkedWalk();
+  window.addEventListener("hashchange", () => {
+    if (location.hash.startsWith(WALK_HASH)) {
+      showLinkedWalk();
+    }
+  });
   document.body.dataset["ready"] = "true";
 }
 

@@ -23,7 +23,7 @@ export interface RegionRow {
 /** One present translation read back from the page tables (4 KiB page or 4 MiB large page). */
 export type PageMapping = Omit<X86Mapping, "accessed" | "dirty">;
 
-/** What a physical block holds, for the heat map (values index {@link PHYS_CATEGORIES}). */
+/** What a physical block holds, as the PMM and the profile say (the map paints mapped blocks by region). */
 export enum PhysCategory {
   Free = 0,
   Firmware = 1,
@@ -32,16 +32,6 @@ export enum PhysCategory {
   PageTable = 4,
   Allocated = 5,
 }
-
-/** Display names of the physical categories, indexed by {@link PhysCategory}. */
-export const PHYS_CATEGORIES: readonly string[] = [
-  "free",
-  "firmware-reserved",
-  "kernel image",
-  "modules",
-  "page tables",
-  "allocated",
-];
 
 /** The PMM's blocks, one category byte each. */
 export interface PhysicalSnapshot {
@@ -127,8 +117,15 @@ export interface ViewMachine {
   mappings(): PageMapping[];
   /** The PMM's blocks, categorised. */
   physical(): PhysicalSnapshot;
+  /** The virtual address of the kernel image's first byte (the walk the page opens with). */
+  readonly kernelStart: number;
   /** Explains the MMU's translation of `vaddr` (fills the TLB and sets A/D bits as the CPU does). */
   walk(vaddr: number, access: AccessKind): WalkView;
+  /**
+   * The same explanation, by a TLB-less MMU on the same tables, with the entries' accessed and
+   * dirty bits put back: shows a walk without changing the machine (for a walk the URL asks for).
+   */
+  previewWalk(vaddr: number, access: AccessKind): WalkView;
   /** Allocates `blocks` virtual blocks (at `at` when given); the start address, or `null` when no room. */
   alloc(blocks: number, attrs: Attributes, options: { readonly at?: number; readonly label: string }): number | null;
   /** Frees the allocation starting at `vaddr`. */

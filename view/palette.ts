@@ -1,14 +1,25 @@
-import { PhysCategory } from "./model.js";
+/**
+ * Every colour the page paints with, in one place, so that a region has one colour everywhere:
+ * in the virtual map, its zoom, the physical map, its zoom, the legends and the region table.
+ * Regions get a colour per label; physical blocks no region maps get the fixed colours below,
+ * none of which the label palette uses.
+ */
 
-/** Colours for region labels, assigned in order of first appearance. */
+/** Colours for region labels, assigned in order of first appearance (Tableau 10 and its light tints, without greys and browns). */
 const LABEL_PALETTE: readonly string[] = [
   "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1",
-  "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#86bcb6",
-  "#8cd17d", "#d37295", "#a0cbe8", "#ffbe7d", "#bab0ac",
+  "#76b7b2", "#edc948", "#ff9da7", "#86bcb6", "#8cd17d",
+  "#d37295", "#a0cbe8", "#ffbe7d",
 ];
 
-/** Colour of a cell nothing maps. */
-export const EMPTY_COLOR = "#f3f4f6";
+/** Free: a virtual cell nothing maps, a physical block the PMM has free. */
+export const EMPTY_COLOR = "#eceef1";
+/** Physical blocks the firmware keeps (not usable RAM). */
+export const FIRMWARE_COLOR = "#6b7280";
+/** Physical blocks holding the page directory or a page table. */
+export const PAGE_TABLE_COLOR = "#1f2937";
+/** Physical blocks the PMM holds that no region maps. */
+export const UNMAPPED_USED_COLOR = "#b8a99a";
 /** Border drawn around cache-disabled pages. */
 export const CACHE_DISABLE_COLOR = "#d00000";
 /** Marker drawn on user-accessible pages. */
@@ -17,16 +28,8 @@ export const USER_MARK_COLOR = "#111827";
 export const READ_ONLY_HATCH = "rgba(255, 255, 255, 0.75)";
 /** Outline of the selected cell. */
 export const SELECTION_COLOR = "#111827";
-
-/** Heat-map colours, indexed by {@link PhysCategory}. */
-export const PHYS_COLORS: readonly string[] = [
-  "#e5e7eb",
-  "#6b7280",
-  "#2563eb",
-  "#9333ea",
-  "#f59e0b",
-  "#16a34a",
-];
+/** Opacity of everything but the highlighted region while one is highlighted. */
+export const FADED_ALPHA = 0.18;
 
 /** Remembers one stable colour per region label across redraws. */
 export class LabelColors {
@@ -42,9 +45,4 @@ export class LabelColors {
     this.#colors.set(label, color);
     return color;
   }
-}
-
-/** Heat-map colour of a category. */
-export function physColor(category: PhysCategory): string {
-  return PHYS_COLORS[category] ?? EMPTY_COLOR;
 }

@@ -1,8 +1,9 @@
 import { formatSize } from "./dom.js";
 import { hex, hexRange } from "../src/format.js";
 import type { PageMapping, RegionRow } from "./model.js";
+import type { Highlight } from "./highlight.js";
 import {
-  CACHE_DISABLE_COLOR, EMPTY_COLOR, type LabelColors, READ_ONLY_HATCH, SELECTION_COLOR, USER_MARK_COLOR,
+  CACHE_DISABLE_COLOR, EMPTY_COLOR, FADED_ALPHA, type LabelColors, READ_ONLY_HATCH, SELECTION_COLOR, UNMAPPED_USED_COLOR, USER_MARK_COLOR,
 } from "./palette.js";
 import { GridCanvas, type CellRect, type GridLayout } from "./grid-canvas.js";
 import type { Tooltip } from "./tooltip.js";
@@ -31,9 +32,11 @@ interface CellLook {
   readonly readOnly: boolean;
   readonly user: boolean;
   readonly cacheDisable: boolean;
+  /** Another region is highlighted: draw this one washed out, without marks. */
+  readonly faded: boolean;
 }
 
-/** Paints one cell: colour, read-only hatching, user corner mark, cache-disable border. */
+/** Paints one cell: colour, read-only hatching, user corner mark, cache-disable border (or washed out when faded). */
 function paint(grid: GridCanvas, rect: CellRect, look: CellLook): void {
   const context = grid.context;
   context.fillStyle = EMPTY_COLOR;
@@ -42,6 +45,13 @@ function paint(grid: GridCanvas, rect: CellRect, look: CellLook): void {
   context.fillStyle = look.fill;
   context.fillRect(rect.x, rect.y, rect.size, rect.size);
   context.globalAlpha = 1;
+  if (look.faded) {
+    context.fillStyle = EMPTY_COLOR;
+    context.globalAlpha = 1 - FADED_ALPHA;
+    context.fillRect(rect.x, rect.y, rect.size, rect.size);
+    context.globalAlpha = 1;
+    return;
+  }
   if (look.readOnly) {
     context.save();
     context.beginPath();
@@ -93,17 +103,22 @@ export class VirtualMapView {
   readonly #zoomTitle: HTMLElement;
   readonly #colors: LabelColors;
   readonly #tooltip: Tooltip;
+  readonly #highlight: Highlight;
   #regions: readonly RegionRow[] = [];
   #mappings: readonly PageMapping[] = [];
   #cells: CellSummary[] = [];
   #pages: PageSummary[] = [];
   #selected = DEFAULT_CELL;
 
-  /** Binds the two canvases; `onPage` receives a page's address when it is clicked in the zoom. */
+  /**
+   * Binds the two canvases; `onPage` receives a page's address when it is clicked in the zoom.
+   * Hovering a region highlights it (in both maps, through `highlight`).
+   */
   constructor(
     parts: { readonly overview: HTMLCanvasElement; readonly zoom: HTMLCanvasElement; readonly zoomTitle: HTMLElement },
     colors: LabelColors,
     tooltip: Tooltip,
+    highlight: Highlight,
     onPage: (vaddr: number) => void,
   ) {
     this.#overview = new GridCanvas(parts.overview, LAYOUT);
@@ -111,8 +126,13 @@ export class VirtualMapView {
     this.#zoomTitle = parts.zoomTitle;
     this.#colors = colors;
     this.#tooltip = tooltip;
+    this.#highlight = highlight;
+    highlight.onChange(() => {
+      this.#drawOverview();
+      this.#drawZoom();
+    });
     parts.overview.addEventListener("mousemove", (event) => this.#hoverCell(event));
-    parts.overview.addEventListener("mouseleave", () => tooltip.hide());
+    parts.overview.addEventListener("mouseleave", () => this.#leave());
     parts.overview.addEventListener("click", (event) => {
       const index = this.#overview.cellAt(event);
       if (index !== null) {
@@ -120,7 +140,7 @@ export class VirtualMapView {
       }
     });
     parts.zoom.addEventListener("mousemove", (event) => this.#hoverPage(event));
-    parts.zoom.addEventListener("mouseleave", () => tooltip.hide());
+    parts.zoom.addEventListener("mouseleave", () => this.#leave());
     parts.zoom.addEventListener("click", (event) => {
       const page = this.#pageAt(event);
       if (page !== null) {
@@ -149,12 +169,26 @@ export class VirtualMapView {
     this.#drawZoom();
   }
 
+  #leave(): void {
+    this.#tooltip.hide();
+    this.#highlight.set(null);
+  }
+
+  /** Whether a region labelled `label` touches `[start, end)`. */
+  #holds(label: string, start: number, end: number): boolean {
+    return this.#regions.some((r) => r.label === label && r.virtStart < end && r.virtEnd > start);
+  }
+
   #drawOverview(): void {
     const grid = this.#overview;
     grid.resize(LAYOUT);
+    const highlighted = this.#highlight.label;
+    grid.canvas.dataset["highlight"] = highlighted ?? "";
     for (const cell of this.#cells) {
       const rect = grid.cellRect(cell.index);
-      const fill = cell.region === null ? EMPTY_COLOR : this.#colors.colorOf(cell.region.label);
+      const lit = highlighted !== null && this.#holds(highlighted, cell.start, cell.end);
+      const label = lit ? highlighted : cell.region?.label ?? null;
+      const fill = label === null ? EMPTY_COLOR : this.#colors.colorOf(label);
       const coverage = Math.max(cell.mappedPages, cell.reservedPages) / PAGES_PER_CELL;
       paint(grid, rect, {
         fill,
@@ -162,6 +196,7 @@ export class VirtualMapView {
         readOnly: cell.mappedPages > cell.writablePages,
         user: cell.userPages > 0,
         cacheDisable: cell.cacheDisablePages > 0,
+        faded: highlighted !== null && !lit,
       });
     }
     for (let row = 0; row < GRID_SIDE; row += LABEL_EVERY_ROWS) {
@@ -176,15 +211,17 @@ export class VirtualMapView {
     this.#pages = summarisePages(this.#selected, this.#regions, this.#mappings);
     this.#zoomTitle.textContent = `${hexRange(cellStart, cellStart + CELL_BYTES)} · PDE ${this.#selected} · ${PAGES_PER_CELL} pages of ${formatSize(PAGE_BYTES)}`;
     grid.resize(LAYOUT);
+    grid.canvas.dataset["highlight"] = this.#highlight.label ?? "";
     this.#pages.forEach((page, index) => {
       const mapping = page.mapping;
-      const fill = page.region === null ? (mapping === null ? EMPTY_COLOR : "#9ca3af") : this.#colors.colorOf(page.region.label);
+      const fill = page.region === null ? (mapping === null ? EMPTY_COLOR : UNMAPPED_USED_COLOR) : this.#colors.colorOf(page.region.label);
       paint(grid, grid.cellRect(index), {
         fill,
         alpha: mapping === null ? RESERVED_ONLY_ALPHA : 1,
         readOnly: mapping !== null && !mapping.writable,
         user: mapping?.user ?? false,
         cacheDisable: mapping?.cacheDisable ?? false,
+        faded: this.#highlight.label !== null && page.region?.label !== this.#highlight.label,
       });
     });
     for (let row = 0; row < GRID_SIDE; row += LABEL_EVERY_ROWS) {
@@ -196,9 +233,10 @@ export class VirtualMapView {
     const index = this.#overview.cellAt(event);
     const cell = index === null ? undefined : this.#cells[index];
     if (cell === undefined) {
-      this.#tooltip.hide();
+      this.#leave();
       return;
     }
+    this.#highlight.set(cell.region?.label ?? null);
     const lines = [`${hexRange(cell.start, cell.end)} · PDE ${cell.index}`];
     if (cell.regionCount === 0 && cell.mappedPages === 0) {
       lines.push("free: nothing reserved or mapped", "click to zoom");
@@ -228,9 +266,10 @@ export class VirtualMapView {
   #hoverPage(event: MouseEvent): void {
     const page = this.#pageAt(event);
     if (page === null) {
-      this.#tooltip.hide();
+      this.#leave();
       return;
     }
+    this.#highlight.set(page.region?.label ?? null);
     const tableIndex = (page.virt % CELL_BYTES) / PAGE_BYTES;
     const lines = [`${hexRange(page.virt, page.virt + PAGE_BYTES)} · PDE ${this.#selected} · PTE ${tableIndex}`];
     lines.push(`region: ${regionName(page.region)}`);

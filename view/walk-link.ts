@@ -1,0 +1,45 @@
+import { hex } from "../src/format.js";
+import { parseNumber } from "./dom.js";
+import type { AccessKind } from "./model.js";
+
+/** A walk named by the page's URL: `#walk=0xC0100010&user&write`. */
+export interface WalkLink {
+  readonly vaddr: number;
+  readonly access: AccessKind;
+}
+
+const WALK_KEY = "walk";
+const FLAGS = ["user", "write", "fetch"] as const;
+const MAX_VADDR = 0xffffffff;
+
+/**
+ * The walk a URL fragment asks for (`#walk=ADDRESS` then any of `&user`, `&write`, `&fetch`),
+ * or `null` when the fragment names no walk (it may belong to another mode of the page).
+ *
+ * @throws Error naming the bad address or flag.
+ */
+export function parseWalkLink(hash: string): WalkLink | null {
+  const parts = hash.replace(/^#/, "").split("&").filter((p) => p !== "");
+  const first = parts[0] ?? "";
+  if (!first.startsWith(`${WALK_KEY}=`)) {
+    return null;
+  }
+  const text = decodeURIComponent(first.slice(WALK_KEY.length + 1));
+  const vaddr = parseNumber(text, "The URL's walk address");
+  if (vaddr > MAX_VADDR) {
+    throw new Error(`The URL's walk address ${hex(vaddr)} is beyond 4 GiB (32-bit virtual addresses end at 0xFFFFFFFF)`);
+  }
+  const flags = new Set<string>();
+  for (const flag of parts.slice(1)) {
+    if (!(FLAGS as readonly string[]).includes(flag)) {
+      throw new Error(`The URL's walk flag "${flag}" is not one of ${FLAGS.join(", ")}`);
+    }
+    flags.add(flag);
+  }
+  return { vaddr, access: { user: flags.has("user"), write: flags.has("write"), fetch: flags.has("fetch") } };
+}
+
+/** The URL fragment that selects a walk: the inverse of {@link parseWalkLink}. */
+export function walkLinkOf(link: WalkLink): string {
+  return `#${WALK_KEY}=${hex(link.vaddr)}${FLAGS.filter((f) => link.access[f]).map((f) => `&${f}`).join("")}`;
+}
