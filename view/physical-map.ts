@@ -144,6 +144,8 @@ export class PhysicalMapView {
     const { perCell, bands, height } = this.#layout;
     const grid = this.#grid;
     grid.resize({ columns: COLUMNS, rows: height / CELL_PX, cellPx: CELL_PX, gapPx: 0, marginPx: MARGIN_PX });
+    grid.canvas.dataset["highlight"] = this.#highlight.label ?? "";
+    this.#zoom.canvas.dataset["highlight"] = this.#highlight.label ?? "";
     const context = grid.context;
     let lastLabel = -LABEL_SPACING_PX;
     let afterGap = true;

@@ -1,5 +1,4 @@
 import { hex } from "../src/format.js";
-import { parseNumber } from "./dom.js";
 import type { AccessKind } from "./model.js";
 
 /** A walk named by the page's URL: `#walk=0xC0100010&user&write`. */
@@ -11,6 +10,8 @@ export interface WalkLink {
 const WALK_KEY = "walk";
 const FLAGS = ["user", "write", "fetch"] as const;
 const MAX_VADDR = 0xffffffff;
+/** What the address may be: `0x…` hex or decimal (the walk form's syntax, without its `_` separators). */
+const NUMBER = /^(0[xX][0-9a-fA-F]+|[0-9]+)$/;
 
 /**
  * The walk a URL fragment asks for (`#walk=ADDRESS` then any of `&user`, `&write`, `&fetch`),
@@ -25,7 +26,10 @@ export function parseWalkLink(hash: string): WalkLink | null {
     return null;
   }
   const text = decodeURIComponent(first.slice(WALK_KEY.length + 1));
-  const vaddr = parseNumber(text, "The URL's walk address");
+  const vaddr = NUMBER.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(vaddr)) {
+    throw new Error(`The URL's walk address "${text}" is not a number (use 0x… hex or decimal)`);
+  }
   if (vaddr > MAX_VADDR) {
     throw new Error(`The URL's walk address ${hex(vaddr)} is beyond 4 GiB (32-bit virtual addresses end at 0xFFFFFFFF)`);
   }

@@ -4,6 +4,7 @@ import { boot, DEFAULT_PROFILE, describeMachine, exportMachine, selfCheck } from
 import { BLOCK_SIZE } from "../../src/types.js";
 import { bootViewMachine } from "../../view/kmem-machine.js";
 import { PhysCategory } from "../../view/model.js";
+import { countKeys, physicalPaint } from "../../view/phys-paint.js";
 
 const KERNEL_RW: { kernel: boolean; writable: boolean; cachable: boolean } = { kernel: true, writable: true, cachable: true };
 const SUPERVISOR_READ = { write: false, user: false, fetch: false };
@@ -111,5 +112,39 @@ describe("bootViewMachine (the page's adapter over real kmem)", () => {
     assert.deepEqual(walk.levels.map((l) => l.name), ["PDE"]);
     assert.equal(walk.physical, 0x00512345);
     assert.equal(view.mappings().find((m) => m.virt === 0xc0400000)?.size, 0x00400000);
+  });
+});
+
+describe("the view machine's walk preview and physical paint", () => {
+  test("previewWalk explains a walk as walk does, but leaves RAM and the TLB unchanged", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const before = view.exportFiles().ram.slice();
+    const preview = view.previewWalk(0xc0100010, SUPERVISOR_READ);
+    assert.equal(preview.physical, 0x00100010);
+    assert.equal(preview.levels[1]?.fields.find((f) => f.name === "A")?.value, 1, "the preview shows the accessed bit the walk sets");
+    assert.deepEqual(view.exportFiles().ram, before, "RAM is as booted");
+    const real = view.walk(0xc0100010, SUPERVISOR_READ);
+    assert.equal(real.tlbHit, false, "the preview filled no TLB entry");
+    assert.deepEqual({ ...real, tlbHit: false }, preview);
+  });
+
+  test("kernelStart is the profile's kernel virtual start", () => {
+    assert.equal(bootViewMachine(null, { largePages: false }).kernelStart, DEFAULT_PROFILE.kernel.virtStart);
+  });
+
+  test("physicalPaint keys each block by the region that maps it, page tables and firmware apart", () => {
+    const view = bootViewMachine(null, { largePages: false });
+    const paint = physicalPaint(view.physical(), view.regions(), (label) => `colour of ${label}`);
+    const labelAt = (address: number): string | null => paint.labels[paint.keys[address / paint.blockSize] ?? -1] ?? null;
+    const nameAt = (address: number): string => paint.names[paint.keys[address / paint.blockSize] ?? -1] ?? "";
+    assert.equal(labelAt(0x00100000), "kernel image");
+    assert.equal(labelAt(0x0022f000), "kernel early allocations");
+    assert.equal(labelAt(0x000b8000), "VGA text buffer");
+    assert.equal(labelAt(0x00340000), "module initrd");
+    assert.equal(nameAt(view.cr3), "page tables");
+    assert.equal(nameAt(0x07fe0000), "firmware-reserved");
+    assert.equal(nameAt(0x04000000), "free");
+    assert.equal(paint.colors[paint.labels.indexOf("kernel image")], "colour of kernel image");
+    assert.equal(countKeys(paint).reduce((a, b) => a + b, 0), paint.keys.length);
   });
 });
