@@ -138,8 +138,14 @@ function start(machine: ViewMachine, source: string): void {
     tooltip,
     highlight,
   );
+  const regionTable = byTestId<HTMLTableElement>("region-table");
+  regionTable.addEventListener("mouseover", (event) => {
+    const row = event.target instanceof Element ? event.target.closest("[data-label]") : null;
+    highlight.set(row?.getAttribute("data-label") ?? null);
+  });
+  regionTable.addEventListener("mouseleave", () => highlight.set(null));
   let perform: Perform = () => undefined;
-  const table = new RegionTable(byTestId<HTMLTableElement>("region-table"), colors, (virtStart) => {
+  const table = new RegionTable(regionTable, colors, (virtStart) => {
     perform(`free ${hex(virtStart)}`, () => {
       machine.free(virtStart);
       return `freed the allocation at ${hex(virtStart)}`;

@@ -107,7 +107,7 @@ export class RegionTable {
     );
     return el(
       "tr",
-      { "data-testid": "region-row", "data-virt-start": hex(row.virtStart) },
+      { "data-testid": "region-row", "data-virt-start": hex(row.virtStart), "data-label": row.label },
       el("td", { class: "addr" }, hexRange(row.virtStart, row.virtEnd)),
       el("td", { class: "addr" }, physicalText(row)),
       el("td", { class: "num" }, formatSize(row.virtEnd - row.virtStart)),

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { Command } from "commander";
+import { commands } from "../../src/cli/commands/index.js";
 import {
   type FencedBlock, fencedBlocks, isShellListing, kmemArguments, listedCommands, type ListedCommand, promptedCommands,
 } from "./doc-blocks.js";
@@ -216,6 +218,11 @@ describe("every JSON block says what it shows, and equals it, field order includ
 });
 
 describe("the command tables name every flag kmem help lists", () => {
+  const program = new Command("kmem");
+  for (const register of commands) {
+    register(program, () => undefined);
+  }
+  const flagsOf = new Map(program.commands.map((c) => [c.name(), c.options.map((o) => o.long ?? "").filter((f) => f !== "").sort()]));
   const synopses = [
     ...blocks.filter((b) => b.file === "docs/cli.md" && b.tag === "").flatMap((b) => b.lines).filter((l) => /^kmem [a-z]/.test(l)),
     ...readFileSync(join(ROOT, "README.md"), "utf8").split("\n").filter((l) => l.startsWith("| `kmem ")).map((l) => l.split("|")[1] ?? ""),
@@ -225,11 +232,8 @@ describe("the command tables name every flag kmem help lists", () => {
     if (verb === "help") {
       continue;
     }
-    test(`${line.trim()}`, async () => {
-      const help = await kmem(["help", verb], ROOT);
-      assert.equal(help.status, 0, `kmem help ${verb}`);
-      const options = help.stdout.slice(help.stdout.indexOf("Options:"));
-      assert.deepEqual(flagsIn(line), flagsIn(options).filter((f) => f !== "--help"), `the flags of kmem ${verb}`);
+    test(`${line.trim()}`, () => {
+      assert.deepEqual(flagsIn(line), flagsOf.get(verb), `the flags of kmem ${verb}, as kmem help ${verb} lists them`);
     });
   }
 });

@@ -162,7 +162,7 @@ describe("kmem view for teaching, in Chromium", () => {
     await page.close();
   });
 
-  test("a region hovered in one map is highlighted in the other", async () => {
+  test("a region hovered in one map (or the table, or a legend) is highlighted in both", async () => {
     const { page, errors } = await open();
     const kernelBlock = await cellBox(page, "physical-zoom", 0x00100000 / BLOCK);
     const initrdBlock = await cellBox(page, "physical-zoom", 0x00340000 / BLOCK);
@@ -181,6 +181,10 @@ describe("kmem view for teaching, in Chromium", () => {
     assert.equal(await cellColor(page, "physical-zoom", kernelBlock), kernelColor);
     await page.mouse.move(0, 0);
     assert.equal(await page.getByTestId("virtual-map").getAttribute("data-highlight"), "", "leaving the map clears the highlight");
+    await page.locator("[data-testid='region-row'][data-label='VGA text buffer']").hover();
+    assert.equal(await page.getByTestId("physical-map").getAttribute("data-highlight"), "VGA text buffer", "a region table row highlights its region");
+    await page.locator("[data-testid='label-legend'] [data-label='kernel early allocations']").hover();
+    assert.equal(await page.getByTestId("physical-zoom").getAttribute("data-highlight"), "kernel early allocations", "so does a legend entry");
     assert.deepEqual(errors, []);
     await page.close();
   });
