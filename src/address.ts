@@ -1,0 +1,114 @@
+import type { Address } from "./types.js";
+
+/** One past the largest 64-bit address: the end of a whole 64-bit space. */
+export const ADDRESS_LIMIT_64 = 2n ** 64n;
+
+/**
+ * Converts between one address type and block numbers, at the public edge of the VMM and
+ * PMM (docs/ARCHITECTURE.md, "Design for many machines"). Block numbers are absolute
+ * (`address / blockSize`) and always exact `number`s: a 64-bit space has at most 2^52 blocks.
+ * The callers check {@link AddressCodec.accepts} before converting.
+ */
+export interface AddressCodec<A extends Address> {
+  /** `"number"` or `"bigint"`: the JS type of every address this codec converts. */
+  readonly type: "number" | "bigint";
+  /** Bytes per block. */
+  readonly blockSize: number;
+  /** Whether `value` is an address of this type: a non-negative safe integer, or a bigint in `[0, 2^64]`. */
+  accepts(value: unknown): value is A;
+  /** The block holding `address` (`floor(address / blockSize)`). */
+  blockOf(address: A): number;
+  /** The byte offset of `address` in its block (`address mod blockSize`). */
+  offsetOf(address: A): number;
+  /** The address of byte `offset` of block `block` (`block · blockSize + offset`). */
+  addressOf(block: number, offset: number): A;
+  /** `a − b` in bytes as a `number` (exact when the difference is below 2^53). */
+  difference(a: A, b: A): number;
+}
+
+/** Addresses as safe-integer `number`s (32-bit spaces): plain arithmetic, no `bigint` anywhere. */
+class NumberCodec implements AddressCodec<number> {
+  readonly type = "number";
+
+  constructor(readonly blockSize: number) {}
+
+  accepts(value: unknown): value is number {
+    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+  }
+
+  blockOf(address: number): number {
+    return Math.floor(address / this.blockSize);
+  }
+
+  offsetOf(address: number): number {
+    return address % this.blockSize;
+  }
+
+  addressOf(block: number, offset: number): number {
+    return block * this.blockSize + offset;
+  }
+
+  difference(a: number, b: number): number {
+    return a - b;
+  }
+}
+
+/** Addresses as `bigint`s (64-bit spaces), converted to block numbers once per call. */
+class BigintCodec implements AddressCodec<bigint> {
+  readonly type = "bigint";
+  private readonly size: bigint;
+
+  constructor(readonly blockSize: number) {
+    this.size = BigInt(blockSize);
+  }
+
+  accepts(value: unknown): value is bigint {
+    return typeof value === "bigint" && value >= 0n && value <= ADDRESS_LIMIT_64;
+  }
+
+  blockOf(address: bigint): number {
+    return Number(address / this.size);
+  }
+
+  offsetOf(address: bigint): number {
+    return Number(address % this.size);
+  }
+
+  addressOf(block: number, offset: number): bigint {
+    return BigInt(block) * this.size + BigInt(offset);
+  }
+
+  difference(a: bigint, b: bigint): number {
+    return Number(a - b);
+  }
+}
+
+/**
+ * The codec for addresses of the same type as `sample` (`number` or `bigint`) with
+ * `blockSize`-byte blocks.
+ *
+ * @example
+ * const codec = codecFor(0xffff_8000_0000_0000n, 4096);
+ * codec.blockOf(0xffff_8000_0000_1000n); // 4503565767458817 (exact)
+ */
+export function codecFor<A extends Address>(sample: A, blockSize: number): AddressCodec<A> {
+  return (typeof sample === "bigint" ? new BigintCodec(blockSize) : new NumberCodec(blockSize)) as unknown as AddressCodec<A>;
+}
+
+const HEX_DIGITS = /^0x[0-9a-f]+(?:_[0-9a-f]+)*$/i;
+const DECIMAL_DIGITS = /^[0-9]+(?:_[0-9]+)*$/;
+
+/**
+ * Parses an address written as `0x…` hex or decimal, with optional `_` between digits
+ * (`0xFFFF_FFFF_8000_0000`, `1_048_576`), exactly: the result is a `bigint`, or `null` when
+ * `text` is not such a number or exceeds 2^64. Callers that want a `number` check the range.
+ *
+ * @example
+ * parseAddress("0xFFFF_FFFF_8000_0000"); // 18446744071562067968n
+ * parseAddress("0x_1");                  // null
+ */
+export function parseAddress(text: string): bigint | null {
+  if (!HEX_DIGITS.test(text) && !DECIMAL_DIGITS.test(text)) return null;
+  const value = BigInt(text.replaceAll("_", ""));
+  return value > ADDRESS_LIMIT_64 ? null : value;
+}
