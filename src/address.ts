@@ -14,7 +14,7 @@ export interface AddressCodec<A extends Address> {
   readonly type: "number" | "bigint";
   /** Bytes per block. */
   readonly blockSize: number;
-  /** Whether `value` is an address of this type: a non-negative safe integer, or a bigint in `[0, 2^64]`. */
+  /** Whether `value` is an address of this type: a non-negative safe integer, or a non-negative bigint (the callers check their own bounds). */
   accepts(value: unknown): value is A;
   /** The block holding `address` (`floor(address / blockSize)`). */
   blockOf(address: A): number;
@@ -63,7 +63,7 @@ class BigintCodec implements AddressCodec<bigint> {
   }
 
   accepts(value: unknown): value is bigint {
-    return typeof value === "bigint" && value >= 0n && value <= ADDRESS_LIMIT_64;
+    return typeof value === "bigint" && value >= 0n;
   }
 
   blockOf(address: bigint): number {
