@@ -91,6 +91,9 @@ class BigintCodec implements AddressCodec<bigint> {
  * const codec = codecFor(0xffff_8000_0000_0000n, 4096);
  * codec.blockOf(0xffff_8000_0000_1000n); // 4503565767458817 (exact)
  */
+export function codecFor(sample: number, blockSize: number): AddressCodec<number>;
+export function codecFor(sample: bigint, blockSize: number): AddressCodec<bigint>;
+export function codecFor<A extends Address>(sample: A, blockSize: number): AddressCodec<A>;
 export function codecFor<A extends Address>(sample: A, blockSize: number): AddressCodec<A> {
   return (typeof sample === "bigint" ? new BigintCodec(blockSize) : new NumberCodec(blockSize)) as unknown as AddressCodec<A>;
 }
