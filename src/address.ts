@@ -104,7 +104,8 @@ const DECIMAL_DIGITS = /^[0-9]+(?:_[0-9]+)*$/;
 /**
  * Parses an address written as `0x…` hex or decimal, with optional `_` between digits
  * (`0xFFFF_FFFF_8000_0000`, `1_048_576`), exactly: the result is a `bigint`, or `null` when
- * `text` is not such a number or exceeds 2^64. Callers that want a `number` check the range.
+ * `text` is not such a number. Callers check the range they allow (a `number` below 2^53,
+ * 4 GiB for 32-bit x86, {@link ADDRESS_LIMIT_64}).
  *
  * @example
  * parseAddress("0xFFFF_FFFF_8000_0000"); // 18446744071562067968n
@@ -112,6 +113,5 @@ const DECIMAL_DIGITS = /^[0-9]+(?:_[0-9]+)*$/;
  */
 export function parseAddress(text: string): bigint | null {
   if (!HEX_DIGITS.test(text) && !DECIMAL_DIGITS.test(text)) return null;
-  const value = BigInt(text.replaceAll("_", ""));
-  return value > ADDRESS_LIMIT_64 ? null : value;
+  return BigInt(text.replaceAll("_", ""));
 }

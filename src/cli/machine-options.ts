@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { parseAddress } from "../address.js";
 import { boot, type Machine } from "../boot/boot.js";
 import { ProfileError } from "../boot/profile-error.js";
 import { FOUR_GIB } from "../boot/profile-fields.js";
@@ -45,21 +46,19 @@ export function bootFromFlags(flags: MachineFlags): BootedMachine {
   }
 }
 
-const HEX_ADDRESS = /^0x[0-9a-f]+$/i;
-const DECIMAL_ADDRESS = /^[0-9]+$/;
-
 /**
- * Parses a 32-bit address argument: `0x…` hex or decimal.
+ * Parses a 32-bit address argument: `0x…` hex or decimal, with optional `_` between digits
+ * (`0xC000_0000`), as {@link parseAddress} reads it.
  *
  * @throws UsageError when it is neither, or not below 4 GiB.
  */
 export function parseAddressArgument(text: string, name: string): number {
-  const value = HEX_ADDRESS.test(text) ? Number.parseInt(text, 16) : DECIMAL_ADDRESS.test(text) ? Number(text) : Number.NaN;
-  if (Number.isNaN(value)) {
+  const parsed = parseAddress(text);
+  if (parsed === null) {
     throw new UsageError(`${name} ${JSON.stringify(text)} is not an address (use 0x… hex or decimal)`);
   }
-  if (!Number.isSafeInteger(value) || value >= FOUR_GIB) {
+  if (parsed >= BigInt(FOUR_GIB)) {
     throw new UsageError(`${name} ${text} is beyond 4 GiB (32-bit virtual addresses end at ${hex(FOUR_GIB - 1)})`);
   }
-  return value;
+  return Number(parsed);
 }

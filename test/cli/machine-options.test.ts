@@ -12,6 +12,8 @@ describe("parseAddressArgument", () => {
     assert.equal(parseAddressArgument("0xc0100010", "VADDR"), 0xc010_0010);
     assert.equal(parseAddressArgument("4096", "VADDR"), 4096);
     assert.equal(parseAddressArgument("0xFFFFFFFF", "VADDR"), 0xffff_ffff);
+    assert.equal(parseAddressArgument("0xC010_0010", "VADDR"), 0xc010_0010, "_ between hex digits");
+    assert.equal(parseAddressArgument("1_048_576", "VADDR"), 0x10_0000, "_ between decimal digits");
   });
 
   test("rejects non-addresses and addresses from 4 GiB up as UsageError", () => {
