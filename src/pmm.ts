@@ -84,7 +84,7 @@ class PhysicalMemoryManagerImpl<A extends Address = number> {
     }
     this.codec = codecFor(memoryBytes, blockSize);
     if (!this.codec.accepts(memoryBytes)) {
-      throw new PmmError("OutOfBounds", `Cannot create a PMM of ${describeValue(memoryBytes)} bytes: the size must be a non-negative safe integer`, { address: memoryBytes });
+      throw new PmmError("OutOfBounds", `Cannot create a PMM of ${describeValue(memoryBytes)} bytes: the size must be a non-negative ${this.codec.type === "number" ? "safe integer" : "bigint"}`, { address: memoryBytes });
     }
     if (!Array.isArray(reserved)) {
       throw new PmmError("OutOfBounds", `Cannot create a PMM with reserved ${describeValue(reserved)}: it must be an array of ranges { start, end }`, { address: Number.NaN });

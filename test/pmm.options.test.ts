@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BitmapAllocator } from "../src/alloc/bitmap-allocator.js";
+import { BuddyFrames } from "../src/alloc/buddy.js";
+import { LowestFirstFrames } from "../src/alloc/lowest-first.js";
 import { PmmError } from "../src/errors/pmm-error.js";
 import { PhysicalMemoryManager } from "../src/pmm.js";
 import { BLOCK_SIZE } from "../src/types.js";
@@ -42,13 +43,13 @@ describe("a bigint PhysicalMemoryManager", () => {
     const pmm = new PhysicalMemoryManager({ memoryBytes: 8n * GIB });
     assert.throws(() => pmm.free(5n * GIB), pmmError("NotAllocated", 5n * GIB, /Cannot free 0x140000000: the block is not allocated/));
     assert.throws(() => pmm.free(5n * GIB + 1n), pmmError("Misaligned", 5n * GIB + 1n, /0x140000001: not aligned/));
-    assert.throws(() => pmm.isSet(8n * GIB), pmmError("OutOfBounds", 8n * GIB, /0x200000000: outside physical memory 0x00000000–0x200000000/));
+    assert.throws(() => pmm.isSet(8n * GIB), pmmError("OutOfBounds", 8n * GIB, /0x200000000: is outside physical memory 0x00000000–0x200000000/));
     assert.throws(() => pmm.isSet(4096 as unknown as bigint), (error: unknown) => error instanceof PmmError && error.code === "OutOfBounds", "a number in a bigint PMM is not an address");
     assert.throws(() => pmm.freeRange(0n, 2n * B), pmmError("NotAllocated", 0n, /block 0x00000000 is not allocated/));
   });
 
   test("a memory size of the wrong type or a negative one is rejected", () => {
-    assert.throws(() => new PhysicalMemoryManager({ memoryBytes: -1n }), /Cannot create a PMM of -1 bytes/);
+    assert.throws(() => new PhysicalMemoryManager({ memoryBytes: -1n }), /Cannot create a PMM of -1n bytes: the size must be a non-negative bigint/);
     assert.throws(() => new PhysicalMemoryManager({ memoryBytes: GIB, reserved: [{ start: 0 as unknown as bigint, end: B }] }), /Cannot reserve/);
   });
 
@@ -61,15 +62,25 @@ describe("a bigint PhysicalMemoryManager", () => {
 
 describe("PhysicalMemoryManager policy option", () => {
   test("a FramePolicy of one's own keeps the blocks", () => {
-    const policy = new BitmapAllocator(16);
+    const policy = new LowestFirstFrames(16);
     const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, reserved: [{ start: 0, end: BLOCK_SIZE }], policy });
     assert.equal(pmm.policy, policy);
     assert.equal(policy.isUsed(0), true, "reservations go to the given policy");
     assert.equal(pmm.alloc(), BLOCK_SIZE);
   });
 
+  test('"buddy" hands out naturally aligned power-of-two runs and reports per-order figures', () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 64 * BLOCK_SIZE, reserved: [{ start: 0, end: BLOCK_SIZE }], policy: "buddy" });
+    assert.ok(pmm.policy instanceof BuddyFrames, "the buddy policy");
+    assert.equal(pmm.policy.allocContiguous(8, 8), 8, "the first free naturally aligned 8-block run");
+    assert.equal(pmm.blocksFree(), 64 - 1 - 8);
+    const orders = pmm.policy.buddyStats().orders;
+    assert.equal(orders.reduce((sum, o) => sum + o.freeBlocks * 2 ** o.order, 0), pmm.blocksFree(), "the per-order free blocks add up");
+    assert.equal(pmm.stats().freeBlocks, pmm.blocksFree());
+  });
+
   test("an unknown policy or one of the wrong size is a RangeError", () => {
     assert.throws(() => new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, policy: "best" as "lowest" }), /Cannot use policy "best"/);
-    assert.throws(() => new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, policy: new BitmapAllocator(8) }), /must manage 16 blocks, all free/);
+    assert.throws(() => new PhysicalMemoryManager({ memoryBytes: 16 * BLOCK_SIZE, policy: new LowestFirstFrames(8) }), /must manage 16 blocks, all free/);
   });
 });

@@ -94,6 +94,23 @@ describe("VirtualMemoryManager.alloc options", () => {
     assert.equal(paging.mappings(cr3).length, 0);
   });
 
+  test('with the "buddy" PMM, an aligned allocation gets a naturally aligned run even after the low memory is fragmented', () => {
+    const ram = new PhysicalMemory(16 * MIB);
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * MIB, reserved: [{ start: 0, end: MIB }], policy: "buddy" });
+    const paging = new X86Paging({ ram, frames: pmm, largePages: true });
+    const cr3 = paging.createDirectory();
+    const vmm = new VirtualMemoryManager({ start: 0x1000, end: 2 ** 32, pmm, mapper: paging, payload: cr3 });
+    for (let i = 0; i < 40; i++) vmm.alloc(1, ATTRS);
+    const at = vmm.alloc(1024, ATTRS, { align: 4 * MIB });
+    assert.equal(at, 4 * MIB);
+    const large = paging.mappings(cr3).filter((m) => m.large);
+    assert.equal(large.length, 1, "one 4 MiB mapping");
+    assert.equal(large[0]!.virt, 4 * MIB);
+    assert.equal(large[0]!.phys % (4 * MIB), 0, "physically 4 MiB-aligned");
+    vmm.free(at!);
+    assert.equal(paging.mappings(cr3).filter((m) => m.large).length, 0);
+  });
+
   test("without align the same request is mapped by 4 KiB pages", () => {
     const ram = new PhysicalMemory(16 * MIB);
     const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * MIB, reserved: [{ start: 0, end: MIB + B }] });
