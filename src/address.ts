@@ -53,13 +53,22 @@ class NumberCodec implements AddressCodec<number> {
   }
 }
 
-/** Addresses as `bigint`s (64-bit spaces), converted to block numbers once per call. */
+/**
+ * Addresses as `bigint`s (64-bit spaces), converted to block numbers once per call; with a
+ * power-of-two block size by shifts and masks, which V8 does faster than `/` and `%`.
+ */
 class BigintCodec implements AddressCodec<bigint> {
   readonly type = "bigint";
   private readonly size: bigint;
+  /** log2(blockSize) when it is a power of two, else -1n. */
+  private readonly shift: bigint;
+  private readonly mask: bigint;
 
   constructor(readonly blockSize: number) {
     this.size = BigInt(blockSize);
+    const log2 = Math.log2(blockSize);
+    this.shift = Number.isInteger(log2) ? BigInt(log2) : -1n;
+    this.mask = this.size - 1n;
   }
 
   accepts(value: unknown): value is bigint {
@@ -67,15 +76,16 @@ class BigintCodec implements AddressCodec<bigint> {
   }
 
   blockOf(address: bigint): number {
-    return Number(address / this.size);
+    return Number(this.shift >= 0n && address >= 0n ? address >> this.shift : address / this.size);
   }
 
   offsetOf(address: bigint): number {
-    return Number(address % this.size);
+    return Number(this.shift >= 0n && address >= 0n ? address & this.mask : address % this.size);
   }
 
   addressOf(block: number, offset: number): bigint {
-    return BigInt(block) * this.size + BigInt(offset);
+    const start = this.shift >= 0n ? BigInt(block) << this.shift : BigInt(block) * this.size;
+    return offset === 0 ? start : start + BigInt(offset);
   }
 
   difference(a: bigint, b: bigint): number {
