@@ -11,6 +11,7 @@ import { UsageError } from "./usage-error.js";
 export interface MachineFlags {
   readonly profile?: string;
   readonly largePages?: boolean;
+  readonly pmmPolicy?: string;
 }
 
 /** A booted machine, where its profile came from, and how long boot took. */
@@ -25,7 +26,8 @@ export interface BootedMachine {
 export function addMachineOptions(command: Command): Command {
   return command
     .option("--profile <FILE>", "memory profile JSON (default: the built-in 128 MiB PC, profiles/default.json)")
-    .option("--large-pages", "map 4 MiB-aligned 4 MiB runs with 4 MiB pages (CR4.PSE)");
+    .option("--large-pages", "map 4 MiB-aligned 4 MiB runs with 4 MiB pages (CR4.PSE)")
+    .option("--pmm-policy <POLICY>", "how the PMM hands out blocks: lowest (default) or buddy");
 }
 
 /**
@@ -34,9 +36,13 @@ export function addMachineOptions(command: Command): Command {
  * @throws UsageError (exit status 2) for an unreadable, malformed or invalid profile, one line naming the field.
  */
 export function bootFromFlags(flags: MachineFlags): BootedMachine {
+  const pmmPolicy = flags.pmmPolicy ?? "lowest";
+  if (pmmPolicy !== "lowest" && pmmPolicy !== "buddy") {
+    throw new UsageError(`--pmm-policy ${JSON.stringify(pmmPolicy)} is not a policy (use lowest or buddy)`);
+  }
   const started = performance.now();
   try {
-    const machine = boot(readProfileFile(flags.profile), { largePages: flags.largePages === true });
+    const machine = boot(readProfileFile(flags.profile), { largePages: flags.largePages === true, pmmPolicy });
     return { machine, source: flags.profile ?? "the default profile", bootMs: performance.now() - started };
   } catch (error) {
     if (error instanceof ProfileError) {

@@ -37,6 +37,15 @@ describe("describeMachine", () => {
     assert.equal(pmm.fragmentation.fragmentationIndex, 1 - pmm.fragmentation.largestFreeExtent / pmm.free);
   });
 
+  test("with the buddy PMM, adds its per-order figures, which add up to the free blocks", () => {
+    const machine = boot(DEFAULT_PROFILE, { pmmPolicy: "buddy" });
+    const { pmm } = JSON.parse(JSON.stringify(describeMachine(machine, selfCheck(machine)))) as ReturnType<typeof describeMachine>;
+    assert.deepEqual(Object.keys(pmm), ["blocks", "free", "fragmentation", "buddy"]);
+    assert.equal(pmm.buddy?.orders.reduce((sum, o) => sum + o.freeBlocks * 2 ** o.order, 0), pmm.free);
+    assert.equal(pmm.buddy?.maxOrder, pmm.buddy!.orders.length - 1);
+    assert.equal(describeMachine(boot(DEFAULT_PROFILE), selfCheck(machine)).pmm.buddy, undefined, "no buddy figures with the lowest-first PMM");
+  });
+
   test("reports an unmapped reservation with physStart null", () => {
     const machine = boot({ ...DEFAULT_PROFILE, virtualReserved: [{ virtStart: 0xd000_0000, virtEnd: 0xd000_2000 }] });
     const region = describeMachine(machine, selfCheck(machine)).regions.find((r) => r.virtStart === 0xd000_0000);

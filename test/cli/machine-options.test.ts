@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { BuddyFrames } from "../../src/alloc/buddy.js";
+import { LowestFirstFrames } from "../../src/alloc/lowest-first.js";
 import { bootFromFlags, parseAddressArgument } from "../../src/cli/machine-options.js";
 import { UsageError } from "../../src/cli/usage-error.js";
 
@@ -47,5 +49,11 @@ describe("bootFromFlags", () => {
 
   test("passes --large-pages on as CR4.PSE", () => {
     assert.equal(bootFromFlags({ largePages: true }).machine.cr4Pse, true);
+  });
+
+  test("passes --pmm-policy on to the PMM and refuses an unknown policy", () => {
+    assert.ok(bootFromFlags({ pmmPolicy: "buddy" }).machine.pmm.policy instanceof BuddyFrames, "the buddy policy");
+    assert.ok(bootFromFlags({}).machine.pmm.policy instanceof LowestFirstFrames, "lowest-first by default");
+    assert.throws(() => bootFromFlags({ pmmPolicy: "best" }), (e: unknown) => e instanceof UsageError && e.message === '--pmm-policy "best" is not a policy (use lowest or buddy)');
   });
 });

@@ -52,6 +52,7 @@ export function renderBoot(description: MachineDescription, title: string, timin
     "",
     `Physical memory: ${formatSize(description.memoryBytes)} in ${pmm.blocks} blocks of 4 KiB: ${used} used (${formatSize(used * BLOCK_SIZE)}), ${pmm.free} free (${formatSize(pmm.free * BLOCK_SIZE)})`,
     `  free space:    ${fragmentationLine(pmm.fragmentation)}`,
+    ...(pmm.buddy === undefined ? [] : [`  buddy orders:  ${pmm.buddy.orders.map((o) => `${o.order}:${o.freeBlocks}`).join(" ")} (free blocks of 2^order)`]),
     `Kernel VMM:      ${vmmBlocks} blocks: ${vmm.blocksUsed} used (${formatSize(vmm.blocksUsed * BLOCK_SIZE)}), ${vmmBlocks - vmm.blocksUsed} free`,
     `  free space:    ${fragmentationLine(vmm.fragmentation)}`,
     `Page tables:     ${description.pageTables} (${formatSize(description.pageTables * BLOCK_SIZE)}) plus the directory at ${hex(description.cr3)}`,
