@@ -39,14 +39,20 @@ export { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
 // Block-level allocation policies behind the VMM and the PMM.
 export type { FragmentationStats, FramePolicy, VirtualAllocator } from "./alloc/policy.js";
 export { BitmapAllocator } from "./alloc/bitmap-allocator.js";
+export { ExtentAllocator, MAX_EXTENT_BLOCKS } from "./alloc/extent-tree.js";
+export { LowestFirstFrames } from "./alloc/lowest-first.js";
+export { BuddyFrames, DEFAULT_MAX_ORDER } from "./alloc/buddy.js";
+export type { BuddyOptions } from "./alloc/buddy.js";
+export type { BuddyOrderStats, BuddyStats } from "./alloc/buddy-stats.js";
 export type { FramePolicyName, VirtualAllocatorName } from "./alloc/policies.js";
 
 // Physical blocks.
-export { PhysicalMemoryManager } from "./pmm.js";
+export { PhysicalMemoryManager, PhysicalMemoryManagerImpl } from "./pmm.js";
 export type { PhysicalMemoryManagerConstructor, PhysicalMemoryOptions } from "./pmm.js";
+export { ReservedBlocks } from "./reserved-blocks.js";
 
 // Virtual regions over a Mapper.
-export { VirtualMemoryManager } from "./vmm.js";
+export { VirtualMemoryManager, VirtualMemoryManagerImpl } from "./vmm.js";
 export type { Allocation, AllocOptions, AnyPhysicalMemoryManager, CopyDirection, VirtualMemoryManagerConstructor, VirtualMemoryOptions } from "./vmm.js";
 
 // Simulated physical memory (little-endian, bounds-checked).

@@ -28,6 +28,9 @@ export interface PhysicalMemoryOptions<A extends Address = number> {
 }
 
 /**
+ * The class of every {@link PhysicalMemoryManager} (build one with `new PhysicalMemoryManager(…)`,
+ * whose constructor type infers `A` as `number` or `bigint`, never a literal type).
+ *
  * The physical memory manager: which blocks of `[0, memoryBytes)` are in use, kept by a
  * block-level {@link FramePolicy}. An ordinary object — several can coexist. Built with a
  * `bigint` `memoryBytes` it takes and returns `bigint` addresses everywhere (memory above
@@ -49,7 +52,7 @@ export interface PhysicalMemoryOptions<A extends Address = number> {
  * const big = new PhysicalMemoryManager({ memoryBytes: 2n ** 36n, policy: "buddy" });
  * big.alloc();        // 0n
  */
-class PhysicalMemoryManagerImpl<A extends Address = number> {
+export class PhysicalMemoryManagerImpl<A extends Address = number> {
   /** Bytes per block. */
   readonly blockSize: number;
   /** Number of managed blocks, `floor(memoryBytes / blockSize)`. */
@@ -362,6 +365,7 @@ export interface PhysicalMemoryManagerConstructor {
   new (options: PhysicalMemoryOptions<number>): PhysicalMemoryManager<number>;
   new (options: PhysicalMemoryOptions<bigint>): PhysicalMemoryManager<bigint>;
   new <A extends Address>(options: PhysicalMemoryOptions<A>): PhysicalMemoryManager<A>;
+  /** The prototype every PMM shares (so `instanceof PhysicalMemoryManager` works). */
   readonly prototype: PhysicalMemoryManager<Address>;
 }
 

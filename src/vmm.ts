@@ -30,7 +30,7 @@ export interface VirtualMemoryOptions<P, A extends Address = number> {
   readonly mapper: Mapper<P, A>;
   /** Passed to every mapper call (for x86: the page directory's physical address). */
   readonly payload: P;
-  /** Physical memory as bytes, needed only by {@link VirtualMemoryManager.copyData}. */
+  /** Physical memory as bytes, needed only by {@link VirtualMemoryManagerImpl.copyData}. */
   readonly memory?: ByteStore;
   /**
    * Which virtual blocks are free: `"bitmap"` (a bit per block, at most 2^30 blocks),
@@ -41,10 +41,13 @@ export interface VirtualMemoryOptions<P, A extends Address = number> {
   readonly allocator?: VirtualAllocatorName | VirtualAllocator;
 }
 
-/** Which way {@link VirtualMemoryManager.copyData} copies: into or out of the other space. */
+/** Which way {@link VirtualMemoryManagerImpl.copyData} copies: into or out of the other space. */
 export type CopyDirection = "to" | "from";
 
 /**
+ * The class of every {@link VirtualMemoryManager} (build one with `new VirtualMemoryManager(…)`,
+ * whose constructor type infers `A` as `number` or `bigint`, never a literal type).
+ *
  * Tracks which virtual blocks of `[start, end)` are in use (a {@link VirtualAllocator}: a
  * bitmap with a summary tree, or for huge spaces an extent tree; first-fit search in
  * O(log n)) and, for each allocation, the physical blocks behind it; maps and unmaps
@@ -70,7 +73,7 @@ export type CopyDirection = "to" | "from";
  * vmm.virtToPhys(at! + 0x10);  // the first backing block + 0x10
  * vmm.free(at!);
  */
-class VirtualMemoryManagerImpl<P, A extends Address = number> {
+export class VirtualMemoryManagerImpl<P, A extends Address = number> {
   /** First managed virtual address. */
   readonly start: A;
   /** End of the managed space (exclusive). */
@@ -550,6 +553,7 @@ export interface VirtualMemoryManagerConstructor {
   new <P>(options: VirtualMemoryOptions<P, number>): VirtualMemoryManager<P, number>;
   new <P>(options: VirtualMemoryOptions<P, bigint>): VirtualMemoryManager<P, bigint>;
   new <P, A extends Address>(options: VirtualMemoryOptions<P, A>): VirtualMemoryManager<P, A>;
+  /** The prototype every VMM shares (so `instanceof VirtualMemoryManager` works). */
   readonly prototype: VirtualMemoryManager<unknown, Address>;
 }
 
