@@ -2,15 +2,15 @@ import { codecFor, type AddressCodec } from "./address.js";
 import { AllocationTable, FIRST_RUN, RUN_STRIDE, isMapped, makeRecord, physicalBlockAt, recordCount, type Allocation, type AllocationRecord } from "./allocation-table.js";
 import { BitmapAllocator } from "./alloc/bitmap-allocator.js";
 import { MAX_BITMAP_DEFAULT_BLOCKS, virtualAllocatorFor, type VirtualAllocatorName } from "./alloc/policies.js";
-import type { FragmentationStats, FramePolicy, VirtualAllocator } from "./alloc/policy.js";
-import { BitmapError } from "./errors/bitmap-error.js";
+import type { FragmentationStats, VirtualAllocator } from "./alloc/policy.js";
 import { VmmError } from "./errors/vmm-error.js";
 import { describeValue, hex, hexRange } from "./format.js";
 import type { Mapper } from "./mapper.js";
 import { usedBlockWords, type PhysicalMemoryManager } from "./pmm.js";
 import type { Address, Attributes, ByteStore, Range } from "./types.js";
-import { attributesProblem } from "./validate.js";
 import { allocRequest, type AllocOptions } from "./vmm-alloc-options.js";
+import { VmmFrames } from "./vmm-frames.js";
+import { VmmSpace } from "./vmm-space.js";
 
 export type { Allocation } from "./allocation-table.js";
 export type { AllocOptions } from "./vmm-alloc-options.js";
@@ -87,14 +87,14 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
   private readonly mapper: Mapper<P, A>;
   private readonly memory: ByteStore | undefined;
   private readonly allocator: VirtualAllocator;
-  /** The PMM's block-level policy: allocation works in blocks, never through addresses. */
-  private readonly frames: FramePolicy;
+  /** The physical blocks behind allocations, taken from and given back to the PMM's policy in blocks. */
+  private readonly frames: VmmFrames<A>;
   private readonly table: AllocationTable<A>;
   private readonly codec: AddressCodec<A>;
+  /** The space's bounds and argument checks. */
+  private readonly space: VmmSpace<A>;
   /** `start / blockSize`: block `b` of this space is absolute block `startBlock + b`. */
   private readonly startBlock: number;
-  /** Blocks of the PMM's memory: physical blocks at or past it are device memory. */
-  private readonly ramBlocks: number;
 
   /**
    * Creates an empty VMM over `[start, end)`.
@@ -119,13 +119,13 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
     this.end = end;
     this.startBlock = codec.blockOf(start);
     this.pmm = pmm;
-    this.frames = pmm.policy;
     this.mapper = options.mapper;
     this.payload = options.payload;
     this.memory = options.memory;
-    this.ramBlocks = pmm.numBlocks;
     this.allocator = virtualAllocatorFor(options.allocator, numBlocks);
     this.table = new AllocationTable(numBlocks, pmm.numBlocks, codec, this.startBlock);
+    this.space = new VmmSpace(codec, start, end, numBlocks);
+    this.frames = new VmmFrames(pmm.policy, pmm.reserved, pmm.numBlocks, this.table, codec);
   }
 
   /** Number of virtual blocks managed. */
@@ -145,7 +145,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)` (as the seed's `isSet`).
    */
   isSet(vaddr: A): boolean {
-    return this.allocator.isUsed(this.blockOf(vaddr, "query"));
+    return this.allocator.isUsed(this.space.blockOf(vaddr, "query"));
   }
 
   /**
@@ -165,20 +165,20 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
    * vmm.set({ start: 0xc00b8000, end: 0xc00b9000 }, { start: 0xb8000, end: 0xb9000 }, attrs);
    */
   set(virtual: Range<A>, physical: Range<A> | null, attrs: Attributes): void {
-    const first = this.checkVirtualRange(virtual, "set");
+    const first = this.space.checkVirtualRange(virtual, "set");
     const count = this.codec.blockOf(virtual.end) - this.codec.blockOf(virtual.start);
-    const physicalFirst = physical === null ? 0 : this.checkPhysicalRange(virtual, physical, count);
-    this.checkAttributes(attrs, `set ${hexRange(virtual.start, virtual.end)}`);
+    const physicalFirst = physical === null ? 0 : this.space.checkPhysicalRange(virtual, physical, count);
+    this.space.checkAttributes(attrs, `set ${hexRange(virtual.start, virtual.end)}`);
     this.checkVirtualFree(first, count, "set");
-    const taken = physical === null ? [] : this.takenParts(physicalFirst, count);
-    if (physical !== null) this.checkPhysicalFree(physical, physicalFirst, count, taken);
+    const taken = physical === null ? [] : this.frames.takenParts(physicalFirst, count);
+    if (physical !== null) this.frames.checkFree(physical, physicalFirst, count, taken);
     this.allocator.reserve(first, count);
-    for (let t = 0; t < taken.length; t += 2) this.frames.reserve(taken[t]!, taken[t + 1]!);
+    this.frames.reserveParts(taken);
     if (physical !== null) {
       try {
         this.mapper.map(virtual.start, virtual.end, physical.start, physical.end, attrs, this.payload);
       } catch (error) {
-        for (let t = 0; t < taken.length; t += 2) this.frames.release(taken[t]!, taken[t + 1]!);
+        this.frames.releaseParts(taken);
         this.allocator.release(first, count);
         throw error;
       }
@@ -214,13 +214,13 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
     if (!Number.isSafeInteger(numBlocks) || numBlocks < 0) {
       throw new VmmError("InvalidVirtAddresses", `Cannot allocate ${describeValue(numBlocks)} blocks: the count must be a non-negative safe integer`, { numBlocks });
     }
-    this.checkAttributes(attrs, `allocate ${numBlocks} block${numBlocks === 1 ? "" : "s"}`);
+    this.space.checkAttributes(attrs, `allocate ${numBlocks} block${numBlocks === 1 ? "" : "s"}`);
     const { at, alignment } = allocRequest(options, this.blockSize);
     let first: number | null = null;
     if (at !== undefined) {
-      const start = this.blockOf(at, "allocate at") + this.startBlock;
+      const start = this.space.blockOf(at, "allocate at") + this.startBlock;
       const end = this.codec.addressOf(start + numBlocks, this.codec.offsetOf(at));
-      first = this.checkVirtualRange({ start: at, end }, "allocate", true);
+      first = this.space.checkVirtualRange({ start: at, end }, "allocate", true);
       if (start % alignment !== 0) {
         throw new VmmError("InvalidVirtAddresses", `Cannot allocate at ${hex(at)}: not aligned to ${hex(alignment * this.blockSize)}`, { address: at });
       }
@@ -230,8 +230,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
     first ??= this.allocator.findFree(numBlocks, alignment, this.startBlock);
     if (first === null) return null;
     this.allocator.reserve(first, numBlocks);
-    const contiguous = alignment > 1 ? this.frames.allocContiguous(numBlocks, alignment) : null;
-    const runs = contiguous === null ? this.frames.allocRuns(numBlocks)! : [contiguous, numBlocks];
+    const runs = this.frames.take(numBlocks, alignment);
     this.mapRuns(first, numBlocks, runs, attrs);
     this.table.add(first, makeRecord(numBlocks, attrs, runs));
     return this.addressOf(first);
@@ -249,7 +248,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)`.
    */
   free(vaddr: A): void {
-    const block = this.blockOf(vaddr, "free");
+    const block = this.space.blockOf(vaddr, "free");
     const record = this.codec.offsetOf(vaddr) === 0 ? this.table.get(block) : undefined;
     if (record === undefined) {
       const around = this.containing(block);
@@ -260,7 +259,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
     if (isMapped(record)) this.mapper.unmap(vaddr, this.addressOf(block + count), this.payload);
     this.table.remove(block, record);
     this.allocator.release(block, count);
-    this.freePhysical(record, FIRST_RUN);
+    this.frames.releaseRuns(record, FIRST_RUN);
   }
 
   /**
@@ -271,7 +270,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)`.
    */
   virtToPhys(vaddr: A): A {
-    const physical = this.physicalBlockOf(this.blockOf(vaddr, "translate"));
+    const physical = this.physicalBlockOf(this.space.blockOf(vaddr, "translate"));
     if (physical < 0) throw new VmmError("NotAllocated", `Cannot translate ${hex(vaddr)}: not backed by physical memory in this address space`, { address: vaddr });
     return this.codec.addressOf(physical, this.codec.offsetOf(vaddr));
   }
@@ -284,7 +283,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
    */
   physToVirt(paddr: A): A {
     if (!this.codec.accepts(paddr)) {
-      throw new VmmError("InvalidPhysAddresses", `Cannot translate physical ${hex(paddr)}: not an address (${this.addressKind()})`, { address: paddr });
+      throw new VmmError("InvalidPhysAddresses", `Cannot translate physical ${hex(paddr)}: not an address (${this.space.addressKind()})`, { address: paddr });
     }
     const block = this.codec.blockOf(paddr);
     const owner = this.table.ownerOf(block);
@@ -299,7 +298,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)` (as the seed's `isSet`).
    */
   allocationAt(vaddr: A): Allocation<A> | null {
-    return this.containing(this.blockOf(vaddr, "query")) ?? null;
+    return this.containing(this.space.blockOf(vaddr, "query")) ?? null;
   }
 
   /** A copy of the used-block bitmap's words (bit `i` = block at `start + i * blockSize`), for snapshots and views. */
@@ -336,10 +335,10 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
     if (direction !== "to" && direction !== "from") throw new TypeError(`Cannot copy data: direction must be "to" or "from", not ${describeValue(direction)}`);
     if (!(data instanceof Uint8Array)) throw new TypeError(`Cannot copy data: data must be a Uint8Array, not ${describeValue(data)}`);
     if (!other.codec.accepts(vaddr)) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot copy ${data.length} bytes at ${hex(vaddr)}: not an address (${other.addressKind()})`, { address: vaddr });
+      throw new VmmError("InvalidVirtAddresses", `Cannot copy ${data.length} bytes at ${hex(vaddr)}: not an address (${other.space.addressKind()})`, { address: vaddr });
     }
     const action = direction === "to" ? `copy ${data.length} bytes to` : `copy ${data.length} bytes from`;
-    const ramEnd = this.ramBlocks * this.blockSize;
+    const ramEnd = this.frames.ramBlocks * this.blockSize;
     for (let offset = 0; offset < data.length; offset = other.nextPage(vaddr, offset)) {
       const physical = other.physicalOf(vaddr, offset);
       const address = other.offsetAddress(vaddr, offset);
@@ -399,48 +398,11 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
       try {
         if (mapped > 0) this.mapper.unmap(this.addressOf(first), this.addressOf(first + mapped), this.payload);
       } finally {
-        this.freePhysical(runs, 0);
+        this.frames.releaseRuns(runs, 0);
         this.allocator.release(first, count);
       }
       throw error;
     }
-  }
-
-  /** Gives back to the PMM the blocks it lent to the physical runs in `runs` from index `from` on (see {@link takenParts}). */
-  private freePhysical(runs: readonly number[], from: number): void {
-    const reserved = this.pmm.reserved;
-    for (let r = from; r < runs.length; r += RUN_STRIDE) {
-      const start = runs[r]!;
-      const end = Math.min(start + runs[r + 1]!, this.ramBlocks);
-      if (start >= end) continue;
-      if (reserved.firstRun(start, end) < 0) {
-        this.frames.release(start, end - start);
-        continue;
-      }
-      const taken = reserved.unreservedParts(start, end);
-      for (let t = 0; t < taken.length; t += 2) this.frames.release(taken[t]!, taken[t + 1]!);
-    }
-  }
-
-  /**
-   * The parts of the `count` physical blocks from block `first` that an allocation takes from
-   * the PMM — inside its memory and outside its reserved ranges — as `(first, count)` pairs.
-   * The rest (reserved blocks, device memory) is mapped but never taken nor freed. O(log r + parts).
-   */
-  private takenParts(first: number, count: number): number[] {
-    const ramEnd = Math.min(first + count, this.ramBlocks);
-    return first >= ramEnd ? [] : this.pmm.reserved.unreservedParts(first, ramEnd);
-  }
-
-  /** Throws `InvalidAttributes`, naming the field, unless `attrs` is a valid {@link Attributes}. */
-  private checkAttributes(attrs: unknown, action: string): void {
-    const problem = attributesProblem(attrs);
-    if (problem !== null) throw new VmmError("InvalidAttributes", `Cannot ${action}: ${problem.message}`, { field: problem.field });
-  }
-
-  /** What an address of this VMM is, for messages: a non-negative safe integer or a non-negative bigint. */
-  private addressKind(): string {
-    return this.codec.type === "number" ? "a non-negative safe integer" : "a non-negative bigint";
   }
 
   private containing(block: number): Allocation<A> | undefined {
@@ -452,61 +414,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
 
   /** The address of block `block` of this space. */
   private addressOf(block: number): A {
-    return this.codec.addressOf(this.startBlock + block, 0);
-  }
-
-  /** The block index of `vaddr` (any byte) inside `[start, end)`. */
-  private blockOf(vaddr: A, action: string): number {
-    if (!this.codec.accepts(vaddr)) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hex(vaddr)}: not an address (${this.addressKind()})`, { address: vaddr });
-    }
-    if (vaddr < this.start || vaddr >= this.end) throw this.outOfBounds(vaddr, `Cannot ${action} ${hex(vaddr)}`);
-    return this.codec.blockOf(vaddr) - this.startBlock;
-  }
-
-  /** The seed's error for an address outside the managed space: `BitmapError` `OutOfBounds`, naming the address. */
-  private outOfBounds(vaddr: A, what: string): BitmapError {
-    const index = Math.floor(this.codec.difference(vaddr, this.start) / this.blockSize);
-    return new BitmapError("OutOfBounds", `${what}: outside the managed range ${hexRange(this.start, this.end)}`, { index, numEntries: this.numBlocks });
-  }
-
-  /** Validates a virtual range (block-aligned, non-empty unless `allowEmpty`, inside the space); its first block. */
-  private checkVirtualRange(range: Range<A>, action: string, allowEmpty = false): number {
-    if (typeof range !== "object" || range === null) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${describeValue(range)}: not a range { start, end }`, { start: null, end: null });
-    }
-    const { start, end } = range;
-    let problem: string | null = null;
-    if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
-    else if (end < start || (end === start && !allowEmpty)) problem = "the range is empty or inverted";
-    if (problem !== null) throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hexRange(start, end)}: ${problem}`, { start, end });
-    if (start < this.start || end > this.end) {
-      const outside = start < this.start ? start : this.codec.addressOf(this.codec.blockOf(end) - 1, 0);
-      throw this.outOfBounds(outside, `Cannot ${action} ${hexRange(start, end)}`);
-    }
-    return this.codec.blockOf(start) - this.startBlock;
-  }
-
-  /** Validates the physical range of a `set` of `count` blocks; its first block. */
-  private checkPhysicalRange(virtual: Range<A>, physical: Range<A>, count: number): number {
-    if (typeof physical !== "object") {
-      throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${describeValue(physical)}: not a range { start, end } or null`, { start: null, end: null });
-    }
-    const { start, end } = physical;
-    let problem: string | null = null;
-    if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
-    else if (end <= start) problem = "the range is empty or inverted";
-    if (problem !== null) throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${hexRange(start, end)}: ${problem}`, { start, end });
-    const first = this.codec.blockOf(start);
-    if (this.codec.blockOf(end) - first !== count) {
-      const sizes = { virtualSize: this.codec.difference(virtual.end, virtual.start), physicalSize: this.codec.difference(end, start) };
-      throw new VmmError("PhysicalVirtualMismatch", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${hexRange(start, end)}: the sizes differ`, sizes);
-    }
-    return first;
-  }
-
-  private isBlockAddress(address: A): boolean {
-    return this.codec.accepts(address) && this.codec.offsetOf(address) === 0;
+    return this.space.addressOf(block);
   }
 
   private checkVirtualFree(first: number, count: number, action: string): void {
@@ -515,36 +423,6 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
     const address = this.addressOf(used);
     const around = this.containing(used)!;
     throw new VmmError("AlreadyAllocated", `Cannot ${action} ${hexRange(this.addressOf(first), this.addressOf(first + count))}: ${hex(address)} is already allocated (in ${hexRange(around.virtual.start, around.virtual.end)})`, { address });
-  }
-
-  /**
-   * Rejects a physical range (`count` blocks from block `first`) a block of which is to be
-   * taken (in `taken`) but is used in the PMM, or is not to be taken (reserved, device) but
-   * is already mapped by this VMM.
-   */
-  private checkPhysicalFree(physical: Range<A>, first: number, count: number, taken: readonly number[]): void {
-    let cursor = first;
-    for (let t = 0; t <= taken.length; t += 2) {
-      const untakenEnd = t === taken.length ? first + count : taken[t]!;
-      for (; cursor < untakenEnd; cursor++) {
-        if (this.ownsUntaken(cursor)) {
-          const address = this.codec.addressOf(cursor, 0);
-          throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(address)} is already mapped in this address space`, { address });
-        }
-      }
-      if (t === taken.length) break;
-      const used = this.frames.firstUsedIn(taken[t]!, taken[t + 1]!);
-      if (used !== null) {
-        const address = this.codec.addressOf(used, 0);
-        throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(address)} is already in use`, { address });
-      }
-      cursor = taken[t]! + taken[t + 1]!;
-    }
-  }
-
-  /** Whether this VMM maps physical block `block`, one it did not take from the PMM (reserved or device memory). */
-  private ownsUntaken(block: number): boolean {
-    return (block < this.ramBlocks ? this.table.ownerOf(block) : this.table.deviceOwnerOf(block)) >= 0;
   }
 }
 
