@@ -301,9 +301,16 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
     return this.containing(this.space.blockOf(vaddr, "query")) ?? null;
   }
 
-  /** A copy of the used-block bitmap's words (bit `i` = block at `start + i * blockSize`), for snapshots and views. */
+  /**
+   * A copy of the used-block bitmap's words (bit `i` = block at `start + i * blockSize`), for
+   * snapshots and views. With another allocator than the bitmap it is built run by run.
+   *
+   * @throws {RangeError} when the space has more than 2^30 blocks (the bitmap would not fit).
+   */
   snapshot(): Uint32Array {
-    return this.allocator instanceof BitmapAllocator ? this.allocator.snapshot() : usedBlockWords(this.allocator, this.numBlocks);
+    if (this.allocator instanceof BitmapAllocator) return this.allocator.snapshot();
+    if (this.numBlocks > MAX_BITMAP_DEFAULT_BLOCKS) throw new RangeError(`Cannot snapshot ${this.numBlocks} blocks as a bitmap: at most 2^30 fit`);
+    return usedBlockWords(this.allocator, this.numBlocks);
   }
 
   /** Every allocation in address order (`physical` empty for a `set` without physical range). */
