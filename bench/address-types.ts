@@ -15,7 +15,7 @@ import type { MixedConfig, MixedSection } from "./allocator-sections.js";
 import type { MmuSection } from "./mmu.js";
 import { BENCH_ATTRIBUTES, BENCH_PAYLOAD, CountingMapper, type Subject } from "./subjects.js";
 import { duration, markdownTable, rate, times } from "./table.js";
-import { measureMixed, type MixedResult } from "./workload.js";
+import { MixedWorkload, measureMixed, type MixedResult } from "./workload.js";
 
 const BLOCK = BigInt(BLOCK_SIZE);
 /** The x86-64 (4-level) kernel half: 2^35 blocks of 4 KiB. */
@@ -112,11 +112,19 @@ function stageOne(path: URL): { date: string | null; mixedRatio: number | null; 
 }
 
 /**
- * Runs the section. Call it after every other section: its `bigint` runs make the VMM's
- * call sites see both address types, which the earlier `number`-only sections must not.
+ * Runs the section: each subject is warmed up by `jitWarmupOps` untimed operations (the JIT
+ * settles on code for the address type it sees), then measured as section 1 is. Call it
+ * after every other section: its `bigint` runs make the VMM's call sites see both address
+ * types, which the earlier `number`-only sections must not.
  */
-export function runAddressTypes(kmem: Subject, config: MixedConfig, mixed: MixedSection, mmu: MmuSection, recorded: URL): AddressTypeSection {
-  const results = subjects(kmem).map((subject) => measureMixed(subject, config, config.runs));
+export function runAddressTypes(kmem: Subject, config: MixedConfig, jitWarmupOps: number, sections: { mixed: MixedSection; mmu: MmuSection }, recorded: URL): AddressTypeSection {
+  const { mixed, mmu } = sections;
+  const results = subjects(kmem).map((subject) => {
+    const warmup = new MixedWorkload(subject.makeVmm(config.blocks), config.blocks, config.seed);
+    warmup.fill();
+    warmup.run(jitWarmupOps);
+    return measureMixed(subject, config, config.runs);
+  });
   const base = results[0]!;
   const perOpRatios = Object.fromEntries(results.map((r) => [r.subject, r.usPerOp / base.usPerOp]));
   const sameAddresses = results.every((r) => r.complete && JSON.stringify(r.checksums) === JSON.stringify(base.checksums));

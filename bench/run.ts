@@ -113,7 +113,7 @@ function main(): void {
   const bootSection = timed("boot", () => runBoot(config.boot));
   const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
   // Last: its bigint VMMs must not reach the VMM's code before the number-only sections ran.
-  const addressTypes = timed("address types", () => runAddressTypes(kmemSubject, config.mixed, mixed, mmu, new URL("./results.json", import.meta.url)));
+  const addressTypes = timed("address types", () => runAddressTypes(kmemSubject, config.mixed, config.jitWarmupOps, { mixed, mmu }, new URL("./results.json", import.meta.url)));
 
   const targets = targetRows(mixed, scaling, mmu, bootSection, memory);
   const results = {
