@@ -1,3 +1,4 @@
+import { describeValue, hex, hexRange } from "./format.js";
 import type { Address } from "./types.js";
 
 /** One past the largest 64-bit address: the end of a whole 64-bit space. */
@@ -24,13 +25,36 @@ export interface AddressCodec<A extends Address> {
   addressOf(block: number, offset: number): A;
   /** `a − b` in bytes as a `number` (exact when the difference is below 2^53). */
   difference(a: A, b: A): number;
+  /**
+   * `value` for a message: in hex when it has this codec's type (a negative or fractional
+   * one as given), else as `describeValue` gives it — a `bigint` given to a `number` space
+   * shows as `1n`, a `number` given to a `bigint` space as `4096`.
+   */
+  show(value: unknown): string;
+  /** A range `[start, end)` for a message, each bound as {@link AddressCodec.show} gives it. */
+  showRange(start: unknown, end: unknown): string;
+}
+
+/** What both codecs share: messages about values that may be of either type, or none. */
+abstract class BaseCodec<A extends Address> {
+  abstract readonly type: "number" | "bigint";
+
+  show(value: unknown): string {
+    return typeof value === this.type ? hex(value as A) : describeValue(value);
+  }
+
+  showRange(start: unknown, end: unknown): string {
+    return typeof start === this.type && typeof end === this.type ? hexRange(start as A, end as A) : `${this.show(start)}–${this.show(end)}`;
+  }
 }
 
 /** Addresses as safe-integer `number`s (32-bit spaces): plain arithmetic, no `bigint` anywhere. */
-class NumberCodec implements AddressCodec<number> {
+class NumberCodec extends BaseCodec<number> implements AddressCodec<number> {
   readonly type = "number";
 
-  constructor(readonly blockSize: number) {}
+  constructor(readonly blockSize: number) {
+    super();
+  }
 
   accepts(value: unknown): value is number {
     return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
@@ -57,7 +81,7 @@ class NumberCodec implements AddressCodec<number> {
  * Addresses as `bigint`s (64-bit spaces), converted to block numbers once per call; with a
  * power-of-two block size by shifts and masks, which V8 does faster than `/` and `%`.
  */
-class BigintCodec implements AddressCodec<bigint> {
+class BigintCodec extends BaseCodec<bigint> implements AddressCodec<bigint> {
   readonly type = "bigint";
   private readonly size: bigint;
   /** log2(blockSize) when it is a power of two, else -1n. */
@@ -65,6 +89,7 @@ class BigintCodec implements AddressCodec<bigint> {
   private readonly mask: bigint;
 
   constructor(readonly blockSize: number) {
+    super();
     this.size = BigInt(blockSize);
     const log2 = Math.log2(blockSize);
     this.shift = Number.isInteger(log2) ? BigInt(log2) : -1n;

@@ -90,7 +90,7 @@ export class PhysicalMemoryManagerImpl<A extends Address = number> {
       throw new PmmError("OutOfBounds", `Cannot create a PMM of ${describeValue(memoryBytes)} bytes: the size must be a non-negative ${this.codec.type === "number" ? "safe integer" : "bigint"}`, { address: memoryBytes });
     }
     if (!Array.isArray(reserved)) {
-      throw new PmmError("OutOfBounds", `Cannot create a PMM with reserved ${describeValue(reserved)}: it must be an array of ranges { start, end }`, { address: Number.NaN });
+      throw new PmmError("OutOfBounds", `Cannot create a PMM with reserved ${describeValue(reserved)}: it must be an array of ranges { start, end }`, { address: reserved as unknown as A });
     }
     this.blockSize = blockSize;
     this.memoryBytes = memoryBytes;
@@ -280,12 +280,12 @@ export class PhysicalMemoryManagerImpl<A extends Address = number> {
   /** The blocks `[first, last)` a reserved range covers: rounded outward to blocks, clipped to memory (maybe empty). */
   private reservedRun(range: unknown): [number, number] {
     if (typeof range !== "object" || range === null) {
-      throw new PmmError("OutOfBounds", `Cannot reserve ${describeValue(range)}: not a range { start, end }`, { address: Number.NaN });
+      throw new PmmError("OutOfBounds", `Cannot reserve ${describeValue(range)}: not a range { start, end }`, { address: range as A });
     }
     const { start, end } = range as Partial<Range<A>>;
     const codec = this.codec;
     if (!codec.accepts(start) || !codec.accepts(end) || end < start) {
-      throw new PmmError("OutOfBounds", `Cannot reserve ${hexRange(start!, end!)}: not a valid range of non-negative addresses`, { address: start! });
+      throw new PmmError("OutOfBounds", `Cannot reserve ${codec.showRange(start, end)}: not a valid range of non-negative addresses`, { address: start! });
     }
     const first = codec.blockOf(start);
     const last = Math.min(codec.blockOf(end) + (codec.offsetOf(end) === 0 ? 0 : 1), this.numBlocks);
@@ -304,7 +304,7 @@ export class PhysicalMemoryManagerImpl<A extends Address = number> {
 
   private checkInside(address: A, action: string): void {
     if (!this.codec.accepts(address) || address >= this.limit) {
-      throw new PmmError("OutOfBounds", `Cannot ${action} ${hex(address)}: ${this.whyNotInside(address)} ${hexRange(this.codec.addressOf(0, 0), this.limit)}`, { address });
+      throw new PmmError("OutOfBounds", `Cannot ${action} ${this.codec.show(address)}: ${this.whyNotInside(address)} ${hexRange(this.codec.addressOf(0, 0), this.limit)}`, { address });
     }
   }
 
@@ -327,7 +327,7 @@ export class PhysicalMemoryManagerImpl<A extends Address = number> {
     const startBad = !codec.accepts(start) || start > limit;
     if (startBad || !codec.accepts(end) || end > limit) {
       const bad = startBad ? start : end;
-      throw new PmmError("OutOfBounds", `Cannot ${action} ${hexRange(start, end)}: ${hex(bad)} ${this.whyNotInside(bad)} ${hexRange(codec.addressOf(0, 0), limit)}`, { address: bad });
+      throw new PmmError("OutOfBounds", `Cannot ${action} ${codec.showRange(start, end)}: ${codec.show(bad)} is ${this.whyNotInside(bad)} ${hexRange(codec.addressOf(0, 0), limit)}`, { address: bad });
     }
     this.checkAligned(start, action);
     this.checkAligned(end, action);
@@ -340,8 +340,8 @@ export class PhysicalMemoryManagerImpl<A extends Address = number> {
 
   /** How an address fails to lie in physical memory: not an address (of this PMM's type) at all, or past its end. */
   private whyNotInside(address: unknown): string {
-    if (this.codec.accepts(address)) return "is outside physical memory";
-    return this.codec.type === "number" ? "is not an address (a non-negative safe integer) in physical memory" : "is not an address (a non-negative bigint) in physical memory";
+    if (this.codec.accepts(address)) return "outside physical memory";
+    return this.codec.type === "number" ? "not an address (a non-negative safe integer) in physical memory" : "not an address (a non-negative bigint) in physical memory";
   }
 }
 

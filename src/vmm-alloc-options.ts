@@ -25,11 +25,16 @@ const UNALIGNED: AllocRequest<never> = { at: undefined, alignment: 1 };
 /**
  * Reads `alloc`'s third argument: `undefined`, an address (`at`), or `{ at?, align? }`.
  *
- * @throws {VmmError} `InvalidVirtAddresses` when `align` is not a power of two of at least `blockSize` bytes.
+ * @throws {VmmError} `InvalidVirtAddresses` when `align` is not a power of two of at least
+ * `blockSize` bytes, or an option other than `at` and `align` is given.
  */
 export function allocRequest<A extends Address>(options: A | AllocOptions<A> | undefined, blockSize: number): AllocRequest<A> {
   if (options === undefined) return UNALIGNED;
   if (typeof options !== "object" || options === null) return { at: options, alignment: 1 };
+  const unknown = Object.keys(options).find((key) => key !== "at" && key !== "align");
+  if (unknown !== undefined) {
+    throw new VmmError("InvalidVirtAddresses", `Cannot allocate with option ${describeValue(unknown)}: the options are at and align`, { option: unknown });
+  }
   const { at, align } = options;
   if (align === undefined) return { at, alignment: 1 };
   const bytes = typeof align === "bigint" ? Number(align) : align;

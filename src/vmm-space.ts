@@ -40,7 +40,7 @@ export class VmmSpace<A extends Address> {
   /** The block of this space holding `vaddr` (any byte). */
   blockOf(vaddr: A, action: string): number {
     if (!this.codec.accepts(vaddr)) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hex(vaddr)}: not an address (${this.addressKind()})`, { address: vaddr });
+      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${this.codec.show(vaddr)}: not an address (${this.addressKind()})`, { address: vaddr });
     }
     if (vaddr < this.start || vaddr >= this.end) throw this.outOfBounds(vaddr, `Cannot ${action} ${hex(vaddr)}`);
     return this.codec.blockOf(vaddr) - this.startBlock;
@@ -53,9 +53,10 @@ export class VmmSpace<A extends Address> {
     }
     const { start, end } = range;
     let problem: string | null = null;
-    if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
+    if (!this.codec.accepts(start) || !this.codec.accepts(end)) problem = this.notAddresses();
+    else if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
     else if (end < start || (end === start && !allowEmpty)) problem = "the range is empty or inverted";
-    if (problem !== null) throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hexRange(start, end)}: ${problem}`, { start, end });
+    if (problem !== null) throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${this.codec.showRange(start, end)}: ${problem}`, { start, end });
     if (start < this.start || end > this.end) {
       const outside = start < this.start ? start : this.codec.addressOf(this.codec.blockOf(end) - 1, 0);
       throw this.outOfBounds(outside, `Cannot ${action} ${hexRange(start, end)}`);
@@ -70,9 +71,10 @@ export class VmmSpace<A extends Address> {
     }
     const { start, end } = physical;
     let problem: string | null = null;
-    if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
+    if (!this.codec.accepts(start) || !this.codec.accepts(end)) problem = this.notAddresses();
+    else if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
     else if (end <= start) problem = "the range is empty or inverted";
-    if (problem !== null) throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${hexRange(start, end)}: ${problem}`, { start, end });
+    if (problem !== null) throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${this.codec.showRange(start, end)}: ${problem}`, { start, end });
     const first = this.codec.blockOf(start);
     if (this.codec.blockOf(end) - first !== count) {
       const sizes = { virtualSize: this.codec.difference(virtual.end, virtual.start), physicalSize: this.codec.difference(end, start) };
@@ -91,6 +93,11 @@ export class VmmSpace<A extends Address> {
   private outOfBounds(vaddr: A, what: string): BitmapError {
     const index = Math.floor(this.codec.difference(vaddr, this.start) / this.blockSize);
     return new BitmapError("OutOfBounds", `${what}: outside the managed range ${hexRange(this.start, this.end)}`, { index, numEntries: this.numBlocks });
+  }
+
+  /** Why a range whose bounds are not both addresses of this space's type is refused. */
+  private notAddresses(): string {
+    return this.codec.type === "number" ? "its bounds must be addresses (non-negative safe integers)" : "its bounds must be addresses (non-negative bigints)";
   }
 
   private isBlockAddress(address: A): boolean {

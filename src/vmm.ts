@@ -62,10 +62,13 @@ export type CopyDirection = "to" | "from";
  * its reserved ranges (firmware, the VGA window): only the blocks inside memory and outside
  * the reserved ranges are taken from the PMM, and `free` gives back exactly those — never a
  * reserved block, a hole or device memory. (The PMM's reserved ranges never change, so an
- * allocation's physical runs tell exactly which of its blocks it took.) Memory: the allocator's (the bitmap: under
- * 2 bytes per virtual block) and `AllocationTable`'s (one small record per allocation: its
- * size, attributes and two numbers per physically contiguous run; 4 bytes per physical block
- * for the reverse index once `physToVirt` is first used).
+ * allocation's physical runs tell exactly which of its blocks it took.)
+ *
+ * Memory: the allocator's (the bitmap: under 2 bytes per virtual block; the extent tree: a
+ * few dozen bytes per free extent) and `AllocationTable`'s (one small record per allocation:
+ * its size, attributes and two numbers per physically contiguous run; 4 bytes per physical
+ * block for the reverse index once `physToVirt` is first used, or a `set` maps reserved RAM —
+ * which must not be mapped twice in one address space).
  *
  * @example
  * const vmm = new VirtualMemoryManager({ start: 0x1000, end: 2 ** 32, pmm, mapper, payload: cr3 });
@@ -283,7 +286,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
    */
   physToVirt(paddr: A): A {
     if (!this.codec.accepts(paddr)) {
-      throw new VmmError("InvalidPhysAddresses", `Cannot translate physical ${hex(paddr)}: not an address (${this.space.addressKind()})`, { address: paddr });
+      throw new VmmError("InvalidPhysAddresses", `Cannot translate physical ${this.codec.show(paddr)}: not an address (${this.space.addressKind()})`, { address: paddr });
     }
     const block = this.codec.blockOf(paddr);
     const owner = this.table.ownerOf(block);
@@ -342,7 +345,7 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
     if (direction !== "to" && direction !== "from") throw new TypeError(`Cannot copy data: direction must be "to" or "from", not ${describeValue(direction)}`);
     if (!(data instanceof Uint8Array)) throw new TypeError(`Cannot copy data: data must be a Uint8Array, not ${describeValue(data)}`);
     if (!other.codec.accepts(vaddr)) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot copy ${data.length} bytes at ${hex(vaddr)}: not an address (${other.space.addressKind()})`, { address: vaddr });
+      throw new VmmError("InvalidVirtAddresses", `Cannot copy ${data.length} bytes at ${other.codec.show(vaddr)}: not an address (${other.space.addressKind()})`, { address: vaddr });
     }
     const action = direction === "to" ? `copy ${data.length} bytes to` : `copy ${data.length} bytes from`;
     const ramEnd = this.frames.ramBlocks * this.blockSize;

@@ -43,7 +43,7 @@ describe("a bigint PhysicalMemoryManager", () => {
     const pmm = new PhysicalMemoryManager({ memoryBytes: 8n * GIB });
     assert.throws(() => pmm.free(5n * GIB), pmmError("NotAllocated", 5n * GIB, /Cannot free 0x140000000: the block is not allocated/));
     assert.throws(() => pmm.free(5n * GIB + 1n), pmmError("Misaligned", 5n * GIB + 1n, /0x140000001: not aligned/));
-    assert.throws(() => pmm.isSet(8n * GIB), pmmError("OutOfBounds", 8n * GIB, /0x200000000: is outside physical memory 0x00000000–0x200000000/));
+    assert.throws(() => pmm.isSet(8n * GIB), pmmError("OutOfBounds", 8n * GIB, /0x200000000: outside physical memory 0x00000000–0x200000000/));
     assert.throws(() => pmm.isSet(4096 as unknown as bigint), (error: unknown) => error instanceof PmmError && error.code === "OutOfBounds", "a number in a bigint PMM is not an address");
     assert.throws(() => pmm.freeRange(0n, 2n * B), pmmError("NotAllocated", 0n, /block 0x00000000 is not allocated/));
   });

@@ -2,13 +2,14 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SortedBlocks } from "../src/sorted-blocks.js";
+import { assertProperty } from "./helpers/property.js";
 
 const SEED = 0x5b10c;
 
 describe("SortedBlocks", () => {
   test(`random adds and deletes agree with a sorted array on membership order and floor (fast-check seed ${SEED})`, () => {
     const op = fc.record({ add: fc.boolean(), key: fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.constantFrom(0, 2 ** 52 - 1)) });
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(op, { minLength: 1, maxLength: 2500 }), fc.array(fc.integer({ min: 0, max: 3100 }), { maxLength: 20 }), (ops, probes) => {
         const set = new SortedBlocks();
         const model = new Set<number>();

@@ -5,6 +5,7 @@ import { PhysicalMemoryManager } from "../src/pmm.js";
 import { BLOCK_SIZE, type Attributes } from "../src/types.js";
 import { VirtualMemoryManager } from "../src/vmm.js";
 import { RecordingMapper } from "./helpers/recording-mapper.js";
+import { assertProperty } from "./helpers/property.js";
 
 /** fast-check's seed (printed in the test name, so a failure can be replayed). */
 const SEED = 0xd1ff;
@@ -39,7 +40,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
 
 describe("the bitmap and extent allocators behind a VMM", () => {
   test(`give identical results for the same random operations on a 32-bit space (fast-check seed ${SEED})`, () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(opArbitrary, { minLength: 10, maxLength: 60 }), (ops) => {
         const sides = [stack("bitmap"), stack("extent")];
         for (const op of ops) {

@@ -8,6 +8,7 @@ import { BLOCK_SIZE, type Attributes } from "../src/types.js";
 import { VirtualMemoryManager } from "../src/vmm.js";
 import type { VirtualAllocatorName } from "../src/alloc/policies.js";
 import { RecordingMapper } from "./helpers/recording-mapper.js";
+import { assertProperty } from "./helpers/property.js";
 
 /** fast-check's seed for every property here (printed in the test names, so a failure can be replayed). */
 const SEED = 0x64b17;
@@ -234,7 +235,7 @@ describe("a bigint VirtualMemoryManager against a reference model", () => {
   for (const space of SPACES) {
     test(`${space.name}: random alloc (aligned, fixed) / set / free sequences keep every observable exact (fast-check seed ${SEED})`, () => {
       const numBlocks = Number((space.end - space.start) / B);
-      fc.assert(fc.property(fc.array(opArbitrary(numBlocks), { minLength: 5, maxLength: 40 }), (ops) => run(space, ops)), { seed: SEED, numRuns: 100 });
+      assertProperty(fc.property(fc.array(opArbitrary(numBlocks), { minLength: 5, maxLength: 40 }), (ops) => run(space, ops)), { seed: SEED, numRuns: 100 });
     });
   }
 });

@@ -68,6 +68,12 @@ describe("VirtualMemoryManager.alloc options", () => {
     assert.equal(vmm.alloc(1, ATTRS, { at: 4 * B, align: 2 * B }), 4 * B);
   });
 
+  test("an unknown option is refused, naming it", () => {
+    const { vmm } = stack();
+    assert.throws(() => vmm.alloc(1, ATTRS, { algn: 2 * B } as never), invalid(/Cannot allocate with option "algn": the options are at and align/));
+    assert.equal(vmm.blocksUsed, 0);
+  });
+
   for (const align of [0, 3 * B, B / 2, 1.5, -B, 2 ** 60, "4096"]) {
     test(`align ${String(align)} is rejected with InvalidVirtAddresses`, () => {
       const { vmm } = stack();

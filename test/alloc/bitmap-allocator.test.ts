@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BitmapAllocator } from "../../src/alloc/bitmap-allocator.js";
+import { assertProperty } from "../helpers/property.js";
 
 const SEED = 0xb17a;
 const SIZE = 200;
@@ -16,7 +17,7 @@ function naiveFit(used: readonly boolean[], count: number, alignment: number, ph
 
 describe("BitmapAllocator", () => {
   test(`findFree honours alignment with any phase, as a naive scan does (fast-check seed ${SEED})`, () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.record({ first: fc.integer({ min: 0, max: SIZE - 1 }), count: fc.integer({ min: 1, max: 12 }) }), { maxLength: 30 }),
         fc.array(fc.record({ count: fc.integer({ min: 1, max: 20 }), alignment: fc.constantFrom(1, 2, 4, 8, 16, 3), phase: fc.integer({ min: 0, max: 2 ** 40 }) }), { minLength: 1, maxLength: 10 }),
