@@ -29,7 +29,7 @@ export const kmemSubject: Subject = {
       alloc: (numBlocks) => vmm.alloc(numBlocks, BENCH_ATTRIBUTES),
       free: (vaddr) => vmm.free(vaddr),
       stateBytes: () => ({
-        virtual: typedArrayBytes(field(vmm, "bitmap")),
+        virtual: typedArrayBytes(field(vmm, "allocator")),
         physical: typedArrayBytes(pmm),
         table: typedArrayBytes(field(vmm, "table")),
       }),

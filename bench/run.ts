@@ -11,6 +11,7 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { printAddressTypes, runAddressTypes } from "./address-types.js";
 import { runAllocatorSections, runChurn, runMemory, type ChurnConfig, type MixedConfig, type ScalingConfig } from "./allocator-sections.js";
 import { checkSeedFillEquivalence } from "./check.js";
 import { runBoot, type BootConfig } from "./boot.js";
@@ -111,6 +112,8 @@ function main(): void {
   const mmu = timed("mmu", () => runMmu(config.mmu));
   const bootSection = timed("boot", () => runBoot(config.boot));
   const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
+  // Last: its bigint VMMs must not reach the VMM's code before the number-only sections ran.
+  const addressTypes = timed("address types", () => runAddressTypes(kmemSubject, config.mixed, config.jitWarmupOps, { mixed, mmu }, new URL("./results.json", import.meta.url)));
 
   const targets = targetRows(mixed, scaling, mmu, bootSection, memory);
   const results = {
@@ -137,8 +140,9 @@ function main(): void {
     memory,
     mmu,
     boot: bootSection,
+    addressTypes,
   };
-  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printBoot(bootSection), printMemory(memory)].join("\n\n");
+  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes)].join("\n\n");
   console.log(markdown);
   if (values.markdown !== undefined) writeFileSync(values.markdown, markdown + "\n");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");

@@ -1,12 +1,14 @@
+import type { AddressCodec } from "./address.js";
 import { BITS_PER_WORD, BIT_INDEX_MASK, WORD_SHIFT, highestSetBit, lowestSetBit } from "./bitmap-words.js";
-import type { Attributes, Range } from "./types.js";
+import { SortedBlocks } from "./sorted-blocks.js";
+import type { Address, Attributes, Range } from "./types.js";
 
-/** One region of a virtual memory manager, as `VirtualMemoryManager.allocations()` reports it. */
-export interface Allocation {
+/** One region of a virtual memory manager, as `VirtualMemoryManager.allocations()` reports it (addresses of the VMM's type `A`). */
+export interface Allocation<A extends Address = number> {
   /** The virtual range, block-aligned, end exclusive. */
-  readonly virtual: Range;
+  readonly virtual: Range<A>;
   /** The physical block address behind each virtual block, in order; empty for a `set` without physical range. */
-  readonly physical: readonly number[];
+  readonly physical: readonly A[];
   /** The attributes the region was mapped with. */
   readonly attrs: Attributes;
 }
@@ -75,6 +77,10 @@ export function physicalBlockAt(record: AllocationRecord, index: number): number
 const NO_OWNER = 0;
 /** Below one allocation per this many marker words, sorting the keys beats walking the markers. */
 const SORT_THRESHOLD = 16;
+/** Spaces of more virtual blocks keep their allocation starts in a {@link SortedBlocks} instead of a bit per block. */
+const MAX_MARKED_BLOCKS = 2 ** 30;
+/** Owners (virtual block + 1) up to this fit an `Int32Array` reverse index; larger spaces use a `Float64Array`. */
+const MAX_INT32_OWNER = 2 ** 31 - 1;
 
 /**
  * The VMM's bookkeeping (internal to `vmm.ts`): allocations keyed by their first virtual
@@ -86,27 +92,37 @@ const SORT_THRESHOLD = 16;
  * (two numbers per physically contiguous run, not one per block); the public
  * {@link Allocation} objects are built only when asked for.
  *
- * Memory: 1/8 byte per virtual block for the markers plus one map entry and a small array
+ * Memory: 1/8 byte per virtual block for the markers (in spaces of more than 2^30 blocks, a
+ * sorted set of the starts instead: 8 bytes per allocation) plus one map entry and a small array
  * of 2 + 2·runs numbers per allocation. The reverse index (4 bytes per physical block of
  * the PMM's memory, a map entry per device block) is built on the first
  * {@link AllocationTable.ownerOf} call — O(mapped blocks) once — and kept up to date from
  * then on, so address spaces that never ask pay nothing for it.
  */
-export class AllocationTable {
+export class AllocationTable<A extends Address = number> {
   private readonly byFirst = new Map<number, AllocationRecord>();
+  /** A start-marker bit per virtual block (spaces of up to 2^30 blocks), else empty. */
   private readonly starts: Uint32Array;
+  /** The allocation starts of larger spaces, else null. */
+  private readonly sparseStarts: SortedBlocks | null;
   /** Virtual block + 1 for each physical block in RAM (0: not mapped by this VMM); null until first asked. */
-  private ownerInRam: Int32Array | null = null;
+  private ownerInRam: Int32Array | Float64Array | null = null;
   /** Virtual block for physical blocks past RAM (device memory). */
   private readonly ownerBeyondRam = new Map<number, number>();
 
+  /**
+   * An empty table for `numVirtualBlocks` virtual blocks from absolute block `startBlock`,
+   * over `numPhysicalBlocks` blocks of RAM; `codec` turns blocks into addresses for {@link describe}.
+   */
   constructor(
-    numVirtualBlocks: number,
+    private readonly numVirtualBlocks: number,
     private readonly numPhysicalBlocks: number,
-    private readonly blockSize: number,
-    private readonly virtualStart: number,
+    private readonly codec: AddressCodec<A>,
+    private readonly startBlock: number,
   ) {
-    this.starts = new Uint32Array(Math.ceil(numVirtualBlocks / BITS_PER_WORD));
+    const marked = numVirtualBlocks <= MAX_MARKED_BLOCKS;
+    this.starts = new Uint32Array(marked ? Math.ceil(numVirtualBlocks / BITS_PER_WORD) : 0);
+    this.sparseStarts = marked ? null : new SortedBlocks();
   }
 
   /** Number of allocations. */
@@ -120,21 +136,23 @@ export class AllocationTable {
   }
 
   /** The public view of the allocation beginning at virtual block `first` (described by `record`). */
-  describe(first: number, record: AllocationRecord): Allocation {
+  describe(first: number, record: AllocationRecord): Allocation<A> {
     const count = record[COUNT]!;
-    const physical: number[] = [];
+    const physical: A[] = [];
     for (let r = FIRST_RUN; r < record.length; r += RUN_STRIDE) {
       const end = record[r]! + record[r + 1]!;
-      for (let block = record[r]!; block < end; block++) physical.push(block * this.blockSize);
+      for (let block = record[r]!; block < end; block++) physical.push(this.codec.addressOf(block, 0));
     }
-    const start = this.virtualStart + first * this.blockSize;
-    return { virtual: { start, end: start + count * this.blockSize }, physical, attrs: SHARED_ATTRIBUTES[record[ATTRIBUTE_BITS]!]! };
+    const start = this.codec.addressOf(this.startBlock + first, 0);
+    const end = this.codec.addressOf(this.startBlock + first + count, 0);
+    return { virtual: { start, end }, physical, attrs: SHARED_ATTRIBUTES[record[ATTRIBUTE_BITS]!]! };
   }
 
   /** Records `record`, an allocation beginning at virtual block `first`. */
   add(first: number, record: AllocationRecord): void {
     this.byFirst.set(first, record);
-    this.starts[first >>> WORD_SHIFT]! |= 1 << (first & BIT_INDEX_MASK);
+    if (this.sparseStarts === null) this.starts[first >>> WORD_SHIFT]! |= 1 << (first & BIT_INDEX_MASK);
+    else this.sparseStarts.add(first);
     if (this.ownerInRam !== null) this.indexRamOwners(first, record);
     if (this.hasDeviceBlocks(record)) {
       this.forEachBlock(record, (block, index) => {
@@ -146,7 +164,8 @@ export class AllocationTable {
   /** Forgets the allocation beginning at virtual block `first` (described by `record`). */
   remove(first: number, record: AllocationRecord): void {
     this.byFirst.delete(first);
-    this.starts[first >>> WORD_SHIFT]! &= ~(1 << (first & BIT_INDEX_MASK));
+    if (this.sparseStarts === null) this.starts[first >>> WORD_SHIFT]! &= ~(1 << (first & BIT_INDEX_MASK));
+    else this.sparseStarts.delete(first);
     const owners = this.ownerInRam;
     if (owners === null && !this.hasDeviceBlocks(record)) return;
     for (let r = FIRST_RUN; r < record.length; r += RUN_STRIDE) {
@@ -160,9 +179,11 @@ export class AllocationTable {
 
   /**
    * The first block of the allocation containing virtual block `block`, which the caller
-   * knows to be in use: the nearest start marker at or below it. O(allocation length / 32).
+   * knows to be in use: the nearest start marker at or below it. O(allocation length / 32)
+   * (sparse spaces: O(log k)).
    */
   startOf(block: number): number {
+    if (this.sparseStarts !== null) return this.sparseStarts.floor(block);
     let w = block >>> WORD_SHIFT;
     // Keep only markers at or below `block` in its word: bits 0..(block & 31).
     let bits = this.starts[w]! & (-1 >>> (BIT_INDEX_MASK - (block & BIT_INDEX_MASK)));
@@ -175,7 +196,7 @@ export class AllocationTable {
     if (physicalBlock >= this.numPhysicalBlocks) return this.ownerBeyondRam.get(physicalBlock) ?? -1;
     let owners = this.ownerInRam;
     if (owners === null) {
-      owners = this.ownerInRam = new Int32Array(this.numPhysicalBlocks);
+      owners = this.ownerInRam = this.numVirtualBlocks < MAX_INT32_OWNER ? new Int32Array(this.numPhysicalBlocks) : new Float64Array(this.numPhysicalBlocks);
       for (const [first, record] of this.byFirst) this.indexRamOwners(first, record);
     }
     return owners[physicalBlock]! - 1;
@@ -190,11 +211,12 @@ export class AllocationTable {
    * Every allocation in address order: O(k log k) by sorting the k keys when allocations are
    * few, else O(blocks/32 + k) walking the start markers a word at a time (plus the blocks listed).
    */
-  inOrder(): Allocation[] {
+  inOrder(): Allocation<A>[] {
+    if (this.sparseStarts !== null) return Array.from(this.sparseStarts, (first) => this.describe(first, this.byFirst.get(first)!));
     if (this.byFirst.size * SORT_THRESHOLD < this.starts.length) {
       return [...this.byFirst.keys()].sort((a, b) => a - b).map((first) => this.describe(first, this.byFirst.get(first)!));
     }
-    const result: Allocation[] = [];
+    const result: Allocation<A>[] = [];
     for (let w = 0; w < this.starts.length; w++) {
       let bits = this.starts[w]!;
       while (bits !== 0) {

@@ -58,3 +58,15 @@ export function describeValue(value: unknown): string {
   else text = "an object";
   return text.length > MAX_ECHO_CHARS ? text.slice(0, MAX_ECHO_CHARS - 1) + "…" : text;
 }
+
+/**
+ * An address as `--json` writes it (docs/cli.md, "64-bit values"): a `bigint` — a value that
+ * can exceed 2^53 — as an exact `"0x…"` string, a `number` as itself.
+ *
+ * @example
+ * jsonAddress(0xffffffff80000000n); // "0xFFFFFFFF80000000"
+ * jsonAddress(0xb8000);             // 753664
+ */
+export function jsonAddress(value: Address): number | string {
+  return typeof value === "bigint" ? hex(value) : value;
+}

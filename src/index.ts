@@ -14,8 +14,10 @@
 // Shared value types and address formatting.
 export { BLOCK_SIZE } from "./types.js";
 export type { Address, Attributes, ByteStore, Range } from "./types.js";
-export { MAX_ECHO_CHARS, describeValue, hex, hexRange } from "./format.js";
+export { MAX_ECHO_CHARS, describeValue, hex, hexRange, jsonAddress } from "./format.js";
 export { mulberry32 } from "./random.js";
+export { ADDRESS_LIMIT_64, codecFor, parseAddress } from "./address.js";
+export type { AddressCodec } from "./address.js";
 
 // Errors: one class per layer, each with a stable `code` and a `data` object.
 export { KmemError } from "./errors/kmem-error.js";
@@ -34,13 +36,24 @@ export type { FrameAllocator, Mapper } from "./mapper.js";
 // Bits: a bitmap with a summary tree for O(log n) free-run searches.
 export { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
 
+// Block-level allocation policies behind the VMM and the PMM.
+export type { FragmentationStats, FramePolicy, VirtualAllocator } from "./alloc/policy.js";
+export { BitmapAllocator } from "./alloc/bitmap-allocator.js";
+export { ExtentAllocator, MAX_EXTENT_BLOCKS } from "./alloc/extent-tree.js";
+export { LowestFirstFrames } from "./alloc/lowest-first.js";
+export { BuddyFrames, DEFAULT_MAX_ORDER } from "./alloc/buddy.js";
+export type { BuddyOptions } from "./alloc/buddy.js";
+export type { BuddyOrderStats, BuddyStats } from "./alloc/buddy-stats.js";
+export type { FramePolicyName, VirtualAllocatorName } from "./alloc/policies.js";
+
 // Physical blocks.
-export { PhysicalMemoryManager } from "./pmm.js";
-export type { PhysicalMemoryOptions } from "./pmm.js";
+export { PhysicalMemoryManager, PhysicalMemoryManagerImpl } from "./pmm.js";
+export type { PhysicalMemoryManagerConstructor, PhysicalMemoryOptions } from "./pmm.js";
+export { ReservedBlocks } from "./reserved-blocks.js";
 
 // Virtual regions over a Mapper.
-export { VirtualMemoryManager } from "./vmm.js";
-export type { Allocation, CopyDirection, VirtualMemoryOptions } from "./vmm.js";
+export { VirtualMemoryManager, VirtualMemoryManagerImpl } from "./vmm.js";
+export type { Allocation, AllocOptions, AnyPhysicalMemoryManager, CopyDirection, VirtualMemoryManagerConstructor, VirtualMemoryOptions } from "./vmm.js";
 
 // Simulated physical memory (little-endian, bounds-checked).
 export { PhysicalMemory } from "./ram.js";

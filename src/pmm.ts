@@ -1,123 +1,137 @@
-import { Bitmap } from "./bitmap.js";
+import { codecFor, type AddressCodec } from "./address.js";
+import { framePolicyFor, type FramePolicyName } from "./alloc/policies.js";
+import type { FragmentationStats, FramePolicy } from "./alloc/policy.js";
 import { PmmError } from "./errors/pmm-error.js";
 import { describeValue, hex, hexRange } from "./format.js";
-import type { FrameAllocator } from "./mapper.js";
-import { BLOCK_SIZE, type Range } from "./types.js";
+import { ReservedBlocks } from "./reserved-blocks.js";
+import { BLOCK_SIZE, type Address, type Range } from "./types.js";
 import { isUnsignedInteger } from "./validate.js";
 
-/** How to build a {@link PhysicalMemoryManager}. */
-export interface PhysicalMemoryOptions {
+/** How to build a {@link PhysicalMemoryManager}; `A` (`number` or `bigint`) is the type of `memoryBytes` and of every address. */
+export interface PhysicalMemoryOptions<A extends Address = number> {
   /** Bytes of physical memory; a trailing partial block is not managed (the count is floored). */
-  readonly memoryBytes: number;
+  readonly memoryBytes: A;
   /**
    * Physical ranges never handed out and never freed (firmware, holes, the kernel image);
    * rounded outward to blocks. The PMM remembers them: freeing one of their blocks is an error.
    */
-  readonly reserved?: readonly Range[];
+  readonly reserved?: readonly Range<A>[];
   /** Bytes per block (default {@link BLOCK_SIZE}). */
   readonly blockSize?: number;
+  /**
+   * How free blocks are handed out: `"lowest"` (default: the lowest free block first, as the
+   * seed), `"buddy"` (binary buddy: power-of-two, naturally aligned runs that split and
+   * coalesce), or your own {@link FramePolicy} over `floor(memoryBytes / blockSize)` blocks,
+   * all free.
+   */
+  readonly policy?: FramePolicyName | FramePolicy;
 }
 
 /**
- * The physical memory manager: one bit per physical block of `[0, memoryBytes)`, set when
- * the block is in use. An ordinary object — several can coexist.
+ * The class of every {@link PhysicalMemoryManager} (build one with `new PhysicalMemoryManager(…)`,
+ * whose constructor type infers `A` as `number` or `bigint`, never a literal type).
+ *
+ * The physical memory manager: which blocks of `[0, memoryBytes)` are in use, kept by a
+ * block-level {@link FramePolicy}. An ordinary object — several can coexist. Built with a
+ * `bigint` `memoryBytes` it takes and returns `bigint` addresses everywhere (memory above
+ * 2^53 bytes is out of reach of a `number`); with a `number`, `number`s.
  *
  * Reserved ranges are rounded outward to whole blocks; the part of a range past the end of
  * memory is ignored (a range entirely past it reserves nothing), as the seed does. They stay
  * used for good: {@link free} and {@link freeRange} refuse their blocks (`Reserved`), so a
  * caller that maps a firmware block (a VMM mapping the VGA window) can never return it to
- * the pool. They are kept as a sorted list of merged block ranges — a firmware map has tens
- * of entries, so a binary search (O(log r)) costs less than a second bitmap's bit per block.
- * Allocation is first fit through the bitmap's summary tree: O(log n), not a linear scan.
- * Memory: the bitmap's 0.875 to 1.625 bytes per block (4 GiB of 4 KiB blocks: under 1.7 MiB).
+ * the pool. They are kept as a sorted list of merged block runs (O(log r) per query).
+ * With the default `"lowest"` policy, allocation is first fit through a bitmap's summary
+ * tree: O(log n), not a linear scan; memory 0.875 to 1.625 bytes per block (4 GiB of 4 KiB
+ * blocks: under 1.7 MiB).
  *
  * @example
  * const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * 1024 * 1024, reserved: [{ start: 0, end: 0x100000 }] });
  * pmm.alloc();        // 0x100000, the lowest free block
  * pmm.blocksFree();   // 3839
+ * const big = new PhysicalMemoryManager({ memoryBytes: 2n ** 36n, policy: "buddy" });
+ * big.alloc();        // 0n
  */
-export class PhysicalMemoryManager implements FrameAllocator {
+export class PhysicalMemoryManagerImpl<A extends Address = number> {
   /** Bytes per block. */
   readonly blockSize: number;
   /** Number of managed blocks, `floor(memoryBytes / blockSize)`. */
   readonly numBlocks: number;
   /** Bytes of physical memory as given (the managed part is `numBlocks * blockSize`). */
-  readonly memoryBytes: number;
-  private readonly bitmap: Bitmap;
-  /** First blocks of the reserved runs: sorted, merged (never touching), inside memory. */
-  private readonly reservedStarts: number[] = [];
-  /** End blocks (exclusive) of the reserved runs, parallel to {@link reservedStarts}. */
-  private readonly reservedEnds: number[] = [];
+  readonly memoryBytes: A;
+  /**
+   * The block-level policy that keeps the used blocks (block numbers, not addresses). The VMM
+   * allocates through it; calling it directly skips this PMM's validation.
+   */
+  readonly policy: FramePolicy;
+  /** The reserved blocks (block numbers), fixed when the PMM was built. */
+  readonly reserved: ReservedBlocks;
+  private readonly codec: AddressCodec<A>;
+  /** End of managed memory, `numBlocks * blockSize`, as an address. */
+  private readonly limit: A;
 
   /**
    * Builds a PMM with every block free except the reserved ones. O(n/32 + r log r) for
    * n blocks and r reserved ranges.
    *
    * @throws {PmmError} `OutOfBounds` when `memoryBytes` or a reserved range is not a valid
-   * safe-integer range (negative, not an integer, end before start), or `reserved` is not an
-   * array of ranges; `Misaligned` when `blockSize` is not a positive integer.
+   * range of non-negative integers (negative, not an integer, of the wrong type, end before
+   * start), or `reserved` is not an array of ranges; `Misaligned` when `blockSize` is not a
+   * positive integer.
+   * @throws {RangeError} when `policy` is unknown or a given policy's size is not `numBlocks`.
    */
-  constructor(options: PhysicalMemoryOptions) {
-    const { memoryBytes, reserved = [], blockSize = BLOCK_SIZE } = options;
+  constructor(options: PhysicalMemoryOptions<A>) {
+    const { memoryBytes, reserved = [], blockSize = BLOCK_SIZE, policy = "lowest" } = options;
     if (!isUnsignedInteger(blockSize) || blockSize === 0) {
       throw new PmmError("Misaligned", `Cannot create a PMM with block size ${describeValue(blockSize)}: it must be a positive integer`, { address: blockSize });
     }
-    if (!isUnsignedInteger(memoryBytes)) {
-      throw new PmmError("OutOfBounds", `Cannot create a PMM of ${describeValue(memoryBytes)} bytes: the size must be a non-negative safe integer`, { address: memoryBytes });
+    this.codec = codecFor(memoryBytes, blockSize);
+    if (!this.codec.accepts(memoryBytes)) {
+      throw new PmmError("OutOfBounds", `Cannot create a PMM of ${describeValue(memoryBytes)} bytes: the size must be a non-negative ${this.codec.type === "number" ? "safe integer" : "bigint"}`, { address: memoryBytes });
     }
     if (!Array.isArray(reserved)) {
-      throw new PmmError("OutOfBounds", `Cannot create a PMM with reserved ${describeValue(reserved)}: it must be an array of ranges { start, end }`, { address: reserved as unknown as number });
+      throw new PmmError("OutOfBounds", `Cannot create a PMM with reserved ${describeValue(reserved)}: it must be an array of ranges { start, end }`, { address: reserved as unknown as A });
     }
     this.blockSize = blockSize;
     this.memoryBytes = memoryBytes;
-    this.numBlocks = Math.floor(memoryBytes / blockSize);
-    const runs = reserved.map((range: unknown) => this.reservedRun(range)).filter(([first, last]) => first < last);
-    this.bitmap = new Bitmap(this.numBlocks);
-    runs.sort((a, b) => a[0] - b[0]);
-    for (const [first, last] of runs) {
-      this.bitmap.setRange(first, last - first);
-      const top = this.reservedEnds.length - 1;
-      if (top >= 0 && first <= this.reservedEnds[top]!) {
-        this.reservedEnds[top] = Math.max(this.reservedEnds[top]!, last);
-      } else {
-        this.reservedStarts.push(first);
-        this.reservedEnds.push(last);
-      }
+    this.numBlocks = this.codec.blockOf(memoryBytes);
+    this.limit = this.codec.addressOf(this.numBlocks, 0);
+    this.reserved = new ReservedBlocks(reserved.map((range: unknown) => this.reservedRun(range)));
+    this.policy = framePolicyFor(policy, this.numBlocks);
+    for (let run = 0; run < this.reserved.runCount; run++) {
+      this.policy.reserve(this.reserved.runStart(run), this.reserved.runEnd(run) - this.reserved.runStart(run));
     }
   }
 
   /**
-   * Allocates the lowest free block; its address, or `null` when memory is exhausted. O(log n).
+   * Allocates one free block (with `"lowest"`, the lowest); its address, or `null` when memory is exhausted. O(log n).
    */
-  alloc(): number | null {
-    const block = this.bitmap.setFirstFree();
-    return block === null ? null : block * this.blockSize;
+  alloc(): A | null {
+    const block = this.policy.allocOne();
+    return block === null ? null : this.codec.addressOf(block, 0);
   }
 
   /**
-   * Allocates the `count` lowest free blocks — exactly what `count` calls of {@link alloc}
-   * would return, in the same order — and returns their addresses, or `null` (nothing
-   * changed) when fewer than `count` blocks are free. Works a free run at a time:
-   * O(runs · log n + count/32) bitmap work.
+   * Allocates `count` blocks — with `"lowest"`, the `count` lowest free ones, exactly what
+   * `count` calls of {@link alloc} would return, in the same order — and returns their
+   * addresses in ascending order, or `null` (nothing changed) when fewer than `count` blocks
+   * are free. Works a free run at a time: O(runs · log n + count/32) bitmap work.
    *
    * @throws {PmmError} `OutOfBounds` when `count` is not a non-negative safe integer.
    * @example
    * pmm.allocBlocks(8); // 8 ascending block addresses, contiguous where memory allows
    */
-  allocBlocks(count: number): number[] | null {
+  allocBlocks(count: number): A[] | null {
     if (!isUnsignedInteger(count)) {
       throw new PmmError("OutOfBounds", `Cannot allocate ${describeValue(count)} blocks: the count must be a non-negative safe integer`, { address: count });
     }
-    if (count > this.bitmap.numFreeEntries) return null;
-    const blocks = new Array<number>(count);
-    let filled = 0;
-    while (filled < count) {
-      const first = this.bitmap.findContiguous(1)!;
-      const limit = Math.min(count - filled, this.numBlocks - first);
-      const used = this.bitmap.findFirstSet(first, limit);
-      const length = used === null ? limit : used - first;
-      this.bitmap.setRange(first, length);
-      for (let block = first; block < first + length; block++) blocks[filled++] = block * this.blockSize;
+    if (count > this.policy.freeBlocks) return null;
+    const runs = count === 0 ? [] : this.policy.allocRuns(count);
+    if (runs === null) return null;
+    const blocks: A[] = [];
+    for (let r = 0; r < runs.length; r += 2) {
+      const end = runs[r]! + runs[r + 1]!;
+      for (let block = runs[r]!; block < end; block++) blocks.push(this.codec.addressOf(block, 0));
     }
     return blocks;
   }
@@ -128,17 +142,17 @@ export class PhysicalMemoryManager implements FrameAllocator {
    * @throws {PmmError} `Reserved` when the block belongs to a reserved range (it is never
    * freed); `NotAllocated` when the block is free; `Misaligned` / `OutOfBounds` when
    * `address` is not a block address inside memory (including a value that is not a
-   * non-negative safe integer).
+   * non-negative integer of this PMM's address type).
    * @example
    * pmm.free(0x100000);
    */
-  free(address: number): void {
+  free(address: A): void {
     const block = this.blockIndex(address, "free");
     this.checkNotReserved(block, 1, "free", hex(address));
-    if (!this.bitmap.isSet(block)) {
+    if (!this.policy.isUsed(block)) {
       throw new PmmError("NotAllocated", `Cannot free ${hex(address)}: the block is not allocated`, { address });
     }
-    this.bitmap.clear(block);
+    this.policy.release(block, 1);
   }
 
   /**
@@ -146,8 +160,8 @@ export class PhysicalMemoryManager implements FrameAllocator {
    *
    * @throws {PmmError} `Misaligned` / `OutOfBounds` when `address` is not a block address inside memory.
    */
-  setAddr(address: number): void {
-    this.bitmap.set(this.blockIndex(address, "set"));
+  setAddr(address: A): void {
+    this.policy.reserve(this.blockIndex(address, "set"), 1);
   }
 
   /**
@@ -155,9 +169,9 @@ export class PhysicalMemoryManager implements FrameAllocator {
    *
    * @throws {PmmError} `OutOfBounds` when `address` is outside the managed memory.
    */
-  isSet(address: number): boolean {
+  isSet(address: A): boolean {
     this.checkInside(address, "query");
-    return this.bitmap.isSet(Math.floor(address / this.blockSize));
+    return this.policy.isUsed(this.codec.blockOf(address));
   }
 
   /**
@@ -165,11 +179,9 @@ export class PhysicalMemoryManager implements FrameAllocator {
    *
    * @throws {PmmError} `Misaligned` / `OutOfBounds` when the range is not block-aligned inside memory.
    */
-  isRangeFree(start: number, end: number): boolean {
-    this.checkRange(start, end, "query");
-    const first = start / this.blockSize;
-    const count = (end - start) / this.blockSize;
-    return this.bitmap.isRangeClear(first, count);
+  isRangeFree(start: A, end: A): boolean {
+    const [first, count] = this.checkRange(start, end, "query");
+    return count === 0 || this.policy.firstUsedIn(first, count) === null;
   }
 
   /**
@@ -177,12 +189,10 @@ export class PhysicalMemoryManager implements FrameAllocator {
    *
    * @throws {PmmError} `Misaligned` / `OutOfBounds` when the range is not block-aligned inside memory.
    */
-  firstUsedIn(start: number, end: number): number | null {
-    this.checkRange(start, end, "query");
-    const first = start / this.blockSize;
-    const count = (end - start) / this.blockSize;
-    const block = this.bitmap.findFirstSet(first, count);
-    return block === null ? null : block * this.blockSize;
+  firstUsedIn(start: A, end: A): A | null {
+    const [first, count] = this.checkRange(start, end, "query");
+    const block = count === 0 ? null : this.policy.firstUsedIn(first, count);
+    return block === null ? null : this.codec.addressOf(block, 0);
   }
 
   /**
@@ -190,11 +200,9 @@ export class PhysicalMemoryManager implements FrameAllocator {
    *
    * @throws {PmmError} `Misaligned` / `OutOfBounds` when the range is not block-aligned inside memory.
    */
-  setRange(start: number, end: number): void {
-    this.checkRange(start, end, "set");
-    const first = start / this.blockSize;
-    const count = (end - start) / this.blockSize;
-    this.bitmap.setRange(first, count);
+  setRange(start: A, end: A): void {
+    const [first, count] = this.checkRange(start, end, "set");
+    if (count > 0) this.policy.reserve(first, count);
   }
 
   /**
@@ -204,17 +212,16 @@ export class PhysicalMemoryManager implements FrameAllocator {
    * to a reserved range; `NotAllocated` (naming the first free block) when any block is free;
    * `Misaligned` / `OutOfBounds` when the range is not block-aligned inside memory.
    */
-  freeRange(start: number, end: number): void {
-    this.checkRange(start, end, "free");
-    const first = start / this.blockSize;
-    const count = (end - start) / this.blockSize;
+  freeRange(start: A, end: A): void {
+    const [first, count] = this.checkRange(start, end, "free");
+    if (count === 0) return;
     this.checkNotReserved(first, count, "free", hexRange(start, end));
-    const unused = this.bitmap.findFirstClear(first, count);
+    const unused = this.policy.firstFreeIn(first, count);
     if (unused !== null) {
-      const address = unused * this.blockSize;
+      const address = this.codec.addressOf(unused, 0);
       throw new PmmError("NotAllocated", `Cannot free ${hexRange(start, end)}: block ${hex(address)} is not allocated`, { address });
     }
-    this.bitmap.clearRange(first, count);
+    this.policy.release(first, count);
   }
 
   /**
@@ -223,10 +230,10 @@ export class PhysicalMemoryManager implements FrameAllocator {
    *
    * @throws {PmmError} `OutOfBounds` when `address` is outside the managed memory.
    */
-  isReserved(address: number): boolean {
+  isReserved(address: A): boolean {
     this.checkInside(address, "query");
-    const block = Math.floor(address / this.blockSize);
-    return this.firstReservedRun(block, block + 1) >= 0;
+    const block = this.codec.blockOf(address);
+    return this.reserved.firstRun(block, block + 1) >= 0;
   }
 
   /**
@@ -237,104 +244,133 @@ export class PhysicalMemoryManager implements FrameAllocator {
    * @example
    * pmm.reservedIn(0, 0x100000); // [{ start: 0, end: 0x1000 }, { start: 0x9f000, end: 0x100000 }] after boot
    */
-  reservedIn(start: number, end: number): Range[] {
-    this.checkRange(start, end, "query");
-    const first = start / this.blockSize;
-    const last = end / this.blockSize;
-    const parts: Range[] = [];
-    for (let run = this.firstReservedRun(first, last); run >= 0 && run < this.reservedStarts.length && this.reservedStarts[run]! < last; run++) {
-      const from = Math.max(this.reservedStarts[run]!, first);
-      const to = Math.min(this.reservedEnds[run]!, last);
-      parts.push({ start: from * this.blockSize, end: to * this.blockSize });
+  reservedIn(start: A, end: A): Range<A>[] {
+    const [first, count] = this.checkRange(start, end, "query");
+    const last = first + count;
+    const parts: Range<A>[] = [];
+    const reserved = this.reserved;
+    for (let run = reserved.firstRun(first, last); run >= 0 && run < reserved.runCount && reserved.runStart(run) < last; run++) {
+      const from = Math.max(reserved.runStart(run), first);
+      const to = Math.min(reserved.runEnd(run), last);
+      parts.push({ start: this.codec.addressOf(from, 0), end: this.codec.addressOf(to, 0) });
     }
     return parts;
   }
 
   /** Number of free blocks; O(1). */
   blocksFree(): number {
-    return this.bitmap.numFreeEntries;
+    return this.policy.freeBlocks;
   }
 
   /** Number of used blocks; O(1). */
   blocksUsed(): number {
-    return this.numBlocks - this.bitmap.numFreeEntries;
+    return this.numBlocks - this.policy.freeBlocks;
   }
 
-  /** A copy of the bitmap's words (bit `i` = block `i`), for snapshots and comparisons. */
+  /** How fragmented the free blocks are (see `FragmentationStats`; the buddy policy's `buddyStats()` adds per-order figures). */
+  stats(): FragmentationStats {
+    return this.policy.stats();
+  }
+
+  /** A bitmap of the used blocks (bit `i` of word `i >>> 5` = block `i`; bits past the end set), for snapshots and comparisons. O(runs + n/32). */
   snapshot(): Uint32Array {
-    return this.bitmap.snapshot();
+    return usedBlockWords(this.policy, this.numBlocks);
   }
 
   /** The blocks `[first, last)` a reserved range covers: rounded outward to blocks, clipped to memory (maybe empty). */
   private reservedRun(range: unknown): [number, number] {
     if (typeof range !== "object" || range === null) {
-      throw new PmmError("OutOfBounds", `Cannot reserve ${describeValue(range)}: not a range { start, end }`, { address: range as number });
+      throw new PmmError("OutOfBounds", `Cannot reserve ${describeValue(range)}: not a range { start, end }`, { address: range as A });
     }
-    const { start, end } = range as Partial<Range>;
-    if (!isUnsignedInteger(start) || !isUnsignedInteger(end) || end < start) {
-      throw new PmmError("OutOfBounds", `Cannot reserve ${hexRange(start!, end!)}: not a valid range of non-negative addresses`, { address: start! });
+    const { start, end } = range as Partial<Range<A>>;
+    const codec = this.codec;
+    if (!codec.accepts(start) || !codec.accepts(end) || end < start) {
+      throw new PmmError("OutOfBounds", `Cannot reserve ${codec.showRange(start, end)}: not a valid range of non-negative addresses`, { address: start! });
     }
-    const first = Math.floor(start / this.blockSize);
-    const last = Math.min(Math.ceil(end / this.blockSize), this.numBlocks);
+    const first = codec.blockOf(start);
+    const last = Math.min(codec.blockOf(end) + (codec.offsetOf(end) === 0 ? 0 : 1), this.numBlocks);
     return [Math.min(first, last), last];
-  }
-
-  /** Index of the first reserved run overlapping blocks `[first, last)`, or -1 (binary search, O(log r)). */
-  private firstReservedRun(first: number, last: number): number {
-    let low = 0;
-    let high = this.reservedEnds.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.reservedEnds[middle]! <= first) low = middle + 1;
-      else high = middle;
-    }
-    return low < this.reservedStarts.length && this.reservedStarts[low]! < last ? low : -1;
   }
 
   /** Throws `Reserved` when any of blocks `[first, first + count)` is reserved; `what` is the address or range as the caller gave it. */
   private checkNotReserved(first: number, count: number, action: string, what: string): void {
-    const run = this.firstReservedRun(first, first + count);
+    const run = this.reserved.firstRun(first, first + count);
     if (run < 0) return;
-    const address = Math.max(this.reservedStarts[run]!, first) * this.blockSize;
-    const reserved = hexRange(this.reservedStarts[run]! * this.blockSize, this.reservedEnds[run]! * this.blockSize);
+    const start = this.reserved.runStart(run);
+    const address = this.codec.addressOf(Math.max(start, first), 0);
+    const reserved = hexRange(this.codec.addressOf(start, 0), this.codec.addressOf(this.reserved.runEnd(run), 0));
     throw new PmmError("Reserved", `Cannot ${action} ${what}: block ${hex(address)} is reserved (${reserved} was reserved when the PMM was built)`, { address });
   }
 
-  private checkInside(address: number, action: string): void {
-    if (!isUnsignedInteger(address) || address >= this.numBlocks * this.blockSize) {
-      throw new PmmError("OutOfBounds", `Cannot ${action} ${hex(address)}: ${whyNotInside(address)} ${hexRange(0, this.numBlocks * this.blockSize)}`, { address });
+  private checkInside(address: A, action: string): void {
+    if (!this.codec.accepts(address) || address >= this.limit) {
+      throw new PmmError("OutOfBounds", `Cannot ${action} ${this.codec.show(address)}: ${this.whyNotInside(address)} ${hexRange(this.codec.addressOf(0, 0), this.limit)}`, { address });
     }
   }
 
-  private checkAligned(address: number, action: string): void {
-    if (address % this.blockSize !== 0) {
+  private checkAligned(address: A, action: string): void {
+    if (this.codec.offsetOf(address) !== 0) {
       throw new PmmError("Misaligned", `Cannot ${action} ${hex(address)}: not aligned to the ${this.blockSize}-byte block size`, { address });
     }
   }
 
-  private blockIndex(address: number, action: string): number {
+  private blockIndex(address: A, action: string): number {
     this.checkInside(address, action);
     this.checkAligned(address, action);
-    return address / this.blockSize;
+    return this.codec.blockOf(address);
   }
 
-  /** Validates a block-aligned range `[start, end)` inside memory (throws otherwise). */
-  private checkRange(start: number, end: number, action: string): void {
-    const limit = this.numBlocks * this.blockSize;
-    const startBad = !isUnsignedInteger(start) || start > limit;
-    if (startBad || !isUnsignedInteger(end) || end > limit) {
+  /** Validates a block-aligned range `[start, end)` inside memory (throws otherwise); its first block and block count. */
+  private checkRange(start: A, end: A, action: string): [first: number, count: number] {
+    const codec = this.codec;
+    const limit = this.limit;
+    const startBad = !codec.accepts(start) || start > limit;
+    if (startBad || !codec.accepts(end) || end > limit) {
       const bad = startBad ? start : end;
-      throw new PmmError("OutOfBounds", `Cannot ${action} ${hexRange(start, end)}: ${hex(bad)} is ${whyNotInside(bad)} ${hexRange(0, limit)}`, { address: bad });
+      throw new PmmError("OutOfBounds", `Cannot ${action} ${codec.showRange(start, end)}: ${codec.show(bad)} is ${this.whyNotInside(bad)} ${hexRange(codec.addressOf(0, 0), limit)}`, { address: bad });
     }
     this.checkAligned(start, action);
     this.checkAligned(end, action);
     if (end < start) {
       throw new PmmError("OutOfBounds", `Cannot ${action} ${hexRange(start, end)}: the end is before the start`, { address: start });
     }
+    const first = codec.blockOf(start);
+    return [first, codec.blockOf(end) - first];
+  }
+
+  /** How an address fails to lie in physical memory: not an address (of this PMM's type) at all, or past its end. */
+  private whyNotInside(address: unknown): string {
+    if (this.codec.accepts(address)) return "outside physical memory";
+    return this.codec.type === "number" ? "not an address (a non-negative safe integer) in physical memory" : "not an address (a non-negative bigint) in physical memory";
   }
 }
 
-/** How an address fails to lie in physical memory: not an address at all, or past its end. */
-function whyNotInside(address: unknown): string {
-  return isUnsignedInteger(address) ? "outside physical memory" : "not an address (a non-negative safe integer) in physical memory";
+/** The used blocks of `policy` as bitmap words (bits past `numBlocks` set), found a run at a time. */
+export function usedBlockWords(policy: { firstUsedIn(first: number, count: number): number | null; isUsed(block: number): boolean }, numBlocks: number): Uint32Array {
+  const words = new Uint32Array(Math.ceil(numBlocks / 32));
+  const mark = (block: number): void => {
+    words[block >>> 5]! |= 1 << (block & 31);
+  };
+  for (let block = numBlocks; block < words.length * 32; block++) mark(block);
+  let block = numBlocks === 0 ? null : policy.firstUsedIn(0, numBlocks);
+  while (block !== null) {
+    for (; block < numBlocks && policy.isUsed(block); block++) mark(block);
+    block = block >= numBlocks ? null : policy.firstUsedIn(block, numBlocks - block);
+  }
+  return words;
 }
+
+/** The constructor of {@link PhysicalMemoryManager}: `A` is `bigint` when `memoryBytes` is a `bigint`, else `number` (never a literal type). */
+export interface PhysicalMemoryManagerConstructor {
+  new (options: PhysicalMemoryOptions<number>): PhysicalMemoryManager<number>;
+  new (options: PhysicalMemoryOptions<bigint>): PhysicalMemoryManager<bigint>;
+  new <A extends Address>(options: PhysicalMemoryOptions<A>): PhysicalMemoryManager<A>;
+  /** The prototype every PMM shares (so `instanceof PhysicalMemoryManager` works). */
+  readonly prototype: PhysicalMemoryManager<Address>;
+}
+
+/** The physical memory manager over addresses of type `A` (`number` by default); see {@link PhysicalMemoryManagerImpl}. */
+export type PhysicalMemoryManager<A extends Address = number> = PhysicalMemoryManagerImpl<A>;
+
+/** Builds a physical memory manager; `A` is `bigint` when `memoryBytes` is a `bigint`, else `number`. See {@link PhysicalMemoryManagerImpl}. */
+export const PhysicalMemoryManager: PhysicalMemoryManagerConstructor = PhysicalMemoryManagerImpl;

@@ -1,42 +1,62 @@
+import { codecFor, type AddressCodec } from "./address.js";
 import { AllocationTable, FIRST_RUN, RUN_STRIDE, isMapped, makeRecord, physicalBlockAt, recordCount, type Allocation, type AllocationRecord } from "./allocation-table.js";
-import { Bitmap, MAX_BITMAP_ENTRIES } from "./bitmap.js";
-import { BitmapError } from "./errors/bitmap-error.js";
+import { BitmapAllocator } from "./alloc/bitmap-allocator.js";
+import { MAX_BITMAP_DEFAULT_BLOCKS, virtualAllocatorFor, type VirtualAllocatorName } from "./alloc/policies.js";
+import type { FragmentationStats, VirtualAllocator } from "./alloc/policy.js";
 import { VmmError } from "./errors/vmm-error.js";
 import { describeValue, hex, hexRange } from "./format.js";
 import type { Mapper } from "./mapper.js";
-import type { PhysicalMemoryManager } from "./pmm.js";
-import type { Attributes, ByteStore, Range } from "./types.js";
-import { attributesProblem, isUnsignedInteger } from "./validate.js";
+import { usedBlockWords, type PhysicalMemoryManager } from "./pmm.js";
+import type { Address, Attributes, ByteStore, Range } from "./types.js";
+import { allocRequest, type AllocOptions } from "./vmm-alloc-options.js";
+import { VmmFrames } from "./vmm-frames.js";
+import { VmmSpace } from "./vmm-space.js";
 
 export type { Allocation } from "./allocation-table.js";
+export type { AllocOptions } from "./vmm-alloc-options.js";
 
-/** How to build a {@link VirtualMemoryManager}. */
-export interface VirtualMemoryOptions<P> {
+/** A physical memory manager of either address type: the VMM talks to it in block numbers. */
+export type AnyPhysicalMemoryManager = PhysicalMemoryManager<number> | PhysicalMemoryManager<bigint>;
+
+/** How to build a {@link VirtualMemoryManager}; `A` (`number` or `bigint`) is the type of `start`, `end` and every address. */
+export interface VirtualMemoryOptions<P, A extends Address = number> {
   /** First managed virtual address (block-aligned). */
-  readonly start: number;
-  /** End of the managed space, exclusive (block-aligned; 2^32 for a whole 32-bit space). */
-  readonly end: number;
-  /** Where backing blocks come from; its block size is the VMM's. */
-  readonly pmm: PhysicalMemoryManager;
-  /** Installs and removes translations. */
-  readonly mapper: Mapper<P>;
+  readonly start: A;
+  /** End of the managed space, exclusive (block-aligned; 2^32 for a whole 32-bit space, `2n ** 64n` for a 64-bit one). */
+  readonly end: A;
+  /** Where backing blocks come from (either address type); its block size is the VMM's. */
+  readonly pmm: AnyPhysicalMemoryManager;
+  /** Installs and removes translations; called with addresses of type `A`. */
+  readonly mapper: Mapper<P, A>;
   /** Passed to every mapper call (for x86: the page directory's physical address). */
   readonly payload: P;
-  /** Physical memory as bytes, needed only by {@link VirtualMemoryManager.copyData}. */
+  /** Physical memory as bytes, needed only by {@link VirtualMemoryManagerImpl.copyData}. */
   readonly memory?: ByteStore;
+  /**
+   * Which virtual blocks are free: `"bitmap"` (a bit per block, at most 2^30 blocks),
+   * `"extent"` (a tree of free extents: memory follows the allocations, not the space), or
+   * your own {@link VirtualAllocator} over the space's blocks, all free. Default: the bitmap
+   * for spaces of 2^30 blocks or fewer, else the extent tree.
+   */
+  readonly allocator?: VirtualAllocatorName | VirtualAllocator;
 }
 
-/** Why a range whose bounds are not both non-negative safe integers is refused. */
-const NOT_ADDRESSES = "its bounds must be addresses (non-negative safe integers)";
-
-/** Which way {@link VirtualMemoryManager.copyData} copies: into or out of the other space. */
+/** Which way {@link VirtualMemoryManagerImpl.copyData} copies: into or out of the other space. */
 export type CopyDirection = "to" | "from";
 
 /**
- * Tracks which virtual blocks of `[start, end)` are in use (a {@link Bitmap} with a summary
- * tree: first-fit search in O(log n)) and, for each allocation, the physical blocks behind
- * it; maps and unmaps through a {@link Mapper}. Every operation is all-or-nothing: on any
- * error the bitmap, the PMM, the allocation table and the mapper's state are as before.
+ * The class of every {@link VirtualMemoryManager} (build one with `new VirtualMemoryManager(…)`,
+ * whose constructor type infers `A` as `number` or `bigint`, never a literal type).
+ *
+ * Tracks which virtual blocks of `[start, end)` are in use (a {@link VirtualAllocator}: a
+ * bitmap with a summary tree, or for huge spaces an extent tree; first-fit search in
+ * O(log n)) and, for each allocation, the physical blocks behind it; maps and unmaps
+ * through a {@link Mapper}.
+ * Built with `number` bounds it takes and returns `number` addresses; with `bigint` bounds
+ * (64-bit spaces such as `[0xFFFF_8000_0000_0000n, 2n ** 64n)`), `bigint` addresses in every
+ * method and mapper call. Inside, everything is a block number. Every operation is
+ * all-or-nothing: on any error the allocator, the PMM, the allocation table and the
+ * mapper's state are as before.
  *
  * Physical ranges given to `set` may lie past the PMM's memory (device memory, MMIO) or in
  * its reserved ranges (firmware, the VGA window): only the blocks inside memory and outside
@@ -44,10 +64,11 @@ export type CopyDirection = "to" | "from";
  * reserved block, a hole or device memory. (The PMM's reserved ranges never change, so an
  * allocation's physical runs tell exactly which of its blocks it took.)
  *
- * Memory: see `Bitmap` (under 2 bytes per virtual block) and `AllocationTable` (one small
- * record per allocation: its size, attributes and two numbers per physically contiguous run;
- * 4 bytes per physical block for the reverse index once `physToVirt` is first used, or a `set`
- * maps reserved RAM — which must not be mapped twice in one address space).
+ * Memory: the allocator's (the bitmap: under 2 bytes per virtual block; the extent tree: a
+ * few dozen bytes per free extent) and `AllocationTable`'s (one small record per allocation:
+ * its size, attributes and two numbers per physically contiguous run; 4 bytes per physical
+ * block for the reverse index once `physToVirt` is first used, or a `set` maps reserved RAM —
+ * which must not be mapped twice in one address space).
  *
  * @example
  * const vmm = new VirtualMemoryManager({ start: 0x1000, end: 2 ** 32, pmm, mapper, payload: cr3 });
@@ -55,65 +76,79 @@ export type CopyDirection = "to" | "from";
  * vmm.virtToPhys(at! + 0x10);  // the first backing block + 0x10
  * vmm.free(at!);
  */
-export class VirtualMemoryManager<P> {
+export class VirtualMemoryManagerImpl<P, A extends Address = number> {
   /** First managed virtual address. */
-  readonly start: number;
+  readonly start: A;
   /** End of the managed space (exclusive). */
-  readonly end: number;
+  readonly end: A;
   /** Bytes per block (the PMM's). */
   readonly blockSize: number;
   /** Passed to every mapper call. */
   readonly payload: P;
   /** The physical memory manager backing allocations. */
-  readonly pmm: PhysicalMemoryManager;
-  private readonly mapper: Mapper<P>;
+  readonly pmm: AnyPhysicalMemoryManager;
+  private readonly mapper: Mapper<P, A>;
   private readonly memory: ByteStore | undefined;
-  private readonly bitmap: Bitmap;
-  private readonly table: AllocationTable;
-  /** End of the PMM's managed memory: physical blocks at or past it are device memory. */
-  private readonly ramEnd: number;
+  private readonly allocator: VirtualAllocator;
+  /** The physical blocks behind allocations, taken from and given back to the PMM's policy in blocks. */
+  private readonly frames: VmmFrames<A>;
+  private readonly table: AllocationTable<A>;
+  private readonly codec: AddressCodec<A>;
+  /** The space's bounds and argument checks. */
+  private readonly space: VmmSpace<A>;
+  /** `start / blockSize`: block `b` of this space is absolute block `startBlock + b`. */
+  private readonly startBlock: number;
 
   /**
    * Creates an empty VMM over `[start, end)`.
    *
    * @throws {VmmError} `InvalidVirtAddresses` when the range is not block-aligned, empty,
-   * negative, not made of safe integers, or larger than 2^30 blocks.
+   * negative, not made of non-negative integers of one type, or (with the bitmap) larger
+   * than 2^30 blocks.
+   * @throws {RangeError} when `allocator` is unknown or does not manage the space's blocks, all free.
    */
-  constructor(options: VirtualMemoryOptions<P>) {
+  constructor(options: VirtualMemoryOptions<P, A>) {
     const { start, end, pmm } = options;
     this.blockSize = pmm.blockSize;
-    if (!this.isBlockAddress(start) || !this.isBlockAddress(end) || end <= start || (end - start) / this.blockSize > MAX_BITMAP_ENTRIES) {
+    const codec = codecFor(start, this.blockSize);
+    const aligned = codec.accepts(start) && codec.accepts(end) && codec.offsetOf(start) === 0 && codec.offsetOf(end) === 0 && end > start;
+    const numBlocks = aligned ? codec.blockOf(end) - codec.blockOf(start) : 0;
+    const bitmap = options.allocator === "bitmap" || (options.allocator === undefined && numBlocks <= MAX_BITMAP_DEFAULT_BLOCKS);
+    if (!aligned || (bitmap && numBlocks > MAX_BITMAP_DEFAULT_BLOCKS)) {
       throw new VmmError("InvalidVirtAddresses", `Cannot manage ${hexRange(start, end)}: not a non-empty block-aligned range of at most 2^30 blocks`, { start, end });
     }
+    this.codec = codec;
     this.start = start;
     this.end = end;
+    this.startBlock = codec.blockOf(start);
     this.pmm = pmm;
     this.mapper = options.mapper;
     this.payload = options.payload;
     this.memory = options.memory;
-    this.ramEnd = pmm.numBlocks * pmm.blockSize;
-    this.bitmap = new Bitmap((end - start) / this.blockSize);
-    this.table = new AllocationTable(this.bitmap.numEntries, pmm.numBlocks, this.blockSize, start);
+    this.allocator = virtualAllocatorFor(options.allocator, numBlocks);
+    this.table = new AllocationTable(numBlocks, pmm.numBlocks, codec, this.startBlock);
+    this.space = new VmmSpace(codec, start, end, numBlocks);
+    this.frames = new VmmFrames(pmm.policy, pmm.reserved, pmm.numBlocks, this.table, codec);
   }
 
   /** Number of virtual blocks managed. */
   get numBlocks(): number {
-    return this.bitmap.numEntries;
+    return this.allocator.numBlocks;
   }
 
   /** Number of virtual blocks in use. O(1). */
   get blocksUsed(): number {
-    return this.bitmap.numEntries - this.bitmap.numFreeEntries;
+    return this.allocator.numBlocks - this.allocator.freeBlocks;
   }
 
   /**
    * Whether the block containing `vaddr` is in use.
    *
-   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative safe integer.
+   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative integer of this VMM's address type.
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)` (as the seed's `isSet`).
    */
-  isSet(vaddr: number): boolean {
-    return this.bitmap.isSet(this.blockOf(vaddr, "query"));
+  isSet(vaddr: A): boolean {
+    return this.allocator.isUsed(this.space.blockOf(vaddr, "query"));
   }
 
   /**
@@ -132,60 +167,73 @@ export class VirtualMemoryManager<P> {
    * @example
    * vmm.set({ start: 0xc00b8000, end: 0xc00b9000 }, { start: 0xb8000, end: 0xb9000 }, attrs);
    */
-  set(virtual: Range, physical: Range | null, attrs: Attributes): void {
-    const first = this.checkVirtualRange(virtual, "set");
-    const count = (virtual.end - virtual.start) / this.blockSize;
-    if (physical !== null) this.checkPhysicalRange(virtual, physical);
-    this.checkAttributes(attrs, `set ${hexRange(virtual.start, virtual.end)}`);
+  set(virtual: Range<A>, physical: Range<A> | null, attrs: Attributes): void {
+    const first = this.space.checkVirtualRange(virtual, "set");
+    const count = this.codec.blockOf(virtual.end) - this.codec.blockOf(virtual.start);
+    const physicalFirst = physical === null ? 0 : this.space.checkPhysicalRange(virtual, physical, count);
+    this.space.checkAttributes(attrs, `set ${hexRange(virtual.start, virtual.end)}`);
     this.checkVirtualFree(first, count, "set");
-    const taken = physical === null ? [] : this.takenParts(physical.start, physical.end);
-    if (physical !== null) this.checkPhysicalFree(physical, taken);
-    this.bitmap.setRange(first, count);
-    for (const part of taken) this.pmm.setRange(part.start, part.end);
+    const taken = physical === null ? [] : this.frames.takenParts(physicalFirst, count);
+    if (physical !== null) this.frames.checkFree(physical, physicalFirst, count, taken);
+    this.allocator.reserve(first, count);
+    this.frames.reserveParts(taken);
     if (physical !== null) {
       try {
         this.mapper.map(virtual.start, virtual.end, physical.start, physical.end, attrs, this.payload);
       } catch (error) {
-        for (const part of taken) this.pmm.freeRange(part.start, part.end);
-        this.bitmap.clearRange(first, count);
+        this.frames.releaseParts(taken);
+        this.allocator.release(first, count);
         throw error;
       }
     }
-    this.table.add(first, makeRecord(count, attrs, physical === null ? [] : [physical.start / this.blockSize, count]));
+    this.table.add(first, makeRecord(count, attrs, physical === null ? [] : [physicalFirst, count]));
   }
 
   /**
-   * Allocates `numBlocks` contiguous virtual blocks — the lowest fit, or at `at` — each
-   * backed by a PMM block, mapped with one mapper call per physically contiguous run.
+   * Allocates `numBlocks` contiguous virtual blocks — the lowest fit, or at `options.at` —
+   * each backed by a PMM block, mapped with one mapper call per physically contiguous run.
    * Returns the start address, or `null` when `numBlocks` is 0, the PMM has fewer free
    * blocks, or (without `at`) no contiguous virtual room is left — as the seed does.
-   * The physical blocks are the PMM's lowest free ones, as the seed's per-block `alloc` gives.
+   * The third argument is `{ at?, align? }`, or `at` alone (stage one's form).
+   *
+   * With `align` (bytes, a power of two ≥ the block size) the virtual start is a multiple
+   * of `align`, and the physical blocks are one run aligned the same way when the PMM's
+   * policy has one (`allocContiguous`), so that a mapper can use large pages (x86: 1024
+   * blocks at a 4 MiB boundary become one 4 MiB PDE). When no such run is free, the blocks
+   * come as without `align` (with `"lowest"`, the lowest free ones) and are mapped run by run.
    * O(log n + runs · log m + numBlocks) for n virtual and m physical blocks.
    *
-   * @throws {VmmError} `InvalidVirtAddresses` (a count or `at` that is not a non-negative
-   * safe integer, or `at` misaligned), `InvalidAttributes` (`attrs` not an {@link Attributes};
-   * the message names the field), `AlreadyAllocated` (a block at `at` in use); whatever the
-   * mapper throws (after undoing everything).
+   * @throws {VmmError} `InvalidVirtAddresses` (a count that is not a non-negative safe
+   * integer; `at` not an address of this VMM's type, misaligned or not a multiple of `align`;
+   * `align` not a power of two ≥ the block size), `InvalidAttributes` (`attrs` not an
+   * {@link Attributes}; the message names the field), `AlreadyAllocated` (a block at `at` in
+   * use); whatever the mapper throws (after undoing everything).
    * @throws {BitmapError} `OutOfBounds` when the blocks at `at` do not fit inside `[start, end)`.
    * @example
    * const at = vmm.alloc(2, { kernel: false, writable: true, cachable: true });
+   * const big = vmm.alloc(1024, attrs, { align: 0x400000 }); // one 4 MiB page with large pages on
    */
-  alloc(numBlocks: number, attrs: Attributes, at?: number): number | null {
-    if (!isUnsignedInteger(numBlocks)) {
+  alloc(numBlocks: number, attrs: Attributes, options?: A | AllocOptions<A>): A | null {
+    if (!Number.isSafeInteger(numBlocks) || numBlocks < 0) {
       throw new VmmError("InvalidVirtAddresses", `Cannot allocate ${describeValue(numBlocks)} blocks: the count must be a non-negative safe integer`, { numBlocks });
     }
-    this.checkAttributes(attrs, `allocate ${numBlocks} block${numBlocks === 1 ? "" : "s"}`);
+    this.space.checkAttributes(attrs, `allocate ${numBlocks} block${numBlocks === 1 ? "" : "s"}`);
+    const { at, alignment } = allocRequest(options, this.blockSize);
     let first: number | null = null;
     if (at !== undefined) {
-      this.blockOf(at, "allocate at");
-      first = this.checkVirtualRange({ start: at, end: at + numBlocks * this.blockSize }, "allocate", true);
+      const start = this.space.blockOf(at, "allocate at") + this.startBlock;
+      const end = this.codec.addressOf(start + numBlocks, this.codec.offsetOf(at));
+      first = this.space.checkVirtualRange({ start: at, end }, "allocate", true);
+      if (start % alignment !== 0) {
+        throw new VmmError("InvalidVirtAddresses", `Cannot allocate at ${hex(at)}: not aligned to ${hex(alignment * this.blockSize)}`, { address: at });
+      }
       this.checkVirtualFree(first, numBlocks, "allocate");
     }
-    if (numBlocks === 0 || this.pmm.blocksFree() < numBlocks) return null;
-    first ??= this.bitmap.findContiguous(numBlocks);
+    if (numBlocks === 0 || this.frames.freeBlocks < numBlocks) return null;
+    first ??= this.allocator.findFree(numBlocks, alignment, this.startBlock);
     if (first === null) return null;
-    this.bitmap.setRange(first, numBlocks);
-    const runs = this.runsOf(this.pmm.allocBlocks(numBlocks)!);
+    this.allocator.reserve(first, numBlocks);
+    const runs = this.frames.take(numBlocks, alignment);
     this.mapRuns(first, numBlocks, runs, attrs);
     this.table.add(first, makeRecord(numBlocks, attrs, runs));
     return this.addressOf(first);
@@ -198,12 +246,13 @@ export class VirtualMemoryManager<P> {
    *
    * @throws {VmmError} `NotAllocated` when `vaddr` is not the start of an allocation (the
    * message names the allocation it lies in, if any); `InvalidVirtAddresses` when `vaddr` is
-   * not a non-negative safe integer; whatever the mapper's `unmap` throws (nothing changed).
+   * not a non-negative integer of this VMM's address type; whatever the mapper's `unmap`
+   * throws (nothing changed).
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)`.
    */
-  free(vaddr: number): void {
-    const block = this.blockOf(vaddr, "free");
-    const record = vaddr === this.addressOf(block) ? this.table.get(block) : undefined;
+  free(vaddr: A): void {
+    const block = this.space.blockOf(vaddr, "free");
+    const record = this.codec.offsetOf(vaddr) === 0 ? this.table.get(block) : undefined;
     if (record === undefined) {
       const around = this.containing(block);
       const where = around === undefined ? "nothing is allocated there" : `not the start of an allocation (it lies in ${hexRange(around.virtual.start, around.virtual.end)})`;
@@ -212,124 +261,137 @@ export class VirtualMemoryManager<P> {
     const count = recordCount(record);
     if (isMapped(record)) this.mapper.unmap(vaddr, this.addressOf(block + count), this.payload);
     this.table.remove(block, record);
-    this.bitmap.clearRange(block, count);
-    this.freePhysical(record, FIRST_RUN);
+    this.allocator.release(block, count);
+    this.frames.releaseRuns(record, FIRST_RUN);
   }
 
   /**
    * The physical address behind `vaddr` (any byte of an allocation with physical backing). O(allocation length / 32).
    *
    * @throws {VmmError} `NotAllocated` when `vaddr` is not backed; `InvalidVirtAddresses`
-   * when it is not a non-negative safe integer.
+   * when it is not a non-negative integer of this VMM's address type.
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)`.
    */
-  virtToPhys(vaddr: number): number {
-    this.blockOf(vaddr, "translate");
-    const physical = this.physicalOf(vaddr);
+  virtToPhys(vaddr: A): A {
+    const physical = this.physicalBlockOf(this.space.blockOf(vaddr, "translate"));
     if (physical < 0) throw new VmmError("NotAllocated", `Cannot translate ${hex(vaddr)}: not backed by physical memory in this address space`, { address: vaddr });
-    return physical;
+    return this.codec.addressOf(physical, this.codec.offsetOf(vaddr));
   }
 
   /**
    * The virtual address mapped to `paddr` by this VMM. O(1) via a reverse index.
    *
    * @throws {VmmError} `NotAllocated` when no allocation of this VMM maps `paddr`;
-   * `InvalidPhysAddresses` when `paddr` is not a non-negative safe integer.
+   * `InvalidPhysAddresses` when `paddr` is not a non-negative integer of this VMM's address type.
    */
-  physToVirt(paddr: number): number {
-    if (!isUnsignedInteger(paddr)) {
-      throw new VmmError("InvalidPhysAddresses", `Cannot translate physical ${hex(paddr)}: not an address (a non-negative safe integer)`, { address: paddr });
+  physToVirt(paddr: A): A {
+    if (!this.codec.accepts(paddr)) {
+      throw new VmmError("InvalidPhysAddresses", `Cannot translate physical ${this.codec.show(paddr)}: not an address (${this.space.addressKind()})`, { address: paddr });
     }
-    const block = Math.floor(paddr / this.blockSize);
+    const block = this.codec.blockOf(paddr);
     const owner = this.table.ownerOf(block);
     if (owner < 0) throw new VmmError("NotAllocated", `Cannot translate physical ${hex(paddr)}: not mapped in this address space`, { address: paddr });
-    return this.addressOf(owner) + (paddr - block * this.blockSize);
+    return this.codec.addressOf(this.startBlock + owner, this.codec.offsetOf(paddr));
   }
 
   /**
    * The allocation containing `vaddr`, or `null`.
    *
-   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative safe integer.
+   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative integer of this VMM's address type.
    * @throws {BitmapError} `OutOfBounds` when `vaddr` is outside `[start, end)` (as the seed's `isSet`).
    */
-  allocationAt(vaddr: number): Allocation | null {
-    return this.containing(this.blockOf(vaddr, "query")) ?? null;
+  allocationAt(vaddr: A): Allocation<A> | null {
+    return this.containing(this.space.blockOf(vaddr, "query")) ?? null;
   }
 
-  /** A copy of the virtual-block bitmap's words (bit `i` = block at `start + i * blockSize`), for snapshots and views. */
+  /**
+   * A copy of the used-block bitmap's words (bit `i` = block at `start + i * blockSize`), for
+   * snapshots and views. With another allocator than the bitmap it is built run by run.
+   *
+   * @throws {RangeError} when the space has more than 2^30 blocks (the bitmap would not fit).
+   */
   snapshot(): Uint32Array {
-    return this.bitmap.snapshot();
+    if (this.allocator instanceof BitmapAllocator) return this.allocator.snapshot();
+    if (this.numBlocks > MAX_BITMAP_DEFAULT_BLOCKS) throw new RangeError(`Cannot snapshot ${this.numBlocks} blocks as a bitmap: at most 2^30 fit`);
+    return usedBlockWords(this.allocator, this.numBlocks);
   }
 
   /** Every allocation in address order (`physical` empty for a `set` without physical range). */
-  allocations(): Allocation[] {
+  allocations(): Allocation<A>[] {
     return this.table.inOrder();
+  }
+
+  /** How fragmented the free virtual space is. */
+  stats(): FragmentationStats {
+    return this.allocator.stats();
   }
 
   /**
    * Copies bytes between `other`'s address space and `data`, page by page through the shared
    * physical memory: `"to"` writes `data` at `vaddr` in `other`, `"from"` fills `data` from
-   * there. Every page is checked before any byte moves.
+   * there. Every page is checked before any byte moves. `vaddr` has `other`'s address type.
    *
    * @throws {TypeError} when this VMM was built without `memory`, `direction` is neither
    * `"to"` nor `"from"`, or `data` is not a `Uint8Array`.
-   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative safe integer;
-   * `NotAllocated` when a page of `[vaddr, vaddr + data.length)` is not backed in `other`;
-   * `InvalidPhysAddresses` when one is backed by device memory outside RAM.
+   * @throws {VmmError} `InvalidVirtAddresses` when `vaddr` is not a non-negative integer of
+   * `other`'s address type; `NotAllocated` when a page of `[vaddr, vaddr + data.length)` is
+   * not backed in `other`; `InvalidPhysAddresses` when one is backed by device memory outside RAM.
    * @example
    * kernelVmm.copyData(userVmm, "to", new TextEncoder().encode("hi"), 0x400000);
    */
-  copyData<Q>(other: VirtualMemoryManager<Q>, direction: CopyDirection, data: Uint8Array, vaddr: number): void {
+  copyData<Q, B extends Address>(other: VirtualMemoryManager<Q, B>, direction: CopyDirection, data: Uint8Array, vaddr: B): void {
     const memory = this.memory;
     if (memory === undefined) throw new TypeError("Cannot copy data: this VirtualMemoryManager was created without a `memory` ByteStore");
     if (direction !== "to" && direction !== "from") throw new TypeError(`Cannot copy data: direction must be "to" or "from", not ${describeValue(direction)}`);
     if (!(data instanceof Uint8Array)) throw new TypeError(`Cannot copy data: data must be a Uint8Array, not ${describeValue(data)}`);
-    if (!isUnsignedInteger(vaddr)) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot copy ${data.length} bytes at ${hex(vaddr)}: not an address (a non-negative safe integer)`, { address: vaddr });
+    if (!other.codec.accepts(vaddr)) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot copy ${data.length} bytes at ${other.codec.show(vaddr)}: not an address (${other.space.addressKind()})`, { address: vaddr });
     }
     const action = direction === "to" ? `copy ${data.length} bytes to` : `copy ${data.length} bytes from`;
-    for (let offset = 0; offset < data.length; offset = this.nextPage(vaddr, offset)) {
-      const physical = other.physicalOf(vaddr + offset);
-      if (physical < 0) throw new VmmError("NotAllocated", `Cannot ${action} ${hex(vaddr)}: ${hex(vaddr + offset)} is not backed by physical memory`, { address: vaddr + offset });
-      if (physical >= this.ramEnd) throw new VmmError("InvalidPhysAddresses", `Cannot ${action} ${hex(vaddr)}: ${hex(vaddr + offset)} is device memory at ${hex(physical)}`, { address: vaddr + offset, physical });
+    const ramEnd = this.frames.ramBlocks * this.blockSize;
+    for (let offset = 0; offset < data.length; offset = other.nextPage(vaddr, offset)) {
+      const physical = other.physicalOf(vaddr, offset);
+      const address = other.offsetAddress(vaddr, offset);
+      if (physical < 0) throw new VmmError("NotAllocated", `Cannot ${action} ${hex(vaddr)}: ${hex(address)} is not backed by physical memory`, { address });
+      if (physical >= ramEnd) throw new VmmError("InvalidPhysAddresses", `Cannot ${action} ${hex(vaddr)}: ${hex(address)} is device memory at ${hex(physical)}`, { address, physical });
     }
     for (let offset = 0; offset < data.length;) {
-      const next = Math.min(this.nextPage(vaddr, offset), data.length);
-      const physical = other.physicalOf(vaddr + offset);
+      const next = Math.min(other.nextPage(vaddr, offset), data.length);
+      const physical = other.physicalOf(vaddr, offset);
       if (direction === "to") memory.writeBytes(physical, data.subarray(offset, next));
       else data.set(memory.readBytes(physical, next - offset), offset);
       offset = next;
     }
   }
 
-  /** The physical address behind `vaddr`, or -1 when it is not backed. */
-  private physicalOf(vaddr: number): number {
-    if (!Number.isSafeInteger(vaddr) || vaddr < this.start || vaddr >= this.end) return -1;
-    const block = Math.floor((vaddr - this.start) / this.blockSize);
-    if (!this.bitmap.isSet(block)) return -1;
+  /** `vaddr + offset` as an address, or `vaddr` itself when that is not an address of this space's type. */
+  private offsetAddress(vaddr: A, offset: number): A {
+    if (!this.codec.accepts(vaddr)) return vaddr;
+    const inner = this.codec.offsetOf(vaddr) + offset;
+    return this.codec.addressOf(this.codec.blockOf(vaddr) + Math.floor(inner / this.blockSize), inner % this.blockSize);
+  }
+
+  /** The physical byte address (a `number`: RAM is far below 2^53) behind `vaddr + offset`, or -1 when it is not backed. */
+  private physicalOf(vaddr: A, offset: number): number {
+    if (!this.codec.accepts(vaddr)) return -1;
+    const inner = this.codec.offsetOf(vaddr) + offset;
+    const block = this.codec.blockOf(vaddr) + Math.floor(inner / this.blockSize) - this.startBlock;
+    if (block < 0 || block >= this.numBlocks) return -1;
+    const physical = this.physicalBlockOf(block);
+    return physical < 0 ? -1 : physical * this.blockSize + (inner % this.blockSize);
+  }
+
+  /** The physical block behind virtual block `block` (inside the space), or -1 when it is not backed. */
+  private physicalBlockOf(block: number): number {
+    if (!this.allocator.isUsed(block)) return -1;
     const first = this.table.startOf(block);
-    const physicalBlock = physicalBlockAt(this.table.get(first)!, block - first);
-    if (physicalBlock < 0) return -1;
-    return physicalBlock * this.blockSize + (vaddr - this.addressOf(block));
+    return physicalBlockAt(this.table.get(first)!, block - first);
   }
 
   /** Offset in `data` where the page after the one holding `vaddr + offset` begins. */
-  private nextPage(vaddr: number, offset: number): number {
-    const address = vaddr + offset;
-    return offset + this.blockSize - (address % this.blockSize);
-  }
-
-  /** The physically contiguous runs of `blocks` (ascending addresses) as (first physical block, length) pairs. */
-  private runsOf(blocks: readonly number[]): number[] {
-    const runs: number[] = [];
-    let runStart = 0;
-    for (let i = 1; i <= blocks.length; i++) {
-      if (i === blocks.length || blocks[i] !== blocks[i - 1]! + this.blockSize) {
-        runs.push(blocks[runStart]! / this.blockSize, i - runStart);
-        runStart = i;
-      }
-    }
-    return runs;
+  private nextPage(vaddr: A, offset: number): number {
+    const inner = this.codec.offsetOf(vaddr) + offset;
+    return offset + this.blockSize - (inner % this.blockSize);
   }
 
   /** Maps `count` blocks at virtual block `first` to `runs`, one call per run; undoes everything if the mapper throws. */
@@ -337,147 +399,54 @@ export class VirtualMemoryManager<P> {
     let mapped = 0;
     try {
       for (let r = 0; r < runs.length; r += RUN_STRIDE) {
-        const physical = runs[r]! * this.blockSize;
+        const physical = runs[r]!;
         const length = runs[r + 1]!;
-        this.mapper.map(this.addressOf(first + mapped), this.addressOf(first + mapped + length), physical, physical + length * this.blockSize, attrs, this.payload);
+        this.mapper.map(this.addressOf(first + mapped), this.addressOf(first + mapped + length), this.codec.addressOf(physical, 0), this.codec.addressOf(physical + length, 0), attrs, this.payload);
         mapped += length;
       }
     } catch (error) {
       try {
         if (mapped > 0) this.mapper.unmap(this.addressOf(first), this.addressOf(first + mapped), this.payload);
       } finally {
-        this.freePhysical(runs, 0);
-        this.bitmap.clearRange(first, count);
+        this.frames.releaseRuns(runs, 0);
+        this.allocator.release(first, count);
       }
       throw error;
     }
   }
 
-  /** Gives back to the PMM the blocks it lent to the physical runs in `runs` from index `from` on (see {@link takenParts}). */
-  private freePhysical(runs: readonly number[], from: number): void {
-    for (let r = from; r < runs.length; r += RUN_STRIDE) {
-      const start = runs[r]! * this.blockSize;
-      for (const part of this.takenParts(start, start + runs[r + 1]! * this.blockSize)) this.pmm.freeRange(part.start, part.end);
-    }
-  }
-
-  /**
-   * The parts of the block-aligned physical range `[start, end)` that an allocation takes from
-   * the PMM: inside its memory and outside its reserved ranges. The rest (reserved blocks,
-   * device memory) is mapped but never taken nor freed. O(log r + parts).
-   */
-  private takenParts(start: number, end: number): Range[] {
-    const ramEnd = Math.min(end, this.ramEnd);
-    if (start >= ramEnd) return [];
-    const parts: Range[] = [];
-    let cursor = start;
-    for (const reserved of this.pmm.reservedIn(start, ramEnd)) {
-      if (reserved.start > cursor) parts.push({ start: cursor, end: reserved.start });
-      cursor = reserved.end;
-    }
-    if (cursor < ramEnd) parts.push({ start: cursor, end: ramEnd });
-    return parts;
-  }
-
-  /** Throws `InvalidAttributes`, naming the field, unless `attrs` is a valid {@link Attributes}. */
-  private checkAttributes(attrs: unknown, action: string): void {
-    const problem = attributesProblem(attrs);
-    if (problem !== null) throw new VmmError("InvalidAttributes", `Cannot ${action}: ${problem.message}`, { field: problem.field });
-  }
-
-  private containing(block: number): Allocation | undefined {
-    if (!this.bitmap.isSet(block)) return undefined;
+  private containing(block: number): Allocation<A> | undefined {
+    if (!this.allocator.isUsed(block)) return undefined;
     const first = this.table.startOf(block);
     const record: AllocationRecord = this.table.get(first)!;
     return this.table.describe(first, record);
   }
 
-  private addressOf(block: number): number {
-    return this.start + block * this.blockSize;
-  }
-
-  private isBlockAddress(address: number): boolean {
-    return Number.isSafeInteger(address) && address >= 0 && address % this.blockSize === 0;
-  }
-
-  /** The block index of `vaddr` (any byte) inside `[start, end)`. */
-  private blockOf(vaddr: number, action: string): number {
-    if (!isUnsignedInteger(vaddr)) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hex(vaddr)}: not an address (a non-negative safe integer)`, { address: vaddr });
-    }
-    if (vaddr < this.start || vaddr >= this.end) throw this.outOfBounds(vaddr, `Cannot ${action} ${hex(vaddr)}`);
-    return Math.floor((vaddr - this.start) / this.blockSize);
-  }
-
-  /** The seed's error for an address outside the managed space: `BitmapError` `OutOfBounds`, naming the address. */
-  private outOfBounds(vaddr: number, what: string): BitmapError {
-    const index = Math.floor((vaddr - this.start) / this.blockSize);
-    return new BitmapError("OutOfBounds", `${what}: outside the managed range ${hexRange(this.start, this.end)}`, { index, numEntries: this.bitmap.numEntries });
-  }
-
-  /** Validates a virtual range (block-aligned, non-empty unless `allowEmpty`, inside the space); its first block. */
-  private checkVirtualRange(range: Range, action: string, allowEmpty = false): number {
-    if (typeof range !== "object" || range === null) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${describeValue(range)}: not a range { start, end }`, { start: null, end: null });
-    }
-    const { start, end } = range;
-    let problem: string | null = null;
-    if (!isUnsignedInteger(start) || !isUnsignedInteger(end)) problem = NOT_ADDRESSES;
-    else if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
-    else if (end < start || (end === start && !allowEmpty)) problem = "the range is empty or inverted";
-    if (problem !== null) throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${hexRange(start, end)}: ${problem}`, { start, end });
-    if (start < this.start || end > this.end) throw this.outOfBounds(start < this.start ? start : end - this.blockSize, `Cannot ${action} ${hexRange(start, end)}`);
-    return (start - this.start) / this.blockSize;
-  }
-
-  private checkPhysicalRange(virtual: Range, physical: Range): void {
-    if (typeof physical !== "object") {
-      throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${describeValue(physical)}: not a range { start, end } or null`, { start: null, end: null });
-    }
-    const { start, end } = physical;
-    let problem: string | null = null;
-    if (!isUnsignedInteger(start) || !isUnsignedInteger(end)) problem = NOT_ADDRESSES;
-    else if (!this.isBlockAddress(start) || !this.isBlockAddress(end)) problem = `not aligned to the ${this.blockSize}-byte block size`;
-    else if (end <= start) problem = "the range is empty or inverted";
-    if (problem !== null) throw new VmmError("InvalidPhysAddresses", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${hexRange(start, end)}: ${problem}`, { start, end });
-    if (end - start !== virtual.end - virtual.start) {
-      throw new VmmError("PhysicalVirtualMismatch", `Cannot map ${hexRange(virtual.start, virtual.end)} to physical ${hexRange(start, end)}: the sizes differ`, { virtualSize: virtual.end - virtual.start, physicalSize: end - start });
-    }
+  /** The address of block `block` of this space. */
+  private addressOf(block: number): A {
+    return this.space.addressOf(block);
   }
 
   private checkVirtualFree(first: number, count: number, action: string): void {
-    const used = this.bitmap.findFirstSet(first, count);
+    const used = count === 0 ? null : this.allocator.firstUsedIn(first, count);
     if (used === null) return;
     const address = this.addressOf(used);
     const around = this.containing(used)!;
     throw new VmmError("AlreadyAllocated", `Cannot ${action} ${hexRange(this.addressOf(first), this.addressOf(first + count))}: ${hex(address)} is already allocated (in ${hexRange(around.virtual.start, around.virtual.end)})`, { address });
   }
-
-  /**
-   * Rejects a physical range a block of which is to be taken (in `taken`) but is used in the
-   * PMM, or is not to be taken (reserved, device) but is already mapped by this VMM.
-   */
-  private checkPhysicalFree(physical: Range, taken: readonly Range[]): void {
-    let cursor = physical.start;
-    for (let i = 0; i <= taken.length; i++) {
-      const part = taken[i];
-      const untakenEnd = part === undefined ? physical.end : part.start;
-      for (; cursor < untakenEnd; cursor += this.blockSize) {
-        if (this.ownsUntaken(cursor / this.blockSize)) {
-          throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(cursor)} is already mapped in this address space`, { address: cursor });
-        }
-      }
-      if (part === undefined) break;
-      const used = this.pmm.firstUsedIn(part.start, part.end);
-      if (used !== null) {
-        throw new VmmError("PhysicalAlreadyAllocated", `Cannot map physical ${hexRange(physical.start, physical.end)}: ${hex(used)} is already in use`, { address: used });
-      }
-      cursor = part.end;
-    }
-  }
-
-  /** Whether this VMM maps physical block `block`, one it did not take from the PMM (reserved or device memory). */
-  private ownsUntaken(block: number): boolean {
-    return (block * this.blockSize < this.ramEnd ? this.table.ownerOf(block) : this.table.deviceOwnerOf(block)) >= 0;
-  }
 }
+
+/** The constructor of {@link VirtualMemoryManager}: `A` is `bigint` when `start` is a `bigint`, else `number` (never a literal type). */
+export interface VirtualMemoryManagerConstructor {
+  new <P>(options: VirtualMemoryOptions<P, number>): VirtualMemoryManager<P, number>;
+  new <P>(options: VirtualMemoryOptions<P, bigint>): VirtualMemoryManager<P, bigint>;
+  new <P, A extends Address>(options: VirtualMemoryOptions<P, A>): VirtualMemoryManager<P, A>;
+  /** The prototype every VMM shares (so `instanceof VirtualMemoryManager` works). */
+  readonly prototype: VirtualMemoryManager<unknown, Address>;
+}
+
+/** A virtual memory manager over addresses of type `A` (`number` by default); see {@link VirtualMemoryManagerImpl}. */
+export type VirtualMemoryManager<P, A extends Address = number> = VirtualMemoryManagerImpl<P, A>;
+
+/** Builds a virtual memory manager; see {@link VirtualMemoryManagerImpl} for the whole API. */
+export const VirtualMemoryManager: VirtualMemoryManagerConstructor = VirtualMemoryManagerImpl;

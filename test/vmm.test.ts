@@ -68,13 +68,24 @@ describe("VirtualMemoryManager construction", () => {
     assert.equal(vmm.blocksUsed, 0);
   });
 
-  for (const [start, end, why] of [[0, 100, "misaligned end"], [1, B, "misaligned start"], [B, B, "empty"], [2 * B, B, "inverted"], [0, 2 ** 45, "more than 2^30 blocks"]] as const) {
+  for (const [start, end, why] of [[0, 100, "misaligned end"], [1, B, "misaligned start"], [B, B, "empty"], [2 * B, B, "inverted"]] as const) {
     test(`a ${why} range is rejected with InvalidVirtAddresses`, () => {
       const pmm = new PhysicalMemoryManager({ memoryBytes: B });
       const mapper = new RecordingMapper({ payload: PAYLOAD });
       assert.throws(() => new VirtualMemoryManager({ start, end, pmm, mapper, payload: PAYLOAD }), vmmError("InvalidVirtAddresses"));
     });
   }
+
+  test("a range of more than 2^30 blocks is refused with the bitmap allocator and served by the extent tree by default", () => {
+    const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * B });
+    const mapper = new RecordingMapper({ payload: PAYLOAD });
+    assert.throws(() => new VirtualMemoryManager({ start: 0, end: 2 ** 45, pmm, mapper, payload: PAYLOAD, allocator: "bitmap" }), vmmError("InvalidVirtAddresses", /at most 2\^30 blocks/));
+    const vmm = new VirtualMemoryManager({ start: 0, end: 2 ** 45, pmm, mapper, payload: PAYLOAD });
+    assert.equal(vmm.numBlocks, 2 ** 33);
+    assert.equal(vmm.alloc(2, ATTRS, 2 ** 45 - 2 * B), 2 ** 45 - 2 * B);
+    assert.equal(vmm.alloc(3, ATTRS), 0);
+    assert.deepEqual(vmm.stats(), { freeBlocks: 2 ** 33 - 5, freeExtents: 1, largestFreeExtent: 2 ** 33 - 5, fragmentationIndex: 0 });
+  });
 
   test("the kernel space [0x1000, 2^32) works up to its last block without 32-bit overflow", () => {
     const pmm = new PhysicalMemoryManager({ memoryBytes: 16 * B });
@@ -569,8 +580,8 @@ describe("VirtualMemoryManager validates every argument before changing anything
         vmm.alloc(2, ATTRS);
         const before = snapshotStack(vmm, pmm, mapper);
         for (const [bad, shown] of NOT_UNSIGNED) {
-          // An `at` of undefined is an omitted `at`: allocate anywhere.
-          if (name === "alloc at" && bad === undefined) continue;
+          // An `at` of undefined is an omitted `at`, and an object is the options form (an empty one asks for nothing): allocate anywhere.
+          if (name === "alloc at" && (bad === undefined || (typeof bad === "object" && bad !== null))) continue;
           assert.throws(() => call(vmm, bad as number), (error: unknown) => {
             assert.equal(error instanceof VmmError, true, `${name}(${String(shown)}): a VmmError, got ${String(error)}`);
             assert.equal((error as VmmError).code, code, `${name}(${String(shown)})`);

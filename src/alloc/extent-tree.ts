@@ -12,7 +12,7 @@ export const MAX_EXTENT_BLOCKS = 2 ** 52;
  * block first), but its cost and memory follow the number of free extents k, not the size
  * of the space.
  *
- * Costs: `findFree` O(log k) (with `alignment > 1`, see {@link ExtentNodes.firstFit} for the
+ * Costs: `findFree` O(log k) (with `alignment > 1`, see `ExtentNodes.firstFit` (src/alloc/extent-nodes.ts) for the
  * bounded extra work); `reserve`, `release` (which merges with free neighbours), `isUsed`
  * and `firstUsedIn` O(log k); `stats` O(1). Memory: 33 bytes per free extent in typed
  * arrays, up to 1.5× that after growth (no per-extent objects), whatever `numBlocks` is.

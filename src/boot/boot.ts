@@ -1,3 +1,4 @@
+import type { FramePolicyName } from "../alloc/policies.js";
 import { Mmu } from "../arch/x86/mmu.js";
 import { X86Paging } from "../arch/x86/paging.js";
 import { hexRange } from "../format.js";
@@ -15,6 +16,8 @@ export interface BootOptions {
   readonly largePages?: boolean;
   /** The MMU's TLB slots (default: the MMU's own default). */
   readonly tlbEntries?: number;
+  /** How the PMM hands out blocks: `"lowest"` (default, the seed's order) or `"buddy"`. */
+  readonly pmmPolicy?: FramePolicyName;
 }
 
 /** A booted machine: physical memory, its managers, the kernel address space and a CPU's MMU on it. */
@@ -66,7 +69,7 @@ export function boot(profile: MemoryProfile, options: BootOptions = {}): Machine
   const layout = planLayout(checked);
   const largePages = options.largePages ?? false;
   const ram = new PhysicalMemory(checked.memoryBytes);
-  const pmm = new PhysicalMemoryManager({ memoryBytes: checked.memoryBytes, reserved: layout.pmmReserved });
+  const pmm = new PhysicalMemoryManager({ memoryBytes: checked.memoryBytes, reserved: layout.pmmReserved, policy: options.pmmPolicy ?? "lowest" });
   const frames = new BootFrameAllocator(pmm, layout.claimed);
   const paging = new X86Paging({ ram, frames, largePages });
   const cr3 = createDirectory(paging, checked);

@@ -1,3 +1,6 @@
+import { BuddyFrames } from "../alloc/buddy.js";
+import type { BuddyStats } from "../alloc/buddy-stats.js";
+import type { FragmentationStats } from "../alloc/policy.js";
 import type { Machine } from "./boot.js";
 import type { Region } from "./layout.js";
 import type { SelfCheckReport } from "./self-check.js";
@@ -13,14 +16,21 @@ export interface MachineDescription {
   readonly cr3: number;
   /** The address-space map in virtual address order; `physStart` is `null` for reserved, unmapped ranges. */
   readonly regions: readonly Region[];
-  /** Physical blocks (4 KiB): all of them and the free ones. */
+  /**
+   * Physical blocks (4 KiB): all of them and the free ones, how fragmented the free ones are,
+   * and with the buddy policy (`--pmm-policy buddy`) its per-order figures.
+   */
   readonly pmm: {
     /** All physical blocks. */
     readonly blocks: number;
     /** The free ones. */
     readonly free: number;
+    /** How fragmented the free blocks are (the PMM's `stats()`). */
+    readonly fragmentation: FragmentationStats;
+    /** Only with the buddy policy: free blocks and Linux's fragmentation indices per order. */
+    readonly buddy?: BuddyStats;
   };
-  /** The kernel VMM's range and its used blocks. */
+  /** The kernel VMM's range, its used blocks, and how fragmented its free space is. */
   readonly vmm: {
     /** The first virtual address it manages. */
     readonly start: number;
@@ -28,6 +38,8 @@ export interface MachineDescription {
     readonly end: number;
     /** Blocks allocated or set. */
     readonly blocksUsed: number;
+    /** How fragmented the free virtual space is (the VMM's `stats()`). */
+    readonly fragmentation: FragmentationStats;
   };
   /** Page tables the kernel directory points at (the directory itself not counted). */
   readonly pageTables: number;
@@ -66,8 +78,13 @@ export function describeMachine(machine: Machine, report: SelfCheckReport): Mach
     memoryBytes: machine.profile.memoryBytes,
     cr3: machine.cr3,
     regions: machine.regions.map((r) => ({ ...r })),
-    pmm: { blocks: pmm.numBlocks, free: pmm.blocksFree() },
-    vmm: { start: vmm.start, end: vmm.end, blocksUsed: vmm.blocksUsed },
+    pmm: {
+      blocks: pmm.numBlocks,
+      free: pmm.blocksFree(),
+      fragmentation: { ...pmm.stats() },
+      ...(pmm.policy instanceof BuddyFrames ? { buddy: pmm.policy.buddyStats() } : {}),
+    },
+    vmm: { start: vmm.start, end: vmm.end, blocksUsed: vmm.blocksUsed, fragmentation: { ...vmm.stats() } },
     pageTables: machine.paging.tablesInUse(machine.cr3),
     selfCheck: {
       ok: report.ok,

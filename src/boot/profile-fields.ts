@@ -1,3 +1,4 @@
+import { parseAddress } from "../address.js";
 import { ADDRESS_LIMIT } from "../arch/x86/entry.js";
 import { hex } from "../format.js";
 import { ProfileError } from "./profile-error.js";
@@ -76,7 +77,8 @@ export function readObject(field: Field, required: readonly string[], optional: 
 }
 
 /**
- * Reads an address: a non-negative safe integer or a `"0x…"` string, at most 4 GiB.
+ * Reads an address: a non-negative safe integer or a `"0x…"` string (`_` allowed between
+ * digits: `"0xC000_0000"`), at most 4 GiB.
  *
  * @throws ProfileError `InvalidProfile`: wrong type, not an integer, negative, or beyond 4 GiB.
  */
@@ -89,10 +91,11 @@ export function readAddress(field: Field): number {
     }
     address = value;
   } else if (typeof value === "string") {
-    if (!HEX_STRING.test(value)) {
+    const parsed = value.startsWith("0x") || value.startsWith("0X") ? parseAddress(value) : null;
+    if (parsed === null) {
       fail(field, 'is not an address (use a number or a "0x…" hex string)');
     }
-    address = Number.parseInt(value, 16);
+    address = Number(parsed);
   } else {
     fail(field, 'is not an address (use a number or a "0x…" hex string)');
   }

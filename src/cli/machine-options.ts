@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { parseAddress } from "../address.js";
 import { boot, type Machine } from "../boot/boot.js";
 import { ProfileError } from "../boot/profile-error.js";
 import { FOUR_GIB } from "../boot/profile-fields.js";
@@ -10,6 +11,7 @@ import { UsageError } from "./usage-error.js";
 export interface MachineFlags {
   readonly profile?: string;
   readonly largePages?: boolean;
+  readonly pmmPolicy?: string;
 }
 
 /** A booted machine, where its profile came from, and how long boot took. */
@@ -24,7 +26,8 @@ export interface BootedMachine {
 export function addMachineOptions(command: Command): Command {
   return command
     .option("--profile <FILE>", "memory profile JSON (default: the built-in 128 MiB PC, profiles/default.json)")
-    .option("--large-pages", "map 4 MiB-aligned 4 MiB runs with 4 MiB pages (CR4.PSE)");
+    .option("--large-pages", "map 4 MiB-aligned 4 MiB runs with 4 MiB pages (CR4.PSE)")
+    .option("--pmm-policy <POLICY>", "how the PMM hands out blocks: lowest (default) or buddy");
 }
 
 /**
@@ -33,9 +36,13 @@ export function addMachineOptions(command: Command): Command {
  * @throws UsageError (exit status 2) for an unreadable, malformed or invalid profile, one line naming the field.
  */
 export function bootFromFlags(flags: MachineFlags): BootedMachine {
+  const pmmPolicy = flags.pmmPolicy ?? "lowest";
+  if (pmmPolicy !== "lowest" && pmmPolicy !== "buddy") {
+    throw new UsageError(`--pmm-policy ${JSON.stringify(pmmPolicy)} is not a policy (use lowest or buddy)`);
+  }
   const started = performance.now();
   try {
-    const machine = boot(readProfileFile(flags.profile), { largePages: flags.largePages === true });
+    const machine = boot(readProfileFile(flags.profile), { largePages: flags.largePages === true, pmmPolicy });
     return { machine, source: flags.profile ?? "the default profile", bootMs: performance.now() - started };
   } catch (error) {
     if (error instanceof ProfileError) {
@@ -45,21 +52,19 @@ export function bootFromFlags(flags: MachineFlags): BootedMachine {
   }
 }
 
-const HEX_ADDRESS = /^0x[0-9a-f]+$/i;
-const DECIMAL_ADDRESS = /^[0-9]+$/;
-
 /**
- * Parses a 32-bit address argument: `0x…` hex or decimal.
+ * Parses a 32-bit address argument: `0x…` hex or decimal, with optional `_` between digits
+ * (`0xC000_0000`), as {@link parseAddress} reads it.
  *
  * @throws UsageError when it is neither, or not below 4 GiB.
  */
 export function parseAddressArgument(text: string, name: string): number {
-  const value = HEX_ADDRESS.test(text) ? Number.parseInt(text, 16) : DECIMAL_ADDRESS.test(text) ? Number(text) : Number.NaN;
-  if (Number.isNaN(value)) {
+  const parsed = parseAddress(text);
+  if (parsed === null) {
     throw new UsageError(`${name} ${JSON.stringify(text)} is not an address (use 0x… hex or decimal)`);
   }
-  if (!Number.isSafeInteger(value) || value >= FOUR_GIB) {
+  if (parsed >= BigInt(FOUR_GIB)) {
     throw new UsageError(`${name} ${text} is beyond 4 GiB (32-bit virtual addresses end at ${hex(FOUR_GIB - 1)})`);
   }
-  return value;
+  return Number(parsed);
 }

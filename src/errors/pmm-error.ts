@@ -1,3 +1,4 @@
+import type { Address } from "../types.js";
 import { KmemError } from "./kmem-error.js";
 
 /**
@@ -13,6 +14,6 @@ export class PmmError extends KmemError<
   PmmErrorCode,
   {
     /** The offending address, size or count, as given. */
-    address: number;
+    address: Address;
   }
 > {}

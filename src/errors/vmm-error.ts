@@ -1,3 +1,4 @@
+import type { Address } from "../types.js";
 import { KmemError } from "./kmem-error.js";
 
 /**
@@ -15,5 +16,5 @@ export type VmmErrorCode =
   | "OutOfMemory"
   | "InvalidAttributes";
 
-/** Thrown by the virtual memory manager; `data` names the offending addresses (as given) or field. */
-export class VmmError extends KmemError<VmmErrorCode, Record<string, number | string | null>> {}
+/** Thrown by the virtual memory manager; `data` names the offending addresses (as given: `bigint`s in a `bigint` space) or field. */
+export class VmmError extends KmemError<VmmErrorCode, Record<string, Address | string | null>> {}

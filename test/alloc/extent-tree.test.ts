@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { ExtentAllocator, MAX_EXTENT_BLOCKS } from "../../src/alloc/extent-tree.js";
 import { ExtentNodes } from "../../src/alloc/extent-nodes.js";
 import type { VirtualAllocator } from "../../src/alloc/policy.js";
-import { BitmapAllocator } from "../helpers/bitmap-allocator.js";
+import { BitmapAllocator } from "../../src/alloc/bitmap-allocator.js";
 import { UsedIntervals } from "../helpers/used-intervals.js";
 import { assertProperty } from "../helpers/property.js";
 

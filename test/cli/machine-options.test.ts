@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { BuddyFrames } from "../../src/alloc/buddy.js";
+import { LowestFirstFrames } from "../../src/alloc/lowest-first.js";
 import { bootFromFlags, parseAddressArgument } from "../../src/cli/machine-options.js";
 import { UsageError } from "../../src/cli/usage-error.js";
 
@@ -12,6 +14,8 @@ describe("parseAddressArgument", () => {
     assert.equal(parseAddressArgument("0xc0100010", "VADDR"), 0xc010_0010);
     assert.equal(parseAddressArgument("4096", "VADDR"), 4096);
     assert.equal(parseAddressArgument("0xFFFFFFFF", "VADDR"), 0xffff_ffff);
+    assert.equal(parseAddressArgument("0xC010_0010", "VADDR"), 0xc010_0010, "_ between hex digits");
+    assert.equal(parseAddressArgument("1_048_576", "VADDR"), 0x10_0000, "_ between decimal digits");
   });
 
   test("rejects non-addresses and addresses from 4 GiB up as UsageError", () => {
@@ -45,5 +49,11 @@ describe("bootFromFlags", () => {
 
   test("passes --large-pages on as CR4.PSE", () => {
     assert.equal(bootFromFlags({ largePages: true }).machine.cr4Pse, true);
+  });
+
+  test("passes --pmm-policy on to the PMM and refuses an unknown policy", () => {
+    assert.ok(bootFromFlags({ pmmPolicy: "buddy" }).machine.pmm.policy instanceof BuddyFrames, "the buddy policy");
+    assert.ok(bootFromFlags({}).machine.pmm.policy instanceof LowestFirstFrames, "lowest-first by default");
+    assert.throws(() => bootFromFlags({ pmmPolicy: "best" }), (e: unknown) => e instanceof UsageError && e.message === '--pmm-policy "best" is not a policy (use lowest or buddy)');
   });
 });

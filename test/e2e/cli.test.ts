@@ -98,9 +98,13 @@ describe("the built kmem CLI", CONCURRENT, () => {
       assert.equal(typeof out.cr3, "number");
       assert.equal(typeof out.pageTables, "number");
       const pmm = out.pmm as Record<string, unknown>;
-      assert.deepEqual(Object.keys(pmm), ["blocks", "free"]);
+      assert.deepEqual(Object.keys(pmm), ["blocks", "free", "fragmentation"]);
       assert.equal(pmm.blocks, 32_768);
-      assert.deepEqual(out.vmm, { start: 4096, end: 4_294_967_296, blocksUsed: 660 });
+      const fragmentationKeys = ["freeBlocks", "freeExtents", "largestFreeExtent", "fragmentationIndex"];
+      assert.deepEqual(Object.keys(pmm.fragmentation as object), fragmentationKeys);
+      const { fragmentation: vmmFragmentation, ...vmm } = out.vmm as Record<string, unknown>;
+      assert.deepEqual(vmm, { start: 4096, end: 4_294_967_296, blocksUsed: 660 });
+      assert.deepEqual(Object.keys(vmmFragmentation as object), fragmentationKeys);
       const check = out.selfCheck as Record<string, unknown>;
       assert.equal(check.ok, true);
       assert.equal(check.blocksChecked, 1_048_575);

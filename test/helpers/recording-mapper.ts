@@ -1,19 +1,19 @@
 import { MapperError } from "../../src/errors/mapper-error.js";
 import { hex, hexRange } from "../../src/format.js";
 import type { Mapper } from "../../src/mapper.js";
-import { BLOCK_SIZE, type Attributes } from "../../src/types.js";
+import { BLOCK_SIZE, type Address, type Attributes } from "../../src/types.js";
 
-/** One mapped page as the recording mapper holds it. */
-export interface RecordedPage {
-  readonly virt: number;
-  readonly phys: number;
+/** One mapped page as the recording mapper holds it (addresses of the driving VMM's type). */
+export interface RecordedPage<A extends Address = number> {
+  readonly virt: A;
+  readonly phys: A;
   readonly attrs: Attributes;
 }
 
 /** One call the mapper received. */
-export type RecordedCall =
-  | { readonly kind: "map"; readonly vStart: number; readonly vEnd: number; readonly pStart: number; readonly pEnd: number }
-  | { readonly kind: "unmap"; readonly vStart: number; readonly vEnd: number };
+export type RecordedCall<A extends Address = number> =
+  | { readonly kind: "map"; readonly vStart: A; readonly vEnd: A; readonly pStart: A; readonly pEnd: A }
+  | { readonly kind: "unmap"; readonly vStart: A; readonly vEnd: A };
 
 /** How to build a {@link RecordingMapper}. */
 export interface RecordingMapperOptions<P> {
@@ -27,11 +27,13 @@ export interface RecordingMapperOptions<P> {
  * bitmap, plus the physical address and attributes), validates its arguments the way a real
  * mapper must, and can be told to fail on its k-th call to exercise rollback.
  * Both calls are all-or-nothing: they validate everything before recording anything.
+ * Works for `number` and `bigint` VMMs alike (`A`); it keeps pages by `bigint` key and
+ * rejects a call whose four addresses are not all of one type.
  */
-export class RecordingMapper<P> implements Mapper<P> {
+export class RecordingMapper<P, A extends Address = number> implements Mapper<P, A> {
   /** Every call received, failed ones included, in order. */
-  readonly calls: RecordedCall[] = [];
-  private readonly pages = new Map<number, RecordedPage>();
+  readonly calls: RecordedCall<A>[] = [];
+  private readonly pages = new Map<bigint, RecordedPage<A>>();
   private readonly payload: P;
   private readonly blockSize: number;
   private failAt = 0;
@@ -46,39 +48,46 @@ export class RecordingMapper<P> implements Mapper<P> {
     this.failAt = k === 0 ? 0 : this.calls.length + k;
   }
 
-  map(vStart: number, vEnd: number, pStart: number, pEnd: number, attrs: Attributes, payload: P): void {
+  map(vStart: A, vEnd: A, pStart: A, pEnd: A, attrs: Attributes, payload: P): void {
     this.calls.push({ kind: "map", vStart, vEnd, pStart, pEnd });
     this.checkCall(payload);
+    this.checkTypes([vStart, vEnd, pStart, pEnd]);
     this.checkAligned(vStart, vEnd, "MisalignedVirtualAddress");
     this.checkAligned(pStart, pEnd, "MisalignedPhysicalAddress");
-    if (vEnd - vStart !== pEnd - pStart || vEnd <= vStart) {
-      throw new MapperError("AddressMismatch", `Cannot map ${hexRange(vStart, vEnd)} to ${hexRange(pStart, pEnd)}: the sizes differ or are empty`, { vStart, vEnd, pStart, pEnd });
+    const [v0, v1, p0, p1] = [BigInt(vStart), BigInt(vEnd), BigInt(pStart), BigInt(pEnd)];
+    if (v1 - v0 !== p1 - p0 || v1 <= v0) {
+      throw new MapperError("AddressMismatch", `Cannot map ${hexRange(vStart, vEnd)} to ${hexRange(pStart, pEnd)}: the sizes differ or are empty`, { vStart: Number(vStart), vEnd: Number(vEnd), pStart: Number(pStart), pEnd: Number(pEnd) });
     }
-    for (let v = vStart; v < vEnd; v += this.blockSize) {
-      if (this.pages.has(v)) throw new MapperError("AlreadyMapped", `Cannot map ${hex(v)}: already mapped`, { address: v });
+    const size = BigInt(this.blockSize);
+    for (let v = v0; v < v1; v += size) {
+      if (this.pages.has(v)) throw new MapperError("AlreadyMapped", `Cannot map ${hex(v)}: already mapped`, { address: Number(v) });
     }
     const copy = { kernel: attrs.kernel, writable: attrs.writable, cachable: attrs.cachable };
-    for (let v = vStart, p = pStart; v < vEnd; v += this.blockSize, p += this.blockSize) this.pages.set(v, { virt: v, phys: p, attrs: copy });
+    const same = (value: bigint): A => (typeof vStart === "bigint" ? value : Number(value)) as A;
+    for (let v = v0, p = p0; v < v1; v += size, p += size) this.pages.set(v, { virt: same(v), phys: same(p), attrs: copy });
   }
 
-  unmap(vStart: number, vEnd: number, payload: P): void {
+  unmap(vStart: A, vEnd: A, payload: P): void {
     this.calls.push({ kind: "unmap", vStart, vEnd });
     this.checkCall(payload);
+    this.checkTypes([vStart, vEnd]);
     this.checkAligned(vStart, vEnd, "MisalignedVirtualAddress");
-    for (let v = vStart; v < vEnd; v += this.blockSize) {
-      if (!this.pages.has(v)) throw new MapperError("NotMapped", `Cannot unmap ${hex(v)}: not mapped`, { address: v });
+    const size = BigInt(this.blockSize);
+    for (let v = BigInt(vStart); v < BigInt(vEnd); v += size) {
+      if (!this.pages.has(v)) throw new MapperError("NotMapped", `Cannot unmap ${hex(v)}: not mapped`, { address: Number(v) });
     }
-    for (let v = vStart; v < vEnd; v += this.blockSize) this.pages.delete(v);
+    for (let v = BigInt(vStart); v < BigInt(vEnd); v += size) this.pages.delete(v);
   }
 
   /** Whether the page containing `vaddr` is mapped (the seed's `allocations.isSet`). */
-  isMapped(vaddr: number): boolean {
-    return this.pages.has(vaddr - (vaddr % this.blockSize));
+  isMapped(vaddr: A): boolean {
+    const v = BigInt(vaddr);
+    return this.pages.has(v - (v % BigInt(this.blockSize)));
   }
 
   /** The recorded page at page address `vaddr`, if any. */
-  page(vaddr: number): RecordedPage | undefined {
-    return this.pages.get(vaddr);
+  page(vaddr: A): RecordedPage<A> | undefined {
+    return this.pages.get(BigInt(vaddr));
   }
 
   /** Number of `map` calls received. */
@@ -87,8 +96,8 @@ export class RecordingMapper<P> implements Mapper<P> {
   }
 
   /** Every mapped page in virtual address order: the mapper's whole state, for snapshot comparisons. */
-  snapshot(): RecordedPage[] {
-    return [...this.pages.values()].sort((a, b) => a.virt - b.virt);
+  snapshot(): RecordedPage<A>[] {
+    return [...this.pages.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, page]) => page);
   }
 
   private checkCall(payload: P): void {
@@ -99,9 +108,15 @@ export class RecordingMapper<P> implements Mapper<P> {
     }
   }
 
-  private checkAligned(start: number, end: number, code: "MisalignedVirtualAddress" | "MisalignedPhysicalAddress"): void {
-    if (start % this.blockSize !== 0 || end % this.blockSize !== 0) {
-      throw new MapperError(code, `Cannot use ${hexRange(start, end)}: not aligned to ${this.blockSize} bytes`, { start, end });
+  /** Rejects a call that mixes `number` and `bigint` addresses (a VMM must speak one type). */
+  private checkTypes(addresses: readonly A[]): void {
+    if (new Set(addresses.map((address) => typeof address)).size !== 1) throw new TypeError(`RecordingMapper: mixed address types ${addresses.map(String).join(", ")}`);
+  }
+
+  private checkAligned(start: A, end: A, code: "MisalignedVirtualAddress" | "MisalignedPhysicalAddress"): void {
+    const misaligned = (address: A): boolean => (typeof address === "bigint" ? address % BigInt(this.blockSize) !== 0n : address % this.blockSize !== 0);
+    if (misaligned(start) || misaligned(end)) {
+      throw new MapperError(code, `Cannot use ${hexRange(start, end)}: not aligned to ${this.blockSize} bytes`, { start: Number(start), end: Number(end) });
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { FragmentationStats } from "../../alloc/policy.js";
 import type { MachineDescription } from "../../boot/describe.js";
 import type { Region } from "../../boot/layout.js";
 import { hex, hexRange } from "../../format.js";
@@ -19,6 +20,12 @@ function regionRow(region: Region): string[] {
   const size = region.virtEnd - region.virtStart;
   const physical = region.physStart === null ? "(reserved, unmapped)" : hexRange(region.physStart, region.physStart + size);
   return [hexRange(region.virtStart, region.virtEnd), physical, formatSize(size), attributes(region), region.label];
+}
+
+/** One line of fragmentation figures: free extents, the largest, and the index. */
+function fragmentationLine(stats: FragmentationStats): string {
+  const extents = `${stats.freeExtents} free extent${stats.freeExtents === 1 ? "" : "s"}`;
+  return `${extents}, the largest ${stats.largestFreeExtent} blocks (${formatSize(stats.largestFreeExtent * BLOCK_SIZE)}); fragmentation index ${stats.fragmentationIndex.toFixed(3)}`;
 }
 
 /**
@@ -44,7 +51,10 @@ export function renderBoot(description: MachineDescription, title: string, timin
     map,
     "",
     `Physical memory: ${formatSize(description.memoryBytes)} in ${pmm.blocks} blocks of 4 KiB: ${used} used (${formatSize(used * BLOCK_SIZE)}), ${pmm.free} free (${formatSize(pmm.free * BLOCK_SIZE)})`,
+    `  free space:    ${fragmentationLine(pmm.fragmentation)}`,
+    ...(pmm.buddy === undefined ? [] : [`  buddy orders:  ${pmm.buddy.orders.map((o) => `${o.order}:${o.freeBlocks}`).join(" ")} (free blocks of 2^order)`]),
     `Kernel VMM:      ${vmmBlocks} blocks: ${vmm.blocksUsed} used (${formatSize(vmm.blocksUsed * BLOCK_SIZE)}), ${vmmBlocks - vmm.blocksUsed} free`,
+    `  free space:    ${fragmentationLine(vmm.fragmentation)}`,
     `Page tables:     ${description.pageTables} (${formatSize(description.pageTables * BLOCK_SIZE)}) plus the directory at ${hex(description.cr3)}`,
     `Self-check:      ${check}`,
     ...selfCheck.failures.map((failure) => `  ${failure.problem}: ${failure.message}`),
