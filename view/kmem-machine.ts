@@ -142,7 +142,7 @@ class KmemViewMachine implements ViewMachine {
       mark(categories, { start: module.physStart, end: module.physEnd }, blockSize, PhysCategory.Module);
     }
     mark(categories, { start: cr3, end: cr3 + blockSize }, blockSize, PhysCategory.PageTable);
-    for (const table of pageTables(this.#machine.ram, cr3)) {
+    for (const table of pageTables(this.#machine.ram, cr3, { pse: this.#machine.cr4Pse })) {
       mark(categories, { start: table, end: table + blockSize }, blockSize, PhysCategory.PageTable);
     }
     return { blockSize, categories };

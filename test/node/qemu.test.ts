@@ -507,7 +507,7 @@ describe("kmem verify-qemu", () => {
       const machine = JSON.parse(readFileSync(join(dir, "machine.json"), "utf8")) as ExportedMachine;
       const ram = new PhysicalMemory(machine.memoryBytes);
       ram.writeBytes(0, new Uint8Array(readFileSync(join(dir, "ram.bin"))));
-      const expected = listMappings(ram, machine.cr3);
+      const expected = listMappings(ram, machine.cr3, { pse: machine.cr4Pse });
       const oracle: ExpectAccesses = (accesses) => {
         const mmu = new Mmu({ ram, cr3: machine.cr3, pse: machine.cr4Pse, wp: true });
         return accesses.map((a) => mmu.tryTranslate(a.vaddr, { write: a.write, user: a.user }));

@@ -62,7 +62,7 @@ export type { DecodedEntry, EntryLevel } from "./entry.js";
 export { X86Paging } from "./paging.js";
 export type { X86PagingOptions } from "./paging.js";
 export { listMappings } from "./mappings.js";
-export type { X86Mapping } from "./mappings.js";
+export type { WalkOptions, X86Mapping } from "./mappings.js";
 
 // The MMU: walk, TLB, page faults.
 export { Mmu } from "./mmu.js";
