@@ -12,6 +12,7 @@ import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
 import type { MemoryProfile } from "../../src/boot/profile.js";
 import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
 import { parseCpuState, parseInfoMem, parseInfoTlb } from "../../src/node/qemu/monitor-text.js";
+import { judgeGuestCpu } from "../../src/node/qemu/cpu-check.js";
 import { CR2_MISMATCH, GUEST_AREA_BYTES, NO_FAULT, PROBE_RECORD_BYTES } from "../../src/node/qemu/guest.js";
 import { checkProfileWithQemu } from "../../src/node/qemu/machine-check.js";
 import { GUEST_LABEL, placeGuest, withGuest } from "../../src/node/qemu/placement.js";
@@ -144,6 +145,37 @@ describe("QEMU monitor text", () => {
   test("info registers yields CR0, CR3, CR4, EIP and the halt flag", () => {
     const cpu = parseCpuState("EIP=004000ab EFL=00000086 [--S--P-] CPL=0 II=0 A20=1 SMM=0 HLT=1\nCR0=80010011 CR2=00000000 CR3=00001000 CR4=00000010\n");
     assert.deepEqual(cpu, { cr0: 0x8001_0011, cr3: 0x1000, cr4: 0x10, eip: 0x40_00ab, halted: true });
+  });
+});
+
+describe("the halted guest's CPU (real info registers text captured from qemu-system-i386 7.2)", () => {
+  const captured = (name: string): string => readFileSync(new URL(`./fixtures/info-registers-${name}.txt`, import.meta.url), "utf8");
+  const asked = { cr3: 0x1000, wp: true };
+
+  test("a guest halted with paging on is done exactly when CR4.PSE is what it was told", () => {
+    assert.deepEqual(judgeGuestCpu(captured("halted-pse-off"), { ...asked, pse: false }), { state: "done", cpu: { cr0: 0x8001_0011, cr3: 0x1000, cr4: 0, eip: 0xf0_019f, halted: true } });
+    assert.equal(judgeGuestCpu(captured("halted-pse-on"), { ...asked, pse: true }).state, "done");
+    assert.deepEqual(judgeGuestCpu(captured("halted-pse-off"), { ...asked, pse: true }), {
+      state: "wrong",
+      cpu: { cr0: 0x8001_0011, cr3: 0x1000, cr4: 0, eip: 0xf0_019f, halted: true },
+      problem: "CR4 0x00000000 with PSE off, not on",
+    });
+    const wrong = judgeGuestCpu(captured("halted-pse-on"), { ...asked, pse: false });
+    assert.equal(wrong.state === "wrong" && wrong.problem, "CR4 0x00000010 with PSE on, not off");
+  });
+
+  test("CR3 (frame bits only) and CR0.WP are checked too, every problem named", () => {
+    const wrong = judgeGuestCpu(captured("halted-pse-on"), { cr3: 0x2000, pse: false, wp: false });
+    assert.equal(wrong.state === "wrong" && wrong.problem, "CR3 0x00001000, not 0x00002000; CR4 0x00000010 with PSE on, not off; CR0 0x80010011 with WP on, not off");
+    assert.equal(judgeGuestCpu(captured("halted-pse-on"), { cr3: 0x1018, pse: true, wp: true }).state, "done", "CR3's PWT/PCD bits are not compared");
+  });
+
+  test("a CPU that is not halted (stopped at reset, paging off) is still running, whatever was asked", () => {
+    const progress = judgeGuestCpu(captured("at-reset"), { ...asked, pse: true });
+    assert.deepEqual(progress, { state: "running", cpu: { cr0: 0x6000_0010, cr3: 0, cr4: 0, eip: 0xfff0, halted: false } });
+    const halted = captured("halted-pse-on");
+    assert.equal(judgeGuestCpu(halted.replace("HLT=1", "HLT=0"), { ...asked, pse: false }).state, "running", "halted but HLT=0 means still running");
+    assert.equal(judgeGuestCpu(halted.replace("CR0=80010011", "CR0=00010011"), { ...asked, pse: false }).state, "running", "paging off means still running");
   });
 });
 

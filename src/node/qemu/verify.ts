@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENTRY_FRAME_MASK } from "../../arch/x86/entry.js";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
 import { buildGuest, CONFIG_FIELD, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
-import { type CpuState, CR4_PSE, parseCpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
+import { type ExpectedCpu, judgeGuestCpu } from "./cpu-check.js";
+import { type CpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
 import { chooseProbes, compareProbes, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
@@ -18,7 +18,6 @@ const MIB = 0x10_0000;
 const FIRMWARE_SLACK_BYTES = 2 * MIB;
 /** The most RAM the `pc` machine keeps below 4 GiB (above it, RAM moves past 32-bit addresses). */
 const MAX_QEMU_RAM_BYTES = 0xc000_0000;
-const CR0_PG = 0x8000_0000;
 const POLL_INTERVAL_MS = 10;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
 /** The legacy VGA/ROM hole: MMIO and ROM in QEMU's pc machine, never touched by probes. */
@@ -144,11 +143,15 @@ function checkGuestStatus(dump: Uint8Array, probes: number, cpu: CpuState): void
 /** Run states in which QEMU's VM will not go on by itself (with -no-shutdown, a triple fault ends in "shutdown"). */
 const STOPPED_STATES: readonly string[] = ["shutdown", "guest-panicked", "internal-error", "io-error"];
 
-async function waitForPaging(qemu: QmpSession, timeoutMs: number): Promise<CpuState> {
+async function waitForPaging(qemu: QmpSession, expected: ExpectedCpu, timeoutMs: number): Promise<CpuState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const cpu = parseCpuState(await qemu.hmp("info registers"));
-    if ((cpu.cr0 & CR0_PG) !== 0 && cpu.halted) return cpu;
+    const progress = judgeGuestCpu(await qemu.hmp("info registers"), expected);
+    const cpu = progress.cpu;
+    if (progress.state === "done") return cpu;
+    if (progress.state === "wrong") {
+      throw new QemuError("GuestFailed", `The QEMU guest halted with ${progress.problem}`, { cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4 });
+    }
     const state = (await qemu.execute("query-status")) as { status?: unknown } | null;
     const status = String(state?.status ?? "unknown");
     if (STOPPED_STATES.includes(status)) {
@@ -225,10 +228,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     ];
     const qemu = await QmpSession.start(tools.qemu, args);
     try {
-      const cpu = await waitForPaging(qemu, options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
-      if ((cpu.cr3 & ENTRY_FRAME_MASK) >>> 0 !== (input.cr3 & ENTRY_FRAME_MASK) >>> 0 || ((cpu.cr4 & CR4_PSE) !== 0) !== input.pse) {
-        throw new QemuError("GuestFailed", `The QEMU guest halted with CR3 ${hex(cpu.cr3)} and CR4 ${hex(cpu.cr4)}, not CR3 ${hex(input.cr3)} with PSE ${input.pse ? "on" : "off"}`, { cr3: cpu.cr3, cr4: cpu.cr4 });
-      }
+      const cpu = await waitForPaging(qemu, { cr3: input.cr3, pse: input.pse, wp: input.wp ?? true }, options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
       const dumpPath = join(dir, "guest-dump.bin");
       await qemu.execute("pmemsave", { val: input.guestBase, size: PROBE_TABLE_OFFSET + probes.length * PROBE_RECORD_BYTES, filename: dumpPath });
       const dump = new Uint8Array(readFileSync(dumpPath));

@@ -1,0 +1,53 @@
+import { ENTRY_FRAME_MASK } from "../../arch/x86/entry.js";
+import { hex } from "../../format.js";
+import { type CpuState, CR4_PSE, parseCpuState } from "./monitor-text.js";
+
+/** CR0 bit 31, PG: paging enabled. */
+export const CR0_PG = 0x8000_0000;
+/** CR0 bit 16, WP: supervisor writes honour read-only pages. */
+export const CR0_WP = 1 << 16;
+
+/** The control registers the guest must hold once it has halted with paging on. */
+export interface ExpectedCpu {
+  /** The page directory kmem's tables start at (only bits 12–31 are compared). */
+  readonly cr3: number;
+  /** CR4.PSE. */
+  readonly pse: boolean;
+  /** CR0.WP. */
+  readonly wp: boolean;
+}
+
+/**
+ * Where the guest stands, judged from one `info registers` answer: `running` (not yet halted
+ * with CR0.PG set: ask again), `done` (halted with paging on and CR3, CR4.PSE, CR0.WP as
+ * asked), or `wrong` (halted with paging on, but a register differs: `problem` says which).
+ */
+export type GuestProgress =
+  | { readonly state: "running"; readonly cpu: CpuState }
+  | { readonly state: "done"; readonly cpu: CpuState }
+  | { readonly state: "wrong"; readonly cpu: CpuState; readonly problem: string };
+
+/**
+ * Judges the guest's CPU from QEMU's `info registers` text against what it was told to load.
+ * Pure: the same text always gives the same verdict.
+ *
+ * @throws {QemuError} `MonitorError` when CR0, CR3, CR4, EIP or HLT is missing from `text`.
+ * @example
+ * judgeGuestCpu(await qemu.hmp("info registers"), { cr3: 0x1000, pse: true, wp: true });
+ * // { state: "done", cpu: { cr0: 0x80010011, cr3: 0x1000, cr4: 0x10, eip: 0xf0019f, halted: true } }
+ */
+export function judgeGuestCpu(text: string, expected: ExpectedCpu): GuestProgress {
+  const cpu = parseCpuState(text);
+  if ((cpu.cr0 & CR0_PG) === 0 || !cpu.halted) return { state: "running", cpu };
+  const problems: string[] = [];
+  if ((cpu.cr3 & ENTRY_FRAME_MASK) >>> 0 !== (expected.cr3 & ENTRY_FRAME_MASK) >>> 0) {
+    problems.push(`CR3 ${hex(cpu.cr3)}, not ${hex(expected.cr3)}`);
+  }
+  if (((cpu.cr4 & CR4_PSE) !== 0) !== expected.pse) {
+    problems.push(`CR4 ${hex(cpu.cr4)} with PSE ${expected.pse ? "off, not on" : "on, not off"}`);
+  }
+  if (((cpu.cr0 & CR0_WP) !== 0) !== expected.wp) {
+    problems.push(`CR0 ${hex(cpu.cr0)} with WP ${expected.wp ? "off, not on" : "on, not off"}`);
+  }
+  return problems.length === 0 ? { state: "done", cpu } : { state: "wrong", cpu, problem: problems.join("; ") };
+}
