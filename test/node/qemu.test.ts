@@ -77,6 +77,13 @@ class HandImage {
     return this;
   }
 
+  /** Writes the raw PDE `value` for `virt`'s 4 MiB slot; `expected` is kmem's page for it (none when it maps nothing). */
+  rawPde(virt: number, value: number, expected: PageMapping | null): this {
+    this.#view.setUint32(this.cr3 + Math.floor(virt / LARGE) * 4, value >>> 0, true);
+    if (expected !== null) this.expected.push(expected);
+    return this;
+  }
+
   /** Identity-maps the guest's area (kernel, writable). */
   guest(): this {
     for (let page = GUEST_BASE; page < GUEST_BASE + GUEST_AREA_BYTES; page += PAGE) this.page(page, page, W);
@@ -411,6 +418,21 @@ describe("QEMU against a hand-written image", () => {
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
     assert.equal(result.largePages, 2);
     assert.equal(result.cpu.cr4 & (1 << 4), 1 << 4);
+  });
+
+  test("PSE-36 and the reserved bit: QEMU's CPU reaches the frame above 4 GiB kmem names, and faults with RSVD where kmem does", async () => {
+    const image = mixedImage()
+      .large(0x8000_0000, 0x0080_0000, W | U)
+      .rawPde(0x8040_0000, 0x0040_0000 | (1 << 13) | W | U | PS | P, mapping(0x8040_0000, 0x1_0040_0000, LARGE, W | U))
+      .rawPde(0x8080_0000, 0x00c0_0000 | (1 << 21) | W | U | PS | P, null);
+    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, true), userPage: USER_PAGE }, { tools: tools() });
+    assert.equal(formatDifferences(result.differences), "");
+    assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(result.largePages, 2);
+    assert.equal(result.probes.rsvdWithoutPresent, 4, "QEMU 7.2 reports the reserved-bit faults as 0x8/0xA/0xC/0xE, kmem as 0x9/0xB/0xD/0xF");
+    assert.equal(result.commandLine.some((arg) => arg.endsWith(",addr=0x100400000,force-raw=on")), true, "the frame above 4 GiB is tagged by QEMU's loader");
+    assert.equal(result.commandLine.join(" ").match(/-M pc,max-ram-below-4g=(\d+) .* -m (\d+)M/)?.slice(1).join(" "), "19922944 24", "QEMU gets 19 MiB below 4 GiB and 5 MiB above it, up to the probed frame");
+    assert.equal(result.ok, true);
   });
 
   test("a wrong expectation fails with a diff naming the page and both sides", async () => {

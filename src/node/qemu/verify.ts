@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
-import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
-import { buildGuest, CONFIG_FIELD, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
+import { asQemuMonitorShows, type Comparison, type ComparedPage, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
+import { buildGuest, CONFIG_FIELD, frameTag, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
 import { type ExpectedCpu, judgeGuestCpu } from "./cpu-check.js";
 import { type CpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
-import { chooseProbes, compareProbes, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
+import { chooseProbes, compareProbes, countRsvdWithoutPresent, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
 import { stageTables, tableFrames } from "./staging.js";
 import { findQemuTools, type QemuTools } from "./tools.js";
 
@@ -20,6 +20,10 @@ const FIRMWARE_SLACK_BYTES = 2 * MIB;
 const MAX_QEMU_RAM_BYTES = 0xc000_0000;
 const POLL_INTERVAL_MS = 10;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
+/** Where QEMU's pc machine puts the RAM it keeps above 4 GiB (`max-ram-below-4g`). */
+const HIGH_RAM_BASE = 2 ** 32;
+/** The most RAM QEMU gets above 4 GiB for frames reached through PSE-36 4 MiB pages; frames beyond it are not probed. */
+const MAX_HIGH_RAM_BYTES = 256 * MIB;
 /** The legacy VGA/ROM hole: MMIO and ROM in QEMU's pc machine, never touched by probes. */
 const LEGACY_HOLE: { start: number; end: number } = { start: 0xa_0000, end: 0x10_0000 };
 
@@ -86,6 +90,8 @@ export interface QemuCheckResult extends Comparison {
     readonly tagged: number;
     /** Accesses that page-faulted in QEMU. */
     readonly faulted: number;
+    /** Of those, reserved-bit faults QEMU reported without P, which kmem (as the SDM says) reports with P; accepted (see `sameFault`). */
+    readonly rsvdWithoutPresent: number;
     /** The accesses whose outcome differs from kmem's MMU. */
     readonly differences: readonly ProbeDifference[];
   };
@@ -122,6 +128,34 @@ function checkGuestArea(input: QemuCheckInput, frames: readonly number[], pages:
       throw collision(`Cannot run the QEMU guest at ${hex(base)}: kmem's tables do not identity-map ${hex(page)} writable (reserve ${hexRange(base, end)} virtually at the same physical address)`, { base, page });
     }
   }
+}
+
+/**
+ * RAM QEMU needs above 4 GiB so that every frame kmem maps there (through PSE-36 4 MiB pages)
+ * up to {@link MAX_HIGH_RAM_BYTES} is real memory the probes can tag; 0 when there is none.
+ */
+function highRamFor(pages: readonly ComparedPage[]): number {
+  let end = HIGH_RAM_BASE;
+  for (const page of pages) {
+    const frameEnd = page.phys + BLOCK_SIZE;
+    if (page.phys >= HIGH_RAM_BASE && frameEnd <= HIGH_RAM_BASE + MAX_HIGH_RAM_BYTES) end = Math.max(end, frameEnd);
+  }
+  return Math.ceil((end - HIGH_RAM_BASE) / MIB) * MIB;
+}
+
+/**
+ * QEMU `-device loader` arguments that put each probed frame's tag above 4 GiB, where the guest
+ * (running with paging off) cannot write it; the files go into `dir`.
+ */
+function highTagLoaders(probes: readonly Probe[], dir: string): string[] {
+  const frames = new Set(probes.flatMap((p) => (p.tagFrame !== null && p.tagFrame >= HIGH_RAM_BASE ? [p.tagFrame] : [])));
+  return [...frames].flatMap((frame) => {
+    const file = join(dir, `tag-${frame.toString(16)}.bin`);
+    const tag = new Uint8Array(4);
+    new DataView(tag.buffer).setUint32(0, frameTag(frame), true);
+    writeFileSync(file, tag);
+    return ["-device", `loader,file=${file},addr=${hex(frame)},force-raw=on`];
+  });
 }
 
 /** Throws unless the guest's status word (in its dumped image page) says every probe ran. */
@@ -190,8 +224,11 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
   const stagingBase = Math.ceil(input.memoryBytes / MIB) * MIB;
   const frames = new Set(tableFrames(input.ram, input.cr3, input.pse));
   const guestArea = { start: input.guestBase, end: input.guestBase + GUEST_AREA_BYTES };
+  const highRamBytes = highRamFor(pages);
   const mayTouch = (frame: number): boolean =>
-    frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea) && frame !== input.userPage?.phys;
+    frame >= HIGH_RAM_BASE
+      ? frame + BLOCK_SIZE <= HIGH_RAM_BASE + highRamBytes
+      : frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea) && frame !== input.userPage?.phys;
   const probes: Probe[] = input.expectAccesses === undefined ? [] : chooseProbes(pages, mayTouch);
   const probeTable = input.guestBase + PROBE_TABLE_OFFSET;
   const extra = probes.length === 0 ? [] : [{ address: probeTable, bytes: encodeProbes(probes) }];
@@ -220,11 +257,12 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     writeFileSync(guestPath, guest);
     writeFileSync(stagingPath, staging.blob);
     const args = [
-      "-M", "pc", "-accel", "tcg", "-cpu", "qemu32", "-smp", "1",
-      "-m", `${qemuRamBytes / MIB}M`,
+      "-M", highRamBytes === 0 ? "pc" : `pc,max-ram-below-4g=${qemuRamBytes}`, "-accel", "tcg", "-cpu", "qemu32", "-smp", "1",
+      "-m", `${(qemuRamBytes + highRamBytes) / MIB}M`,
       "-display", "none", "-nodefaults", "-no-reboot", "-no-shutdown",
       "-kernel", guestPath,
       "-device", `loader,file=${stagingPath},addr=${hex(staging.base)},force-raw=on`,
+      ...highTagLoaders(probes, dir),
     ];
     const qemu = await QmpSession.start(tools.qemu, args);
     try {
@@ -237,7 +275,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
       const probeDifferences = compareProbes(probes, outcomes, answers, input.userPage !== undefined);
       const tlb = parseInfoTlb(await qemu.hmp("info tlb"));
       const mem = parseInfoMem(await qemu.hmp("info mem"));
-      const comparison = comparePages(pages, qemuPages(tlb, mem));
+      const comparison = comparePages(asQemuMonitorShows(pages), qemuPages(tlb, mem));
       return {
         ...comparison,
         ok: comparison.differences.length === 0 && probeDifferences.length === 0,
@@ -248,6 +286,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
           count: probes.length,
           tagged: probes.filter((p) => p.tagFrame !== null).length,
           faulted: outcomes.flatMap((o) => [o.readFault, o.writeFault, o.userReadFault, o.userWriteFault]).filter((fault) => fault !== null).length,
+          rsvdWithoutPresent: countRsvdWithoutPresent(outcomes),
           differences: probeDifferences,
         },
       };
