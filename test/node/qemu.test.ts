@@ -13,6 +13,7 @@ import type { MemoryProfile } from "../../src/boot/profile.js";
 import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
 import { parseCpuState, parseInfoMem, parseInfoTlb } from "../../src/node/qemu/monitor-text.js";
 import { judgeGuestCpu } from "../../src/node/qemu/cpu-check.js";
+import { type ExpectEntries, formatEntryDifferences } from "../../src/node/qemu/accessed-dirty.js";
 import { CR2_MISMATCH, GUEST_AREA_BYTES, NO_FAULT, PROBE_RECORD_BYTES } from "../../src/node/qemu/guest.js";
 import { checkProfileWithQemu } from "../../src/node/qemu/machine-check.js";
 import { GUEST_LABEL, placeGuest, withGuest } from "../../src/node/qemu/placement.js";
@@ -96,6 +97,17 @@ function kmemMmu(image: HandImage, pse: boolean): ExpectAccesses {
   return (accesses) => {
     const mmu = new Mmu({ ram: image.memory, cr3: image.cr3, pse, wp: true });
     return accesses.map((a) => mmu.tryTranslate(a.vaddr, { write: a.write, user: a.user }));
+  };
+}
+
+/** kmem's entries after its MMU (CR0.WP set, empty TLB) made the accesses, on a copy of a hand image's RAM. */
+function kmemEntries(image: HandImage, pse: boolean): ExpectEntries {
+  return (accesses) => {
+    const copy = new PhysicalMemory(image.memory.size);
+    copy.writeBytes(0, image.ram);
+    const mmu = new Mmu({ ram: copy, cr3: image.cr3, pse, wp: true });
+    for (const a of accesses) mmu.tryTranslate(a.vaddr, { write: a.write, user: a.user });
+    return (address) => copy.read32(address);
   };
 }
 
@@ -380,10 +392,13 @@ describe("QEMU against a hand-written image", () => {
   test("the guest's real ring-0 and ring-3 reads and writes land on the tagged frames and fault exactly where kmem's MMU faults", async () => {
     const image = mixedImage();
     const result = await checkWithQemu(
-      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false), userPage: USER_PAGE },
+      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false), expectEntries: kmemEntries(image, false), userPage: USER_PAGE },
       { tools: tools() },
     );
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "", "QEMU sets the same accessed and dirty bits, a PDE's A on a walk that faults at its PTE included");
+    // The PDEs of 0xC0000000 and 0xFFC00000 (those of the guest's and the stub's 4 MiB slots are skipped) and the 7 PTEs outside the guest and the stub.
+    assert.equal(result.entries.compared, 2 + 7);
     // 8 mapped pages besides the guest's; the stub's page and 0xFFFFF000 (the page directory) are never touched.
     assert.equal(result.probes.tagged, 6);
     // Ring 0: 3 read-only pages fault on write (0x3). Ring 3: 3 kernel pages fault on read (0x5)
@@ -411,6 +426,22 @@ describe("QEMU against a hand-written image", () => {
     );
   });
 
+  test("an accessed bit kmem leaves clear where QEMU's walk sets it is reported entry by entry", async () => {
+    const image = mixedImage();
+    const honest = kmemEntries(image, false);
+    const pdeOfUnmappedNeighbour = image.cr3 + (0xc000_0000 >>> 22) * 4;
+    const lying: ExpectEntries = (accesses) => {
+      const read = honest(accesses);
+      return (address) => (address === pdeOfUnmappedNeighbour ? read(address) & ~0x20 : read(address));
+    };
+    const result = await checkWithQemu(
+      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false), expectEntries: lying, userPage: USER_PAGE },
+      { tools: tools() },
+    );
+    assert.equal(result.ok, false);
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "PDE at 0x00001C00 (0xC0000000): kmem -- | qemu A-");
+  });
+
   test("4 MiB pages are seen as large when the guest sets CR4.PSE", async () => {
     const image = mixedImage().large(0x8000_0000, 0x0080_0000, W | U).large(0xc040_0000, 0x00c0_0000, PCD | G);
     const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, true), userPage: USER_PAGE }, { tools: tools() });
@@ -425,9 +456,13 @@ describe("QEMU against a hand-written image", () => {
       .large(0x8000_0000, 0x0080_0000, W | U)
       .rawPde(0x8040_0000, 0x0040_0000 | (1 << 13) | W | U | PS | P, mapping(0x8040_0000, 0x1_0040_0000, LARGE, W | U))
       .rawPde(0x8080_0000, 0x00c0_0000 | (1 << 21) | W | U | PS | P, null);
-    const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, true), userPage: USER_PAGE }, { tools: tools() });
+    const result = await checkWithQemu(
+      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, true), expectEntries: kmemEntries(image, true), userPage: USER_PAGE },
+      { tools: tools() },
+    );
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "", "the same A and D bits, the reserved PDE's untouched");
     assert.equal(result.largePages, 2);
     assert.equal(result.probes.rsvdWithoutPresent, 4, "QEMU 7.2 reports the reserved-bit faults as 0x8/0xA/0xC/0xE, kmem as 0x9/0xB/0xD/0xF");
     assert.equal(result.commandLine.some((arg) => arg.endsWith(",addr=0x100400000,force-raw=on")), true, "the frame above 4 GiB is tagged by QEMU's loader");
@@ -476,6 +511,8 @@ describe("QEMU against kmem's booted machines", () => {
     const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools() });
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "");
+    assert.equal(result.entries.compared > 600, true, `only ${result.entries.compared} entries' accessed/dirty bits compared`);
     assert.ok(result.probes.tagged > 600, `only ${result.probes.tagged} tagged probes`);
     assert.equal(result.pagesCompared, kmemPages(result.machine.paging.mappings(result.machine.cr3)).length);
     assert.ok(result.pagesCompared > 600, `only ${result.pagesCompared} pages`);
@@ -486,6 +523,7 @@ describe("QEMU against kmem's booted machines", () => {
     const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools(), random: { count: 300, seed: 6 } });
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "");
     assert.ok(result.probes.faulted > 0, `some probes faulted (${result.probes.faulted})`);
     const pages = kmemPages(result.machine.paging.mappings(result.machine.cr3));
     assert.equal(result.pagesCompared, pages.length);
@@ -500,6 +538,7 @@ describe("QEMU against kmem's booted machines", () => {
     const result = await checkProfileWithQemu(profile, { tools: tools(), largePages: true, random: { count: 300, seed: 11 } });
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "");
     assert.equal(result.largePages, 2);
     assert.equal(result.cpu.cr4 & (1 << 4), 1 << 4);
   });

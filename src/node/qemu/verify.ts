@@ -1,16 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ENTRY_BYTES, ENTRY_FRAME_MASK } from "../../arch/x86/entry.js";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { asQemuMonitorShows, type Comparison, type ComparedPage, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
 import { buildGuest, CONFIG_FIELD, frameTag, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
+import { compareAccessedDirty, type EntryComparison, type ExpectEntries } from "./accessed-dirty.js";
 import { type ExpectedCpu, judgeGuestCpu } from "./cpu-check.js";
 import { type CpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
 import { chooseProbes, compareProbes, countRsvdWithoutPresent, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
-import { stageTables, tableFrames } from "./staging.js";
+import { chunkFrames, stageTables, tableFrames } from "./staging.js";
 import { findQemuTools, type QemuTools } from "./tools.js";
 
 const MIB = 0x10_0000;
@@ -50,6 +52,12 @@ export interface QemuCheckInput {
    */
   readonly expectAccesses?: ExpectAccesses;
   /**
+   * kmem's entries after its MMU made the same accesses (see {@link ExpectEntries}). When given
+   * with `expectAccesses`, the accessed and dirty bits of every PDE and PTE are read back from
+   * QEMU after the guest's accesses and compared with kmem's (the guest's own pages excepted).
+   */
+  readonly expectEntries?: ExpectEntries;
+  /**
    * A page kmem maps user-accessible (any rights) where the guest puts its ring-3 stub, so that
    * probes also run from ring 3; without it they run from ring 0 only. Its frame is never probed.
    */
@@ -74,7 +82,7 @@ export interface QemuCheckOptions {
 
 /** What QEMU saw and how it compares with kmem. */
 export interface QemuCheckResult extends Comparison {
-  /** True when every page and every probed access matches. */
+  /** True when every page, every probed access and every compared accessed/dirty bit matches. */
   readonly ok: boolean;
   /** The QEMU command line that ran, program first. */
   readonly commandLine: readonly string[];
@@ -95,6 +103,8 @@ export interface QemuCheckResult extends Comparison {
     /** The accesses whose outcome differs from kmem's MMU. */
     readonly differences: readonly ProbeDifference[];
   };
+  /** The accessed/dirty bits of the tables after the accesses, QEMU against kmem (nothing compared without `expectEntries`). */
+  readonly entries: EntryComparison;
 }
 
 function inside(address: number, range: { start: number; end: number }): boolean {
@@ -156,6 +166,22 @@ function highTagLoaders(probes: readonly Probe[], dir: string): string[] {
     writeFileSync(file, tag);
     return ["-device", `loader,file=${file},addr=${hex(frame)},force-raw=on`];
   });
+}
+
+/** Reads the table frames back from QEMU (one `pmemsave` per run of consecutive frames): a reader of the entry at a physical address. */
+async function dumpTables(qemu: QmpSession, ram: Uint8Array, frames: readonly number[], dir: string): Promise<(address: number) => number> {
+  const dumped: { start: number; view: DataView }[] = [];
+  for (const chunk of chunkFrames(ram, frames)) {
+    const file = join(dir, `tables-${chunk.address.toString(16)}.bin`);
+    await qemu.execute("pmemsave", { val: chunk.address, size: chunk.bytes.length, filename: file });
+    const bytes = new Uint8Array(readFileSync(file));
+    dumped.push({ start: chunk.address, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  }
+  return (address) => {
+    const chunk = dumped.find((c) => address >= c.start && address + ENTRY_BYTES <= c.start + c.view.byteLength);
+    if (chunk === undefined) throw new QemuError("MonitorError", `Cannot read QEMU's entry at ${hex(address)}: it is not in a dumped table frame`, { address });
+    return chunk.view.getUint32(address - chunk.start, true);
+  };
 }
 
 /** Throws unless the guest's status word (in its dumped image page) says every probe ran. */
@@ -236,6 +262,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
   checkGuestArea(input, staging.frames, expected);
   if (input.userPage !== undefined) checkUserPage(input.userPage, expected);
   const answers = input.expectAccesses === undefined ? [] : input.expectAccesses(probeAccesses(probes));
+  const kmemEntries = input.expectAccesses === undefined ? undefined : input.expectEntries?.(probeAccesses(probes));
   const qemuRamBytes = Math.ceil((stagingBase + staging.blob.length) / MIB) * MIB + FIRMWARE_SLACK_BYTES;
   if (qemuRamBytes > MAX_QEMU_RAM_BYTES) {
     throw new QemuError("UnsupportedMachine", `Cannot check ${hex(input.memoryBytes)} bytes of RAM in QEMU: the tables are staged above it and the pc machine keeps at most ${hex(MAX_QEMU_RAM_BYTES)} bytes below 4 GiB`, { memoryBytes: input.memoryBytes });
@@ -276,9 +303,19 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
       const tlb = parseInfoTlb(await qemu.hmp("info tlb"));
       const mem = parseInfoMem(await qemu.hmp("info mem"));
       const comparison = comparePages(asQemuMonitorShows(pages), qemuPages(tlb, mem));
+      const entries =
+        kmemEntries === undefined
+          ? { compared: 0, differences: [] }
+          : compareAccessedDirty({
+              directory: (input.cr3 & ENTRY_FRAME_MASK) >>> 0,
+              pse: input.pse,
+              kmem: kmemEntries,
+              qemu: await dumpTables(qemu, input.ram, staging.frames, dir),
+              guestPages: (vaddr) => inside(vaddr, guestArea) || vaddr === input.userPage?.vaddr,
+            });
       return {
         ...comparison,
-        ok: comparison.differences.length === 0 && probeDifferences.length === 0,
+        ok: comparison.differences.length === 0 && probeDifferences.length === 0 && entries.differences.length === 0,
         commandLine: [tools.qemu, ...args, ...QMP_STDIO_ARGS],
         frames: staging.frames,
         cpu,
@@ -289,6 +326,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
           rsvdWithoutPresent: countRsvdWithoutPresent(outcomes),
           differences: probeDifferences,
         },
+        entries,
       };
     } finally {
       qemu.close();
