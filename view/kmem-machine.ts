@@ -1,4 +1,4 @@
-import { ENTRY_FRAME_MASK, LARGE_FRAME_MASK, PTE_PRESENT } from "../src/arch/x86/entry.js";
+import { ENTRY_FRAME_MASK, LARGE_RESERVED_MASK, PTE_PRESENT, largeFrameAddress } from "../src/arch/x86/entry.js";
 import { pageTables } from "../src/arch/x86/mappings.js";
 import { PageFault } from "../src/arch/x86/page-fault.js";
 import type { WalkResult } from "../src/arch/x86/mmu.js";
@@ -45,7 +45,7 @@ function ramTranslation(result: WalkResult): number | null {
     return null;
   }
   if (result.large) {
-    return ((result.pde & LARGE_FRAME_MASK) >>> 0) + result.offset;
+    return (result.pde & LARGE_RESERVED_MASK) !== 0 ? null : largeFrameAddress(result.pde) + result.offset;
   }
   if (result.pte === null || (result.pte & PTE_PRESENT) === 0) {
     return null;

@@ -12,7 +12,9 @@ import {
   ENTRY_BYTES,
   ENTRY_FRAME_MASK,
   LARGE_FRAME_MASK,
+  LARGE_HIGH_FRAME_MASK,
   LARGE_PAGE_SIZE,
+  LARGE_RESERVED_MASK,
   PAGE_SIZE,
   PDE_LARGE_PAT,
   PTE_ACCESSED,
@@ -214,7 +216,8 @@ export class X86Paging implements Mapper<number> {
    * touched table.
    *
    * @throws {MapperError} `InvalidVirtualAddress` (not within 32 bits, start > end; also a
-   * bad directory as `InvalidPhysicalAddress`), `MisalignedVirtualAddress`, `NotMapped`
+   * bad directory as `InvalidPhysicalAddress`; also part of a 4 MiB PDE with bits 13–21 set,
+   * which cannot be split into PTEs), `MisalignedVirtualAddress`, `NotMapped`
    * (a page of the range is not present), `OutOfMemory` (no frame to split a 4 MiB page).
    */
   unmap(vStart: number, vEnd: number, directory: number): void {
@@ -231,6 +234,13 @@ export class X86Paging implements Mapper<number> {
       }
       if (isLargePde(pde)) {
         const whole = vTo - vFrom === LARGE_PAGE_SIZE;
+        if (!whole && (pde & (LARGE_HIGH_FRAME_MASK | LARGE_RESERVED_MASK)) !== 0) {
+          throw new MapperError(
+            "InvalidPhysicalAddress",
+            `Cannot ${action}: the 4 MiB PDE ${hex(pde)} of ${hex(vFrom)} sets bits 13–21 (a frame above 4 GiB, or its reserved bit), which 4 KiB PTEs cannot express`,
+            { address: vFrom, entry: pde },
+          );
+        }
         plans.push({ pdeAddress, vFrom, vTo, pFrom: 0, kind: whole ? "large" : "split", existing: pde });
         splits += whole ? 0 : 1;
         return;

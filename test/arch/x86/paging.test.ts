@@ -302,6 +302,19 @@ describe("X86Paging", () => {
     assert.deepEqual(ram.bytes, before);
   });
 
+  test("part of a 4 MiB PDE naming a frame above 4 GiB or with its reserved bit cannot be split: InvalidPhysicalAddress, nothing changed", () => {
+    const { ram, frames, paging, dir } = setup({ largePages: true });
+    for (const pde of [0x00802083, 0x00a00083]) {
+      ram.write32(dir + 4, pde);
+      const before = ram.bytes.slice();
+      assert.throws(() => paging.unmap(0x00400000, 0x00401000, dir), (e: unknown) => e instanceof MapperError && e.code === "InvalidPhysicalAddress" && e.message.includes(`PDE 0x${pde.toString(16).toUpperCase().padStart(8, "0")}`));
+      assert.deepEqual(ram.bytes, before);
+      assert.equal(frames.inUse, 1);
+      paging.unmap(0x00400000, 0x00800000, dir);
+      assert.equal(ram.read32(dir + 4), 0, "the whole 4 MiB page can still be unmapped");
+    }
+  });
+
   test("destroyDirectory returns every table and the directory to the allocator", () => {
     const { frames, paging, dir } = setup({ largePages: true });
     paging.map(0x1000, 0x2000, 0x1000, 0x2000, KWC, dir);
