@@ -13,6 +13,7 @@ export type ExpectEntries = (accesses: readonly Access[]) => (address: number) =
 
 /** An entry whose accessed or dirty bit differs between kmem and QEMU after the same accesses. */
 export interface EntryDifference {
+  /** A page-directory or a page-table entry. */
   readonly level: "pde" | "pte";
   /** Physical address of the entry. */
   readonly address: number;
@@ -28,6 +29,7 @@ export interface EntryDifference {
 export interface EntryComparison {
   /** Entries whose A and D bits were compared. */
   readonly compared: number;
+  /** Entries whose A or D differs, in directory order. */
   readonly differences: readonly EntryDifference[];
 }
 

@@ -23,9 +23,26 @@ export interface ExpectedCpu {
  * asked), or `wrong` (halted with paging on, but a register differs: `problem` says which).
  */
 export type GuestProgress =
-  | { readonly state: "running"; readonly cpu: CpuState }
-  | { readonly state: "done"; readonly cpu: CpuState }
-  | { readonly state: "wrong"; readonly cpu: CpuState; readonly problem: string };
+  | {
+      /** Not yet halted with CR0.PG set: ask again. */
+      readonly state: "running";
+      /** The registers read. */
+      readonly cpu: CpuState;
+    }
+  | {
+      /** Halted with paging on and CR3, CR4.PSE, CR0.WP as asked. */
+      readonly state: "done";
+      /** The registers read. */
+      readonly cpu: CpuState;
+    }
+  | {
+      /** Halted with paging on, but some register differs. */
+      readonly state: "wrong";
+      /** The registers read. */
+      readonly cpu: CpuState;
+      /** Which registers differ and how, e.g. `CR4 0x00000000 with PSE off, not on`. */
+      readonly problem: string;
+    };
 
 /**
  * Judges the guest's CPU from QEMU's `info registers` text against what it was told to load.

@@ -20,14 +20,19 @@ export interface Probe {
 
 /** What the guest recorded for one probe; a fault is its error code, `null` when none. */
 export interface ProbeOutcome {
+  /** The probed virtual address. */
   readonly vaddr: number;
   /** The dword the ring-0 read returned (0 when it faulted). */
   readonly value: number;
+  /** The ring-0 read's error code (or-ed with `CR2_MISMATCH` when CR2 was wrong). */
   readonly readFault: number | null;
+  /** The ring-0 write's error code. */
   readonly writeFault: number | null;
   /** The dword the ring-3 read returned (0 when it faulted or did not run). */
   readonly userValue: number;
+  /** The ring-3 read's error code. */
   readonly userReadFault: number | null;
+  /** The ring-3 write's error code. */
   readonly userWriteFault: number | null;
 }
 
