@@ -77,7 +77,7 @@ export interface WalkResult {
   readonly large: boolean;
   /** The translation came from the TLB (RAM may disagree: a stale entry). */
   readonly tlbHit: boolean;
-  /** The physical address, or `null` on a page fault. */
+  /** The physical address (up to 2^40 through a PSE-36 4 MiB page), or `null` on a page fault. */
   readonly physical: number | null;
   /** The page fault's error code, or `null` when the access translated. */
   readonly errorCode: number | null;
