@@ -519,7 +519,7 @@ describe("X86Paging enumeration against the MMU (property)", () => {
   const PROBED_PTIS = [0, 1, 2, 3, 4, 5, 6, 7, 1023];
 
   test("on random tables (PS, PSE-36 and reserved bits), mappings() lists exactly what the MMU translates and tablesInUse() what it walks, with and without PSE", () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(pdeArb, { minLength: 4, maxLength: 4 }), fc.array(pteArb, { minLength: 64, maxLength: 64 }), fc.boolean(), (pdes, ptes, pse) => {
         const ram = new PhysicalMemory(5 * MIB);
         pdes.forEach((e, pdi) => ram.write32(pdi * 4, (e.table * 0x1000 + e.high * 0x2000 + (e.reserved ? 0x20_0000 : 0) + e.flags) >>> 0));
