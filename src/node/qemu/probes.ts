@@ -74,13 +74,28 @@ export interface ProbeDifference {
   readonly qemu: string;
 }
 
+/** Options for {@link chooseProbes}. */
+export interface ProbeChoice {
+  /** The most probes (default {@link PROBE_CAPACITY}). */
+  readonly capacity?: number;
+  /**
+   * Frames that `mayTouch` refuses but that may still be read and written back untagged:
+   * physical addresses with no memory behind them in QEMU (e.g. far above 4 GiB through a
+   * PSE-36 page), where only the fault or its absence is compared. Default: none.
+   */
+  readonly untagged?: (frame: number) => boolean;
+}
+
 /**
  * Chooses the probes for a page list: every mapped page whose frame may be touched (the base of
  * each 4 MiB page), plus the unmapped page on each side of every mapped run (expecting faults).
- * Frames for which `mayTouch` is false (page tables, MMIO, the guest itself) are not accessed.
- * Over {@link PROBE_CAPACITY}, every unmapped neighbour is kept and mapped pages are sampled evenly.
+ * Frames for which `mayTouch` is false (page tables, MMIO, the guest itself) are not accessed,
+ * unless `untagged` allows an access without a tag. Over the capacity, every unmapped neighbour
+ * is kept and mapped pages are sampled evenly.
  */
-export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: number) => boolean, capacity = PROBE_CAPACITY): Probe[] {
+export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: number) => boolean, choice: ProbeChoice = {}): Probe[] {
+  const capacity = choice.capacity ?? PROBE_CAPACITY;
+  const untagged = choice.untagged ?? ((): boolean => false);
   const sorted = [...pages].sort((a, b) => a.virt - b.virt);
   const mapped = new Set(sorted.map((p) => p.virt));
   const runs: Range[] = [];
@@ -95,7 +110,7 @@ export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: n
     if (run.start > 0 && !mapped.has(run.start - BLOCK_SIZE)) unmapped.add(run.start - BLOCK_SIZE);
     if (run.end <= LAST_PAGE) unmapped.add(run.end);
   }
-  const touched = sorted.filter((p) => mayTouch(p.phys)).map((p) => ({ vaddr: p.virt, tagFrame: p.phys }));
+  const touched = sorted.flatMap((p): Probe[] => (mayTouch(p.phys) ? [{ vaddr: p.virt, tagFrame: p.phys }] : untagged(p.phys) ? [{ vaddr: p.virt, tagFrame: null }] : []));
   const faults = [...unmapped].map((vaddr) => ({ vaddr, tagFrame: null }));
   const room = Math.max(0, capacity - faults.length);
   const step = touched.length > room ? touched.length / room : 1;

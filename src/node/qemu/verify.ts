@@ -255,7 +255,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     frame >= HIGH_RAM_BASE
       ? frame + BLOCK_SIZE <= HIGH_RAM_BASE + highRamBytes
       : frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea) && frame !== input.userPage?.phys;
-  const probes: Probe[] = input.expectAccesses === undefined ? [] : chooseProbes(pages, mayTouch);
+  const probes: Probe[] = input.expectAccesses === undefined ? [] : chooseProbes(pages, mayTouch, { untagged: (frame) => frame >= HIGH_RAM_BASE + highRamBytes });
   const probeTable = input.guestBase + PROBE_TABLE_OFFSET;
   const extra = probes.length === 0 ? [] : [{ address: probeTable, bytes: encodeProbes(probes) }];
   const staging = stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase, extra });
