@@ -28,8 +28,11 @@ import type { Attributes } from "../../types.js";
  * 4 MiB page can lie above 4 GiB; bit 21 is reserved. The SDM (vol. 3 §4.3, Table 4-4) makes
  * bits 21:(M−19) reserved, where M = min(MAXPHYADDR, 40) with PSE-36 and 32 without it; QEMU's
  * 32-bit walk reserves bit 21 only, whatever MAXPHYADDR its CPU reports (v7.2
- * target/i386/tcg/sysemu/excp_helper.c, `mmu_translate`, the `restart_2_nopae` block:
- * `rsvd_mask = 0x200000`), which is the SDM's rule for M = 40. kmem does the same.
+ * target/i386/tcg/sysemu/excp_helper.c at qemu commit 8218c048, `mmu_translate`, the
+ * `restart_2_nopae` block: `rsvd_mask = 0x200000` overrides the MAXPHYADDR mask computed at
+ * `restart_all`), which is the SDM's rule for M = 40. kmem does the same. (qemu-system-i386
+ * 7.2's `-cpu qemu32` reports no PSE-36, so its phys_bits is 32, and the check in
+ * `kmem verify-qemu` shows bits 13–20 are address bits all the same.)
  */
 
 /** Bytes in one PDE or PTE. */
