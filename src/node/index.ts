@@ -35,7 +35,7 @@ export type { ComparedPage, Comparison, PageDifference, PageMapping } from "./qe
 export { PROBE_ACCESSES, countRsvdWithoutPresent, sameFault } from "./qemu/probes.js";
 export type { ExpectAccesses, ProbeAccess, ProbeDifference, ProbeOutcome } from "./qemu/probes.js";
 export type { Access as ProbedAccess } from "./qemu/probes.js";
-export { judgeGuestCpu } from "./qemu/cpu-check.js";
-export type { ExpectedCpu, GuestProgress } from "./qemu/cpu-check.js";
+export { judgeGuestCpu, waitForGuest } from "./qemu/cpu-check.js";
+export type { ExpectedCpu, GuestMonitor, GuestProgress } from "./qemu/cpu-check.js";
 export { compareAccessedDirty, formatEntryDifferences } from "./qemu/accessed-dirty.js";
 export type { AccessedDirtyInput, EntryComparison, EntryDifference, ExpectEntries } from "./qemu/accessed-dirty.js";

@@ -12,7 +12,7 @@ import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
 import type { MemoryProfile } from "../../src/boot/profile.js";
 import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
 import { parseCpuState, parseInfoMem, parseInfoTlb } from "../../src/node/qemu/monitor-text.js";
-import { judgeGuestCpu } from "../../src/node/qemu/cpu-check.js";
+import { type GuestMonitor, judgeGuestCpu, waitForGuest } from "../../src/node/qemu/cpu-check.js";
 import { type ExpectEntries, formatEntryDifferences } from "../../src/node/qemu/accessed-dirty.js";
 import { CR2_MISMATCH, GUEST_AREA_BYTES, NO_FAULT, PROBE_RECORD_BYTES } from "../../src/node/qemu/guest.js";
 import { checkProfileWithQemu } from "../../src/node/qemu/machine-check.js";
@@ -195,6 +195,45 @@ describe("the halted guest's CPU (real info registers text captured from qemu-sy
     const halted = captured("halted-pse-on");
     assert.equal(judgeGuestCpu(halted.replace("HLT=1", "HLT=0"), { ...asked, pse: false }).state, "running", "halted but HLT=0 means still running");
     assert.equal(judgeGuestCpu(halted.replace("CR0=80010011", "CR0=00010011"), { ...asked, pse: false }).state, "running", "paging off means still running");
+  });
+});
+
+describe("waiting for the guest (a scripted monitor replaying captured text)", () => {
+  const captured = (name: string): string => readFileSync(new URL(`./fixtures/info-registers-${name}.txt`, import.meta.url), "utf8");
+  /** A monitor answering `info registers` with `texts` in turn (the last one repeats) and query-status with `status`. */
+  function monitor(texts: readonly string[], status: string): GuestMonitor & { readonly calls: string[] } {
+    const calls: string[] = [];
+    let next = 0;
+    return {
+      calls,
+      hmp: (command) => {
+        calls.push(command);
+        return Promise.resolve(texts[Math.min(next++, texts.length - 1)] ?? "");
+      },
+      execute: (command) => {
+        calls.push(command);
+        return Promise.resolve({ status });
+      },
+    };
+  }
+
+  test("a triple fault is reported with the registers read after the VM stopped, not those of the poll before it", async () => {
+    const qemu = monitor([captured("at-reset"), captured("triple-fault")], "shutdown");
+    await assert.rejects(waitForGuest(qemu, { cr3: 0x1000, pse: false, wp: true }, 1000), (error: unknown) => {
+      assert.equal(error instanceof QemuError && error.code, "GuestFailed");
+      assert.equal((error as Error).message, "The QEMU guest stopped (triple fault) at EIP 0x00F00132 with CR0 0x80010011, CR3 0x00001000: the tables do not map what the guest needs as expected");
+      return true;
+    });
+    assert.deepEqual(qemu.calls, ["info registers", "query-status", "info registers"]);
+  });
+
+  test("a running guest is polled until it halts as asked; one halted with other registers fails naming them", async () => {
+    const done = await waitForGuest(monitor([captured("at-reset"), captured("halted-pse-on")], "running"), { cr3: 0x1000, pse: true, wp: true }, 1000);
+    assert.equal(done.eip, 0xf0_019f);
+    await assert.rejects(waitForGuest(monitor([captured("halted-pse-on")], "running"), { cr3: 0x1000, pse: false, wp: true }, 1000), (error: unknown) => {
+      assert.equal((error as Error).message, "The QEMU guest halted with CR4 0x00000010 with PSE on, not off");
+      return true;
+    });
   });
 });
 

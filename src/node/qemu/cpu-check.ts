@@ -1,6 +1,16 @@
 import { ENTRY_FRAME_MASK } from "../../arch/x86/entry.js";
 import { hex } from "../../format.js";
 import { type CpuState, CR4_PSE, parseCpuState } from "./monitor-text.js";
+import { QemuError } from "./qemu-error.js";
+import type { QmpSession } from "./qmp.js";
+
+/** How often {@link waitForGuest} asks QEMU. */
+const POLL_INTERVAL_MS = 10;
+/** Run states in which QEMU's VM will not go on by itself (with -no-shutdown, a triple fault ends in "shutdown"). */
+const STOPPED_STATES: readonly string[] = ["shutdown", "guest-panicked", "internal-error", "io-error"];
+
+/** What {@link waitForGuest} needs of a QEMU session: human-monitor text and QMP commands. */
+export type GuestMonitor = Pick<QmpSession, "hmp" | "execute">;
 
 /** CR0 bit 31, PG: paging enabled. */
 export const CR0_PG = 0x8000_0000;
@@ -67,4 +77,38 @@ export function judgeGuestCpu(text: string, expected: ExpectedCpu): GuestProgres
     problems.push(`CR0 ${hex(cpu.cr0)} with WP ${expected.wp ? "off, not on" : "on, not off"}`);
   }
   return problems.length === 0 ? { state: "done", cpu } : { state: "wrong", cpu, problem: problems.join("; ") };
+}
+
+/**
+ * Polls `info registers` until the guest has halted with paging on as `expected`, and returns
+ * its registers. A VM that stopped by itself (a triple fault, a panic) is reported with the
+ * registers read after it stopped — not those of the last poll, which may predate the stop.
+ *
+ * @throws {QemuError} `GuestFailed` when the guest halts with other registers, stops, or
+ *   takes longer than `timeoutMs`; `MonitorError` as {@link judgeGuestCpu}.
+ */
+export async function waitForGuest(qemu: GuestMonitor, expected: ExpectedCpu, timeoutMs: number): Promise<CpuState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const progress = judgeGuestCpu(await qemu.hmp("info registers"), expected);
+    const cpu = progress.cpu;
+    if (progress.state === "done") return cpu;
+    if (progress.state === "wrong") {
+      throw new QemuError("GuestFailed", `The QEMU guest halted with ${progress.problem}`, { cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4 });
+    }
+    const state = (await qemu.execute("query-status")) as { status?: unknown } | null;
+    const status = String(state?.status ?? "unknown");
+    if (STOPPED_STATES.includes(status)) {
+      const last = parseCpuState(await qemu.hmp("info registers"));
+      throw new QemuError(
+        "GuestFailed",
+        `The QEMU guest stopped (${status === "shutdown" ? "triple fault" : status}) at EIP ${hex(last.eip)} with CR0 ${hex(last.cr0)}, CR3 ${hex(last.cr3)}: the tables do not map what the guest needs as expected`,
+        { eip: last.eip, cr0: last.cr0, status },
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new QemuError("GuestFailed", `The QEMU guest did not enable paging and halt within ${timeoutMs} ms (CR0 ${hex(cpu.cr0)}, EIP ${hex(cpu.eip)})`, { cr0: cpu.cr0, eip: cpu.eip });
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
 }

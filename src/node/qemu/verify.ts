@@ -7,7 +7,7 @@ import { BLOCK_SIZE } from "../../types.js";
 import { asQemuMonitorShows, type Comparison, type ComparedPage, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
 import { buildGuest, CONFIG_FIELD, frameTag, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
 import { compareAccessedDirty, type EntryComparison, type ExpectEntries } from "./accessed-dirty.js";
-import { type ExpectedCpu, judgeGuestCpu } from "./cpu-check.js";
+import { waitForGuest } from "./cpu-check.js";
 import { type CpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
@@ -20,7 +20,6 @@ const MIB = 0x10_0000;
 const FIRMWARE_SLACK_BYTES = 2 * MIB;
 /** The most RAM the `pc` machine keeps below 4 GiB (above it, RAM moves past 32-bit addresses). */
 const MAX_QEMU_RAM_BYTES = 0xc000_0000;
-const POLL_INTERVAL_MS = 10;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
 /** Where QEMU's pc machine puts the RAM it keeps above 4 GiB (`max-ram-below-4g`). */
 const HIGH_RAM_BASE = 2 ** 32;
@@ -200,33 +199,6 @@ function checkGuestStatus(dump: Uint8Array, probes: number, cpu: CpuState): void
   throw new QemuError("GuestFailed", `The QEMU guest stopped before finishing its ${probes} probes: ${reason}`, { status, eip });
 }
 
-/** Run states in which QEMU's VM will not go on by itself (with -no-shutdown, a triple fault ends in "shutdown"). */
-const STOPPED_STATES: readonly string[] = ["shutdown", "guest-panicked", "internal-error", "io-error"];
-
-async function waitForPaging(qemu: QmpSession, expected: ExpectedCpu, timeoutMs: number): Promise<CpuState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const progress = judgeGuestCpu(await qemu.hmp("info registers"), expected);
-    const cpu = progress.cpu;
-    if (progress.state === "done") return cpu;
-    if (progress.state === "wrong") {
-      throw new QemuError("GuestFailed", `The QEMU guest halted with ${progress.problem}`, { cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4 });
-    }
-    const state = (await qemu.execute("query-status")) as { status?: unknown } | null;
-    const status = String(state?.status ?? "unknown");
-    if (STOPPED_STATES.includes(status)) {
-      throw new QemuError(
-        "GuestFailed",
-        `The QEMU guest stopped (${status === "shutdown" ? "triple fault" : status}) at EIP ${hex(cpu.eip)} with CR0 ${hex(cpu.cr0)}, CR3 ${hex(cpu.cr3)}: the tables do not map what the guest needs as expected`,
-        { eip: cpu.eip, cr0: cpu.cr0, status },
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new QemuError("GuestFailed", `The QEMU guest did not enable paging and halt within ${timeoutMs} ms (CR0 ${hex(cpu.cr0)}, EIP ${hex(cpu.eip)})`, { cr0: cpu.cr0, eip: cpu.eip });
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
-}
 
 /**
  * Boots a tiny guest in QEMU that loads kmem's page tables into CR3, enables paging and (with
@@ -293,7 +265,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     ];
     const qemu = await QmpSession.start(tools.qemu, args);
     try {
-      const cpu = await waitForPaging(qemu, { cr3: input.cr3, pse: input.pse, wp: input.wp ?? true }, options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
+      const cpu = await waitForGuest(qemu, { cr3: input.cr3, pse: input.pse, wp: input.wp ?? true }, options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
       const dumpPath = join(dir, "guest-dump.bin");
       await qemu.execute("pmemsave", { val: input.guestBase, size: PROBE_TABLE_OFFSET + probes.length * PROBE_RECORD_BYTES, filename: dumpPath });
       const dump = new Uint8Array(readFileSync(dumpPath));
