@@ -2,15 +2,19 @@ import { ENTRY_FRAME_MASK } from "../../arch/x86/entry.js";
 import { hex } from "../../format.js";
 import { type CpuState, CR4_PSE, parseCpuState } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
-import type { QmpSession } from "./qmp.js";
 
 /** How often {@link waitForGuest} asks QEMU. */
 const POLL_INTERVAL_MS = 10;
 /** Run states in which QEMU's VM will not go on by itself (with -no-shutdown, a triple fault ends in "shutdown"). */
 const STOPPED_STATES: readonly string[] = ["shutdown", "guest-panicked", "internal-error", "io-error"];
 
-/** What {@link waitForGuest} needs of a QEMU session: human-monitor text and QMP commands. */
-export type GuestMonitor = Pick<QmpSession, "hmp" | "execute">;
+/** What {@link waitForGuest} needs of a QEMU session (a `QmpSession` is one). */
+export interface GuestMonitor {
+  /** Runs a human-monitor command (`info registers`) and resolves to its text. */
+  hmp(commandLine: string): Promise<string>;
+  /** Runs a QMP command (`query-status`) and resolves to its `return` value. */
+  execute(command: string, args?: Record<string, unknown>): Promise<unknown>;
+}
 
 /** CR0 bit 31, PG: paging enabled. */
 export const CR0_PG = 0x8000_0000;
