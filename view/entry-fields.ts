@@ -1,14 +1,12 @@
 import {
-  decodeEntry, ENTRY_AVAILABLE_MASK, ENTRY_AVAILABLE_SHIFT, type EntryLevel, PD_INDEX_SHIFT, PDE_PAGE_SIZE, PT_INDEX_SHIFT,
+  decodeEntry, ENTRY_AVAILABLE_MASK, ENTRY_AVAILABLE_SHIFT, type EntryLevel, LARGE_HIGH_FRAME_MASK, LARGE_HIGH_FRAME_SHIFT, LARGE_RESERVED_MASK, PD_INDEX_SHIFT, PDE_PAGE_SIZE, PT_INDEX_SHIFT,
   PTE_ACCESSED, PTE_CACHE_DISABLE, PTE_DIRTY, PTE_GLOBAL, PTE_PAT, PTE_PRESENT, PTE_USER, PTE_WRITABLE, PTE_WRITE_THROUGH,
 } from "../src/arch/x86/entry.js";
-import { PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE } from "../src/arch/x86/page-fault.js";
+import { PF_FETCH, PF_PRESENT, PF_RSVD, PF_USER, PF_WRITE } from "../src/arch/x86/page-fault.js";
 import { hex } from "../src/format.js";
 import { ADDRESS_FIELD, type BitField } from "./model.js";
 
 const LAST_BIT = 31;
-/** Error-code bit 3, RSVD: a reserved bit was set in an entry (never, in 32-bit paging without PSE-36). */
-const PF_RESERVED = 1 << 3;
 
 /** The position of the highest bit set in `mask` (of its only bit, for a one-bit mask). */
 function bitOf(mask: number): number {
@@ -45,7 +43,13 @@ export function entryFields(value: number, level: EntryLevel): BitField[] {
       : flag(PTE_GLOBAL, "(G)", false, "", "ignored in a PDE that points at a table"),
     { bits: `${ENTRY_AVAILABLE_SHIFT}–${bitOf(ENTRY_AVAILABLE_MASK)}`, name: "AVL", value: e.available, meaning: "available to the OS" },
   ];
-  const addressBits = large ? `${PD_INDEX_SHIFT}–${LAST_BIT}` : `${PT_INDEX_SHIFT}–${LAST_BIT}`;
+  if (large) {
+    const reserved = (value & LARGE_RESERVED_MASK) !== 0;
+    fields.push(flag(LARGE_RESERVED_MASK, "(21)", reserved, "reserved bit set: with CR4.PSE every access faults with RSVD", "reserved, clear"));
+  }
+  const addressBits = large
+    ? `${LARGE_HIGH_FRAME_SHIFT}–${bitOf(LARGE_HIGH_FRAME_MASK)}, ${PD_INDEX_SHIFT}–${LAST_BIT}`
+    : `${PT_INDEX_SHIFT}–${LAST_BIT}`;
   const target = level === "pte" ? "4 KiB frame" : large ? "4 MiB frame" : "page table";
   fields.push({ bits: addressBits, name: ADDRESS_FIELD, value: e.address, meaning: `${target} at ${hex(e.address)}` });
   return fields;
@@ -57,7 +61,7 @@ export function errorCodeFields(errorCode: number): BitField[] {
     flag(PF_PRESENT, "P", (errorCode & PF_PRESENT) !== 0, "protection violation on a present page", "the page is not present"),
     flag(PF_WRITE, "W/R", (errorCode & PF_WRITE) !== 0, "the access was a write", "the access was a read"),
     flag(PF_USER, "U/S", (errorCode & PF_USER) !== 0, "the access came from user mode", "the access came from supervisor mode"),
-    flag(PF_RESERVED, "RSVD", false, "", "no reserved bit set in an entry"),
+    flag(PF_RSVD, "RSVD", (errorCode & PF_RSVD) !== 0, "a reserved bit is set in an entry (a 4 MiB PDE's bit 21)", "no reserved bit set in an entry"),
     flag(PF_FETCH, "I/D", (errorCode & PF_FETCH) !== 0, "instruction fetch", "not an instruction fetch (or no NX)"),
   ];
 }

@@ -1,5 +1,5 @@
 import {
-  ENTRY_BYTES, ENTRY_FRAME_MASK, LARGE_FRAME_MASK, PDE_PAGE_SIZE, pdIndex, PTE_PRESENT, ptIndex,
+  ENTRY_BYTES, ENTRY_FRAME_MASK, LARGE_RESERVED_MASK, PDE_PAGE_SIZE, pdIndex, PTE_PRESENT, ptIndex, largeFrameAddress,
 } from "../src/arch/x86/entry.js";
 import { pageTables } from "../src/arch/x86/mappings.js";
 import { PageFault } from "../src/arch/x86/page-fault.js";
@@ -47,7 +47,7 @@ function ramTranslation(result: WalkResult): number | null {
     return null;
   }
   if (result.large) {
-    return ((result.pde & LARGE_FRAME_MASK) >>> 0) + result.offset;
+    return (result.pde & LARGE_RESERVED_MASK) !== 0 ? null : largeFrameAddress(result.pde) + result.offset;
   }
   if (result.pte === null || (result.pte & PTE_PRESENT) === 0) {
     return null;
@@ -160,7 +160,7 @@ class KmemViewMachine implements ViewMachine {
       mark(categories, { start: module.physStart, end: module.physEnd }, blockSize, PhysCategory.Module);
     }
     mark(categories, { start: cr3, end: cr3 + blockSize }, blockSize, PhysCategory.PageTable);
-    for (const table of pageTables(this.#machine.ram, cr3)) {
+    for (const table of pageTables(this.#machine.ram, cr3, { pse: this.#machine.cr4Pse })) {
       mark(categories, { start: table, end: table + blockSize }, blockSize, PhysCategory.PageTable);
     }
     return { blockSize, categories };

@@ -185,7 +185,7 @@ function describeBits(writable: boolean, user: boolean, cacheDisable: boolean): 
 function snapshotTables(machine: Machine): { restore(): void } {
   const { ram, cr3 } = machine;
   const saved: { address: number; bytes: Uint8Array }[] = [{ address: cr3, bytes: ram.readBytes(cr3, TABLE_BYTES) }];
-  for (const table of pageTables(ram, cr3)) {
+  for (const table of pageTables(ram, cr3, { pse: machine.cr4Pse })) {
     if (table + TABLE_BYTES <= ram.size) {
       saved.push({ address: table, bytes: ram.readBytes(table, TABLE_BYTES) });
     }

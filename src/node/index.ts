@@ -30,8 +30,12 @@ export type { RandomRunSummary } from "./qemu/random-ops.js";
 // Its lower layers: QEMU's monitor text parsed, and page lists diffed.
 export { parseInfoMem, parseInfoTlb } from "./qemu/monitor-text.js";
 export type { CpuState, MemRange, TlbLine } from "./qemu/monitor-text.js";
-export { comparePages, formatDifferences, kmemPages, qemuPages } from "./qemu/compare.js";
+export { asQemuMonitorShows, comparePages, formatDifferences, kmemPages, qemuPages } from "./qemu/compare.js";
 export type { ComparedPage, Comparison, PageDifference, PageMapping } from "./qemu/compare.js";
-export { PROBE_ACCESSES } from "./qemu/probes.js";
-export type { ExpectAccesses, ProbeAccess, ProbeDifference } from "./qemu/probes.js";
+export { PROBE_ACCESSES, countRsvdWithoutPresent, sameFault } from "./qemu/probes.js";
+export type { ExpectAccesses, ProbeAccess, ProbeDifference, ProbeOutcome } from "./qemu/probes.js";
 export type { Access as ProbedAccess } from "./qemu/probes.js";
+export { judgeGuestCpu, waitForGuest } from "./qemu/cpu-check.js";
+export type { ExpectedCpu, GuestMonitor, GuestProgress } from "./qemu/cpu-check.js";
+export { compareAccessedDirty, formatEntryDifferences } from "./qemu/accessed-dirty.js";
+export type { AccessedDirtyInput, EntryComparison, EntryDifference, ExpectEntries } from "./qemu/accessed-dirty.js";

@@ -12,6 +12,8 @@ import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
 import type { MemoryProfile } from "../../src/boot/profile.js";
 import { comparePages, formatDifferences, kmemPages, type PageMapping, qemuPages } from "../../src/node/qemu/compare.js";
 import { parseCpuState, parseInfoMem, parseInfoTlb } from "../../src/node/qemu/monitor-text.js";
+import { type GuestMonitor, judgeGuestCpu, waitForGuest } from "../../src/node/qemu/cpu-check.js";
+import { type ExpectEntries, formatEntryDifferences } from "../../src/node/qemu/accessed-dirty.js";
 import { CR2_MISMATCH, GUEST_AREA_BYTES, NO_FAULT, PROBE_RECORD_BYTES } from "../../src/node/qemu/guest.js";
 import { checkProfileWithQemu } from "../../src/node/qemu/machine-check.js";
 import { GUEST_LABEL, placeGuest, withGuest } from "../../src/node/qemu/placement.js";
@@ -76,6 +78,13 @@ class HandImage {
     return this;
   }
 
+  /** Writes the raw PDE `value` for `virt`'s 4 MiB slot; `expected` is kmem's page for it (none when it maps nothing). */
+  rawPde(virt: number, value: number, expected: PageMapping | null): this {
+    this.#view.setUint32(this.cr3 + Math.floor(virt / LARGE) * 4, value >>> 0, true);
+    if (expected !== null) this.expected.push(expected);
+    return this;
+  }
+
   /** Identity-maps the guest's area (kernel, writable). */
   guest(): this {
     for (let page = GUEST_BASE; page < GUEST_BASE + GUEST_AREA_BYTES; page += PAGE) this.page(page, page, W);
@@ -88,6 +97,17 @@ function kmemMmu(image: HandImage, pse: boolean): ExpectAccesses {
   return (accesses) => {
     const mmu = new Mmu({ ram: image.memory, cr3: image.cr3, pse, wp: true });
     return accesses.map((a) => mmu.tryTranslate(a.vaddr, { write: a.write, user: a.user }));
+  };
+}
+
+/** kmem's entries after its MMU (CR0.WP set, empty TLB) made the accesses, on a copy of a hand image's RAM. */
+function kmemEntries(image: HandImage, pse: boolean): ExpectEntries {
+  return (accesses) => {
+    const copy = new PhysicalMemory(image.memory.size);
+    copy.writeBytes(0, image.ram);
+    const mmu = new Mmu({ ram: copy, cr3: image.cr3, pse, wp: true });
+    for (const a of accesses) mmu.tryTranslate(a.vaddr, { write: a.write, user: a.user });
+    return (address) => copy.read32(address);
   };
 }
 
@@ -144,6 +164,76 @@ describe("QEMU monitor text", () => {
   test("info registers yields CR0, CR3, CR4, EIP and the halt flag", () => {
     const cpu = parseCpuState("EIP=004000ab EFL=00000086 [--S--P-] CPL=0 II=0 A20=1 SMM=0 HLT=1\nCR0=80010011 CR2=00000000 CR3=00001000 CR4=00000010\n");
     assert.deepEqual(cpu, { cr0: 0x8001_0011, cr3: 0x1000, cr4: 0x10, eip: 0x40_00ab, halted: true });
+  });
+});
+
+describe("the halted guest's CPU (real info registers text captured from qemu-system-i386 7.2)", () => {
+  const captured = (name: string): string => readFileSync(new URL(`./fixtures/info-registers-${name}.txt`, import.meta.url), "utf8");
+  const asked = { cr3: 0x1000, wp: true };
+
+  test("a guest halted with paging on is done exactly when CR4.PSE is what it was told", () => {
+    assert.deepEqual(judgeGuestCpu(captured("halted-pse-off"), { ...asked, pse: false }), { state: "done", cpu: { cr0: 0x8001_0011, cr3: 0x1000, cr4: 0, eip: 0xf0_019f, halted: true } });
+    assert.equal(judgeGuestCpu(captured("halted-pse-on"), { ...asked, pse: true }).state, "done");
+    assert.deepEqual(judgeGuestCpu(captured("halted-pse-off"), { ...asked, pse: true }), {
+      state: "wrong",
+      cpu: { cr0: 0x8001_0011, cr3: 0x1000, cr4: 0, eip: 0xf0_019f, halted: true },
+      problem: "CR4 0x00000000 with PSE off, not on",
+    });
+    const wrong = judgeGuestCpu(captured("halted-pse-on"), { ...asked, pse: false });
+    assert.equal(wrong.state === "wrong" && wrong.problem, "CR4 0x00000010 with PSE on, not off");
+  });
+
+  test("CR3 (frame bits only) and CR0.WP are checked too, every problem named", () => {
+    const wrong = judgeGuestCpu(captured("halted-pse-on"), { cr3: 0x2000, pse: false, wp: false });
+    assert.equal(wrong.state === "wrong" && wrong.problem, "CR3 0x00001000, not 0x00002000; CR4 0x00000010 with PSE on, not off; CR0 0x80010011 with WP on, not off");
+    assert.equal(judgeGuestCpu(captured("halted-pse-on"), { cr3: 0x1018, pse: true, wp: true }).state, "done", "CR3's PWT/PCD bits are not compared");
+  });
+
+  test("a CPU that is not halted (stopped at reset, paging off) is still running, whatever was asked", () => {
+    const progress = judgeGuestCpu(captured("at-reset"), { ...asked, pse: true });
+    assert.deepEqual(progress, { state: "running", cpu: { cr0: 0x6000_0010, cr3: 0, cr4: 0, eip: 0xfff0, halted: false } });
+    const halted = captured("halted-pse-on");
+    assert.equal(judgeGuestCpu(halted.replace("HLT=1", "HLT=0"), { ...asked, pse: false }).state, "running", "halted but HLT=0 means still running");
+    assert.equal(judgeGuestCpu(halted.replace("CR0=80010011", "CR0=00010011"), { ...asked, pse: false }).state, "running", "paging off means still running");
+  });
+});
+
+describe("waiting for the guest (a scripted monitor replaying captured text)", () => {
+  const captured = (name: string): string => readFileSync(new URL(`./fixtures/info-registers-${name}.txt`, import.meta.url), "utf8");
+  /** A monitor answering `info registers` with `texts` in turn (the last one repeats) and query-status with `status`. */
+  function monitor(texts: readonly string[], status: string): GuestMonitor & { readonly calls: string[] } {
+    const calls: string[] = [];
+    let next = 0;
+    return {
+      calls,
+      hmp: (command) => {
+        calls.push(command);
+        return Promise.resolve(texts[Math.min(next++, texts.length - 1)] ?? "");
+      },
+      execute: (command) => {
+        calls.push(command);
+        return Promise.resolve({ status });
+      },
+    };
+  }
+
+  test("a triple fault is reported with the registers read after the VM stopped, not those of the poll before it", async () => {
+    const qemu = monitor([captured("at-reset"), captured("triple-fault")], "shutdown");
+    await assert.rejects(waitForGuest(qemu, { cr3: 0x1000, pse: false, wp: true }, 1000), (error: unknown) => {
+      assert.equal(error instanceof QemuError && error.code, "GuestFailed");
+      assert.equal((error as Error).message, "The QEMU guest stopped (triple fault) at EIP 0x00F00132 with CR0 0x80010011, CR3 0x00001000: the tables do not map what the guest needs as expected");
+      return true;
+    });
+    assert.deepEqual(qemu.calls, ["info registers", "query-status", "info registers"]);
+  });
+
+  test("a running guest is polled until it halts as asked; one halted with other registers fails naming them", async () => {
+    const done = await waitForGuest(monitor([captured("at-reset"), captured("halted-pse-on")], "running"), { cr3: 0x1000, pse: true, wp: true }, 1000);
+    assert.equal(done.eip, 0xf0_019f);
+    await assert.rejects(waitForGuest(monitor([captured("halted-pse-on")], "running"), { cr3: 0x1000, pse: false, wp: true }, 1000), (error: unknown) => {
+      assert.equal((error as Error).message, "The QEMU guest halted with CR4 0x00000010 with PSE on, not off");
+      return true;
+    });
   });
 });
 
@@ -213,9 +303,14 @@ describe("probes", () => {
     ]);
   });
 
+  test("a frame that may not be tagged but may be accessed is probed without a tag", () => {
+    const probes = chooseProbes([page(0x2000, 0x9000), page(0x40_0000, 0xff_0000_0000, true)], (frame) => frame < 2 ** 32, { untagged: (frame) => frame >= 2 ** 36 });
+    assert.deepEqual(probes.filter((p) => p.vaddr === 0x2000 || p.vaddr === 0x40_0000), [{ vaddr: 0x2000, tagFrame: 0x9000 }, { vaddr: 0x40_0000, tagFrame: null }]);
+  });
+
   test("over capacity the fault probes stay and mapped pages are sampled evenly", () => {
     const pages = Array.from({ length: 100 }, (_, i) => page(0x10_0000 + i * PAGE, 0x20_0000 + i * PAGE));
-    const probes = chooseProbes(pages, () => true, 12);
+    const probes = chooseProbes(pages, () => true, { capacity: 12 });
     assert.equal(probes.length, 12);
     assert.deepEqual(probes.filter((p) => p.tagFrame === null).map((p) => p.vaddr), [0xf_f000, 0x16_4000]);
   });
@@ -341,10 +436,13 @@ describe("QEMU against a hand-written image", () => {
   test("the guest's real ring-0 and ring-3 reads and writes land on the tagged frames and fault exactly where kmem's MMU faults", async () => {
     const image = mixedImage();
     const result = await checkWithQemu(
-      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false), userPage: USER_PAGE },
+      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false), expectEntries: kmemEntries(image, false), userPage: USER_PAGE },
       { tools: tools() },
     );
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "", "QEMU sets the same accessed and dirty bits, a PDE's A on a walk that faults at its PTE included");
+    // The PDEs of 0xC0000000 and 0xFFC00000 (those of the guest's and the stub's 4 MiB slots are skipped) and the 7 PTEs outside the guest and the stub.
+    assert.equal(result.entries.compared, 2 + 7);
     // 8 mapped pages besides the guest's; the stub's page and 0xFFFFF000 (the page directory) are never touched.
     assert.equal(result.probes.tagged, 6);
     // Ring 0: 3 read-only pages fault on write (0x3). Ring 3: 3 kernel pages fault on read (0x5)
@@ -372,6 +470,22 @@ describe("QEMU against a hand-written image", () => {
     );
   });
 
+  test("an accessed bit kmem leaves clear where QEMU's walk sets it is reported entry by entry", async () => {
+    const image = mixedImage();
+    const honest = kmemEntries(image, false);
+    const pdeOfUnmappedNeighbour = image.cr3 + (0xc000_0000 >>> 22) * 4;
+    const lying: ExpectEntries = (accesses) => {
+      const read = honest(accesses);
+      return (address) => (address === pdeOfUnmappedNeighbour ? read(address) & ~0x20 : read(address));
+    };
+    const result = await checkWithQemu(
+      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: false, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, false), expectEntries: lying, userPage: USER_PAGE },
+      { tools: tools() },
+    );
+    assert.equal(result.ok, false);
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "PDE at 0x00001C00 (0xC0000000): kmem -- | qemu A-");
+  });
+
   test("4 MiB pages are seen as large when the guest sets CR4.PSE", async () => {
     const image = mixedImage().large(0x8000_0000, 0x0080_0000, W | U).large(0xc040_0000, 0x00c0_0000, PCD | G);
     const result = await checkWithQemu({ ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: kmemMmu(image, true), userPage: USER_PAGE }, { tools: tools() });
@@ -379,6 +493,32 @@ describe("QEMU against a hand-written image", () => {
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
     assert.equal(result.largePages, 2);
     assert.equal(result.cpu.cr4 & (1 << 4), 1 << 4);
+  });
+
+  test("PSE-36 and the reserved bit: QEMU's CPU reaches the frame above 4 GiB kmem names, and faults with RSVD where kmem does", async () => {
+    const image = mixedImage()
+      .large(0x8000_0000, 0x0080_0000, W | U)
+      .rawPde(0x8040_0000, 0x0040_0000 | (1 << 13) | W | U | PS | P, mapping(0x8040_0000, 0x1_0040_0000, LARGE, W | U))
+      .rawPde(0x8080_0000, 0x00c0_0000 | (1 << 21) | W | U | PS | P, null)
+      .rawPde(0x80c0_0000, 0x0000_0000 | (0xff << 13) | W | PS | P, mapping(0x80c0_0000, 0xff_0000_0000, LARGE, W));
+    const probed: number[] = [];
+    const oracle: ExpectAccesses = (accesses) => {
+      probed.push(...accesses.map((a) => a.vaddr));
+      return kmemMmu(image, true)(accesses);
+    };
+    const result = await checkWithQemu(
+      { ram: image.ram, memoryBytes: RAM_BYTES, cr3: image.cr3, pse: true, expected: image.expected, guestBase: GUEST_BASE, expectAccesses: oracle, expectEntries: kmemEntries(image, true), userPage: USER_PAGE },
+      { tools: tools() },
+    );
+    assert.equal(formatDifferences(result.differences), "");
+    assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "", "the same A and D bits, the reserved PDE's untouched");
+    assert.equal(result.largePages, 3);
+    assert.equal(result.probes.rsvdWithoutPresent, 8, "QEMU 7.2 reports the reserved-bit faults (two probes in that slot) as 0x8/0xA/0xC/0xE, kmem as 0x9/0xB/0xD/0xF");
+    assert.deepEqual(probed.filter((vaddr) => vaddr === 0x80c0_0000), [0x80c0_0000, 0x80c0_0000, 0x80c0_0000, 0x80c0_0000], "the page at 0xFF_0000_0000 (no memory in QEMU) was probed untagged, and QEMU's CPU did not fault: bits 17–20 are address bits there, whatever MAXPHYADDR");
+    assert.equal(result.commandLine.some((arg) => arg.endsWith(",addr=0x100400000,force-raw=on")), true, "the frame above 4 GiB is tagged by QEMU's loader");
+    assert.equal(result.commandLine.join(" ").match(/-M pc,max-ram-below-4g=(\d+) .* -m (\d+)M/)?.slice(1).join(" "), "19922944 24", "QEMU gets 19 MiB below 4 GiB and 5 MiB above it, up to the probed frame");
+    assert.equal(result.ok, true);
   });
 
   test("a wrong expectation fails with a diff naming the page and both sides", async () => {
@@ -422,6 +562,8 @@ describe("QEMU against kmem's booted machines", () => {
     const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools() });
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "");
+    assert.equal(result.entries.compared > 600, true, `only ${result.entries.compared} entries' accessed/dirty bits compared`);
     assert.ok(result.probes.tagged > 600, `only ${result.probes.tagged} tagged probes`);
     assert.equal(result.pagesCompared, kmemPages(result.machine.paging.mappings(result.machine.cr3)).length);
     assert.ok(result.pagesCompared > 600, `only ${result.pagesCompared} pages`);
@@ -432,6 +574,7 @@ describe("QEMU against kmem's booted machines", () => {
     const result = await checkProfileWithQemu(DEFAULT_PROFILE, { tools: tools(), random: { count: 300, seed: 6 } });
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "");
     assert.ok(result.probes.faulted > 0, `some probes faulted (${result.probes.faulted})`);
     const pages = kmemPages(result.machine.paging.mappings(result.machine.cr3));
     assert.equal(result.pagesCompared, pages.length);
@@ -446,6 +589,7 @@ describe("QEMU against kmem's booted machines", () => {
     const result = await checkProfileWithQemu(profile, { tools: tools(), largePages: true, random: { count: 300, seed: 11 } });
     assert.equal(formatDifferences(result.differences), "");
     assert.equal(formatProbeDifferences(result.probes.differences, 20), "");
+    assert.equal(formatEntryDifferences(result.entries.differences, 20), "");
     assert.equal(result.largePages, 2);
     assert.equal(result.cpu.cr4 & (1 << 4), 1 << 4);
   });
@@ -507,7 +651,7 @@ describe("kmem verify-qemu", () => {
       const machine = JSON.parse(readFileSync(join(dir, "machine.json"), "utf8")) as ExportedMachine;
       const ram = new PhysicalMemory(machine.memoryBytes);
       ram.writeBytes(0, new Uint8Array(readFileSync(join(dir, "ram.bin"))));
-      const expected = listMappings(ram, machine.cr3);
+      const expected = listMappings(ram, machine.cr3, { pse: machine.cr4Pse });
       const oracle: ExpectAccesses = (accesses) => {
         const mmu = new Mmu({ ram, cr3: machine.cr3, pse: machine.cr4Pse, wp: true });
         return accesses.map((a) => mmu.tryTranslate(a.vaddr, { write: a.write, user: a.user }));

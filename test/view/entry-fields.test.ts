@@ -10,7 +10,8 @@ function spell(fields: readonly { name: string; value: number }[]): string {
 describe("entryFields", () => {
   const cases: readonly { value: number; level: "pde" | "pte"; expected: string; addressBits: string }[] = [
     { value: 0x00002027, level: "pde", expected: "P=1 R/W=1 U/S=1 PWT=0 PCD=0 A=1 (D)=0 PS=0 (G)=0 AVL=0 address=2000", addressBits: "12–31" },
-    { value: 0x00c000e3, level: "pde", expected: "P=1 R/W=1 U/S=0 PWT=0 PCD=0 A=1 D=1 PS=1 G=0 AVL=0 address=c00000", addressBits: "22–31" },
+    { value: 0x00c000e3, level: "pde", expected: "P=1 R/W=1 U/S=0 PWT=0 PCD=0 A=1 D=1 PS=1 G=0 AVL=0 (21)=0 address=c00000", addressBits: "13–20, 22–31" },
+    { value: 0x00e020e3, level: "pde", expected: "P=1 R/W=1 U/S=0 PWT=0 PCD=0 A=1 D=1 PS=1 G=0 AVL=0 (21)=1 address=100c00000", addressBits: "13–20, 22–31" },
     { value: 0x001001b9, level: "pte", expected: "P=1 R/W=0 U/S=0 PWT=1 PCD=1 A=1 D=0 PAT=1 G=1 AVL=0 address=100000", addressBits: "12–31" },
     { value: 0x00000e00, level: "pte", expected: "P=0 R/W=0 U/S=0 PWT=0 PCD=0 A=0 D=0 PAT=0 G=0 AVL=7 address=0", addressBits: "12–31" },
   ];
@@ -30,6 +31,12 @@ describe("errorCodeFields", () => {
     assert.equal(spell(fields), "P=1 W/R=0 U/S=1 RSVD=0 I/D=0");
     assert.deepEqual(fields.map((f) => f.bits), ["0", "1", "2", "3", "4"]);
     assert.equal(fields[0]?.meaning, "protection violation on a present page");
+  });
+
+  test("spells error code 0x9 as a reserved-bit fault on a supervisor read", () => {
+    const fields = errorCodeFields(0x9);
+    assert.equal(spell(fields), "P=1 W/R=0 U/S=0 RSVD=1 I/D=0");
+    assert.equal(fields[3]?.meaning, "a reserved bit is set in an entry (a 4 MiB PDE's bit 21)");
   });
 
   test("spells error code 2 as a supervisor write to a non-present page", () => {

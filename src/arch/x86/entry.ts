@@ -17,9 +17,22 @@ import type { Attributes } from "../../types.js";
  * | 7      | PAT                  | PS = 0           | PS = 1                   |
  * | 8      | G global             | ignored          | G                        |
  * | 9–11   | available to the OS  | available        | available                |
- * | 12–31  | frame address        | table address    | 12 PAT, 22–31 frame      |
+ * | 12     | frame address        | table address    | PAT                      |
+ * | 13–20  | frame address        | table address    | frame bits 32–39 (PSE-36)|
+ * | 21     | frame address        | table address    | reserved (must be 0)     |
+ * | 22–31  | frame address        | table address    | frame bits 22–31         |
  *
  * Bits 0–5 mean the same at both levels, so they are named once (`PTE_*`).
+ *
+ * A 4 MiB PDE's bits 13–20 are bits 32–39 of its frame's physical address (PSE-36), so a
+ * 4 MiB page can lie above 4 GiB; bit 21 is reserved. The SDM (vol. 3 §4.3, Table 4-4) makes
+ * bits 21:(M−19) reserved, where M = min(MAXPHYADDR, 40) with PSE-36 and 32 without it; QEMU's
+ * 32-bit walk reserves bit 21 only, whatever MAXPHYADDR its CPU reports (v7.2
+ * target/i386/tcg/sysemu/excp_helper.c at qemu commit 8218c048, `mmu_translate`, the
+ * `restart_2_nopae` block: `rsvd_mask = 0x200000` overrides the MAXPHYADDR mask computed at
+ * `restart_all`), which is the SDM's rule for M = 40. kmem does the same. (qemu-system-i386
+ * 7.2's `-cpu qemu32` reports no PSE-36, so its phys_bits is 32, and the check in
+ * `kmem verify-qemu` shows bits 13–20 are address bits all the same.)
  */
 
 /** Bytes in one PDE or PTE. */
@@ -66,8 +79,16 @@ export const ENTRY_AVAILABLE_SHIFT = 9;
 export const ENTRY_FRAME_MASK = 0xfffff000;
 /** Shift of the frame number in an entry (and of the page number in an address). */
 export const ENTRY_FRAME_SHIFT = 12;
-/** Bits 22–31 of a 4 MiB PDE: the physical address of the 4 MiB frame. */
+/** Bits 22–31 of a 4 MiB PDE: bits 22–31 of the physical address of the 4 MiB frame. */
 export const LARGE_FRAME_MASK = 0xffc00000;
+/** Bits 13–20 of a 4 MiB PDE (PSE-36): bits 32–39 of the physical address of the 4 MiB frame. */
+export const LARGE_HIGH_FRAME_MASK = 0xff << 13;
+/** Shift of the PSE-36 field in a 4 MiB PDE. */
+export const LARGE_HIGH_FRAME_SHIFT = 13;
+/** Bit 21 of a 4 MiB PDE: reserved; a walk through a PDE with it set faults with RSVD (see the table above). */
+export const LARGE_RESERVED_MASK = 1 << 21;
+/** The exclusive upper bound of physical addresses a 4 MiB PDE can name (2^40, PSE-36). */
+export const LARGE_PHYSICAL_LIMIT = 2 ** 40;
 /** Bits 0–11 of a virtual address: the offset inside a 4 KiB page. */
 export const PAGE_OFFSET_MASK = PAGE_SIZE - 1;
 /** Bits 0–21 of a virtual address: the offset inside a 4 MiB page. */
@@ -119,7 +140,7 @@ export interface DecodedEntry {
   readonly global: boolean;
   /** Bits 9–11 as a number 0–7. */
   readonly available: number;
-  /** The physical address the entry points at (frame, table, or 4 MiB frame). */
+  /** The physical address the entry points at (frame, table, or 4 MiB frame, which may lie above 4 GiB). */
   readonly address: number;
 }
 
@@ -153,9 +174,27 @@ export function encodePte(physical: number, attrs: Attributes): number {
   return ((physical & ENTRY_FRAME_MASK) | PTE_PRESENT | attributeBits(attrs)) >>> 0;
 }
 
-/** The PDE mapping the 4 MiB frame at `physical` with `attrs` (present, PS; A and D clear). */
+/**
+ * The PDE mapping the 4 MiB frame at `physical` (below 2^40; bits 32–39 go to the PSE-36
+ * field) with `attrs` (present, PS; A and D clear).
+ *
+ * @example
+ * encodeLargePde(0x1_0040_0000, { kernel: true, writable: true, cachable: true }); // 0x00402083
+ */
 export function encodeLargePde(physical: number, attrs: Attributes): number {
-  return ((physical & LARGE_FRAME_MASK) | PTE_PRESENT | PDE_PAGE_SIZE | attributeBits(attrs)) >>> 0;
+  const high = Math.floor(physical / ADDRESS_LIMIT) << LARGE_HIGH_FRAME_SHIFT;
+  return ((physical & LARGE_FRAME_MASK) | (high & LARGE_HIGH_FRAME_MASK) | PTE_PRESENT | PDE_PAGE_SIZE | attributeBits(attrs)) >>> 0;
+}
+
+/**
+ * The physical address of the 4 MiB frame a PS PDE `value` maps: bits 22–31 from the PDE's
+ * bits 22–31 and bits 32–39 from its bits 13–20 (PSE-36). Exact (below 2^40).
+ *
+ * @example
+ * largeFrameAddress(0x00402083); // 0x1_0040_0000
+ */
+export function largeFrameAddress(value: number): number {
+  return ((value & LARGE_FRAME_MASK) >>> 0) + ((value & LARGE_HIGH_FRAME_MASK) >>> LARGE_HIGH_FRAME_SHIFT) * ADDRESS_LIMIT;
 }
 
 /** The PDE pointing at the page table at `table` (see {@link TABLE_PDE_FLAGS}). */
@@ -189,7 +228,7 @@ export function decodeEntry(value: number, level: EntryLevel = "pte"): DecodedEn
     pat: level === "pte" && (value & PTE_PAT) !== 0,
     global: mapsPage && (value & PTE_GLOBAL) !== 0,
     available: (value & ENTRY_AVAILABLE_MASK) >>> ENTRY_AVAILABLE_SHIFT,
-    address: (value & (pageSize ? LARGE_FRAME_MASK : ENTRY_FRAME_MASK)) >>> 0,
+    address: pageSize ? largeFrameAddress(value) : (value & ENTRY_FRAME_MASK) >>> 0,
   };
 }
 

@@ -22,8 +22,12 @@ export {
   ENTRY_FRAME_SHIFT,
   INDEX_MASK,
   LARGE_FRAME_MASK,
+  LARGE_HIGH_FRAME_MASK,
+  LARGE_HIGH_FRAME_SHIFT,
   LARGE_PAGE_OFFSET_MASK,
   LARGE_PAGE_SIZE,
+  LARGE_PHYSICAL_LIMIT,
+  LARGE_RESERVED_MASK,
   PAGE_OFFSET_MASK,
   PAGE_SIZE,
   PDE_LARGE_PAT,
@@ -48,6 +52,7 @@ export {
   encodeTablePde,
   formatEntryFlags,
   isLargePde,
+  largeFrameAddress,
   pdIndex,
   ptIndex,
 } from "./entry.js";
@@ -57,14 +62,14 @@ export type { DecodedEntry, EntryLevel } from "./entry.js";
 export { X86Paging } from "./paging.js";
 export type { X86PagingOptions } from "./paging.js";
 export { listMappings } from "./mappings.js";
-export type { X86Mapping } from "./mappings.js";
+export type { WalkOptions, X86Mapping } from "./mappings.js";
 
 // The MMU: walk, TLB, page faults.
 export { Mmu } from "./mmu.js";
 export type { MmuOptions, WalkResult } from "./mmu.js";
 export type { Access } from "./access.js";
 export { Tlb, TLB_DIRTY, TLB_LARGE, TLB_USER, TLB_WRITABLE, requiredTlbFlags, tlbFlagsFor } from "./tlb.js";
-export { PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, PageFault, describeFaultReason, formatErrorCode } from "./page-fault.js";
+export { PF_FETCH, PF_PRESENT, PF_RSVD, PF_USER, PF_WRITE, PageFault, describeFaultReason, formatErrorCode } from "./page-fault.js";
 export type { FaultReason, PageFaultOptions } from "./page-fault.js";
 
 // PAE and long mode: 64-bit entries, control registers, rules, codecs and the X86Mmu of every x86 mode.

@@ -3,8 +3,8 @@ import {
   ENTRIES_PER_TABLE,
   ENTRY_BYTES,
   ENTRY_FRAME_MASK,
-  LARGE_FRAME_MASK,
   LARGE_PAGE_SIZE,
+  LARGE_RESERVED_MASK,
   PAGE_SIZE,
   PTE_ACCESSED,
   PTE_CACHE_DISABLE,
@@ -15,13 +15,14 @@ import {
   PTE_WRITABLE,
   PTE_WRITE_THROUGH,
   isLargePde,
+  largeFrameAddress,
 } from "./entry.js";
 
 /** One present page of an address space, as `X86Paging.mappings` lists it. */
 export interface X86Mapping {
   /** Virtual start of the page. */
   readonly virt: number;
-  /** Physical start of the frame. */
+  /** Physical start of the frame (a 4 MiB frame may lie above 4 GiB, PSE-36). */
   readonly phys: number;
   /** Page size in bytes: 4 KiB, or 4 MiB for a PS PDE. */
   readonly size: number;
@@ -43,13 +44,26 @@ export interface X86Mapping {
   readonly dirty: boolean;
 }
 
+/** How the tables are read: as the MMU walks them. */
+export interface WalkOptions {
+  /**
+   * CR4.PSE. When set, a PDE with PS maps a 4 MiB page (one whose reserved bit 21 is set maps
+   * nothing: the MMU faults on it); when clear, PS is ignored and the PDE points at a page
+   * table, exactly as `Mmu` walks it.
+   */
+  readonly pse: boolean;
+}
+
 /**
- * Every present page of the page directory at `directory` in `ram`, in address order: one
- * entry per 4 KiB PTE, or per 4 MiB PS PDE. Permissions combine both levels. O(entries).
+ * Every page of the page directory at `directory` in `ram` that the MMU (with the same
+ * `pse`) translates, in address order: one entry per 4 KiB PTE, or per 4 MiB PS PDE.
+ * Permissions combine both levels. O(entries).
  *
  * @throws {MemoryError} `OutOfBounds` when a directory or table lies outside `ram`.
+ * @example
+ * listMappings(ram, cr3, { pse: machine.cr4Pse }); // [{ virt: 0xc0000000, phys: 0x100000, size: 4096, … }, …]
  */
-export function listMappings(ram: PhysicalMemory, directory: number): X86Mapping[] {
+export function listMappings(ram: PhysicalMemory, directory: number, options: WalkOptions): X86Mapping[] {
   const result: X86Mapping[] = [];
   for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
     const pde = ram.read32(directory + pdi * ENTRY_BYTES);
@@ -57,8 +71,10 @@ export function listMappings(ram: PhysicalMemory, directory: number): X86Mapping
       continue;
     }
     const slotBase = pdi * LARGE_PAGE_SIZE;
-    if (isLargePde(pde)) {
-      result.push(describe(slotBase, (pde & LARGE_FRAME_MASK) >>> 0, LARGE_PAGE_SIZE, pde, pde));
+    if (options.pse && isLargePde(pde)) {
+      if ((pde & LARGE_RESERVED_MASK) === 0) {
+        result.push(describe(slotBase, largeFrameAddress(pde), LARGE_PAGE_SIZE, pde, pde));
+      }
       continue;
     }
     const table = (pde & ENTRY_FRAME_MASK) >>> 0;
@@ -74,15 +90,16 @@ export function listMappings(ram: PhysicalMemory, directory: number): X86Mapping
 
 /**
  * The physical addresses of the page tables the directory at `directory` in `ram` points
- * at (4 MiB PDEs excluded), in directory order. O(1024).
+ * at, as the MMU (with the same `pse`) walks it — with `pse`, 4 MiB PDEs point at none —
+ * in directory order. O(1024).
  *
  * @throws {MemoryError} `OutOfBounds` when the directory lies outside `ram`.
  */
-export function pageTables(ram: PhysicalMemory, directory: number): number[] {
+export function pageTables(ram: PhysicalMemory, directory: number, options: WalkOptions): number[] {
   const tables: number[] = [];
   for (let pdi = 0; pdi < ENTRIES_PER_TABLE; pdi++) {
     const pde = ram.read32(directory + pdi * ENTRY_BYTES);
-    if ((pde & PTE_PRESENT) !== 0 && !isLargePde(pde)) {
+    if ((pde & PTE_PRESENT) !== 0 && !(options.pse && isLargePde(pde))) {
       tables.push((pde & ENTRY_FRAME_MASK) >>> 0);
     }
   }

@@ -5,8 +5,8 @@ import { isUnsignedInteger } from "../../validate.js";
 import {
   ENTRY_BYTES,
   ENTRY_FRAME_MASK,
-  LARGE_FRAME_MASK,
   LARGE_PAGE_OFFSET_MASK,
+  LARGE_RESERVED_MASK,
   PAGE_OFFSET_MASK,
   PAGE_SIZE,
   PTE_ACCESSED,
@@ -16,10 +16,11 @@ import {
   PTE_WRITABLE,
   PT_INDEX_SHIFT,
   isLargePde,
+  largeFrameAddress,
   pdIndex,
   ptIndex,
 } from "./entry.js";
-import { type FaultReason, PF_PRESENT, PF_USER, PF_WRITE, PageFault } from "./page-fault.js";
+import { type FaultReason, PF_PRESENT, PF_RSVD, PF_USER, PF_WRITE, PageFault } from "./page-fault.js";
 import { type Access, checkVirtualRange, fromLittleEndian, littleEndianBytes } from "./access.js";
 import { TLB_LARGE, Tlb, requiredTlbFlags, tlbFlagsFor } from "./tlb.js";
 
@@ -76,7 +77,7 @@ export interface WalkResult {
   readonly large: boolean;
   /** The translation came from the TLB (RAM may disagree: a stale entry). */
   readonly tlbHit: boolean;
-  /** The physical address, or `null` on a page fault. */
+  /** The physical address (up to 2^40 through a PSE-36 4 MiB page), or `null` on a page fault. */
   readonly physical: number | null;
   /** The page fault's error code, or `null` when the access translated. */
   readonly errorCode: number | null;
@@ -86,18 +87,40 @@ export interface WalkResult {
 
 /**
  * The x86 32-bit MMU: walks the page directory at CR3 in {@link PhysicalMemory} as the CPU
- * does (Intel SDM vol. 3 §4.3, §4.6, §4.8), caching translations in a {@link Tlb}.
+ * does (Intel SDM vol. 3 §4.3, §4.6, §4.7, §4.8), caching translations in a {@link Tlb}.
+ * Where the SDM leaves a choice, it does what QEMU's TCG does (v7.2,
+ * target/i386/tcg/sysemu/excp_helper.c, `mmu_translate`), the machine `kmem verify-qemu` checks it against.
  *
  * - Present: P at both levels, else a fault with error-code P = 0.
+ * - 4 MiB pages (CR4.PSE, `pse`, and PS in the PDE): bits 13–20 of the PDE are bits 32–39 of
+ *   the frame (PSE-36), so a translation may return a physical address up to 2^40 (exact, a
+ *   number); bit 21 is reserved: a walk through such a PDE faults with RSVD and P set
+ *   (error code 0x9/0xB/0xD/0xF), before the rights are checked. Without PSE, PS is ignored and
+ *   the PDE points at a page table, as the SDM says.
  * - User accesses need U at both levels; user writes need R/W at both levels; supervisor
  *   writes need R/W at both levels only when CR0.WP = 1 (`wp`). A failure faults with P = 1.
- * - A successful walk sets A in the PDE and PTE it used and, on a write, D in the PTE (or
- *   the 4 MiB PDE), written back into RAM. A faulting walk changes no entry.
+ * - Accessed and dirty bits, written back into RAM: a walk that reads a present PDE pointing
+ *   at a page table sets that PDE's A before it reads the PTE — so the PDE's A is set even
+ *   when the PTE then turns out not present or the rights forbid the access, exactly as
+ *   QEMU's `restart_2_nopae` block does. The PTE's A (and D on a write), or the 4 MiB PDE's,
+ *   are set only when the access is allowed. A fault at the PDE (not present, reserved bit,
+ *   rights of a 4 MiB page) changes no entry.
  * - A TLB hit needs no RAM read. A write through an entry whose D is not known to be set,
  *   or a hit whose cached rights forbid the access, drops the entry and re-walks (the SDM
  *   lets a fault invalidate the entry; re-walking makes the outcome follow RAM).
- * - Not modelled: NX (error-code bit 4 stays 0), PGE/global pages (a CR3 load flushes all),
- *   PAT, PAE, SMEP/SMAP. A paging structure outside RAM raises `MemoryError` `OutOfBounds`.
+ * - A physical address past the end of `ram` (including any above 4 GiB) holds no memory:
+ *   `translate` returns it, but `read*`/`write*` through it throw `MemoryError`
+ *   `OutOfBounds`, as for any physical address past RAM (QEMU would read open bus instead).
+ *   A paging structure outside RAM raises the same error.
+ *
+ * Not modelled: NX and the I/D error-code bit (32-bit paging has no NX; a fetch is checked as
+ * a read); PGE and global pages (a CR3 load flushes every entry); PAT, PCD and PWT (no caches:
+ * the bits are stored and listed, never acted on); MTRRs; PAE and the 64-bit modes; SMEP, SMAP
+ * and protection keys; MAXPHYADDR below 40 and CPUs without PSE-36 (which reserve some of
+ * bits 13–20 of a 4 MiB PDE, see entry.ts); the A20 gate; paging-structure caches (a PDE
+ * change is seen by the next walk without `invlpg`, where a CPU may still use a cached PDE);
+ * the real TLB's geometry (kmem's is direct-mapped, so which stale entries survive differs);
+ * atomic (locked) A/D updates, since only one CPU walks.
  *
  * @example
  * const mmu = new Mmu({ ram, cr3: directory });
@@ -365,16 +388,11 @@ export class Mmu {
       return -1 - accessBits;
     }
     if (this.#isLarge(pde)) {
-      if (!this.#allows(pde, write, user)) {
-        return -1 - (PF_PRESENT | accessBits);
-      }
-      const updated = (pde | PTE_ACCESSED | (write ? PTE_DIRTY : 0)) >>> 0;
-      if (updated !== pde) {
-        this.#ram.write32(pdeAddress, updated);
-      }
-      const physical = ((pde & LARGE_FRAME_MASK) >>> 0) + (vaddr & LARGE_PAGE_OFFSET_MASK);
-      this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, physical - (vaddr & PAGE_OFFSET_MASK), tlbFlagsFor(pde, updated) | TLB_LARGE);
-      return physical;
+      return this.#walkLarge(vaddr, pdeAddress, pde, write, user, accessBits);
+    }
+    // A before the PTE is even read, as QEMU's restart_2_nopae block does: a fault below keeps it.
+    if ((pde & PTE_ACCESSED) === 0) {
+      this.#ram.write32(pdeAddress, (pde | PTE_ACCESSED) >>> 0);
     }
     const pteAddress = ((pde & ENTRY_FRAME_MASK) >>> 0) + ptIndex(vaddr) * ENTRY_BYTES;
     const pte = this.#ram.read32(pteAddress);
@@ -386,9 +404,6 @@ export class Mmu {
     if (!this.#allows(rights, write, user)) {
       return -1 - (PF_PRESENT | accessBits);
     }
-    if ((pde & PTE_ACCESSED) === 0) {
-      this.#ram.write32(pdeAddress, (pde | PTE_ACCESSED) >>> 0);
-    }
     const updated = (pte | PTE_ACCESSED | (write ? PTE_DIRTY : 0)) >>> 0;
     if (updated !== pte) {
       this.#ram.write32(pteAddress, updated);
@@ -396,6 +411,24 @@ export class Mmu {
     const frame = (pte & ENTRY_FRAME_MASK) >>> 0;
     this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, frame, tlbFlagsFor(rights, updated));
     return frame + (vaddr & PAGE_OFFSET_MASK);
+  }
+
+  /** The walk's end at a 4 MiB PDE: reserved bits, then rights, then A/D; the frame may lie above 4 GiB. */
+  #walkLarge(vaddr: number, pdeAddress: number, pde: number, write: boolean, user: boolean, accessBits: number): number {
+    if ((pde & LARGE_RESERVED_MASK) !== 0) {
+      this.#reason = "reserved-bit";
+      return -1 - (PF_RSVD | PF_PRESENT | accessBits);
+    }
+    if (!this.#allows(pde, write, user)) {
+      return -1 - (PF_PRESENT | accessBits);
+    }
+    const updated = (pde | PTE_ACCESSED | (write ? PTE_DIRTY : 0)) >>> 0;
+    if (updated !== pde) {
+      this.#ram.write32(pdeAddress, updated);
+    }
+    const physical = largeFrameAddress(pde) + (vaddr & LARGE_PAGE_OFFSET_MASK);
+    this.#tlb.fill(vaddr >>> PT_INDEX_SHIFT, physical - (vaddr & PAGE_OFFSET_MASK), tlbFlagsFor(pde, updated) | TLB_LARGE);
+    return physical;
   }
 
   /** Checks combined `rights` for the access, recording the reason on failure. */

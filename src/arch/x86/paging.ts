@@ -4,7 +4,7 @@ import type { FrameAllocator, Mapper } from "../../mapper.js";
 import type { PhysicalMemory } from "../../ram.js";
 import type { Attributes } from "../../types.js";
 import { attributesProblem } from "../../validate.js";
-import { type X86Mapping, listMappings, pageTables } from "./mappings.js";
+import { type WalkOptions, type X86Mapping, listMappings, pageTables } from "./mappings.js";
 import {
   ADDRESS_LIMIT,
   ENTRIES_PER_TABLE,
@@ -12,7 +12,9 @@ import {
   ENTRY_BYTES,
   ENTRY_FRAME_MASK,
   LARGE_FRAME_MASK,
+  LARGE_HIGH_FRAME_MASK,
   LARGE_PAGE_SIZE,
+  LARGE_RESERVED_MASK,
   PAGE_SIZE,
   PDE_LARGE_PAT,
   PTE_ACCESSED,
@@ -47,6 +49,12 @@ export interface X86PagingOptions {
   readonly frames: FrameAllocator;
   /** Map 4 MiB-aligned 4 MiB runs with one PS PDE (needs CR4.PSE in the MMU). Default false. */
   readonly largePages?: boolean;
+  /**
+   * CR4.PSE of the MMU that walks these tables: how {@link X86Paging.mappings} and
+   * {@link X86Paging.tablesInUse} read a PDE with PS (a 4 MiB page, or — without PSE — a
+   * pointer to a page table, as the MMU walks it). Default: `largePages`.
+   */
+  readonly pse?: boolean;
 }
 
 /** What one directory slot of a range will receive, decided before any byte is written. */
@@ -83,13 +91,15 @@ interface SlotPlan {
 export class X86Paging implements Mapper<number> {
   /** Whether 4 MiB-aligned 4 MiB runs become PS PDEs. */
   readonly largePages: boolean;
+  /** CR4.PSE as the enumerations assume it (see {@link X86PagingOptions.pse}). */
+  readonly pse: boolean;
   readonly #ram: PhysicalMemory;
   readonly #frames: FrameAllocator;
 
   /**
    * Creates a mapper over `ram` taking table frames from `frames`.
    *
-   * @throws {RangeError} When `frames.blockSize` is not 4096.
+   * @throws {RangeError} When `frames.blockSize` is not 4096, or `largePages` is asked for with `pse` false.
    */
   constructor(options: X86PagingOptions) {
     if (options.frames.blockSize !== PAGE_SIZE) {
@@ -98,6 +108,10 @@ export class X86Paging implements Mapper<number> {
     this.#ram = options.ram;
     this.#frames = options.frames;
     this.largePages = options.largePages ?? false;
+    this.pse = options.pse ?? this.largePages;
+    if (this.largePages && !this.pse) {
+      throw new RangeError("Cannot map 4 MiB pages with pse false: without CR4.PSE the MMU walks a PS PDE as a page table");
+    }
   }
 
   /**
@@ -119,7 +133,8 @@ export class X86Paging implements Mapper<number> {
    */
   destroyDirectory(directory: number): void {
     this.#checkDirectory(directory, "destroy directory");
-    for (const table of pageTables(this.#ram, directory)) {
+    // kmem writes PS only in 4 MiB PDEs, never in a PDE pointing at a table it took from `frames`.
+    for (const table of pageTables(this.#ram, directory, { pse: true })) {
       this.#frames.free(table);
     }
     this.#ram.fill(directory, TABLE_BYTES, 0);
@@ -201,7 +216,8 @@ export class X86Paging implements Mapper<number> {
    * touched table.
    *
    * @throws {MapperError} `InvalidVirtualAddress` (not within 32 bits, start > end; also a
-   * bad directory as `InvalidPhysicalAddress`), `MisalignedVirtualAddress`, `NotMapped`
+   * bad directory as `InvalidPhysicalAddress`; also part of a 4 MiB PDE with bits 13–21 set,
+   * which cannot be split into PTEs), `MisalignedVirtualAddress`, `NotMapped`
    * (a page of the range is not present), `OutOfMemory` (no frame to split a 4 MiB page).
    */
   unmap(vStart: number, vEnd: number, directory: number): void {
@@ -218,6 +234,13 @@ export class X86Paging implements Mapper<number> {
       }
       if (isLargePde(pde)) {
         const whole = vTo - vFrom === LARGE_PAGE_SIZE;
+        if (!whole && (pde & (LARGE_HIGH_FRAME_MASK | LARGE_RESERVED_MASK)) !== 0) {
+          throw new MapperError(
+            "InvalidPhysicalAddress",
+            `Cannot ${action}: the 4 MiB PDE ${hex(pde)} of ${hex(vFrom)} sets bits 13–21 (a frame above 4 GiB, or its reserved bit), which 4 KiB PTEs cannot express`,
+            { address: vFrom, entry: pde },
+          );
+        }
         plans.push({ pdeAddress, vFrom, vTo, pFrom: 0, kind: whole ? "large" : "split", existing: pde });
         splits += whole ? 0 : 1;
         return;
@@ -255,24 +278,28 @@ export class X86Paging implements Mapper<number> {
   }
 
   /**
-   * The number of page tables `directory` points at (4 MiB PDEs excluded). O(1024).
+   * The number of page tables `directory` points at as the MMU walks it (with CR4.PSE as
+   * `options.pse`, default {@link X86Paging.pse}, 4 MiB PDEs are not tables). O(1024).
    *
    * @throws {MapperError} `InvalidPhysicalAddress` when `directory` is not a directory in RAM.
    */
-  tablesInUse(directory: number): number {
+  tablesInUse(directory: number, options: Partial<WalkOptions> = {}): number {
     this.#checkDirectory(directory, "count tables");
-    return pageTables(this.#ram, directory).length;
+    return pageTables(this.#ram, directory, { pse: options.pse ?? this.pse }).length;
   }
 
   /**
-   * Every present page of `directory`, read back from RAM, in address order (a 4 MiB PDE
-   * is one entry of size 4 MiB). Permissions combine both levels, as the MMU sees them. O(entries).
+   * Every page of `directory` the MMU translates (with CR4.PSE as `options.pse`, default
+   * {@link X86Paging.pse}), read back from RAM, in address order (a 4 MiB PDE is one entry
+   * of size 4 MiB; without PSE a PS PDE is walked as a table pointer, as the MMU does).
+   * Permissions combine both levels, as the MMU sees them. O(entries).
    *
    * @throws {MapperError} `InvalidPhysicalAddress` when `directory` is not a directory in RAM.
+   * @throws {MemoryError} `OutOfBounds` when a PDE points at a table outside RAM.
    */
-  mappings(directory: number): X86Mapping[] {
+  mappings(directory: number, options: Partial<WalkOptions> = {}): X86Mapping[] {
     this.#checkDirectory(directory, "list mappings");
-    return listMappings(this.#ram, directory);
+    return listMappings(this.#ram, directory, { pse: options.pse ?? this.pse });
   }
 
   #checkDirectory(directory: number, action: string): void {

@@ -15,7 +15,7 @@ const VPN_TO_PD_SHIFT = PD_INDEX_SHIFT - PT_INDEX_SHIFT;
 
 /**
  * A direct-mapped translation lookaside buffer over typed arrays: slot = page number mod
- * size; tag = virtual page number, value = physical page base and {@link TLB_WRITABLE} /
+ * size; tag = virtual page number, value = physical page base (exact, up to 2^40) and {@link TLB_WRITABLE} /
  * {@link TLB_USER} / {@link TLB_DIRTY} / {@link TLB_LARGE} flags. A lookup is two or three
  * typed-array reads and allocates nothing. Translations from a 4 MiB page are cached per
  * 4 KiB page and all dropped by an `invalidate` anywhere inside that 4 MiB page, as
@@ -25,7 +25,8 @@ export class Tlb {
   /** Number of slots. */
   readonly size: number;
   readonly #tags: Int32Array;
-  readonly #frames: Uint32Array;
+  /** Physical page bases: doubles, since a 4 MiB page's frame may lie above 4 GiB (PSE-36). */
+  readonly #frames: Float64Array;
   readonly #flags: Uint8Array;
   #mayHoldLarge = false;
 
@@ -36,7 +37,7 @@ export class Tlb {
     }
     this.size = size;
     this.#tags = new Int32Array(size).fill(INVALID_TAG);
-    this.#frames = new Uint32Array(size);
+    this.#frames = new Float64Array(size);
     this.#flags = new Uint8Array(size);
   }
 

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { MemoryProfile } from "../../boot/profile.js";
 import { KmemError } from "../../errors/kmem-error.js";
 import { hex, hexRange } from "../../format.js";
+import { formatEntryDifferences } from "../../node/qemu/accessed-dirty.js";
 import { formatDifferences } from "../../node/qemu/compare.js";
 import { formatProbeDifferences, PROBE_ACCESSES } from "../../node/qemu/probes.js";
 import { GUEST_AREA_BYTES } from "../../node/qemu/guest.js";
@@ -57,6 +58,7 @@ function toJson(result: ProfileCheckResult): object {
     tableFrames: result.frames,
     userPage: result.userPage,
     probes: result.probes,
+    entries: result.entries,
     random: result.random === null ? null : { allocs: result.random.allocs, frees: result.random.frees, failedAllocs: result.random.failedAllocs, live: result.random.live.length },
     commandLine: result.commandLine,
   };
@@ -79,6 +81,12 @@ function summary(result: ProfileCheckResult, source: string): string {
     probes.differences.length === 0
       ? `Accesses: QEMU's CPU agrees with kmem's MMU on all ${accesses}`
       : `Accesses: QEMU's CPU disagrees with kmem's MMU on ${probes.differences.length} of ${accesses}:\n${formatProbeDifferences(probes.differences, DIFF_LINES)}`,
+  );
+  const { entries } = result;
+  lines.push(
+    entries.differences.length === 0
+      ? `Accessed/dirty bits: QEMU's walks left the same A and D bits as kmem's in all ${entries.compared} PDEs and PTEs compared`
+      : `Accessed/dirty bits: QEMU's walks left other A or D bits than kmem's in ${entries.differences.length} of ${entries.compared} entries:\n${formatEntryDifferences(entries.differences, DIFF_LINES)}`,
   );
   return `${lines.join("\n")}\n`;
 }

@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from "../../arch/x86/entry.js";
+import { ADDRESS_LIMIT, LARGE_RESERVED_MASK, PAGE_SIZE } from "../../arch/x86/entry.js";
 import type { X86Mapping } from "../../arch/x86/mappings.js";
 import { hex } from "../../format.js";
 import type { MemRange, TlbLine } from "./monitor-text.js";
@@ -76,13 +76,28 @@ export function kmemPages(mappings: Iterable<PageMapping>): ComparedPage[] {
 }
 
 /**
+ * kmem's pages as QEMU's `info tlb` can show them: it prints bits 21–31 of a 4 MiB PDE only
+ * (v7.2 target/i386/monitor.c, `tlb_info_32`: `pde & ~((1 << 21) - 1)`), so the bits 32–39 a
+ * PSE-36 PDE gives its frame are dropped here too; the probes check the full address.
+ *
+ * @example
+ * asQemuMonitorShows(kmemPages(mappings)); // a 4 MiB page at 0x1_0040_0000 becomes 0x00400000
+ */
+export function asQemuMonitorShows(pages: readonly ComparedPage[]): ComparedPage[] {
+  return pages.map((page) => (page.large && page.phys >= ADDRESS_LIMIT ? { ...page, phys: page.phys % ADDRESS_LIMIT } : page));
+}
+
+/**
  * Joins QEMU's `info tlb` pages (leaf bits) with `info mem` ranges (effective rights, both levels).
  * A page that `info mem` does not cover gets no rights (that itself shows up as a difference).
+ * A 4 MiB line whose frame has bit 21 set is a PDE with its reserved bit set, which the monitor
+ * prints but the CPU faults on (RSVD): it maps nothing, as kmem's list says, and is left out.
  */
 export function qemuPages(tlb: readonly TlbLine[], mem: readonly MemRange[]): ComparedPage[] {
   const ranges = [...mem].sort((a, b) => a.start - b.start);
   let cursor = 0;
   return [...tlb]
+    .filter((line) => !(line.large && (line.phys & LARGE_RESERVED_MASK) !== 0))
     .sort((a, b) => a.virt - b.virt)
     .map((line) => {
       while (cursor < ranges.length && (ranges[cursor]?.end ?? 0) <= line.virt) cursor++;

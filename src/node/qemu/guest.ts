@@ -22,9 +22,23 @@ export const PROBE_TAG_FLAG = 1;
 export const NO_FAULT = 0xffff_ffff;
 /** Or-ed into a recorded error code when CR2 was not the probe's address. */
 export const CR2_MISMATCH = 0x100;
-/** The tag the guest writes at the start of a frame: its address with bit 0 set. */
+/** Shift of a frame's bits 32–39 inside its tag (a frame is 4 KiB-aligned, so bits 1–11 of its low word are free). */
+const TAG_HIGH_SHIFT = 4;
+/** 2^32: where a frame's high bits (PSE-36) start. */
+const HIGH_FRAME_BASE = 2 ** 32;
+
+/**
+ * The tag at the start of a probed frame: its address with bit 0 set; for a frame above 4 GiB
+ * (reached through a PSE-36 4 MiB page) its bits 32–39 also go into bits 4–11, so no two
+ * frames share a tag. The guest writes the tags of frames below 4 GiB; QEMU's loader places
+ * those above.
+ *
+ * @example
+ * frameTag(0x0010_0000); // 0x00100001
+ * frameTag(0x1_0040_0000); // 0x00400011
+ */
 export function frameTag(frame: number): number {
-  return (frame | PROBE_TAG_FLAG) >>> 0;
+  return ((frame % HIGH_FRAME_BASE) | PROBE_TAG_FLAG | (Math.floor(frame / HIGH_FRAME_BASE) << TAG_HIGH_SHIFT)) >>> 0;
 }
 
 /**

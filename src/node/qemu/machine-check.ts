@@ -3,6 +3,7 @@ import { boot, type Machine } from "../../boot/boot.js";
 import { exportMachine } from "../../boot/export.js";
 import type { MemoryProfile } from "../../boot/profile.js";
 import { type Attributes, BLOCK_SIZE } from "../../types.js";
+import type { ExpectEntries } from "./accessed-dirty.js";
 import type { ExpectAccesses } from "./probes.js";
 import { tableFrames } from "./staging.js";
 import { placeGuest, withGuest } from "./placement.js";
@@ -48,26 +49,47 @@ export interface ProfileCheckResult extends QemuCheckResult {
 }
 
 /**
+ * Runs `use` on a fresh MMU (empty TLB, CR0.WP set) over the machine's RAM, then restores the
+ * page-table frames, so the accessed/dirty bits its walks set do not stay behind.
+ */
+function withScratchMmu<T>(machine: Machine, use: (mmu: Mmu, tableFrames: readonly number[]) => T): T {
+  const frames = tableFrames(machine.ram.bytes, machine.cr3, machine.cr4Pse);
+  const saved = frames.map((frame) => ({ frame, bytes: machine.ram.readBytes(frame, BLOCK_SIZE) }));
+  try {
+    return use(new Mmu({ ram: machine.ram, cr3: machine.cr3, pse: machine.cr4Pse, wp: true }), frames);
+  } finally {
+    for (const { frame, bytes } of saved) machine.ram.writeBytes(frame, bytes);
+  }
+}
+
+/**
  * kmem's answers for ring-0 and ring-3 accesses with CR0.WP set, from a fresh MMU (empty TLB) walking the
  * machine's RAM; the page-table frames are restored afterwards, so the accessed/dirty bits the
  * walk sets do not stay behind.
  */
 export function accessOracle(machine: Machine): ExpectAccesses {
+  return (accesses) => withScratchMmu(machine, (mmu) => accesses.map((access) => mmu.tryTranslate(access.vaddr, { write: access.write, user: access.user })));
+}
+
+/**
+ * kmem's paging entries after a fresh MMU (empty TLB, CR0.WP set) made `accesses` in order
+ * over the machine's RAM: the table frames are copied before they are restored.
+ */
+export function entriesOracle(machine: Machine): ExpectEntries {
   return (accesses) => {
-    const saved = tableFrames(machine.ram.bytes, machine.cr3, machine.cr4Pse).map((frame) => ({ frame, bytes: machine.ram.readBytes(frame, BLOCK_SIZE) }));
-    try {
-      const mmu = new Mmu({ ram: machine.ram, cr3: machine.cr3, pse: machine.cr4Pse, wp: true });
-      return accesses.map((access) => mmu.tryTranslate(access.vaddr, { write: access.write, user: access.user }));
-    } finally {
-      for (const { frame, bytes } of saved) machine.ram.writeBytes(frame, bytes);
-    }
+    const after = withScratchMmu(machine, (mmu, frames) => {
+      for (const access of accesses) mmu.tryTranslate(access.vaddr, { write: access.write, user: access.user });
+      return new Map(frames.map((frame) => [frame, new DataView(machine.ram.readBytes(frame, BLOCK_SIZE).buffer)]));
+    });
+    return (address) => after.get(address - (address % BLOCK_SIZE))?.getUint32(address % BLOCK_SIZE, true) ?? machine.ram.read32(address);
   };
 }
 
 /**
  * Checks a booted machine's kernel address space in QEMU: exports it, runs the guest at
  * `guestBase` (which the machine must identity-map), compares every page with
- * `paging.mappings(cr3)` and every real access of the guest with kmem's MMU.
+ * `paging.mappings(cr3)`, every real access of the guest with kmem's MMU, and the accessed and
+ * dirty bits those accesses leave in the tables.
  *
  * @throws {QemuError} as `checkWithQemu`.
  */
@@ -83,6 +105,7 @@ export function checkMachineWithQemu(machine: Machine, guestBase: number, option
       expected: machine.paging.mappings(machine.cr3),
       guestBase,
       expectAccesses: accessOracle(machine),
+      expectEntries: entriesOracle(machine),
       ...(options.userPage === undefined ? {} : { userPage: options.userPage }),
     },
     options,

@@ -20,14 +20,19 @@ export interface Probe {
 
 /** What the guest recorded for one probe; a fault is its error code, `null` when none. */
 export interface ProbeOutcome {
+  /** The probed virtual address. */
   readonly vaddr: number;
   /** The dword the ring-0 read returned (0 when it faulted). */
   readonly value: number;
+  /** The ring-0 read's error code (or-ed with `CR2_MISMATCH` when CR2 was wrong). */
   readonly readFault: number | null;
+  /** The ring-0 write's error code. */
   readonly writeFault: number | null;
   /** The dword the ring-3 read returned (0 when it faulted or did not run). */
   readonly userValue: number;
+  /** The ring-3 read's error code. */
   readonly userReadFault: number | null;
+  /** The ring-3 write's error code. */
   readonly userWriteFault: number | null;
 }
 
@@ -69,13 +74,28 @@ export interface ProbeDifference {
   readonly qemu: string;
 }
 
+/** Options for {@link chooseProbes}. */
+export interface ProbeChoice {
+  /** The most probes (default {@link PROBE_CAPACITY}). */
+  readonly capacity?: number;
+  /**
+   * Frames that `mayTouch` refuses but that may still be read and written back untagged:
+   * physical addresses with no memory behind them in QEMU (e.g. far above 4 GiB through a
+   * PSE-36 page), where only the fault or its absence is compared. Default: none.
+   */
+  readonly untagged?: (frame: number) => boolean;
+}
+
 /**
  * Chooses the probes for a page list: every mapped page whose frame may be touched (the base of
  * each 4 MiB page), plus the unmapped page on each side of every mapped run (expecting faults).
- * Frames for which `mayTouch` is false (page tables, MMIO, the guest itself) are not accessed.
- * Over {@link PROBE_CAPACITY}, every unmapped neighbour is kept and mapped pages are sampled evenly.
+ * Frames for which `mayTouch` is false (page tables, MMIO, the guest itself) are not accessed,
+ * unless `untagged` allows an access without a tag. Over the capacity, every unmapped neighbour
+ * is kept and mapped pages are sampled evenly.
  */
-export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: number) => boolean, capacity = PROBE_CAPACITY): Probe[] {
+export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: number) => boolean, choice: ProbeChoice = {}): Probe[] {
+  const capacity = choice.capacity ?? PROBE_CAPACITY;
+  const untagged = choice.untagged ?? ((): boolean => false);
   const sorted = [...pages].sort((a, b) => a.virt - b.virt);
   const mapped = new Set(sorted.map((p) => p.virt));
   const runs: Range[] = [];
@@ -90,7 +110,7 @@ export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: n
     if (run.start > 0 && !mapped.has(run.start - BLOCK_SIZE)) unmapped.add(run.start - BLOCK_SIZE);
     if (run.end <= LAST_PAGE) unmapped.add(run.end);
   }
-  const touched = sorted.filter((p) => mayTouch(p.phys)).map((p) => ({ vaddr: p.virt, tagFrame: p.phys }));
+  const touched = sorted.flatMap((p): Probe[] => (mayTouch(p.phys) ? [{ vaddr: p.virt, tagFrame: p.phys }] : untagged(p.phys) ? [{ vaddr: p.virt, tagFrame: null }] : []));
   const faults = [...unmapped].map((vaddr) => ({ vaddr, tagFrame: null }));
   const room = Math.max(0, capacity - faults.length);
   const step = touched.length > room ? touched.length / room : 1;
@@ -98,14 +118,19 @@ export function chooseProbes(pages: readonly ComparedPage[], mayTouch: (frame: n
   return [...sampled, ...faults.slice(0, capacity)].sort((a, b) => a.vaddr - b.vaddr);
 }
 
-/** Encodes probes as the guest's records (`PROBE_RECORD_BYTES` each). */
+/**
+ * Encodes probes as the guest's records (`PROBE_RECORD_BYTES` each). Only frames below 4 GiB
+ * are flagged for the guest to tag (it runs with paging off and 32-bit addresses); the host
+ * tags those above through QEMU's loader.
+ */
 export function encodeProbes(probes: readonly Probe[]): Uint8Array {
   const bytes = new Uint8Array(probes.length * PROBE_RECORD_BYTES);
   const view = new DataView(bytes.buffer);
   probes.forEach((probe, i) => {
     const at = i * PROBE_RECORD_BYTES;
-    view.setUint32(at + PROBE_FIELD.vaddr, (probe.vaddr | (probe.tagFrame === null ? 0 : PROBE_TAG_FLAG)) >>> 0, true);
-    view.setUint32(at + PROBE_FIELD.value, probe.tagFrame ?? 0, true);
+    const guestTags = probe.tagFrame !== null && probe.tagFrame < ADDRESS_LIMIT;
+    view.setUint32(at + PROBE_FIELD.vaddr, (probe.vaddr | (guestTags ? PROBE_TAG_FLAG : 0)) >>> 0, true);
+    view.setUint32(at + PROBE_FIELD.value, guestTags ? (probe.tagFrame ?? 0) : 0, true);
   });
   return bytes;
 }
@@ -143,14 +168,40 @@ function observed(outcome: ProbeOutcome, access: ProbeAccess): { fault: number |
   }
 }
 
+/** Error-code bit 0, P. */
+const PF_P = 1 << 0;
+/** Error-code bit 3, RSVD. */
+const PF_RSVD = 1 << 3;
+
+/**
+ * Whether QEMU's recorded fault `qemu` is the fault kmem's MMU names (`kmem`): the same error
+ * code and CR2 — except that QEMU leaves P clear in a reserved-bit fault (v7.2
+ * target/i386/tcg/sysemu/excp_helper.c, `mmu_translate`: `do_fault_rsvd` sets only
+ * `PG_ERROR_RSVD_MASK`), where the SDM (vol. 3 §4.7) and kmem set P with RSVD; that one
+ * difference is accepted and counted ({@link countRsvdWithoutPresent}).
+ *
+ * @example
+ * sameFault(0x9, 0x8); // true: QEMU's RSVD fault without P
+ * sameFault(0x1, 0x0); // false
+ */
+export function sameFault(kmem: number, qemu: number): boolean {
+  return qemu === kmem || ((kmem & (PF_RSVD | PF_P)) === (PF_RSVD | PF_P) && qemu === (kmem & ~PF_P));
+}
+
+/** How many recorded faults carry RSVD without P: QEMU's deviation from the SDM that {@link sameFault} accepts. */
+export function countRsvdWithoutPresent(outcomes: readonly ProbeOutcome[]): number {
+  const faults = outcomes.flatMap((o) => [o.readFault, o.writeFault, o.userReadFault, o.userWriteFault]);
+  return faults.filter((code) => code !== null && (code & (PF_RSVD | PF_P | CR2_MISMATCH)) === PF_RSVD).length;
+}
+
 function describeFault(code: number): string {
   return `fault ${hex(code & ~CR2_MISMATCH, 1)}${(code & CR2_MISMATCH) !== 0 ? " (CR2 wrong)" : ""}`;
 }
 
 /**
  * Compares what QEMU's CPU did with what kmem's MMU says (`expected`: the answers for
- * {@link probeAccesses}): each access must fault with the same error code (and CR2) or
- * succeed, and a tagged read must return its frame's tag. Ring-3 accesses are compared
+ * {@link probeAccesses}): each access must fault with the same error code (and CR2; see
+ * {@link sameFault} for QEMU's reserved-bit faults) or succeed, and a tagged read must return its frame's tag. Ring-3 accesses are compared
  * only when `user` is set (the guest had a user page for its stub).
  */
 export function compareProbes(probes: readonly Probe[], outcomes: readonly ProbeOutcome[], expected: readonly number[], user: boolean): ProbeDifference[] {
@@ -164,7 +215,7 @@ export function compareProbes(probes: readonly Probe[], outcomes: readonly Probe
       const { fault, value } = observed(outcome, access);
       const kmem = answer >= 0 ? hex(answer) : describeFault(-1 - answer);
       if (fault !== null) {
-        if (answer >= 0 || fault !== -1 - answer) differences.push({ vaddr: probe.vaddr, access, kmem, qemu: describeFault(fault) });
+        if (answer >= 0 || !sameFault(-1 - answer, fault)) differences.push({ vaddr: probe.vaddr, access, kmem, qemu: describeFault(fault) });
         continue;
       }
       if (answer < 0) {

@@ -1,16 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENTRY_FRAME_MASK } from "../../arch/x86/entry.js";
+import { ENTRY_BYTES, ENTRY_FRAME_MASK } from "../../arch/x86/entry.js";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
-import { type Comparison, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
-import { buildGuest, CONFIG_FIELD, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
-import { type CpuState, CR4_PSE, parseCpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
+import { asQemuMonitorShows, type Comparison, type ComparedPage, comparePages, kmemPages, type PageMapping, qemuPages } from "./compare.js";
+import { buildGuest, CONFIG_FIELD, frameTag, CONFIG_OFFSET, configureGuest, GUEST_AREA_BYTES, GUEST_MIN_ADDRESS, PROBE_RECORD_BYTES, PROBE_TABLE_OFFSET, STATUS_DONE, STATUS_GP, STATUS_STRAY_PF } from "./guest.js";
+import { compareAccessedDirty, type EntryComparison, type ExpectEntries } from "./accessed-dirty.js";
+import { waitForGuest } from "./cpu-check.js";
+import { type CpuState, parseInfoMem, parseInfoTlb } from "./monitor-text.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
-import { chooseProbes, compareProbes, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
-import { stageTables, tableFrames } from "./staging.js";
+import { chooseProbes, compareProbes, countRsvdWithoutPresent, decodeProbes, encodeProbes, type ExpectAccesses, type Probe, probeAccesses, type ProbeDifference } from "./probes.js";
+import { chunkFrames, stageTables, tableFrames } from "./staging.js";
 import { findQemuTools, type QemuTools } from "./tools.js";
 
 const MIB = 0x10_0000;
@@ -18,9 +20,11 @@ const MIB = 0x10_0000;
 const FIRMWARE_SLACK_BYTES = 2 * MIB;
 /** The most RAM the `pc` machine keeps below 4 GiB (above it, RAM moves past 32-bit addresses). */
 const MAX_QEMU_RAM_BYTES = 0xc000_0000;
-const CR0_PG = 0x8000_0000;
-const POLL_INTERVAL_MS = 10;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
+/** Where QEMU's pc machine puts the RAM it keeps above 4 GiB (`max-ram-below-4g`). */
+const HIGH_RAM_BASE = 2 ** 32;
+/** The most RAM QEMU gets above 4 GiB for frames reached through PSE-36 4 MiB pages; frames beyond it are not probed. */
+const MAX_HIGH_RAM_BYTES = 256 * MIB;
 /** The legacy VGA/ROM hole: MMIO and ROM in QEMU's pc machine, never touched by probes. */
 const LEGACY_HOLE: { start: number; end: number } = { start: 0xa_0000, end: 0x10_0000 };
 
@@ -47,6 +51,12 @@ export interface QemuCheckInput {
    */
   readonly expectAccesses?: ExpectAccesses;
   /**
+   * kmem's entries after its MMU made the same accesses (see {@link ExpectEntries}). When given
+   * with `expectAccesses`, the accessed and dirty bits of every PDE and PTE are read back from
+   * QEMU after the guest's accesses and compared with kmem's (the guest's own pages excepted).
+   */
+  readonly expectEntries?: ExpectEntries;
+  /**
    * A page kmem maps user-accessible (any rights) where the guest puts its ring-3 stub, so that
    * probes also run from ring 3; without it they run from ring 0 only. Its frame is never probed.
    */
@@ -71,7 +81,7 @@ export interface QemuCheckOptions {
 
 /** What QEMU saw and how it compares with kmem. */
 export interface QemuCheckResult extends Comparison {
-  /** True when every page and every probed access matches. */
+  /** True when every page, every probed access and every compared accessed/dirty bit matches. */
   readonly ok: boolean;
   /** The QEMU command line that ran, program first. */
   readonly commandLine: readonly string[];
@@ -87,9 +97,13 @@ export interface QemuCheckResult extends Comparison {
     readonly tagged: number;
     /** Accesses that page-faulted in QEMU. */
     readonly faulted: number;
+    /** Of those, reserved-bit faults QEMU reported without P, which kmem (as the SDM says) reports with P; accepted (see `sameFault`). */
+    readonly rsvdWithoutPresent: number;
     /** The accesses whose outcome differs from kmem's MMU. */
     readonly differences: readonly ProbeDifference[];
   };
+  /** The accessed/dirty bits of the tables after the accesses, QEMU against kmem (nothing compared without `expectEntries`). */
+  readonly entries: EntryComparison;
 }
 
 function inside(address: number, range: { start: number; end: number }): boolean {
@@ -125,6 +139,50 @@ function checkGuestArea(input: QemuCheckInput, frames: readonly number[], pages:
   }
 }
 
+/**
+ * RAM QEMU needs above 4 GiB so that every frame kmem maps there (through PSE-36 4 MiB pages)
+ * up to {@link MAX_HIGH_RAM_BYTES} is real memory the probes can tag; 0 when there is none.
+ */
+function highRamFor(pages: readonly ComparedPage[]): number {
+  let end = HIGH_RAM_BASE;
+  for (const page of pages) {
+    const frameEnd = page.phys + BLOCK_SIZE;
+    if (page.phys >= HIGH_RAM_BASE && frameEnd <= HIGH_RAM_BASE + MAX_HIGH_RAM_BYTES) end = Math.max(end, frameEnd);
+  }
+  return Math.ceil((end - HIGH_RAM_BASE) / MIB) * MIB;
+}
+
+/**
+ * QEMU `-device loader` arguments that put each probed frame's tag above 4 GiB, where the guest
+ * (running with paging off) cannot write it; the files go into `dir`.
+ */
+function highTagLoaders(probes: readonly Probe[], dir: string): string[] {
+  const frames = new Set(probes.flatMap((p) => (p.tagFrame !== null && p.tagFrame >= HIGH_RAM_BASE ? [p.tagFrame] : [])));
+  return [...frames].flatMap((frame) => {
+    const file = join(dir, `tag-${frame.toString(16)}.bin`);
+    const tag = new Uint8Array(4);
+    new DataView(tag.buffer).setUint32(0, frameTag(frame), true);
+    writeFileSync(file, tag);
+    return ["-device", `loader,file=${file},addr=${hex(frame)},force-raw=on`];
+  });
+}
+
+/** Reads the table frames back from QEMU (one `pmemsave` per run of consecutive frames): a reader of the entry at a physical address. */
+async function dumpTables(qemu: QmpSession, ram: Uint8Array, frames: readonly number[], dir: string): Promise<(address: number) => number> {
+  const dumped: { start: number; view: DataView }[] = [];
+  for (const chunk of chunkFrames(ram, frames)) {
+    const file = join(dir, `tables-${chunk.address.toString(16)}.bin`);
+    await qemu.execute("pmemsave", { val: chunk.address, size: chunk.bytes.length, filename: file });
+    const bytes = new Uint8Array(readFileSync(file));
+    dumped.push({ start: chunk.address, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  }
+  return (address) => {
+    const chunk = dumped.find((c) => address >= c.start && address + ENTRY_BYTES <= c.start + c.view.byteLength);
+    if (chunk === undefined) throw new QemuError("MonitorError", `Cannot read QEMU's entry at ${hex(address)}: it is not in a dumped table frame`, { address });
+    return chunk.view.getUint32(address - chunk.start, true);
+  };
+}
+
 /** Throws unless the guest's status word (in its dumped image page) says every probe ran. */
 function checkGuestStatus(dump: Uint8Array, probes: number, cpu: CpuState): void {
   const view = new DataView(dump.buffer, dump.byteOffset, dump.byteLength);
@@ -141,29 +199,6 @@ function checkGuestStatus(dump: Uint8Array, probes: number, cpu: CpuState): void
   throw new QemuError("GuestFailed", `The QEMU guest stopped before finishing its ${probes} probes: ${reason}`, { status, eip });
 }
 
-/** Run states in which QEMU's VM will not go on by itself (with -no-shutdown, a triple fault ends in "shutdown"). */
-const STOPPED_STATES: readonly string[] = ["shutdown", "guest-panicked", "internal-error", "io-error"];
-
-async function waitForPaging(qemu: QmpSession, timeoutMs: number): Promise<CpuState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const cpu = parseCpuState(await qemu.hmp("info registers"));
-    if ((cpu.cr0 & CR0_PG) !== 0 && cpu.halted) return cpu;
-    const state = (await qemu.execute("query-status")) as { status?: unknown } | null;
-    const status = String(state?.status ?? "unknown");
-    if (STOPPED_STATES.includes(status)) {
-      throw new QemuError(
-        "GuestFailed",
-        `The QEMU guest stopped (${status === "shutdown" ? "triple fault" : status}) at EIP ${hex(cpu.eip)} with CR0 ${hex(cpu.cr0)}, CR3 ${hex(cpu.cr3)}: the tables do not map what the guest needs as expected`,
-        { eip: cpu.eip, cr0: cpu.cr0, status },
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new QemuError("GuestFailed", `The QEMU guest did not enable paging and halt within ${timeoutMs} ms (CR0 ${hex(cpu.cr0)}, EIP ${hex(cpu.eip)})`, { cr0: cpu.cr0, eip: cpu.eip });
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
-}
 
 /**
  * Boots a tiny guest in QEMU that loads kmem's page tables into CR3, enables paging and (with
@@ -187,15 +222,19 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
   const stagingBase = Math.ceil(input.memoryBytes / MIB) * MIB;
   const frames = new Set(tableFrames(input.ram, input.cr3, input.pse));
   const guestArea = { start: input.guestBase, end: input.guestBase + GUEST_AREA_BYTES };
+  const highRamBytes = highRamFor(pages);
   const mayTouch = (frame: number): boolean =>
-    frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea) && frame !== input.userPage?.phys;
-  const probes: Probe[] = input.expectAccesses === undefined ? [] : chooseProbes(pages, mayTouch);
+    frame >= HIGH_RAM_BASE
+      ? frame + BLOCK_SIZE <= HIGH_RAM_BASE + highRamBytes
+      : frame + BLOCK_SIZE <= input.memoryBytes && !frames.has(frame) && !inside(frame, LEGACY_HOLE) && !inside(frame, guestArea) && frame !== input.userPage?.phys;
+  const probes: Probe[] = input.expectAccesses === undefined ? [] : chooseProbes(pages, mayTouch, { untagged: (frame) => frame >= HIGH_RAM_BASE + highRamBytes });
   const probeTable = input.guestBase + PROBE_TABLE_OFFSET;
   const extra = probes.length === 0 ? [] : [{ address: probeTable, bytes: encodeProbes(probes) }];
   const staging = stageTables(input.ram, { cr3: input.cr3, pse: input.pse, base: stagingBase, extra });
   checkGuestArea(input, staging.frames, expected);
   if (input.userPage !== undefined) checkUserPage(input.userPage, expected);
   const answers = input.expectAccesses === undefined ? [] : input.expectAccesses(probeAccesses(probes));
+  const kmemEntries = input.expectAccesses === undefined ? undefined : input.expectEntries?.(probeAccesses(probes));
   const qemuRamBytes = Math.ceil((stagingBase + staging.blob.length) / MIB) * MIB + FIRMWARE_SLACK_BYTES;
   if (qemuRamBytes > MAX_QEMU_RAM_BYTES) {
     throw new QemuError("UnsupportedMachine", `Cannot check ${hex(input.memoryBytes)} bytes of RAM in QEMU: the tables are staged above it and the pc machine keeps at most ${hex(MAX_QEMU_RAM_BYTES)} bytes below 4 GiB`, { memoryBytes: input.memoryBytes });
@@ -217,18 +256,16 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
     writeFileSync(guestPath, guest);
     writeFileSync(stagingPath, staging.blob);
     const args = [
-      "-M", "pc", "-accel", "tcg", "-cpu", "qemu32", "-smp", "1",
-      "-m", `${qemuRamBytes / MIB}M`,
+      "-M", highRamBytes === 0 ? "pc" : `pc,max-ram-below-4g=${qemuRamBytes}`, "-accel", "tcg", "-cpu", "qemu32", "-smp", "1",
+      "-m", `${(qemuRamBytes + highRamBytes) / MIB}M`,
       "-display", "none", "-nodefaults", "-no-reboot", "-no-shutdown",
       "-kernel", guestPath,
       "-device", `loader,file=${stagingPath},addr=${hex(staging.base)},force-raw=on`,
+      ...highTagLoaders(probes, dir),
     ];
     const qemu = await QmpSession.start(tools.qemu, args);
     try {
-      const cpu = await waitForPaging(qemu, options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
-      if ((cpu.cr3 & ENTRY_FRAME_MASK) >>> 0 !== (input.cr3 & ENTRY_FRAME_MASK) >>> 0 || ((cpu.cr4 & CR4_PSE) !== 0) !== input.pse) {
-        throw new QemuError("GuestFailed", `The QEMU guest halted with CR3 ${hex(cpu.cr3)} and CR4 ${hex(cpu.cr4)}, not CR3 ${hex(input.cr3)} with PSE ${input.pse ? "on" : "off"}`, { cr3: cpu.cr3, cr4: cpu.cr4 });
-      }
+      const cpu = await waitForGuest(qemu, { cr3: input.cr3, pse: input.pse, wp: input.wp ?? true }, options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
       const dumpPath = join(dir, "guest-dump.bin");
       await qemu.execute("pmemsave", { val: input.guestBase, size: PROBE_TABLE_OFFSET + probes.length * PROBE_RECORD_BYTES, filename: dumpPath });
       const dump = new Uint8Array(readFileSync(dumpPath));
@@ -237,10 +274,20 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
       const probeDifferences = compareProbes(probes, outcomes, answers, input.userPage !== undefined);
       const tlb = parseInfoTlb(await qemu.hmp("info tlb"));
       const mem = parseInfoMem(await qemu.hmp("info mem"));
-      const comparison = comparePages(pages, qemuPages(tlb, mem));
+      const comparison = comparePages(asQemuMonitorShows(pages), qemuPages(tlb, mem));
+      const entries =
+        kmemEntries === undefined
+          ? { compared: 0, differences: [] }
+          : compareAccessedDirty({
+              directory: (input.cr3 & ENTRY_FRAME_MASK) >>> 0,
+              pse: input.pse,
+              kmem: kmemEntries,
+              qemu: await dumpTables(qemu, input.ram, staging.frames, dir),
+              guestPages: (vaddr) => inside(vaddr, guestArea) || vaddr === input.userPage?.vaddr,
+            });
       return {
         ...comparison,
-        ok: comparison.differences.length === 0 && probeDifferences.length === 0,
+        ok: comparison.differences.length === 0 && probeDifferences.length === 0 && entries.differences.length === 0,
         commandLine: [tools.qemu, ...args, ...QMP_STDIO_ARGS],
         frames: staging.frames,
         cpu,
@@ -248,8 +295,10 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
           count: probes.length,
           tagged: probes.filter((p) => p.tagFrame !== null).length,
           faulted: outcomes.flatMap((o) => [o.readFault, o.writeFault, o.userReadFault, o.userWriteFault]).filter((fault) => fault !== null).length,
+          rsvdWithoutPresent: countRsvdWithoutPresent(outcomes),
           differences: probeDifferences,
         },
+        entries,
       };
     } finally {
       qemu.close();

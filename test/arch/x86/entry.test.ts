@@ -17,6 +17,7 @@ import {
   attributeBits,
   decodeEntry,
   encodeLargePde,
+  largeFrameAddress,
   encodePte,
   encodeTablePde,
   formatEntryFlags,
@@ -64,6 +65,23 @@ describe("x86 entry layout", () => {
     assert.ok(isLargePde(0x00400083), "P|RW|PS is a 4 MiB PDE");
     assert.ok(!isLargePde(0x00400080), "PS without P is not a 4 MiB PDE");
     assert.ok(!isLargePde(0x00101007), "a table PDE is not a 4 MiB PDE");
+  });
+
+  test("a 4 MiB PDE carries physical bits 32–39 in its bits 13–20 (PSE-36): golden vectors both ways", () => {
+    const kw = { kernel: true, writable: true, cachable: true };
+    const vectors: [number, number][] = [
+      [0x0040_0000, 0x0040_0083],
+      [0x1_0040_0000, 0x0040_2083],
+      [0xff_ffc0_0000, 0xffdf_e083],
+      [0x80_0000_0000, 0x0010_0083],
+    ];
+    for (const [physical, pde] of vectors) {
+      assert.equal(encodeLargePde(physical, kw), pde, `encode 0x${physical.toString(16)}`);
+      assert.equal(largeFrameAddress(pde), physical, `frame of 0x${pde.toString(16)}`);
+      assert.equal(decodeEntry(pde, "pde").address, physical, `decoded address of 0x${pde.toString(16)}`);
+    }
+    assert.equal(largeFrameAddress(0x0060_1083), 0x0040_0000, "bit 21 (reserved) and bit 12 (PAT) are not address bits");
+    assert.equal(decodeEntry(0x0040_2003, "pde").address, 0x0040_2000, "a PDE pointing at a table keeps bits 12–31 as the table address");
   });
 
   test("decodeEntry names every field and reads bits 6–8 by level", () => {

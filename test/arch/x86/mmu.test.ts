@@ -119,13 +119,30 @@ describe("Mmu", () => {
     }
   });
 
-  test("a faulting access sets no accessed or dirty bit", () => {
+  test("a fault at the PTE leaves the PDE's accessed bit set, as QEMU's walk does, and the PTE untouched", () => {
     const { ram, paging, dir, mmu, pteAddress } = setup();
     paging.map(0x1000, 0x2000, 0x5000, 0x6000, KRC, dir);
-    const before = [ram.read32(dir), ram.read32(pteAddress(0x1000))];
-    assert.throws(() => mmu.translate(0x1000, { write: true }), PageFault);
+    const pte = ram.read32(pteAddress(0x1000));
+    assert.equal(ram.read32(dir), 0x00101007, "kmem writes table PDEs with A clear");
+    assert.equal(mmu.tryTranslate(0x3000), -1 - 0x0, "PTE not present");
+    assert.equal(ram.read32(dir), 0x00101027, "the not-present PTE's walk set the PDE's A");
+    ram.write32(dir, 0x00101007);
+    assert.equal(mmu.tryTranslate(0x1000, { write: true }), -1 - 0x3, "write to a read-only page");
     assert.throws(() => mmu.translate(0x1000, { user: true }), PageFault);
-    assert.deepEqual([ram.read32(dir), ram.read32(pteAddress(0x1000))], before);
+    assert.equal(ram.read32(dir), 0x00101027, "the protection fault's walk set the PDE's A");
+    assert.equal(ram.read32(pteAddress(0x1000)), pte, "a faulting access sets no A or D in the PTE");
+  });
+
+  test("a fault at the PDE (not present, reserved bit, rights of a 4 MiB page) changes no entry", () => {
+    const { ram, dir, mmu } = setup({ pse: true });
+    ram.write32(dir + 4, 0x00c00081 | (1 << 21));
+    ram.write32(dir + 8, 0x00c00081);
+    const before = ram.readBytes(dir, 4096);
+    assert.equal(mmu.tryTranslate(0x0000_1000), -1 - 0x0);
+    assert.equal(mmu.tryTranslate(0x0040_0000), -1 - 0x9);
+    assert.equal(mmu.tryTranslate(0x0080_0000, { user: true }), -1 - 0x5);
+    assert.equal(mmu.tryTranslate(0x0080_0000, { write: true }), -1 - 0x3);
+    assert.deepEqual(ram.readBytes(dir, 4096), before);
   });
 
   test("PageFault carries code, CR2, error code and a message naming the address", () => {
@@ -170,6 +187,50 @@ describe("Mmu", () => {
     assert.equal(result.reason, "pte-not-present");
     mmu.pse = true;
     assert.equal(mmu.translate(0x00400010), 0x00400010);
+  });
+
+  test("with CR4.PSE, bits 13–20 of a 4 MiB PDE are physical bits 32–39 (PSE-36): exact addresses up to 2^40, past RAM on access", () => {
+    const { ram, dir, mmu } = setup({ pse: true });
+    ram.write32(dir + 4, 0x00c00083 | (0x01 << 13));
+    ram.write32(dir + 8, 0xffc00083 | (0xff << 13));
+    assert.equal(mmu.translate(0x0054_3210), 0x1_00d4_3210);
+    assert.equal(mmu.translate(0x0054_3214), 0x1_00d4_3214, "the TLB hit keeps the high bits");
+    assert.equal(mmu.tlbHits, 1);
+    assert.equal(mmu.translate(0x00bf_fffc, { write: true }), 0xff_ffff_fffc);
+    assert.equal(ram.read32(dir + 8), (0xffc000e3 | (0xff << 13)) >>> 0, "A and D set, the high bits kept");
+    assert.equal(mmu.walk(0x0040_0000).physical, 0x1_00c0_0000);
+    assert.throws(() => mmu.read32(0x0040_0000), (e: unknown) => e instanceof MemoryError && e.code === "OutOfBounds");
+    assert.throws(() => mmu.write8(0x0040_0000, 1), (e: unknown) => e instanceof MemoryError && e.code === "OutOfBounds");
+  });
+
+  test("with CR4.PSE, bit 21 of a 4 MiB PDE is reserved: every access faults with RSVD and P, before the rights, and sets nothing", () => {
+    const { ram, dir, mmu } = setup({ pse: true });
+    const pde = 0x00c00081 | (1 << 21);
+    ram.write32(dir + 4, pde);
+    const codes = [{}, { write: true }, { user: true }, { write: true, user: true }].map((access) => -1 - mmu.tryTranslate(0x0040_1000, access));
+    assert.deepEqual(codes, [0x9, 0xb, 0xd, 0xf]);
+    assert.equal(ram.read32(dir + 4), pde);
+    assert.equal(mmu.tlbOccupancy(), 0);
+    assert.throws(
+      () => mmu.read8(0x0040_1000, { user: true }),
+      (e: unknown) => {
+        assert.ok(e instanceof PageFault, "a PageFault");
+        assert.equal(e.reason, "reserved-bit");
+        assert.equal(e.message, "Cannot read 0x00401000 in user mode: a reserved bit is set in the page-directory entry (page fault, error code 0xD)");
+        assert.equal(formatErrorCode(e.errorCode), "P=1 W=0 U=1 RSVD=1");
+        return true;
+      },
+    );
+    assert.equal(mmu.walk(0x0040_1000).reason, "reserved-bit");
+    assert.equal(new PageFault(0x1000, 0xb).reason, "reserved-bit", "the reason follows from the RSVD bit alone");
+  });
+
+  test("without CR4.PSE, bits 13–21 of a PS PDE are table-address bits like any other", () => {
+    const { ram, dir, mmu } = setup({ pse: false });
+    ram.write32(dir + 4, 0x0020_0083 | (1 << 13));
+    ram.write32(0x0020_2000 + 4 * 1, 0x0030_0003);
+    assert.equal(mmu.translate(0x0040_1abc), 0x0030_0abc);
+    assert.equal(ram.read32(dir + 4), 0x0020_20a3);
   });
 
   test("non-32-bit virtual addresses throw MemoryError InvalidAddress", () => {
@@ -439,12 +500,17 @@ describe("Mmu against a reference walk (property)", () => {
   const bit = (value: number, n: number): boolean => Math.floor(value / 2 ** n) % 2 === 1;
   const withBit = (value: number, n: number): number => (bit(value, n) ? value : value + 2 ** n);
 
-  /** Intel SDM §4.3/§4.6 by arithmetic: the physical address or -1 - errorCode, and the entries after the access. */
+  /**
+   * Intel SDM §4.3/§4.6/§4.7 by arithmetic, with QEMU's choices (PDE A set before the PTE is read;
+   * only bit 21 of a 4 MiB PDE reserved): the physical address or -1 - errorCode, and the entries after the access.
+   */
   function reference(pde: number, pte: number | null, vaddr: number, access: { write: boolean; user: boolean }, wp: boolean, pse: boolean) {
     const code = (access.write ? 2 : 0) + (access.user ? 4 : 0);
-    const fault = (present: boolean) => ({ result: -1 - code - (present ? 1 : 0), pde, pte });
-    if (!bit(pde, 0)) return fault(false);
+    if (!bit(pde, 0)) return { result: -1 - code, pde, pte };
     const large = pse && bit(pde, 7);
+    if (large && bit(pde, 21)) return { result: -1 - code - 1 - 8, pde, pte };
+    const walkedPde = large ? pde : withBit(pde, 5);
+    const fault = (present: boolean) => ({ result: -1 - code - (present ? 1 : 0), pde: walkedPde, pte });
     if (!large && (pte === null || !bit(pte, 0))) return fault(false);
     const leaf = large ? pde : (pte ?? 0);
     const user = bit(pde, 2) && bit(leaf, 2);
@@ -453,17 +519,18 @@ describe("Mmu against a reference walk (property)", () => {
     if (access.write && !writable && (access.user || wp)) return fault(true);
     if (large) {
       const newPde = access.write ? withBit(withBit(pde, 5), 6) : withBit(pde, 5);
-      return { result: pde - (pde % 0x400000) + (vaddr % 0x400000), pde: newPde, pte };
+      const high = Math.floor((pde % 2 ** 21) / 2 ** 13);
+      return { result: pde - (pde % 0x400000) + high * 2 ** 32 + (vaddr % 0x400000), pde: newPde, pte };
     }
     const newPte = access.write ? withBit(withBit(leaf, 5), 6) : withBit(leaf, 5);
-    return { result: leaf - (leaf % 0x1000) + (vaddr % 0x1000), pde: withBit(pde, 5), pte: newPte };
+    return { result: leaf - (leaf % 0x1000) + (vaddr % 0x1000), pde: walkedPde, pte: newPte };
   }
 
   const entryArb = fc.record({ present: fc.boolean(), writable: fc.boolean(), user: fc.boolean(), accessed: fc.boolean(), dirty: fc.boolean(), ps: fc.boolean(), frame: fc.integer({ min: 0, max: 0xfffff }) });
   const toEntry = (e: { present: boolean; writable: boolean; user: boolean; accessed: boolean; dirty: boolean; ps: boolean; frame: number }, frameOverride?: number): number =>
     (frameOverride ?? e.frame) * 0x1000 + (e.present ? 1 : 0) + (e.writable ? 2 : 0) + (e.user ? 4 : 0) + (e.accessed ? 0x20 : 0) + (e.dirty ? 0x40 : 0) + (e.ps ? 0x80 : 0);
 
-  test("random entries and accesses: result, error code and accessed/dirty write-back match the SDM rules", () => {
+  test("random entries (PSE-36 and reserved bits included) and accesses: result, error code and accessed/dirty write-back match the SDM rules", () => {
     assertProperty(
       fc.property(
         fc.array(entryArb, { minLength: 4, maxLength: 4 }),
@@ -474,7 +541,7 @@ describe("Mmu against a reference walk (property)", () => {
         fc.integer({ min: 0, max: 8 }),
         (pdes, ptes, accesses, wp, pse, tlbEntries) => {
           const ram = new PhysicalMemory(MIB);
-          pdes.forEach((e, pdi) => ram.write32(pdi * 4, toEntry(e, e.ps && pse ? e.frame & 0xffc00 : 1 + pdi)));
+          pdes.forEach((e, pdi) => ram.write32(pdi * 4, toEntry(e, e.ps && pse ? e.frame : 1 + pdi)));
           ptes.forEach((e, i) => ram.write32(0x1000 * (1 + Math.floor(i / 8)) + (i % 8) * 4, toEntry(e)));
           const mmu = new Mmu({ ram, cr3: 0, wp, pse, tlbEntries });
           for (const a of accesses) {

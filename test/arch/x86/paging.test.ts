@@ -166,6 +166,27 @@ describe("X86Paging", () => {
     ]);
   });
 
+  test("mappings and tablesInUse read a PS PDE as the MMU does: a 4 MiB page with PSE, a table pointer without", () => {
+    const ram = new PhysicalMemory(4 * MIB);
+    ram.write32(0x4, 0x0000_2083);
+    ram.write32(0x2000 + 3 * 4, 0x0005_0003);
+    const frames = new TestFrames(FRAMES_BASE, 1);
+    const withoutPse = new X86Paging({ ram, frames });
+    assert.equal(withoutPse.pse, false);
+    assert.deepEqual(withoutPse.mappings(0).map((m) => [m.virt, m.phys, m.size]), [[0x0040_3000, 0x5_0000, 0x1000]]);
+    assert.equal(withoutPse.tablesInUse(0), 1);
+    assert.equal(new Mmu({ ram, pse: false }).translate(0x0040_3008), 0x5_0008);
+    const withPse = new X86Paging({ ram, frames, largePages: true });
+    assert.equal(withPse.pse, true);
+    assert.deepEqual(withPse.mappings(0).map((m) => [m.virt, m.phys, m.size]), [[0x0040_0000, 0x1_0000_0000, 0x40_0000]], "bit 13 is physical bit 32");
+    assert.equal(withPse.tablesInUse(0), 0);
+    assert.deepEqual(withoutPse.mappings(0, { pse: true }), withPse.mappings(0), "the option overrides the mapper's setting");
+    assert.equal(withPse.tablesInUse(0, { pse: false }), 1);
+    ram.write32(0x4, 0x0020_2083);
+    assert.deepEqual(withPse.mappings(0), [], "a 4 MiB PDE with reserved bit 21 maps nothing");
+    assert.throws(() => new X86Paging({ ram, frames, largePages: true, pse: false }), RangeError);
+  });
+
   test("remapping a present page throws AlreadyMapped and writes nothing", () => {
     const { ram, frames, paging, dir } = setup();
     paging.map(0x00401000, 0x00402000, 0x9000, 0xa000, KWC, dir);
@@ -279,6 +300,19 @@ describe("X86Paging", () => {
     const before = ram.bytes.slice();
     assert.throws(() => paging.unmap(0x00400000, 0x00401000, dir), (e: unknown) => e instanceof MapperError && e.code === "OutOfMemory");
     assert.deepEqual(ram.bytes, before);
+  });
+
+  test("part of a 4 MiB PDE naming a frame above 4 GiB or with its reserved bit cannot be split: InvalidPhysicalAddress, nothing changed", () => {
+    const { ram, frames, paging, dir } = setup({ largePages: true });
+    for (const pde of [0x00802083, 0x00a00083]) {
+      ram.write32(dir + 4, pde);
+      const before = ram.bytes.slice();
+      assert.throws(() => paging.unmap(0x00400000, 0x00401000, dir), (e: unknown) => e instanceof MapperError && e.code === "InvalidPhysicalAddress" && e.message.includes(`PDE 0x${pde.toString(16).toUpperCase().padStart(8, "0")}`));
+      assert.deepEqual(ram.bytes, before);
+      assert.equal(frames.inUse, 1);
+      paging.unmap(0x00400000, 0x00800000, dir);
+      assert.equal(ram.read32(dir + 4), 0, "the whole 4 MiB page can still be unmapped");
+    }
   });
 
   test("destroyDirectory returns every table and the directory to the allocator", () => {
@@ -469,6 +503,49 @@ describe("X86Paging and Mmu against a reference model (property)", () => {
         assert.equal(naiveWalk(ram.bytes, dir).size, 0);
       }),
       { seed: 0x5eed40, numRuns: 60 },
+    );
+  });
+});
+
+describe("X86Paging enumeration against the MMU (property)", () => {
+  const FC_SEED = 0x6b6d6d75;
+  const pdeArb = fc.record({
+    table: fc.integer({ min: 1, max: 4 }),
+    flags: fc.integer({ min: 0, max: 0xff }),
+    high: fc.integer({ min: 0, max: 0xff }),
+    reserved: fc.boolean(),
+  });
+  const pteArb = fc.record({ frame: fc.integer({ min: 0, max: 0xfffff }), flags: fc.integer({ min: 0, max: 0xff }) });
+  const PROBED_PTIS = [0, 1, 2, 3, 4, 5, 6, 7, 1023];
+
+  test("on random tables (PS, PSE-36 and reserved bits), mappings() lists exactly what the MMU translates and tablesInUse() what it walks, with and without PSE", () => {
+    assertProperty(
+      fc.property(fc.array(pdeArb, { minLength: 4, maxLength: 4 }), fc.array(pteArb, { minLength: 64, maxLength: 64 }), fc.boolean(), (pdes, ptes, pse) => {
+        const ram = new PhysicalMemory(5 * MIB);
+        pdes.forEach((e, pdi) => ram.write32(pdi * 4, (e.table * 0x1000 + e.high * 0x2000 + (e.reserved ? 0x20_0000 : 0) + e.flags) >>> 0));
+        ptes.forEach((e, i) => ram.write32(0x1000 * (1 + Math.floor(i / 8)) + (i % 8) * 4, (e.frame * 0x1000 + e.flags) >>> 0));
+        const paging = new X86Paging({ ram, frames: new TestFrames(FRAMES_BASE, 1), pse, largePages: pse });
+        const listed = paging.mappings(0);
+        const mmu = new Mmu({ ram, cr3: 0, pse, tlbEntries: 0, wp: true });
+        const walkedTables = [0, 1, 2, 3].filter((pdi) => mmu.walk(pdi * 0x40_0000).pteAddress !== null).length;
+        assert.equal(paging.tablesInUse(0), walkedTables, "tablesInUse counts the tables the MMU walks");
+        for (let pdi = 0; pdi < 4; pdi++) {
+          for (const pti of PROBED_PTIS) {
+            const vaddr = pdi * 0x40_0000 + pti * 0x1000 + 0x123;
+            const page = listed.find((m) => m.virt <= vaddr && vaddr < m.virt + m.size);
+            const read = mmu.tryTranslate(vaddr);
+            if (page === undefined) {
+              assert.equal(read < 0, true, `${vaddr.toString(16)} is not listed, so the MMU must fault (it gave ${read.toString(16)})`);
+              continue;
+            }
+            assert.equal(read, page.phys + (vaddr - page.virt), `${vaddr.toString(16)} translates to the listed frame`);
+            assert.equal(mmu.tryTranslate(vaddr, { user: true }) >= 0, page.user, `${vaddr.toString(16)} user read follows the listed U`);
+            assert.equal(mmu.tryTranslate(vaddr, { write: true }) >= 0, page.writable, `${vaddr.toString(16)} write follows the listed R/W`);
+            assert.equal(page.large, pse && page.size === 0x40_0000, "only PSE makes 4 MiB pages");
+          }
+        }
+      }),
+      { numRuns: 200, seed: FC_SEED },
     );
   });
 });

@@ -43,7 +43,7 @@ describe("renderWalk", () => {
       [
         "0xC0100000: page fault on a user read, error code 0x5 (P=1 W=0 U=1): a user-mode access to a supervisor page",
         "  CR3 0x00001000",
-        "  PDE[0x300] at 0x00001C00 = 0x00002007  present writable user table 0x00002000",
+        "  PDE[0x300] at 0x00001C00 = 0x00002027  present writable user accessed table 0x00002000",
         "  PTE[0x100] at 0x00002400 = 0x00100001  present read-only supervisor frame 0x00100000",
         "  CR2 0xC0100000",
         "",
