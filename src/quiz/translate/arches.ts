@@ -1,0 +1,28 @@
+import { QuizError } from "../../errors/quiz-error.js";
+import { describeValue } from "../../format.js";
+import type { Address } from "../../types.js";
+import type { QuizArch } from "./arch.js";
+import { X86_QUIZ } from "./x86.js";
+
+/** Every paging mode kmem names (SPEC.md, "Many machines"), with an exercise or not yet. */
+export const PAGING_MODES: readonly string[] = ["x86", "x86-pae", "x86-64", "x86-64-la57", "riscv-sv32", "riscv-sv39", "riscv-sv48", "riscv-sv57"];
+
+/** The modes `kmem quiz translate --arch` supports: add a mode's {@link QuizArch} here. */
+export const QUIZ_ARCHES: readonly QuizArch<Address>[] = [X86_QUIZ];
+
+/**
+ * The exercise adapter for paging mode `name`.
+ *
+ * @throws {QuizError} `UnsupportedArch` naming the supported modes, for a mode without an
+ * exercise yet or a name that is no mode at all.
+ */
+export function resolveQuizArch(name: string): QuizArch<Address> {
+  const arch = QUIZ_ARCHES.find((a) => a.name === name);
+  if (arch !== undefined) return arch;
+  const supported = QUIZ_ARCHES.map((a) => a.name).join(", ");
+  const why = PAGING_MODES.includes(name) ? "kmem has none for this paging mode yet" : "not a paging mode";
+  throw new QuizError("UnsupportedArch", `Cannot generate a translation exercise for ${describeValue(name)}: ${why} (supported: ${supported})`, {
+    arch: name,
+    supported: QUIZ_ARCHES.map((a) => a.name),
+  });
+}
