@@ -5,6 +5,7 @@ import { hex } from "../src/format.js";
 import { bootViewMachine } from "./kmem-machine.js";
 import { OperationLog } from "./log.js";
 import { Highlight } from "./highlight.js";
+import { bindQuiz } from "./quiz-panel.js";
 import type { PageMapping, RegionRow, ViewMachine } from "./model.js";
 import { LabelColors } from "./palette.js";
 import { PhysicalMapView } from "./physical-map.js";
@@ -209,6 +210,7 @@ function start(machine: ViewMachine, source: string): void {
 }
 
 function run(): void {
+  bindQuiz(document);
   const data = readEmbedded();
   let machine: ViewMachine;
   try {
