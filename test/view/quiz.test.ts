@@ -108,21 +108,17 @@ describe("the exercise mode of kmem view in Chromium", () => {
   });
 
   test("the address follows the exercise: a new fragment loads its seed and count, New exercise draws a fresh seed", async () => {
-    await p().evaluate(() => {
-      location.hash = "#quiz=translate&seed=7&count=3";
-    });
+    await p().evaluate("location.hash = '#quiz=translate&seed=7&count=3'");
     await p().waitForSelector("[data-testid='quiz-panel'][data-seed='7']");
     assert.equal(await p().getByTestId("quiz-question").count(), 3);
     await p().getByTestId("quiz-new").click();
-    await p().waitForFunction(() => !location.hash.includes("seed=7&"));
-    const hash = await p().evaluate(() => location.hash);
+    await p().waitForFunction("!location.hash.includes('seed=7&')");
+    const hash = String(await p().evaluate("location.hash"));
     const seed = /seed=(\d+)&count=3$/.exec(hash)?.[1];
     assert.ok(seed !== undefined, `a fresh seed in the address: ${hash}`);
     await p().waitForSelector(`[data-testid='quiz-panel'][data-seed='${seed}']`);
-    await p().evaluate(() => {
-      location.hash = "#quiz=translate";
-    });
-    await p().waitForFunction(() => /seed=\d+/.test(location.hash));
+    await p().evaluate("location.hash = '#quiz=translate'");
+    await p().waitForFunction("/seed=\\d+/.test(location.hash)");
     assert.equal(await p().getByTestId("quiz-question").count(), 8);
     await p().getByTestId("quiz-close").click();
     assert.equal(await p().getByTestId("quiz-panel").isVisible(), false);
