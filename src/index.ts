@@ -124,3 +124,29 @@ export type {
   SelfCheckReport,
   VirtualReservation,
 } from "./boot/index.js";
+
+// Page replacement (FIFO, exact LRU, Clock, OPT) for swap systems and exercises.
+export { ClockPolicy, FifoPolicy, LruPolicy, OptimalPolicy, REPLACEMENT_POLICIES, createReplacementPolicy } from "./process/replacement.js";
+export type { ReferenceBits, ReplacementOptions, ReplacementPolicy, ReplacementPolicyName } from "./process/replacement.js";
+export { ReplacementError } from "./errors/replacement-error.js";
+export type { ReplacementErrorCode } from "./errors/replacement-error.js";
+
+// Exercises with answers, from a seed (`kmem quiz`, docs/teaching.md).
+export { QuizError } from "./errors/quiz-error.js";
+export type { QuizErrorCode } from "./errors/quiz-error.js";
+export { Chooser } from "./quiz/choice.js";
+export { QUIZ_ARCHES, resolveQuizArch } from "./quiz/translate/arches.js";
+export type { QuizAccess, QuizArch, QuizFault, QuizMachine, QuizTable, QuizWalk, QuizWalkStep } from "./quiz/translate/arch.js";
+export { generateTranslateExercise } from "./quiz/translate/generate.js";
+export type { QuestionKind, QuizRegion, TranslateExercise, TranslateQuestion, TranslateQuizOptions } from "./quiz/translate/generate.js";
+export { renderTranslateExercise } from "./quiz/translate/render.js";
+export { translateJson } from "./quiz/translate/json.js";
+export type { TranslateJson } from "./quiz/translate/json.js";
+export { checkTranslateAnswer, parseTranslateAnswer } from "./quiz/translate/answer.js";
+export type { AnswerVerdict, TranslateAnswer } from "./quiz/translate/answer.js";
+export { runReplacement } from "./quiz/replacement-run.js";
+export type { ReplacementRun, ReplacementStep } from "./quiz/replacement-run.js";
+export { generatePolicyExercise, policyJson, renderPolicyExercise } from "./quiz/policy.js";
+export type { PolicyExercise, PolicyQuizOptions } from "./quiz/policy.js";
+export { NullMapper, allocJson, generateAllocExercise, renderAllocExercise } from "./quiz/alloc.js";
+export type { AllocExercise, AllocStep } from "./quiz/alloc.js";
