@@ -104,7 +104,8 @@ function pageText(page: number | null): string {
   return page === null ? "-" : String(page);
 }
 
-function stateText(exercise: PolicyExercise, step: ReplacementStep): string {
+/** The policy's state after `step`: Clock's bits and hand, OPT's next uses, or FIFO's queue and LRU's recency order. */
+function stateText(step: ReplacementStep): string {
   if (step.referenced !== null) {
     const bits = step.referenced.map((bit) => (bit === null ? "-" : bit ? "1" : "0")).join(" ");
     return `${bits}, hand at frame ${step.hand ?? 0}`;
@@ -112,7 +113,7 @@ function stateText(exercise: PolicyExercise, step: ReplacementStep): string {
   if (step.nextUse !== null) {
     return step.order.map((page, i) => `${page}@${step.nextUse?.[i] === null ? "never" : String((step.nextUse?.[i] ?? 0) + 1)}`).join(" ");
   }
-  return exercise.run.policy === "fifo" || exercise.run.policy === "lru" ? step.order.join(" ") : "";
+  return step.order.join(" ");
 }
 
 /**
@@ -137,7 +138,7 @@ export function renderPolicyExercise(exercise: PolicyExercise, options: { readon
       (step.hit ? "hit" : "miss").padEnd(header[2]?.length ?? 0),
       pageText(step.evicted).padStart(header[3]?.length ?? 0),
       step.frames.map((page) => pageText(page).padStart(width)).join(" ").padEnd(header[4]?.length ?? 0),
-      stateText(exercise, step),
+      stateText(step),
     ]);
     const { hits, misses } = exercise.run;
     const rate = ((100 * hits) / exercise.trace.length).toFixed(1);

@@ -51,7 +51,9 @@ class X86QuizMachine implements QuizMachine<number> {
   }
 
   takeFrame(): number {
-    return (this.#frames.alloc() ?? 0) / PAGE_SIZE;
+    const frame = this.#frames.alloc();
+    if (frame === null) throw new RangeError(`Cannot take a frame: the exercise's ${MEMORY_BYTES / MIB} MiB of RAM are full`);
+    return frame / PAGE_SIZE;
   }
 
   tables(): QuizTable[] {
