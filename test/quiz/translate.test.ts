@@ -122,7 +122,7 @@ describe("kmem quiz translate: the exercise generator", () => {
 
   test("bad requests are typed errors naming the supported modes", () => {
     assert.throws(() => generateTranslateExercise({ seed: 1, arch: "x86-64" }), (error: unknown) => {
-      assert.ok(error instanceof QuizError);
+      assert.ok(error instanceof QuizError, `expected a QuizError, got ${String(error)}`);
       assert.equal(error.code, "UnsupportedArch");
       assert.match(error.message, /"x86-64": kmem has none for this paging mode yet \(supported: x86\)/);
       return true;
