@@ -2,13 +2,14 @@ import { QuizError } from "../../errors/quiz-error.js";
 import { describeValue } from "../../format.js";
 import type { Address } from "../../types.js";
 import type { QuizArch } from "./arch.js";
+import { X86_64_LA57_QUIZ, X86_64_QUIZ, X86_PAE_QUIZ } from "./x86-modes.js";
 import { X86_QUIZ } from "./x86.js";
 
 /** Every paging mode kmem names (SPEC.md, "Many machines"), with an exercise or not yet. */
 export const PAGING_MODES: readonly string[] = ["x86", "x86-pae", "x86-64", "x86-64-la57", "riscv-sv32", "riscv-sv39", "riscv-sv48", "riscv-sv57"];
 
 /** The modes `kmem quiz translate --arch` supports: add a mode's {@link QuizArch} here. */
-export const QUIZ_ARCHES: readonly QuizArch<Address>[] = [X86_QUIZ];
+export const QUIZ_ARCHES: readonly QuizArch<Address>[] = [X86_QUIZ, X86_PAE_QUIZ, X86_64_QUIZ, X86_64_LA57_QUIZ];
 
 /**
  * The exercise adapter for paging mode `name`.

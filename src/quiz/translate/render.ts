@@ -1,4 +1,4 @@
-import { hex, hexRange } from "../../format.js";
+import { hex } from "../../format.js";
 import type { QuizAccess, QuizTable, QuizWalk } from "./arch.js";
 import type { TranslateExercise, TranslateQuestion } from "./generate.js";
 
@@ -97,7 +97,7 @@ export function renderTranslateExercise(exercise: TranslateExercise, options: { 
     for (const region of exercise.regions) {
       const absent = region.notPresent.length === 0 ? "" : `  (not present: ${region.notPresent.map((a) => hex(a, arch.addressDigits)).join(", ")})`;
       const rights = `${region.user ? "user" : "kernel"} ${region.writable ? "read-write" : "read-only"}`;
-      lines.push(`  ${hexRange(region.start, region.end)}  ${region.label.padEnd("kernel code".length)}  ${rights.padEnd("kernel read-write".length)}${absent}`.trimEnd());
+      lines.push(`  ${hex(region.start, arch.addressDigits)}–${hex(region.end, arch.addressDigits)}  ${region.label.padEnd("kernel code".length)}  ${rights.padEnd("kernel read-write".length)}${absent}`.trimEnd());
     }
   }
   return lines.join("\n") + "\n";
