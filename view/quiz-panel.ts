@@ -1,8 +1,8 @@
 import { hex } from "../src/format.js";
 import { MAX_SEED } from "../src/quiz/options.js";
-import { checkTranslateAnswer } from "../src/quiz/translate/answer.js";
+import { type AnswerVerdict, checkTranslateAnswer } from "../src/quiz/translate/answer.js";
 import { DEFAULT_TRANSLATE_QUESTIONS, generateTranslateExercise, type TranslateExercise, type TranslateQuestion } from "../src/quiz/translate/generate.js";
-import { describeAccess, dumpTable } from "../src/quiz/translate/render.js";
+import { describeAccess, describeOutcome, describeWalk, dumpTable } from "../src/quiz/translate/render.js";
 import { el } from "./dom.js";
 import { quizWalkView } from "./quiz-walk.js";
 import { QUIZ_STYLE } from "./quiz-style.js";
@@ -13,9 +13,10 @@ const DECIMAL = /^[0-9]+$/;
 /** The exercises the page can set; the others are in the terminal (`kmem quiz policy|alloc`). */
 const BROWSER_QUIZZES = ["translate"];
 
-/** What the address bar's fragment asks for: `#quiz=translate&seed=42&count=8`. */
+/** What the address bar's fragment asks for: `#quiz=translate&seed=42&count=8` (optionally `&arch=x86-64`). */
 interface QuizRequest {
   readonly quiz: string;
+  readonly arch: string | null;
   readonly seed: number | null;
   readonly count: number | null;
 }
@@ -28,7 +29,7 @@ function readRequest(hash: string): QuizRequest | null {
     const text = params.get(name) ?? "";
     return DECIMAL.test(text) ? Number(text) : null;
   };
-  return { quiz, seed: number("seed"), count: number("count") };
+  return { quiz, arch: params.get("arch"), seed: number("seed"), count: number("count") };
 }
 
 /** A fresh seed from the browser's CSPRNG (exercises never use Math.random). */
@@ -36,8 +37,33 @@ function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
 }
 
-function exerciseHash(seed: number, count: number | null): string {
-  return `#quiz=translate&seed=${seed}${count === null ? "" : `&count=${count}`}`;
+/** The fragment of an exercise: the default mode (x86) is left out, so that links stay short. */
+function exerciseHash(request: Omit<QuizRequest, "quiz" | "seed">, seed: number): string {
+  const arch = request.arch === null || request.arch === "x86" ? "" : `&arch=${request.arch}`;
+  return `#quiz=translate${arch}&seed=${seed}${request.count === null ? "" : `&count=${request.count}`}`;
+}
+
+/** Checks `text`: the verdict, or the message saying why it cannot be read. */
+function verdictFor(exercise: TranslateExercise, question: TranslateQuestion, text: string): AnswerVerdict | string {
+  try {
+    return checkTranslateAnswer(question, text, { physicalDigits: exercise.arch.physicalDigits, pageBytes: exercise.arch.pageBytes });
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Shows the walk: the walk panel's bit-by-bit view for 32-bit x86, the entries as text for the other modes. */
+function showWalk(walk: HTMLElement, exercise: TranslateExercise, question: TranslateQuestion): void {
+  if (exercise.arch.name === "x86") {
+    renderWalk(walk, quizWalkView(Number(question.vaddr), question.access, exercise.root, question.answer));
+  } else {
+    const lines = [describeOutcome(question.answer, exercise.arch.physicalDigits), ...describeWalk(question.answer, exercise)];
+    walk.replaceChildren(...lines.map((line) => el("p", { class: "addr quiz-step", "data-testid": "quiz-walk-step" }, line)));
+  }
+  // Replay the walk entry by entry (the CSS staggers each part's entrance).
+  walk.classList.remove("quiz-reveal");
+  void walk.offsetWidth;
+  walk.classList.add("quiz-reveal");
 }
 
 function questionItem(exercise: TranslateExercise, question: TranslateQuestion): HTMLLIElement {
@@ -54,35 +80,29 @@ function questionItem(exercise: TranslateExercise, question: TranslateQuestion):
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    let result;
-    try {
-      result = checkTranslateAnswer(question, input.value, { physicalDigits: exercise.arch.physicalDigits, pageBytes: exercise.arch.pageBytes });
-    } catch (error) {
+    const result = verdictFor(exercise, question, input.value);
+    if (typeof result === "string") {
       verdict.className = "quiz-verdict unreadable";
       verdict.dataset["verdict"] = "unreadable";
-      verdict.textContent = error instanceof Error ? error.message : String(error);
+      verdict.textContent = result;
       return;
     }
     verdict.className = `quiz-verdict ${result.correct ? "right" : "wrong"}`;
     verdict.dataset["verdict"] = result.correct ? "right" : "wrong";
     verdict.dataset["expected"] = result.expected;
     verdict.textContent = `${result.correct ? "✓" : "✗"} ${result.message}`;
-    // Replay the walk entry by entry (the CSS staggers each part's entrance).
-    renderWalk(walk, quizWalkView(Number(question.vaddr), question.access, exercise.root, question.answer));
-    walk.classList.remove("quiz-reveal");
-    void walk.offsetWidth;
-    walk.classList.add("quiz-reveal");
+    showWalk(walk, exercise, question);
   });
   return el("li", { "data-testid": "quiz-question", "data-number": String(question.number), "data-vaddr": vaddr }, form, verdict, walk);
 }
 
-function renderExercise(panel: HTMLElement, exercise: TranslateExercise, count: number | null): void {
+function renderExercise(panel: HTMLElement, exercise: TranslateExercise, request: QuizRequest): void {
   const { arch } = exercise;
   const command = `kmem quiz translate --arch ${arch.name} --seed ${exercise.seed} --count ${exercise.questions.length}`;
   const dump = exercise.tables.flatMap((table) => [...dumpTable(table, arch.entryBytes, arch.rootRegister, exercise.root), ""]).join("\n");
   const newButton = el("button", { type: "button", "data-testid": "quiz-new" }, "New exercise");
   newButton.addEventListener("click", () => {
-    location.hash = exerciseHash(randomSeed(), count);
+    location.hash = exerciseHash(request, randomSeed());
   });
   const closeButton = el("button", { type: "button", "data-testid": "quiz-close" }, "Close");
   closeButton.addEventListener("click", () => {
@@ -102,6 +122,7 @@ function renderExercise(panel: HTMLElement, exercise: TranslateExercise, count: 
     el("div", { class: "quiz-body" }, el("pre", { class: "quiz-dump", "data-testid": "quiz-dump" }, dump), el("ol", { class: "quiz-questions" }, ...exercise.questions.map((q) => questionItem(exercise, q)))),
   );
   panel.dataset["seed"] = String(exercise.seed);
+  panel.dataset["arch"] = arch.name;
   panel.hidden = false;
 }
 
@@ -118,12 +139,13 @@ function showRequest(panel: HTMLElement): void {
   }
   if (request.seed === null || request.seed > MAX_SEED) {
     // Give the exercise a seed in the address, so that the link reproduces it.
-    history.replaceState(null, "", exerciseHash(randomSeed(), request.count));
+    history.replaceState(null, "", exerciseHash(request, randomSeed()));
     showRequest(panel);
     return;
   }
   try {
-    renderExercise(panel, generateTranslateExercise({ seed: request.seed, count: request.count ?? DEFAULT_TRANSLATE_QUESTIONS }), request.count);
+    const exercise = generateTranslateExercise({ arch: request.arch ?? "x86", seed: request.seed, count: request.count ?? DEFAULT_TRANSLATE_QUESTIONS });
+    renderExercise(panel, exercise, request);
   } catch (error) {
     panel.replaceChildren(el("p", { class: "quiz-verdict unreadable", "data-testid": "quiz-error" }, error instanceof Error ? error.message : String(error)));
     panel.hidden = false;
@@ -133,7 +155,8 @@ function showRequest(panel: HTMLElement): void {
 /**
  * Adds the exercise mode to the page: an *Exercise* button in the header, and a panel at the
  * top of the page that shows the exercise the address's fragment names
- * (`#quiz=translate&seed=42`), following the fragment as it changes.
+ * (`#quiz=translate&seed=42`, `&arch=x86-64` for another paging mode, `&count=K`),
+ * following the fragment as it changes.
  */
 export function bindQuiz(doc: Document): void {
   doc.head.append(el("style", {}, QUIZ_STYLE));
@@ -142,7 +165,7 @@ export function bindQuiz(doc: Document): void {
   doc.querySelector("main")?.prepend(panel);
   const open = el("button", { type: "button", "data-testid": "quiz-open", title: "a page-walk exercise from a seed, as kmem quiz translate" }, "Exercise");
   open.addEventListener("click", () => {
-    location.hash = exerciseHash(randomSeed(), null);
+    location.hash = exerciseHash({ arch: null, count: null }, randomSeed());
   });
   doc.querySelector(".top-actions")?.prepend(open);
   window.addEventListener("hashchange", () => showRequest(panel));

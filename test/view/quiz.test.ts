@@ -107,6 +107,26 @@ describe("the exercise mode of kmem view in Chromium", () => {
     await p().getByTestId("quiz-panel").screenshot({ path: `${OUTPUT}quiz.png` });
   });
 
+  test("&arch=x86-64 sets the 4-level exercise of the same seed, and shows its walk entry by entry", async () => {
+    const wide = generateTranslateExercise({ arch: "x86-64", seed: SEED, count: 4 });
+    await p().evaluate(`location.hash = '#quiz=translate&arch=x86-64&seed=${SEED}&count=4'`);
+    await p().waitForSelector("[data-testid='quiz-panel'][data-arch='x86-64']");
+    const questions = await p().locator("[data-testid='quiz-question'] .quiz-access").allInnerTexts();
+    assert.deepEqual(questions, wide.questions.map((q) => describeAccess(q.access, hex(q.vaddr, 16))));
+    const valid = wide.questions.find((q) => q.answer.fault === null);
+    assert.ok(valid !== undefined, "x86-64 seed 42 has a translating question among four");
+    const result = await answer(valid.number, hex(valid.answer.physical ?? 0));
+    assert.equal(result.verdict, "right", result.message);
+    const steps = p().locator(`[data-testid='quiz-question'][data-number='${valid.number}'] [data-testid='quiz-walk-step']`);
+    const texts = await steps.allInnerTexts();
+    assert.equal(texts[0], `-> ${hex(valid.answer.physical ?? 0)}`);
+    assert.deepEqual(texts.slice(1, 5).map((t) => t.slice(0, t.indexOf("["))), ["PML4E", "PDPTE", "PDE", "PTE"]);
+    assert.match(texts[5] ?? "", /^frame 0x[0-9A-F]{8} \+ offset 0x[0-9A-F]{3}$/);
+    await p().evaluate(`location.hash = '#quiz=translate&arch=riscv-sv39&seed=1'`);
+    await p().waitForSelector("[data-testid='quiz-error']");
+    assert.match(await p().getByTestId("quiz-error").innerText(), /riscv-sv39.*supported: x86, x86-pae, x86-64, x86-64-la57/);
+  });
+
   test("the address follows the exercise: a new fragment loads its seed and count, New exercise draws a fresh seed", async () => {
     await p().evaluate("location.hash = '#quiz=translate&seed=7&count=3'");
     await p().waitForSelector("[data-testid='quiz-panel'][data-seed='7']");
