@@ -28,6 +28,7 @@ export interface ReferenceBits<K> {
  * Pages are compared with `===` (use numbers or strings).
  */
 export interface ReplacementPolicy<K> {
+  /** Which policy this is. */
   readonly name: ReplacementPolicyName;
   /** The number of frames: `admit` beyond it throws. */
   readonly frames: number;
@@ -71,6 +72,7 @@ function checkFrames(frames: number): number {
 abstract class OrderedPolicy<K> implements ReplacementPolicy<K> {
   abstract readonly name: ReplacementPolicyName;
   readonly frames: number;
+  /** The resident pages; the Map's iteration order is the policy's order. */
   protected readonly pages = new Map<K, true>();
 
   constructor(frames: number) {
@@ -140,6 +142,7 @@ function checkResident<K>(policy: ReplacementPolicy<K>, page: K, action: string)
 
 /** First in, first out: evicts the page resident longest; references change nothing. O(1) per call. */
 export class FifoPolicy<K> extends OrderedPolicy<K> {
+  /** `"fifo"`. */
   readonly name = "fifo";
 
   protected choose(): K {
@@ -149,8 +152,10 @@ export class FifoPolicy<K> extends OrderedPolicy<K> {
 
 /** Least recently used, exact: evicts the page whose last reference is oldest. O(1) per call. */
 export class LruPolicy<K> extends OrderedPolicy<K> {
+  /** `"lru"`. */
   readonly name = "lru";
 
+  /** Records an access: `page` becomes the most recently used. @throws {ReplacementError} `NotResident`. */
   override reference(page: K): void {
     super.reference(page);
     // Re-inserting moves the page to the end of the Map's order: most recent last.
@@ -170,6 +175,7 @@ export class LruPolicy<K> extends OrderedPolicy<K> {
  * O(frames · log n) for a future of n references.
  */
 export class OptimalPolicy<K> extends OrderedPolicy<K> {
+  /** `"opt"`. */
   readonly name = "opt";
   readonly #future: readonly K[];
   /** Every position of each page in the future, ascending. */
@@ -199,6 +205,7 @@ export class OptimalPolicy<K> extends OrderedPolicy<K> {
     this.#cursor = position;
   }
 
+  /** Records the access at the current position of the future and moves past it. @throws {ReplacementError} `NotResident`, `TraceMismatch` (not the future's next page). */
   override reference(page: K): void {
     super.reference(page);
     if (this.#cursor >= this.#future.length || this.#future[this.#cursor] !== page) {
@@ -262,6 +269,7 @@ class OwnReferenceBits<K> implements ReferenceBits<K> {
  * `evict` is O(frames) (at most two sweeps).
  */
 export class ClockPolicy<K> implements ReplacementPolicy<K> {
+  /** `"clock"`. */
   readonly name = "clock";
   readonly frames: number;
   readonly #ring: (K | undefined)[];

@@ -29,16 +29,45 @@ export class NullMapper implements Mapper<null> {
 }
 
 /** One request and what the VMM answered. */
-export type AllocStep =
-  | { readonly op: "alloc"; readonly name: string; readonly blocks: number; readonly address: number | null; readonly freeMap: string }
-  | { readonly op: "free"; readonly name: string; readonly address: number; readonly freeMap: string };
+export type AllocStep = AllocRequestStep | FreeRequestStep;
+
+/** `aN = alloc(blocks)`: the student predicts `address`. */
+export interface AllocRequestStep {
+  /** `"alloc"`. */
+  readonly op: "alloc";
+  /** The allocation's name, `a1`, `a2`, … */
+  readonly name: string;
+  /** Blocks asked for. */
+  readonly blocks: number;
+  /** What the VMM returned: the first block's address, or `null` when no run was long enough. */
+  readonly address: number | null;
+  /** The blocks after the step: `.` free, else the allocation's character (`1`–`9`, `A`–`Z`). */
+  readonly freeMap: string;
+}
+
+/** `free(aN)`. */
+export interface FreeRequestStep {
+  /** `"free"`. */
+  readonly op: "free";
+  /** The allocation freed. */
+  readonly name: string;
+  /** Its address. */
+  readonly address: number;
+  /** The blocks after the step (see {@link AllocRequestStep.freeMap}). */
+  readonly freeMap: string;
+}
 
 /** An allocator exercise: the VMM's range and the requests with their answers. */
 export interface AllocExercise {
+  /** The seed that drew the requests. */
   readonly seed: number;
+  /** The VMM's first address. */
   readonly start: number;
+  /** The VMM's end (exclusive). */
   readonly end: number;
+  /** Bytes per block. */
   readonly blockSize: number;
+  /** The requests, with their answers. */
   readonly steps: readonly AllocStep[];
 }
 

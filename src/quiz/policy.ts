@@ -16,20 +16,29 @@ export const MAX_POLICY_PAGE = 999;
 
 /** A page-replacement exercise: a policy, frames, a reference string, and the run that answers it. */
 export interface PolicyExercise {
+  /** The replacement policy. */
   readonly policy: ReplacementPolicyName;
+  /** Frames available, all empty at the start. */
   readonly frames: number;
   /** The seed that drew the reference string, or `null` when it was given. */
   readonly seed: number | null;
+  /** The reference string. */
   readonly trace: readonly number[];
+  /** The answers: every step of the run. */
   readonly run: ReplacementRun;
 }
 
 /** Options of {@link generatePolicyExercise}: `trace`, or `seed` (and `count`) to draw one. */
 export interface PolicyQuizOptions {
+  /** `fifo`, `lru`, `clock` or `opt`. */
   readonly policy: string;
+  /** Frames, 1 to 16. */
   readonly frames: number;
+  /** Draws the reference string (when `trace` is absent; default 0). */
   readonly seed?: number;
+  /** The reference string: pages 0 to 999, 1 to 100 of them. */
   readonly trace?: readonly number[];
+  /** References to draw (default 12, at most 100). */
   readonly count?: number;
 }
 

@@ -4,6 +4,7 @@ import { ClockPolicy, OptimalPolicy, type ReplacementPolicy, type ReplacementPol
 export interface ReplacementStep {
   /** The page referenced. */
   readonly page: number;
+  /** The page was resident. */
   readonly hit: boolean;
   /** The page evicted to make room, or `null` (a hit, or a miss that found an empty frame). */
   readonly evicted: number | null;
@@ -21,10 +22,15 @@ export interface ReplacementStep {
 
 /** A whole run: every step, and the totals. */
 export interface ReplacementRun {
+  /** The policy run. */
   readonly policy: ReplacementPolicyName;
+  /** The frames it had. */
   readonly frames: number;
+  /** One step per reference, in order. */
   readonly steps: readonly ReplacementStep[];
+  /** References that found their page resident. */
   readonly hits: number;
+  /** References that faulted (page misses). */
   readonly misses: number;
 }
 

@@ -10,10 +10,27 @@ const ERROR_CODE_DIGITS = 1;
 const DEFAULT_PAGE_BYTES = 4096;
 
 /** A student's answer to a translation question, understood. */
-export type TranslateAnswer = { readonly kind: "physical"; readonly address: bigint } | { readonly kind: "fault"; readonly errorCode: number | null };
+export type TranslateAnswer = PhysicalAnswer | FaultAnswer;
+
+/** "It translates to this address." */
+export interface PhysicalAnswer {
+  /** `"physical"`. */
+  readonly kind: "physical";
+  /** The physical address given. */
+  readonly address: bigint;
+}
+
+/** "It faults (with this error code)." */
+export interface FaultAnswer {
+  /** `"fault"`. */
+  readonly kind: "fault";
+  /** The error code given, or `null` when left out. */
+  readonly errorCode: number | null;
+}
 
 /** The verdict on one answer. */
 export interface AnswerVerdict {
+  /** The answer is the MMU's. */
   readonly correct: boolean;
   /** The right answer as a student would write it: `0x009E23EC` or `fault 0x7`. */
   readonly expected: string;

@@ -4,7 +4,9 @@ import type { Chooser } from "../choice.js";
 
 /** The access a question asks about. */
 export interface QuizAccess {
+  /** From user mode (else supervisor). */
   readonly user: boolean;
+  /** A write (else a read). */
   readonly write: boolean;
 }
 
@@ -12,6 +14,7 @@ export interface QuizAccess {
 export interface QuizWalkStep {
   /** The entry's name in the mode's manual, e.g. `"PDE"`, `"PTE"`. */
   readonly level: string;
+  /** The entry's index in its table. */
   readonly index: number;
   /** Physical address of the entry. */
   readonly entryAddress: number;
@@ -35,12 +38,15 @@ export interface QuizFault {
 
 /** How the MMU translated (or refused) one access: the answer to a question. */
 export interface QuizWalk {
+  /** The entries read, root first; the walk stops at the first entry that is not present. */
   readonly steps: readonly QuizWalkStep[];
   /** The page frame the last entry points at, or `null` on a fault. */
   readonly frame: Address | null;
+  /** The offset in the page: the address's low 12 bits. */
   readonly offset: number;
   /** `frame + offset`, or `null` on a fault. */
   readonly physical: Address | null;
+  /** The page fault, or `null` when the access translates. */
   readonly fault: QuizFault | null;
 }
 
@@ -48,7 +54,9 @@ export interface QuizWalk {
 export interface QuizTable {
   /** What the page is, e.g. `page directory`, `page table`. */
   readonly level: string;
+  /** Its physical address. */
   readonly address: number;
+  /** Its bytes, as in RAM. */
   readonly bytes: Uint8Array;
 }
 
@@ -81,17 +89,21 @@ export interface QuizArch<A extends Address> {
   readonly description: string;
   /** The register holding the root table's address (`CR3`, `satp`). */
   readonly rootRegister: string;
+  /** RAM of an exercise's machine. */
   readonly memoryBytes: number;
+  /** Bytes per page (4096). */
   readonly pageBytes: number;
   /** Pages one last-level table maps (x86: 1024, x86-64: 512). */
   readonly pagesPerTable: number;
   /** Bytes per table entry (4 or 8). */
   readonly entryBytes: number;
-  /** Hex digits of a virtual and of a physical address. */
+  /** Hex digits of a virtual address. */
   readonly addressDigits: number;
+  /** Hex digits of a physical address (at least). */
   readonly physicalDigits: number;
-  /** Virtual page numbers user regions and kernel regions are placed in. */
+  /** Virtual page numbers user regions are placed in. */
   readonly userPages: Range;
+  /** Virtual page numbers kernel regions are placed in. */
   readonly kernelPages: Range;
   /** What a student needs to know to read the dump and answer, one line each. */
   readonly notes: readonly string[];

@@ -20,10 +20,15 @@ const KIND_CYCLE: readonly QuestionKind[] = ["valid", "not-present", "user-kerne
 
 /** A region of the generated address space (the answer key's map). */
 export interface QuizRegion {
+  /** `user code`, `user data`, `user stack`, `kernel code` or `kernel data`. */
   readonly label: string;
+  /** First virtual address. */
   readonly start: Address;
+  /** End (exclusive). */
   readonly end: Address;
+  /** User mode may access it. */
   readonly user: boolean;
+  /** It may be written. */
   readonly writable: boolean;
   /** Pages of the region left not present (reserved, not yet faulted in). */
   readonly notPresent: readonly Address[];
@@ -33,21 +38,29 @@ export interface QuizRegion {
 export interface TranslateQuestion {
   /** 1-based. */
   readonly number: number;
+  /** The virtual address to translate. */
   readonly vaddr: Address;
+  /** The access: user or supervisor, read or write. */
   readonly access: QuizAccess;
+  /** What the question was drawn to exercise. */
   readonly kind: QuestionKind;
+  /** The MMU's walk: the answer. */
   readonly answer: QuizWalk;
 }
 
 /** A whole translation exercise: the machine as the student sees it, the questions, the answers. */
 export interface TranslateExercise {
+  /** The paging mode's adapter. */
   readonly arch: QuizArch<Address>;
+  /** The seed it was generated from. */
   readonly seed: number;
   /** The root table's physical address (what `arch.rootRegister` holds). */
   readonly root: number;
   /** The paging-structure pages, root first, as they are in RAM. */
   readonly tables: readonly QuizTable[];
+  /** The address space generated (the answer key's map). */
   readonly regions: readonly QuizRegion[];
+  /** The accesses to translate, with their answers. */
   readonly questions: readonly TranslateQuestion[];
 }
 

@@ -1,40 +1,99 @@
 import { hex } from "../../format.js";
+import type { QuizAccess, QuizFault } from "./arch.js";
 import type { TranslateExercise } from "./generate.js";
 
 /** One non-zero entry of a dumped table, in `kmem quiz translate --json`. */
 export interface TranslateJsonEntry {
+  /** Its index in the table. */
   readonly index: number;
+  /** Its value, `"0x…"`. */
   readonly value: string;
+}
+
+/** One paging-structure page: its non-zero entries (every other entry is 0). */
+export interface TranslateJsonTable {
+  /** `page directory`, `page table`, `PML4 table`, … */
+  readonly level: string;
+  /** Its physical address, `"0x…"`. */
+  readonly address: string;
+  /** Its non-zero entries, by index. */
+  readonly entries: readonly TranslateJsonEntry[];
+}
+
+/** One question. */
+export interface TranslateJsonQuestion {
+  /** 1-based. */
+  readonly number: number;
+  /** The virtual address, `"0x…"`. */
+  readonly vaddr: string;
+  /** The access: user or supervisor, read or write. */
+  readonly access: QuizAccess;
+}
+
+/** One entry a walk read. */
+export interface TranslateJsonStep {
+  /** `PDE`, `PTE`, `PML4E`, … */
+  readonly level: string;
+  /** Its index in its table. */
+  readonly index: number;
+  /** Its physical address, `"0x…"`. */
+  readonly entryAddress: string;
+  /** Its value, `"0x…"`. */
+  readonly entry: string;
 }
 
 /** The answer to one question, in `kmem quiz translate --json --answers`. */
 export interface TranslateJsonAnswer {
+  /** The question's number. */
   readonly number: number;
+  /** `valid`, `not-present`, `user-kernel` or `read-only`. */
   readonly kind: string;
+  /** The physical address, `"0x…"`, or `null` on a fault. */
   readonly physical: string | null;
-  readonly fault: { readonly errorCode: number; readonly bits: string; readonly reason: string } | null;
-  readonly walk: readonly { readonly level: string; readonly index: number; readonly entryAddress: string; readonly entry: string }[];
+  /** The fault: error code, its bits spelt out, the reason; or `null`. */
+  readonly fault: Pick<QuizFault, "errorCode" | "bits" | "reason"> | null;
+  /** The entries read, root first. */
+  readonly walk: readonly TranslateJsonStep[];
+}
+
+/** One region of the generated address space. */
+export interface TranslateJsonRegion {
+  /** `user code`, `kernel data`, … */
+  readonly label: string;
+  /** First virtual address, `"0x…"`. */
+  readonly start: string;
+  /** End (exclusive), `"0x…"`. */
+  readonly end: string;
+  /** User mode may access it. */
+  readonly user: boolean;
+  /** It may be written. */
+  readonly writable: boolean;
+  /** Its pages left not present, `"0x…"` each. */
+  readonly notPresent: readonly string[];
 }
 
 /** `kmem quiz translate --json`: addresses and entries as `"0x…"` strings (exact in every mode), indices and error codes as numbers. */
 export interface TranslateJson {
+  /** `"translate"`. */
   readonly quiz: "translate";
+  /** The paging mode. */
   readonly arch: string;
+  /** The seed. */
   readonly seed: number;
+  /** RAM of the exercise's machine. */
   readonly memoryBytes: number;
+  /** `"CR3"`. */
   readonly rootRegister: string;
+  /** The root table's physical address, `"0x…"`. */
   readonly root: string;
-  readonly tables: readonly { readonly level: string; readonly address: string; readonly entries: readonly TranslateJsonEntry[] }[];
-  readonly questions: readonly { readonly number: number; readonly vaddr: string; readonly access: { readonly user: boolean; readonly write: boolean } }[];
+  /** The root table, then every table in use, in walk order. */
+  readonly tables: readonly TranslateJsonTable[];
+  /** The accesses to translate. */
+  readonly questions: readonly TranslateJsonQuestion[];
+  /** With `--answers`: one per question. */
   readonly answers?: readonly TranslateJsonAnswer[];
-  readonly regions?: readonly {
-    readonly label: string;
-    readonly start: string;
-    readonly end: string;
-    readonly user: boolean;
-    readonly writable: boolean;
-    readonly notPresent: readonly string[];
-  }[];
+  /** With `--answers`: the generated address space. */
+  readonly regions?: readonly TranslateJsonRegion[];
 }
 
 /** The non-zero entries of a table page, each read little-endian. */
