@@ -26,8 +26,10 @@ export interface QuizWalkStep {
 
 /** A page fault, as the mode reports it. */
 export interface QuizFault {
-  /** The error code the CPU reports (x86: pushed on the stack). */
+  /** The code the CPU reports: x86's error code (pushed on the stack), RISC-V's exception cause (scause). */
   readonly errorCode: number;
+  /** The code as the mode's manual names it: `error code 0x7`, `scause 15`. */
+  readonly codeText: string;
   /** The error code's bits spelt out, e.g. `P=1 W=1 U=1`. */
   readonly bits: string;
   /** Which check failed, as a stable name (x86: `pde-not-present`, `pte-not-present`, `user-supervisor`, `read-only`). */

@@ -6,7 +6,6 @@ import type { TranslateExercise, TranslateQuestion } from "./generate.js";
 const DUMP_LINE_BYTES = 32;
 const INDEX_DIGITS = 3;
 const OFFSET_DIGITS = 3;
-const ERROR_CODE_DIGITS = 1;
 const MIB = 1024 * 1024;
 const NUMBER_WIDTH = 4;
 
@@ -52,8 +51,8 @@ export function dumpTable(table: QuizTable, entryBytes: number, rootRegister: st
 /** The answer's first line: `-> 0x00123A10` or `-> fault, error code 0x7 (P=1 W=1 U=1): …`. */
 export function describeOutcome(walk: QuizWalk, physicalDigits: number): string {
   if (walk.fault === null) return `-> ${hex(walk.physical ?? 0, physicalDigits)}`;
-  const { errorCode, bits, description } = walk.fault;
-  return `-> fault, error code ${hex(errorCode, ERROR_CODE_DIGITS)} (${bits}): ${description}`;
+  const { codeText, bits, description } = walk.fault;
+  return `-> fault, ${codeText} (${bits}): ${description}`;
 }
 
 /** The walk, one line per entry read, then the frame and offset. */

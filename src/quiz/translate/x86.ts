@@ -77,7 +77,13 @@ class X86QuizMachine implements QuizMachine<number> {
     const fault =
       result.errorCode === null || result.reason === null
         ? null
-        : { errorCode: result.errorCode, bits: formatErrorCode(result.errorCode), reason: result.reason, description: describeFaultReason(result.reason) };
+        : {
+          errorCode: result.errorCode,
+          codeText: `error code ${hex(result.errorCode, 1)}`,
+          bits: formatErrorCode(result.errorCode),
+          reason: result.reason,
+          description: describeFaultReason(result.reason),
+        };
     const physical = result.physical;
     return { steps, frame: physical === null ? null : physical - result.offset, offset: result.offset, physical, fault };
   }
