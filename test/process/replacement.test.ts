@@ -10,6 +10,7 @@ import {
   createReplacementPolicy,
 } from "../../src/process/replacement.js";
 import { runReplacement } from "../../src/quiz/replacement-run.js";
+import { assertProperty } from "../helpers/property.js";
 
 const PROPERTY_SEED = 16;
 /** OSTEP, "Beyond Physical Memory: Policies", figures 22.1–22.5 (cache of 3 pages). */
@@ -141,7 +142,7 @@ describe("replacement properties (fast-check, seed 16)", () => {
   const traces = fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 1, maxLength: 60 });
 
   test("OPT never misses more than FIFO, LRU or Clock; LRU and OPT never miss more with more frames", () => {
-    fc.assert(
+    assertProperty(
       fc.property(traces, fc.integer({ min: 1, max: 6 }), (trace, frames) => {
         const opt = runReplacement(trace, { policy: "opt", frames }).misses;
         for (const name of ["fifo", "lru", "clock"] as const) {
@@ -158,7 +159,7 @@ describe("replacement properties (fast-check, seed 16)", () => {
   });
 
   test("every run keeps at most `frames` distinct pages, each step's frames hold exactly the policy's residents", () => {
-    fc.assert(
+    assertProperty(
       fc.property(traces, fc.integer({ min: 1, max: 5 }), fc.constantFrom(...REPLACEMENT_POLICIES), (trace, frames, policy) => {
         const run = runReplacement(trace, { policy, frames });
         assert.equal(run.hits + run.misses, trace.length);

@@ -101,11 +101,12 @@ export function checkTranslateAnswer(
           : "";
     return { correct: false, expected, message: `Not ${hex(given.address, digits)}${hint}: the access translates to ${expected}.` };
   }
-  const { errorCode, codeText, bits, description } = answer.fault;
-  const expected = `fault ${hex(errorCode, ERROR_CODE_DIGITS)}`;
-  const why = `${codeText} (${bits}): ${description}`;
+  const { errorCode, codeName, code, bits, description } = answer.fault;
+  const expected = `fault ${code}`;
+  const why = `${codeName} ${code} (${bits}): ${description}`;
   if (given.kind === "physical") return { correct: false, expected, message: `It faults: ${why}.` };
-  if (given.errorCode === null) return { correct: false, expected, message: `It does fault: with which ${codeText.replace(/ \S+$/, "")}?` };
+  if (given.errorCode === null) return { correct: false, expected, message: `It does fault: with which ${codeName}?` };
   if (given.errorCode === errorCode) return { correct: true, expected, message: `Right: ${why}.` };
-  return { correct: false, expected, message: `It faults, but with ${why}; not ${hex(given.errorCode, ERROR_CODE_DIGITS)}.` };
+  const givenCode = code.startsWith("0x") ? hex(given.errorCode, ERROR_CODE_DIGITS) : String(given.errorCode);
+  return { correct: false, expected, message: `It faults, but with ${why}; not ${givenCode}.` };
 }

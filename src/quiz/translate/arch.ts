@@ -28,8 +28,10 @@ export interface QuizWalkStep {
 export interface QuizFault {
   /** The code the CPU reports: x86's error code (pushed on the stack), RISC-V's exception cause (scause). */
   readonly errorCode: number;
-  /** The code as the mode's manual names it: `error code 0x7`, `scause 15`. */
-  readonly codeText: string;
+  /** What the mode's manual calls the code: `error code` (x86), `scause` (RISC-V). */
+  readonly codeName: string;
+  /** The code as that manual writes it: `0x7` (x86, hex), `15` (RISC-V, decimal). */
+  readonly code: string;
   /** The error code's bits spelt out, e.g. `P=1 W=1 U=1`. */
   readonly bits: string;
   /** Which check failed, as a stable name (x86: `pde-not-present`, `pte-not-present`, `user-supervisor`, `read-only`). */
@@ -109,6 +111,8 @@ export interface QuizArch<A extends Address> {
   readonly kernelPages: Range;
   /** What a student needs to know to read the dump and answer, one line each. */
   readonly notes: readonly string[];
+  /** What a fault's answer gives besides "fault": `error code`, `exception cause (scause)`. */
+  readonly faultCodeName: string;
   /** The address of byte `offset` of page number `page`, in the mode's address type. */
   address(page: number, offset: number): A;
   /** Builds an empty machine whose frame choices come from `choose`. */

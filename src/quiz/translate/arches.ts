@@ -1,15 +1,24 @@
 import { QuizError } from "../../errors/quiz-error.js";
 import { describeValue } from "../../format.js";
+import { MODE_NAMES } from "../../paging/geometry.js";
 import type { Address } from "../../types.js";
 import type { QuizArch } from "./arch.js";
+import { RISCV_SV32_QUIZ, RISCV_SV39_QUIZ, RISCV_SV48_QUIZ, RISCV_SV57_QUIZ } from "./riscv.js";
 import { X86_64_LA57_QUIZ, X86_64_QUIZ, X86_PAE_QUIZ } from "./x86-modes.js";
 import { X86_QUIZ } from "./x86.js";
 
-/** Every paging mode kmem names (SPEC.md, "Many machines"), with an exercise or not yet. */
-export const PAGING_MODES: readonly string[] = ["x86", "x86-pae", "x86-64", "x86-64-la57", "riscv-sv32", "riscv-sv39", "riscv-sv48", "riscv-sv57"];
 
 /** The modes `kmem quiz translate --arch` supports: add a mode's {@link QuizArch} here. */
-export const QUIZ_ARCHES: readonly QuizArch<Address>[] = [X86_QUIZ, X86_PAE_QUIZ, X86_64_QUIZ, X86_64_LA57_QUIZ];
+export const QUIZ_ARCHES: readonly QuizArch<Address>[] = [
+  X86_QUIZ,
+  X86_PAE_QUIZ,
+  X86_64_QUIZ,
+  X86_64_LA57_QUIZ,
+  RISCV_SV32_QUIZ,
+  RISCV_SV39_QUIZ,
+  RISCV_SV48_QUIZ,
+  RISCV_SV57_QUIZ,
+];
 
 /**
  * The exercise adapter for paging mode `name`.
@@ -21,7 +30,7 @@ export function resolveQuizArch(name: string): QuizArch<Address> {
   const arch = QUIZ_ARCHES.find((a) => a.name === name);
   if (arch !== undefined) return arch;
   const supported = QUIZ_ARCHES.map((a) => a.name).join(", ");
-  const why = PAGING_MODES.includes(name) ? "kmem has none for this paging mode yet" : "not a paging mode";
+  const why = (MODE_NAMES as readonly string[]).includes(name) ? "kmem has none for this paging mode yet" : "not a paging mode";
   throw new QuizError("UnsupportedArch", `Cannot generate a translation exercise for ${describeValue(name)}: ${why} (supported: ${supported})`, {
     arch: name,
     supported: QUIZ_ARCHES.map((a) => a.name),

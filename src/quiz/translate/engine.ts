@@ -40,6 +40,8 @@ export interface EngineQuizMode<A extends Address> {
   readonly kernelPages: Range;
   /** What a student needs to know, one line each. */
   readonly notes: readonly string[];
+  /** What a fault's answer gives besides "fault": `error code`, `exception cause (scause)`. */
+  readonly faultCodeName: string;
   /** Entry names by level, leaf level first (`PTE`, `PDE`, …). */
   readonly entryNames: readonly string[];
   /** Table names by level, leaf level first (`page table`, `page directory`, …). */
@@ -141,6 +143,7 @@ export function engineQuizArch<A extends Address>(mode: EngineQuizMode<A>): Quiz
     userPages: mode.userPages,
     kernelPages: mode.kernelPages,
     notes: mode.notes,
+    faultCodeName: mode.faultCodeName,
     address: (page, offset) => mode.address(page, offset),
     createMachine: (choose) => new EngineQuizMachine(mode, choose),
   };

@@ -51,8 +51,8 @@ export function dumpTable(table: QuizTable, entryBytes: number, rootRegister: st
 /** The answer's first line: `-> 0x00123A10` or `-> fault, error code 0x7 (P=1 W=1 U=1): …`. */
 export function describeOutcome(walk: QuizWalk, physicalDigits: number): string {
   if (walk.fault === null) return `-> ${hex(walk.physical ?? 0, physicalDigits)}`;
-  const { codeText, bits, description } = walk.fault;
-  return `-> fault, ${codeText} (${bits}): ${description}`;
+  const { codeName, code, bits, description } = walk.fault;
+  return `-> fault, ${codeName} ${code} (${bits}): ${description}`;
 }
 
 /** The walk, one line per entry read, then the frame and offset. */
@@ -84,7 +84,7 @@ export function renderTranslateExercise(exercise: TranslateExercise, options: { 
     ...arch.notes,
   ];
   for (const table of exercise.tables) lines.push("", ...dumpTable(table, arch.entryBytes, arch.rootRegister, exercise.root));
-  lines.push("", "Translate each access: the physical address, or \"fault\" and the error code.");
+  lines.push("", `Translate each access: the physical address, or "fault" and the ${arch.faultCodeName}.`);
   lines.push(...exercise.questions.map((q) => questionLine(q, exercise)));
   if (options.answers) {
     lines.push("", "Answers:");

@@ -48,7 +48,7 @@ function x86Fault(code: number, reason: number, level: number): QuizFault {
         : name === "readOnly"
           ? "read-only"
           : name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return { errorCode: code, codeText: `error code ${hex(code, 1)}`, bits: errorBits(code), reason: stable, description: describeReason(name) };
+  return { errorCode: code, codeName: "error code", code: hex(code, 1), bits: errorBits(code), reason: stable, description: describeReason(name) };
 }
 
 /** The words of an entry's meaning: `present writable user, page table 0x…`, `not present`. PAE's PDPTEs carry P alone. */
@@ -86,6 +86,7 @@ function x86ModeArch<A extends Address>(options: {
   return engineQuizArch({
     ...options,
     rootRegister: "CR3",
+    faultCodeName: "error code",
     entryNames: ENTRY_NAMES,
     tableNames: TABLE_NAMES,
     createWalker: (ram, root) => {

@@ -79,7 +79,8 @@ class X86QuizMachine implements QuizMachine<number> {
         ? null
         : {
           errorCode: result.errorCode,
-          codeText: `error code ${hex(result.errorCode, 1)}`,
+          codeName: "error code",
+          code: hex(result.errorCode, 1),
           bits: formatErrorCode(result.errorCode),
           reason: result.reason,
           description: describeFaultReason(result.reason),
@@ -110,6 +111,7 @@ export const X86_QUIZ: QuizArch<number> = {
   physicalDigits: 8,
   userPages: { start: 1, end: KERNEL_FIRST_PAGE },
   kernelPages: { start: KERNEL_FIRST_PAGE, end: PAGES },
+  faultCodeName: "error code",
   notes: [
     "A virtual address splits into bits 31-22 (page-directory index), 21-12 (page-table index) and 11-0 (offset).",
     "Entries are 32-bit little-endian words: bit 0 P (present), 1 R/W (writable), 2 U/S (user), 5 A, 6 D; bits 31-12 the frame.",
