@@ -107,7 +107,7 @@ describe("the exercise mode of kmem view in Chromium", () => {
     await p().getByTestId("quiz-panel").screenshot({ path: `${OUTPUT}quiz.png` });
   });
 
-  test("&arch=x86-64 sets the 4-level exercise of the same seed, and shows its walk entry by entry", async () => {
+  test("&arch= sets another mode's exercise of the same seed: x86-64 shows its walk entry by entry, RISC-V takes the cause", async () => {
     const wide = generateTranslateExercise({ arch: "x86-64", seed: SEED, count: 4 });
     await p().evaluate(`location.hash = '#quiz=translate&arch=x86-64&seed=${SEED}&count=4'`);
     await p().waitForSelector("[data-testid='quiz-panel'][data-arch='x86-64']");
@@ -122,9 +122,17 @@ describe("the exercise mode of kmem view in Chromium", () => {
     assert.equal(texts[0], `-> ${hex(valid.answer.physical ?? 0)}`);
     assert.deepEqual(texts.slice(1, 5).map((t) => t.slice(0, t.indexOf("["))), ["PML4E", "PDPTE", "PDE", "PTE"]);
     assert.match(texts[5] ?? "", /^frame 0x[0-9A-F]{8} \+ offset 0x[0-9A-F]{3}$/);
-    await p().evaluate(`location.hash = '#quiz=translate&arch=riscv-sv39&seed=1'`);
+    await p().evaluate(`location.hash = '#quiz=translate&arch=riscv-sv39&seed=${SEED}&count=4'`);
+    await p().waitForSelector("[data-testid='quiz-panel'][data-arch='riscv-sv39']");
+    const rv = generateTranslateExercise({ arch: "riscv-sv39", seed: SEED, count: 4 });
+    const rvFault = rv.questions.find((q) => q.answer.fault !== null);
+    assert.ok(rvFault !== undefined, "riscv-sv39 seed 42 has a fault among four questions");
+    const cause = await answer(rvFault.number, `fault ${rvFault.answer.fault?.errorCode ?? 0}`);
+    assert.equal(cause.verdict, "right", cause.message);
+    assert.match(cause.message, /scause 1[35]/);
+    await p().evaluate("location.hash = '#quiz=translate&arch=arm&seed=1'");
     await p().waitForSelector("[data-testid='quiz-error']");
-    assert.match(await p().getByTestId("quiz-error").innerText(), /riscv-sv39.*supported: x86, x86-pae, x86-64, x86-64-la57/);
+    assert.match(await p().getByTestId("quiz-error").innerText(), /"arm": not a paging mode \(supported: x86, .*riscv-sv57\)/);
   });
 
   test("the address follows the exercise: a new fragment loads its seed and count, New exercise draws a fresh seed", async () => {
