@@ -18,6 +18,8 @@ describe("checking a student's translation answer", () => {
     assert.deepEqual(parseTranslateAnswer("fault 0x7"), { kind: "fault", errorCode: 7 });
     assert.deepEqual(parseTranslateAnswer("Fault, error code 5"), { kind: "fault", errorCode: 5 });
     assert.deepEqual(parseTranslateAnswer("#PF 0x3"), { kind: "fault", errorCode: 3 });
+    assert.deepEqual(parseTranslateAnswer("fault, scause 15"), { kind: "fault", errorCode: 15 });
+    assert.deepEqual(parseTranslateAnswer("page fault cause=13"), { kind: "fault", errorCode: 13 });
     assert.deepEqual(parseTranslateAnswer("fault"), { kind: "fault", errorCode: null });
     for (const bad of ["", "9E23EC", "fault x", "0xZZ"]) {
       assert.throws(() => parseTranslateAnswer(bad), (e: unknown) => e instanceof QuizError && e.code === "InvalidAnswer", bad);

@@ -4,8 +4,8 @@ import type { TranslateQuestion } from "./generate.js";
 
 const HEX = /^0x[0-9a-f]+$/i;
 const DECIMAL = /^[0-9]+$/;
-/** `fault`, `fault 0x7`, `fault, error code 7`, `#PF 0x5`: the word, then optionally the code. */
-const FAULT = /^(?:fault|#pf|page fault)[\s,:]*(?:error[\s-]*code[\s:]*)?(\S*)$/i;
+/** `fault`, `fault 0x7`, `fault, error code 7`, `#PF 0x5`, `fault scause 15`: the word, then optionally the code. */
+const FAULT = /^(?:fault|#pf|page fault)[\s,:]*(?:(?:error[\s-]*code|s?cause)[\s:=]*)?(\S*)$/i;
 const ERROR_CODE_DIGITS = 1;
 const DEFAULT_PAGE_BYTES = 4096;
 
