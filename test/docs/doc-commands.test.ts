@@ -222,13 +222,16 @@ describe("the command tables name every flag kmem help lists", () => {
   for (const register of commands) {
     register(program, () => undefined);
   }
-  const flagsOf = new Map(program.commands.map((c) => [c.name(), c.options.map((o) => o.long ?? "").filter((f) => f !== "").sort()]));
+  // Verbs and their subcommands (`quiz translate`), each with its own flags.
+  const verbs = program.commands.flatMap((c) => [{ name: c.name(), command: c }, ...c.commands.map((sub) => ({ name: `${c.name()} ${sub.name()}`, command: sub }))]);
+  const flagsOf = new Map(verbs.map(({ name, command }) => [name, command.options.map((o) => o.long ?? "").filter((f) => f !== "").sort()]));
   const synopses = [
     ...blocks.filter((b) => b.file === "docs/cli.md" && b.tag === "").flatMap((b) => b.lines).filter((l) => /^kmem [a-z]/.test(l)),
     ...readFileSync(join(ROOT, "README.md"), "utf8").split("\n").filter((l) => l.startsWith("| `kmem ")).map((l) => l.split("|")[1] ?? ""),
   ];
   for (const line of synopses) {
-    const verb = /kmem ([a-z-]+)/.exec(line)?.[1] ?? "";
+    const words = /kmem ([a-z-]+)(?: ([a-z-]+))?/.exec(line);
+    const verb = flagsOf.has(`${words?.[1] ?? ""} ${words?.[2] ?? ""}`) ? `${words?.[1] ?? ""} ${words?.[2] ?? ""}` : (words?.[1] ?? "");
     if (verb === "help") {
       continue;
     }
