@@ -59,7 +59,7 @@ class X86QuizMachine implements QuizMachine<number> {
   tables(): QuizTable[] {
     return [
       { level: "page directory", address: this.root, bytes: this.#ram.readBytes(this.root, TABLE_BYTES) },
-      ...pageTables(this.#ram, this.root).map((table) => ({ level: "page table", address: table, bytes: this.#ram.readBytes(table, TABLE_BYTES) })),
+      ...pageTables(this.#ram, this.root, { pse: false }).map((table) => ({ level: "page table", address: table, bytes: this.#ram.readBytes(table, TABLE_BYTES) })),
     ];
   }
 
