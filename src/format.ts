@@ -70,3 +70,22 @@ export function describeValue(value: unknown): string {
 export function jsonAddress(value: Address): number | string {
   return typeof value === "bigint" ? hex(value) : value;
 }
+
+/** Control characters (C0, DEL, C1) and the two Unicode line separators: what would break a line. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Escapes the characters of `text` that would break or garble a line of output (`\n`, `\r`,
+ * `\t`, other control characters, U+2028/U+2029) as `\n`, `\x1B`, `\u2028`; everything else
+ * is kept. For names and labels echoed in messages and tables.
+ *
+ * @example
+ * printable("VGA\nbuffer"); // "VGA\\nbuffer"
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL_CHARS, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED_ESCAPES[c] ?? (code <= 0xff ? `\\x${code.toString(16).toUpperCase().padStart(2, "0")}` : `\\u${code.toString(16).toUpperCase()}`);
+  });
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MAX_ECHO_CHARS, describeNumberAddress, describeValue, hex, hexRange } from "../src/format.js";
+import { MAX_ECHO_CHARS, describeNumberAddress, describeValue, hex, hexRange, printable } from "../src/format.js";
 
 test("hex pads numbers and prints bigints exactly", () => {
   assert.equal(hex(0xb8000), "0x000B8000");
@@ -36,4 +36,12 @@ test("describeValue stays on one bounded line and never recurses into nested val
   const long = describeValue("x".repeat(50_000_000));
   assert.equal(long.length, MAX_ECHO_CHARS);
   assert.equal(long.endsWith("…"), true);
+});
+
+test("printable escapes every character that would break or garble a line, and keeps the rest", () => {
+  assert.equal(printable("VGA text buffer"), "VGA text buffer");
+  assert.equal(printable("a\nb\rc\td"), "a\\nb\\rc\\td");
+  assert.equal(printable("\u0000\u001b\u007f\u0085"), "\\x00\\x1B\\x7F\\x85");
+  assert.equal(printable("line\u2028para\u2029"), "line\\u2028para\\u2029");
+  assert.equal(printable("APIC – ünïcode"), "APIC – ünïcode");
 });

@@ -1,14 +1,16 @@
 import type { FramePolicyName } from "../alloc/policies.js";
 import { Mmu } from "../arch/x86/mmu.js";
 import { X86Paging } from "../arch/x86/paging.js";
-import { hexRange } from "../format.js";
+import { hex, hexRange } from "../format.js";
 import { PhysicalMemoryManager } from "../pmm.js";
 import { PhysicalMemory } from "../ram.js";
 import { VirtualMemoryManager } from "../vmm.js";
 import { BootFrameAllocator } from "./boot-frames.js";
-import { type BootLayout, KERNEL_VMM_END, KERNEL_VMM_START, type PlannedMapping, planLayout, type Region } from "./layout.js";
-import { type MemoryProfile, readProfile } from "./profile.js";
+import { type BootLayout, KERNEL_VMM_END, KERNEL_VMM_START, type PlannedMapping, type Region } from "./layout.js";
+import { type MemoryProfile, validateProfile } from "./profile.js";
 import { ProfileError } from "./profile-error.js";
+
+const MIB = 0x10_0000;
 
 /** Options for {@link boot}. */
 export interface BootOptions {
@@ -58,17 +60,19 @@ export interface Machine {
  * in the PMM, so freeing that mapping later gives nothing back to the allocator.
  * Boot does not run the self-check: call `selfCheck`.
  *
- * @throws ProfileError `InvalidProfile` when the profile is invalid, or when a region cannot
- * be mapped (e.g. RAM too small for the page tables); the message names the region.
+ * A profile that `parseProfile` returned is not validated again.
+ *
+ * @throws ProfileError `InvalidProfile` when the profile is invalid, when the host cannot
+ * allocate `memoryBytes` of RAM, or when a region cannot be mapped (e.g. RAM too small for
+ * the page tables); the message names the region.
  * @example
  * const machine = boot(DEFAULT_PROFILE);
  * machine.mmu.translate(0xc0100010); // 0x00100010
  */
 export function boot(profile: MemoryProfile, options: BootOptions = {}): Machine {
-  const checked = readProfile(profile);
-  const layout = planLayout(checked);
+  const { profile: checked, layout } = validateProfile(profile);
   const largePages = options.largePages ?? false;
-  const ram = new PhysicalMemory(checked.memoryBytes);
+  const ram = allocateRam(checked.memoryBytes);
   const pmm = new PhysicalMemoryManager({ memoryBytes: checked.memoryBytes, reserved: layout.pmmReserved, policy: options.pmmPolicy ?? "lowest" });
   const frames = new BootFrameAllocator(pmm, layout.claimed);
   const paging = new X86Paging({ ram, frames, largePages });
@@ -84,6 +88,16 @@ export function boot(profile: MemoryProfile, options: BootOptions = {}): Machine
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The machine's RAM; a host that cannot allocate it (a RangeError from the ArrayBuffer) is told in one line. */
+function allocateRam(memoryBytes: number): PhysicalMemory {
+  try {
+    return new PhysicalMemory(memoryBytes);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ProfileError(`memoryBytes ${hex(memoryBytes)} (${memoryBytes / MIB} MiB) cannot be allocated on this host: ${reasonOf(error)}`, { path: "memoryBytes", value: memoryBytes });
+  }
 }
 
 /** The kernel page directory; running out of frames is the profile's fault (too little RAM). */

@@ -1,8 +1,9 @@
-import { hex, hexRange } from "../format.js";
+import { describeValue, hex, hexRange, printable } from "../format.js";
 import { type Attributes, BLOCK_SIZE, type Range } from "../types.js";
-import type { MemoryProfile } from "./profile.js";
+import type { MemoryProfile, VirtualReservation } from "./profile.js";
 import { fail, type Field, FOUR_GIB } from "./profile-fields.js";
 import { alignDown, alignOutward, alignUp, covers, normalize, overlaps, subtract } from "./ranges.js";
+import { findClash, firstCover } from "./sweep.js";
 
 /** The seed's `FIXED_ALLOC_SIZE`: the early-allocation area mapped right after the kernel image (1 MiB). */
 export const EARLY_ALLOC_BYTES = 0x10_0000;
@@ -19,7 +20,7 @@ export const NULL_PAGE: Range = { start: 0, end: BLOCK_SIZE };
 /** The kernel image's attributes, as the seed's `init` maps it: kernel, read-only, cachable. */
 export const KERNEL_IMAGE_ATTRS: Attributes = { kernel: true, writable: false, cachable: true };
 
-/** Attributes of every virtual reservation and boot module: kernel, writable, cachable. */
+/** Attributes of every boot module, and of a virtual reservation that sets none: kernel, writable, cachable. */
 export const RESERVED_ATTRS: Attributes = { kernel: true, writable: true, cachable: true };
 
 /** One `vmm.set` call of the boot sequence, block-aligned; mappings never overlap each other. */
@@ -85,14 +86,21 @@ interface Request {
   readonly virtField: Field;
   /** The field blamed when this request's physical range conflicts. */
   readonly physField: Field;
+  /** Whether the profile set the attributes (a reservation's `cachable`/`writable`/`user`), so they must be honoured everywhere. */
+  readonly explicitAttrs: boolean;
 }
 
 /**
  * Validates the layout of a shape-checked profile and derives the boot plan.
  *
+ * Where virtual ranges overlap (with the same physical target), the first listed maps the
+ * overlap: the kernel, then the reservations, then the modules. O(n log n) in the number of
+ * map entries, reservations and modules.
+ *
  * @throws ProfileError `InvalidProfile`: kernel or module outside available memory, a range
- * outside the kernel VMM `[0x00001000, 4 GiB)`, overlapping modules, or overlapping virtual
- * ranges with different physical targets.
+ * outside the kernel VMM `[0x00001000, 4 GiB)`, overlapping modules, overlapping virtual
+ * ranges with different physical targets, or a reservation with attributes overlapping a
+ * range with other attributes.
  */
 export function planLayout(profile: MemoryProfile): BootLayout {
   const usable = usableMemory(profile);
@@ -100,14 +108,13 @@ export function planLayout(profile: MemoryProfile): BootLayout {
   checkConflicts(requests);
 
   const mappings: PlannedMapping[] = [];
-  const covered: Range[] = [];
-  for (const request of requests) {
-    for (const piece of subtract([request.virtual], covered)) {
+  const pieces = firstCover(requests.map((request) => request.virtual));
+  requests.forEach((request, i) => {
+    for (const piece of pieces[i] ?? []) {
       const physical = request.physical === null ? null : shift(piece, request.physical.start - request.virtual.start);
       mappings.push({ virtual: piece, physical, attrs: request.attrs, source: request.source, label: request.label });
     }
-    covered.push(request.virtual);
-  }
+  });
 
   const ram: Range = { start: 0, end: profile.memoryBytes };
   const pmmReserved = normalize(subtract([ram], usable).concat(NULL_PAGE));
@@ -170,7 +177,23 @@ function kernelRequest(profile: MemoryProfile, usable: readonly Range[]): Reques
     blame: "the kernel",
     virtField: at("virtStart"),
     physField: at("physStart"),
+    explicitAttrs: false,
   };
+}
+
+/** A reservation's attributes: those it sets, {@link RESERVED_ATTRS} for the rest. */
+function reservationAttrs(entry: VirtualReservation): Attributes {
+  return {
+    kernel: !(entry.user ?? !RESERVED_ATTRS.kernel),
+    writable: entry.writable ?? RESERVED_ATTRS.writable,
+    cachable: entry.cachable ?? RESERVED_ATTRS.cachable,
+  };
+}
+
+/** A label as error messages show it: one line, at most about 60 characters. */
+function shortLabel(label: string): string {
+  const quoted = describeValue(label);
+  return printable(quoted.endsWith('"') ? quoted.slice(1, -1) : quoted.slice(1));
 }
 
 function reservationRequests(profile: MemoryProfile): Request[] {
@@ -185,12 +208,13 @@ function reservationRequests(profile: MemoryProfile): Request[] {
     return {
       virtual,
       physical: physStart === null ? null : { start: physStart, end: physStart + (virtual.end - virtual.start) },
-      attrs: RESERVED_ATTRS,
+      attrs: reservationAttrs(entry),
       source,
       label: entry.label ?? source,
-      blame: entry.label === undefined ? source : `${source} (${entry.label})`,
+      blame: entry.label === undefined ? source : `${source} (${shortLabel(entry.label)})`,
       virtField,
       physField: { path: `${source}.physStart`, value: entry.physStart },
+      explicitAttrs: entry.cachable !== undefined || entry.writable !== undefined || entry.user !== undefined,
     };
   });
 }
@@ -199,24 +223,19 @@ function moduleRequests(profile: MemoryProfile, usable: readonly Range[]): Reque
   const { kernel } = profile;
   const offset = kernel.virtStart - kernel.physStart;
   const kernelBytes: Range = { start: kernel.physStart, end: alignUp(kernel.physEnd) + EARLY_ALLOC_BYTES };
-  return profile.modules.map((module, i) => {
+  const requests = profile.modules.map((module, i): Request => {
     const source = `modules[${i}]`;
     const startField: Field = { path: `${source}.physStart`, value: module.physStart };
     const endField: Field = { path: `${source}.physEnd`, value: module.physEnd };
     const bytes: Range = { start: module.physStart, end: module.physEnd };
     const physical = alignOutward(bytes);
-    const name = `module "${module.name}" ${hexRange(bytes.start, bytes.end)}`;
+    const name = `module ${describeValue(module.name)} ${hexRange(bytes.start, bytes.end)}`;
     if (!covers(usable, physical)) {
       fail(startField, `puts ${name} outside available memory (${firstGap(usable, physical)} is not available)`);
     }
     if (overlaps(bytes, kernelBytes)) {
       fail(startField, `puts ${name} over the kernel image and early-allocation area ${hexRange(kernelBytes.start, kernelBytes.end)}`);
     }
-    profile.modules.slice(0, i).forEach((other) => {
-      if (overlaps(bytes, { start: other.physStart, end: other.physEnd })) {
-        fail(startField, `puts ${name} over module "${other.name}" ${hexRange(other.physStart, other.physEnd)}`);
-      }
-    });
     const virtual = shift(physical, offset);
     if (virtual.start < KERNEL_VMM_START) {
       fail(startField, `maps to virtual ${hex(virtual.start)}, below the kernel VMM start ${hex(KERNEL_VMM_START)}`);
@@ -224,39 +243,88 @@ function moduleRequests(profile: MemoryProfile, usable: readonly Range[]): Reque
     if (virtual.end > KERNEL_VMM_END) {
       fail(endField, `maps to virtual end ${hex(virtual.end)}, beyond 4 GiB`);
     }
-    return { virtual, physical, attrs: RESERVED_ATTRS, source, label: `module ${module.name}`, blame: `${source} ("${module.name}")`, virtField: startField, physField: startField };
+    const label = `module ${module.name}`;
+    return { virtual, physical, attrs: RESERVED_ATTRS, source, label, blame: `${source} (${describeValue(module.name)})`, virtField: startField, physField: startField, explicitAttrs: false };
   });
+  checkModuleOverlaps(profile);
+  return requests;
+}
+
+/** Modules may not share a byte; the later of two overlapping modules is blamed. O(n log n). */
+function checkModuleOverlaps(profile: MemoryProfile): void {
+  const { modules } = profile;
+  const clash = findClash(modules.map((m, i) => ({ range: { start: m.physStart, end: m.physEnd }, key: i })));
+  const later = clash === null ? undefined : modules[clash.later];
+  const earlier = clash === null ? undefined : modules[clash.earlier];
+  if (clash !== null && later !== undefined && earlier !== undefined) {
+    fail(
+      { path: `modules[${clash.later}].physStart`, value: later.physStart },
+      `puts module ${describeValue(later.name)} ${hexRange(later.physStart, later.physEnd)} over module ${describeValue(earlier.name)} ${hexRange(earlier.physStart, earlier.physEnd)}`,
+    );
+  }
 }
 
 function target(request: Request, virtual: number): string {
   return request.physical === null ? "none" : hex(virtual - request.virtual.start + request.physical.start);
 }
 
-/** Overlapping virtual ranges must map the same physical pages; a physical page is mapped at one virtual address only. */
+/** A mapping's virtual-to-physical offset, or "none" when it only reserves. */
+function offsetKey(request: Request): number | string {
+  return request.physical === null ? "none" : request.virtual.start - request.physical.start;
+}
+
+function attrsKey(attrs: Attributes): string {
+  return `${attrs.kernel ? "k" : "u"}${attrs.writable ? "w" : "r"}${attrs.cachable ? "c" : "n"}`;
+}
+
+function describeAttrs(attrs: Attributes): string {
+  return `${attrs.kernel ? "kernel" : "user"} ${attrs.writable ? "writable" : "read-only"} ${attrs.cachable ? "cached" : "uncached"}`;
+}
+
+/** The two requests of a clash, the later one (blamed) first. */
+function pairOf(requests: readonly Request[], clash: { earlier: number; later: number }): [Request, Request] | null {
+  const later = requests[clash.later];
+  const earlier = requests[clash.earlier];
+  return later === undefined || earlier === undefined ? null : [later, earlier];
+}
+
+/**
+ * Overlapping virtual ranges must map the same physical pages; a physical page is mapped at
+ * one virtual address only; a reservation that sets attributes overlaps only ranges with the
+ * same attributes. O(n log n) (three sweeps, see {@link findClash}).
+ */
 function checkConflicts(requests: readonly Request[]): void {
-  requests.forEach((later, j) => {
-    for (const earlier of requests.slice(0, j)) {
-      const sameOffset =
-        later.physical !== null &&
-        earlier.physical !== null &&
-        later.virtual.start - later.physical.start === earlier.virtual.start - earlier.physical.start;
-      const bothUnmapped = later.physical === null && earlier.physical === null;
-      if (overlaps(later.virtual, earlier.virtual) && !sameOffset && !bothUnmapped) {
-        const at = Math.max(later.virtual.start, earlier.virtual.start);
-        fail(
-          later.virtField,
-          `overlaps ${earlier.blame} ${hexRange(earlier.virtual.start, earlier.virtual.end)} with a different physical target (at ${hex(at)}: ${target(later, at)}, not ${target(earlier, at)})`,
-        );
-      }
-      if (later.physical !== null && earlier.physical !== null && overlaps(later.physical, earlier.physical) && !sameOffset) {
-        const at = Math.max(later.physical.start, earlier.physical.start);
-        fail(
-          later.physField,
-          `maps physical ${hex(at)}, which ${earlier.blame} already maps at ${hex(at - earlier.physical.start + earlier.virtual.start)}`,
-        );
-      }
-    }
-  });
+  const virtualClash = findClash(requests.map((r) => ({ range: r.virtual, key: offsetKey(r) })));
+  const virtualPair = virtualClash === null ? null : pairOf(requests, virtualClash);
+  if (virtualPair !== null) {
+    const [later, earlier] = virtualPair;
+    const at = Math.max(later.virtual.start, earlier.virtual.start);
+    fail(
+      later.virtField,
+      `overlaps ${earlier.blame} ${hexRange(earlier.virtual.start, earlier.virtual.end)} with a different physical target (at ${hex(at)}: ${target(later, at)}, not ${target(earlier, at)})`,
+    );
+  }
+  const mapped = requests.filter((r) => r.physical !== null);
+  const physicalClash = findClash(mapped.map((r) => ({ range: r.physical ?? r.virtual, key: offsetKey(r) })));
+  const physicalPair = physicalClash === null ? null : pairOf(mapped, physicalClash);
+  if (physicalPair !== null) {
+    const [later, earlier] = physicalPair;
+    const at = Math.max(later.physical?.start ?? 0, earlier.physical?.start ?? 0);
+    fail(later.physField, `maps physical ${hex(at)}, which ${earlier.blame} already maps at ${hex(at - (earlier.physical?.start ?? 0) + earlier.virtual.start)}`);
+  }
+  const attrsClash = findClash(
+    requests.map((r) => ({ range: r.virtual, key: attrsKey(r.attrs) })),
+    { strict: requests.map((r) => r.explicitAttrs) },
+  );
+  const attrsPair = attrsClash === null ? null : pairOf(requests, attrsClash);
+  if (attrsPair !== null) {
+    const [later, earlier] = attrsPair;
+    const [chooser, other] = later.explicitAttrs ? [later, earlier] : [earlier, later];
+    fail(
+      chooser.virtField,
+      `is mapped ${describeAttrs(chooser.attrs)}, but it overlaps ${other.blame} ${hexRange(other.virtual.start, other.virtual.end)}, mapped ${describeAttrs(other.attrs)} (overlapping ranges must agree on cachable, writable and user)`,
+    );
+  }
 }
 
 /** The map rows: one per mapping, with the kernel's split into the image and the early-allocation area. */

@@ -1,6 +1,6 @@
 import { parseAddress } from "../address.js";
 import { ADDRESS_LIMIT } from "../arch/x86/entry.js";
-import { hex } from "../format.js";
+import { describeValue, hex, MAX_ECHO_CHARS } from "../format.js";
 import { ProfileError } from "./profile-error.js";
 
 /** The first address above 32-bit physical and virtual memory (4 GiB, x86's `ADDRESS_LIMIT`); the largest end a range may have. */
@@ -15,21 +15,29 @@ export interface Field {
 }
 
 /**
- * Renders a profile value for an error message: integers in hex (`0x00100000`), anything else as JSON.
+ * Renders a profile value for an error message on one bounded line: integers and short
+ * `"0x…"` strings in hex (`0x00100000`), other scalars as {@link describeValue} gives them
+ * (strings quoted and cut at {@link MAX_ECHO_CHARS} characters), arrays and objects by their
+ * shape only (`{}`, `(an array of 3 items)`), never recursing into them.
  *
  * @example
  * showValue(0xb8000); // "0x000B8000"
  * showValue("12k");   // "\"12k\""
+ * showValue([[[]]]);  // "(an array of 1 item)"
  */
 export function showValue(value: unknown): string {
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
     return hex(value);
   }
-  if (typeof value === "string" && HEX_STRING.test(value)) {
+  if (typeof value === "string" && value.length <= MAX_ECHO_CHARS && HEX_STRING.test(value)) {
     const parsed = Number.parseInt(value, 16);
     return Number.isSafeInteger(parsed) ? hex(parsed) : value;
   }
-  return JSON.stringify(value) ?? String(value);
+  if (typeof value === "object" && value !== null) {
+    const empty = Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0;
+    return empty ? (Array.isArray(value) ? "[]" : "{}") : `(${describeValue(value)})`;
+  }
+  return describeValue(value);
 }
 
 /**
@@ -67,13 +75,21 @@ export function readObject(field: Field, required: readonly string[], optional: 
   const known = [...required, ...optional];
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      const unknown = child(field, key);
+      const unknown = { path: keyPath(field.path, key), value: (value as Record<string, unknown>)[key] };
       throw new ProfileError(`${unknown.path} is not a profile field (expected ${known.join(", ")})`, {
         path: unknown.path,
         value: unknown.value,
       });
     }
   }
+}
+
+/** A plain key as `parent.key`; any other (control characters, very long) as `parent["…"]`, bounded. */
+function keyPath(parent: string, key: string): string {
+  if (/^[A-Za-z_$][\w$]*$/.test(key) && key.length <= MAX_ECHO_CHARS) {
+    return parent === "" ? key : `${parent}.${key}`;
+  }
+  return `${parent === "" ? "profile" : parent}[${describeValue(key)}]`;
 }
 
 /**
@@ -133,4 +149,16 @@ export function readArray(field: Field): Field[] {
     fail(field, "is not an array");
   }
   return field.value.map((value: unknown, i) => ({ path: `${field.path}[${i}]`, value }));
+}
+
+/**
+ * Reads a boolean (`true` or `false`).
+ *
+ * @throws ProfileError `InvalidProfile` if the value is not a boolean.
+ */
+export function readBoolean(field: Field): boolean {
+  if (typeof field.value !== "boolean") {
+    fail(field, "is not a boolean (use true or false)");
+  }
+  return field.value;
 }

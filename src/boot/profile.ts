@@ -1,8 +1,8 @@
-import { hex } from "../format.js";
+import { hex, printable } from "../format.js";
 import { BLOCK_SIZE } from "../types.js";
-import { planLayout } from "./layout.js";
+import { type BootLayout, planLayout } from "./layout.js";
 import { ProfileError } from "./profile-error.js";
-import { child, fail, type Field, FOUR_GIB, readAddress, readArray, readObject, readString } from "./profile-fields.js";
+import { child, fail, type Field, FOUR_GIB, readAddress, readArray, readBoolean, readObject, readString } from "./profile-fields.js";
 
 /** How the firmware describes a physical range: usable RAM, or not to be touched. */
 export type MemoryType = "available" | "reserved";
@@ -39,7 +39,11 @@ export interface BootModule {
   readonly physEnd: number;
 }
 
-/** A virtual range the kernel reserves, mapped to `physStart…` when given (MMIO allowed), else only reserved. */
+/**
+ * A virtual range the kernel reserves, mapped to `physStart…` when given (MMIO allowed), else
+ * only reserved. Its pages are mapped with the attributes given (PCD = !cachable, R/W = writable,
+ * U/S = user); each one left out takes its default: cachable, writable, supervisor-only.
+ */
 export interface VirtualReservation {
   /** The first virtual address, page-aligned. */
   readonly virtStart: number;
@@ -49,6 +53,12 @@ export interface VirtualReservation {
   readonly physStart?: number;
   /** A name for the region in maps and listings. */
   readonly label?: string;
+  /** May be cached (default true); `false` sets PCD, as memory-mapped devices need. */
+  readonly cachable?: boolean;
+  /** May be written (default true); `false` clears R/W. */
+  readonly writable?: boolean;
+  /** Accessible from user mode (default false); `true` sets U/S. */
+  readonly user?: boolean;
 }
 
 /** A validated machine description: what `boot` builds a kernel address space from. */
@@ -69,10 +79,18 @@ export interface MemoryProfile {
 
 const MEMORY_TYPES: readonly string[] = ["available", "reserved"];
 
+/** The longest JSON parser message quoted in an error (V8's quote a snippet of the text). */
+const MAX_REASON_CHARS = 200;
+
+/** The layout of every profile {@link parseProfile} returned (they are frozen, so it stays true). */
+const layouts = new WeakMap<MemoryProfile, BootLayout>();
+
 /**
- * Validates a profile value (e.g. parsed JSON) and returns it with every address as a number.
- * Checks, in order: shapes and types, each range's end against its start, then the layout
- * (kernel and modules in available memory, virtual ranges inside the kernel VMM, overlaps).
+ * Validates a profile value (e.g. parsed JSON) and returns it with every address as a number,
+ * deeply frozen. Checks, in order: shapes and types, each range's end against its start, then
+ * the layout (kernel and modules in available memory, virtual ranges inside the kernel VMM,
+ * overlaps). O(n log n) in the number of entries. `boot` of the returned profile reuses this
+ * validation instead of repeating it.
  *
  * @throws ProfileError `InvalidProfile` with a one-line message naming the field path and value.
  * @example
@@ -80,9 +98,34 @@ const MEMORY_TYPES: readonly string[] = ["available", "reserved"];
  * profile.memoryBytes; // 268435456
  */
 export function parseProfile(input: unknown): MemoryProfile {
-  const profile = readProfile(input);
-  planLayout(profile);
-  return profile;
+  return validateProfile(input).profile;
+}
+
+/**
+ * A validated, frozen profile and its boot layout: remembered for a profile {@link parseProfile}
+ * (or this function) returned, computed (O(n log n)) for any other value.
+ *
+ * @throws ProfileError `InvalidProfile` as {@link parseProfile}.
+ */
+export function validateProfile(input: unknown): { readonly profile: MemoryProfile; readonly layout: BootLayout } {
+  const known = typeof input === "object" && input !== null ? layouts.get(input as MemoryProfile) : undefined;
+  if (known !== undefined) {
+    return { profile: input as MemoryProfile, layout: known };
+  }
+  const profile = freezeProfile(readProfile(input));
+  const layout = planLayout(profile);
+  layouts.set(profile, layout);
+  return { profile, layout };
+}
+
+/** Freezes a profile {@link readProfile} built (fresh objects only), so that its remembered layout stays true. */
+function freezeProfile(profile: MemoryProfile): MemoryProfile {
+  for (const list of [profile.memoryMap, profile.modules, profile.virtualReserved]) {
+    list.forEach((entry) => Object.freeze(entry));
+    Object.freeze(list);
+  }
+  Object.freeze(profile.kernel);
+  return Object.freeze(profile);
 }
 
 /**
@@ -115,8 +158,9 @@ export function parseProfileJson(text: string): MemoryProfile {
   try {
     input = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ProfileError(`profile is not valid JSON: ${reason}`, { path: "", value: text });
+    // A RangeError is JSON nested deeper than the parser's stack; a SyntaxError quotes the text, control characters and all.
+    const reason = error instanceof RangeError ? "it is nested too deeply" : printable(error instanceof Error ? error.message : String(error));
+    throw new ProfileError(`profile is not valid JSON: ${reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason}`, { path: "", value: text });
   }
   return parseProfile(input);
 }
@@ -185,8 +229,11 @@ function readModule(field: Field): BootModule {
   return { name, physStart: start, physEnd: end };
 }
 
+/** The optional attribute fields of a reservation, in the order a profile lists them. */
+const RESERVATION_ATTRIBUTES = ["cachable", "writable", "user"] as const;
+
 function readReservation(field: Field): VirtualReservation {
-  readObject(field, ["virtStart", "virtEnd"], ["physStart", "label"]);
+  readObject(field, ["virtStart", "virtEnd"], ["physStart", "label", ...RESERVATION_ATTRIBUTES]);
   const { start, end } = readRange(field, "virtStart", "virtEnd");
   const physField = child(field, "physStart");
   const labelField = child(field, "label");
@@ -201,10 +248,16 @@ function readReservation(field: Field): VirtualReservation {
       fail(physField, `puts the physical end ${hex(physEnd)} beyond 4 GiB`);
     }
   }
+  const attributes: { cachable?: boolean; writable?: boolean; user?: boolean } = {};
+  for (const key of RESERVATION_ATTRIBUTES) {
+    const attribute = child(field, key);
+    if (attribute.value !== undefined) attributes[key] = readBoolean(attribute);
+  }
   return {
     virtStart: start,
     virtEnd: end,
     ...(physStart === undefined ? {} : { physStart }),
     ...(labelField.value === undefined ? {} : { label: readString(labelField) }),
+    ...attributes,
   };
 }

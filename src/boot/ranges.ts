@@ -51,16 +51,18 @@ export function normalize(ranges: readonly Range[]): Range[] {
   return merged;
 }
 
-/** The addresses of `from` not covered by `minus`, as normalized ranges. O((n + m) log(n + m)). */
+/**
+ * The addresses of `from` not covered by `minus`, as normalized ranges. O((n + m) log(n + m)):
+ * after sorting, one merge-like pass (a hole is revisited only by the next range it reaches into).
+ */
 export function subtract(from: readonly Range[], minus: readonly Range[]): Range[] {
   const holes = normalize(minus);
   const result: Range[] = [];
+  let first = 0;
   for (const range of normalize(from)) {
+    while ((holes[first]?.end ?? Number.POSITIVE_INFINITY) <= range.start) first++;
     let cursor = range.start;
-    for (const hole of holes) {
-      if (hole.end <= cursor || hole.start >= range.end) {
-        continue;
-      }
+    for (let k = first, hole = holes[k]; hole !== undefined && hole.start < range.end; hole = holes[++k]) {
       if (hole.start > cursor) {
         result.push({ start: cursor, end: hole.start });
       }
@@ -80,7 +82,20 @@ export function clip(a: readonly Range[], within: Range): Range[] {
     .filter((r) => r.end > r.start);
 }
 
-/** Whether the normalized ranges `set` cover every address of `range`. */
+/**
+ * Whether the normalized ranges `set` (sorted, disjoint, not touching: {@link normalize}'s
+ * output) cover every address of `range`. O(log n): one range of `set` must hold it all.
+ */
 export function covers(set: readonly Range[], range: Range): boolean {
-  return subtract([range], set).length === 0;
+  if (range.end <= range.start) return true;
+  let low = 0;
+  let high = set.length;
+  // The first range of `set` that ends after range.start.
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((set[middle]?.end ?? 0) <= range.start) low = middle + 1;
+    else high = middle;
+  }
+  const holder = set[low];
+  return holder !== undefined && holder.start <= range.start && holder.end >= range.end;
 }

@@ -1,10 +1,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ENTRY_BYTES, ENTRY_FRAME_MASK, PTE_PRESENT, pdIndex } from "../../src/arch/x86/entry.js";
+import { ENTRY_BYTES, ENTRY_FRAME_MASK, PTE_CACHE_DISABLE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, pdIndex, ptIndex } from "../../src/arch/x86/entry.js";
 import { PageFault } from "../../src/arch/x86/page-fault.js";
 import { boot } from "../../src/boot/boot.js";
 import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
-import type { MemoryProfile } from "../../src/boot/profile.js";
+import { type MemoryProfile, parseProfile } from "../../src/boot/profile.js";
 import { ProfileError } from "../../src/boot/profile-error.js";
 import { selfCheck } from "../../src/boot/self-check.js";
 import { BLOCK_SIZE } from "../../src/types.js";
@@ -242,5 +242,39 @@ describe("boot", () => {
     const machine = boot(DEFAULT_PROFILE);
     const pde = machine.ram.read32(machine.cr3 + pdIndex(0xc010_0000) * ENTRY_BYTES);
     assert.equal(pde & PTE_PRESENT, PTE_PRESENT);
+  });
+
+  test("boots a profile parseProfile returned without validating and planning it again", () => {
+    const profile = parseProfile(structuredClone(DEFAULT_PROFILE));
+    const first = boot(profile);
+    const second = boot(profile);
+    assert.equal(first.profile, profile, "the validated profile is used as it is");
+    assert.equal(second.layout, first.layout, "the layout planned by parseProfile is reused");
+    assert.notEqual(boot(structuredClone(DEFAULT_PROFILE)).layout, first.layout, "another value is planned afresh");
+  });
+
+  test("maps a reservation with the cachable, writable and user it gives (PCD, R/W, U/S), the rest by default", () => {
+    const machine = boot({
+      ...DEFAULT_PROFILE,
+      virtualReserved: [
+        ...DEFAULT_PROFILE.virtualReserved,
+        { virtStart: 0xfee0_0000, virtEnd: 0xfee0_1000, physStart: 0xfee0_0000, label: "local APIC", cachable: false },
+        { virtStart: 0xd000_0000, virtEnd: 0xd000_2000, physStart: 0x50_0000, label: "shared page", writable: false, user: true },
+      ],
+    });
+    const pte = (vaddr: number): number => {
+      const pde = machine.ram.read32(machine.cr3 + pdIndex(vaddr) * ENTRY_BYTES);
+      return machine.ram.read32(((pde & ENTRY_FRAME_MASK) >>> 0) + ptIndex(vaddr) * ENTRY_BYTES);
+    };
+    const [W, U, PCD] = [PTE_WRITABLE, PTE_USER, PTE_CACHE_DISABLE];
+    assert.equal(pte(0xfee0_0000) & (W | U | PCD), W | PCD, "the APIC: writable, supervisor, cache-disabled");
+    assert.equal(pte(0xd000_1000) & (W | U | PCD), U, "the shared page: read-only, user, cached");
+    assert.equal(pte(0xc00b_8000) & (W | U | PCD), W, "VGA keeps the defaults");
+    const rows = machine.regions.filter((r) => r.label === "local APIC" || r.label === "shared page").map((r) => [r.label, r.kernel, r.writable, r.cachable]);
+    assert.deepEqual(rows, [
+      ["shared page", false, false, true],
+      ["local APIC", true, true, false],
+    ]);
+    assert.equal(selfCheck(machine).ok, true);
   });
 });

@@ -164,6 +164,61 @@ describe("parseProfile", () => {
       "virtualReserved[1].physStart 0x000B8000 maps physical 0x000B8000, which virtualReserved[0] (VGA text buffer) already maps at 0xC00B8000",
     ],
     ["a memory map that is not an array", (p) => (p.memoryMap = {} as never), "memoryMap {} is not an array"],
+    [
+      "a reservation attribute that is not a boolean",
+      (p) => (p.virtualReserved[0]!.cachable = "no"),
+      'virtualReserved[0].cachable "no" is not a boolean (use true or false)',
+    ],
+    [
+      "an uncached reservation over the cached kernel image",
+      (p) => p.virtualReserved.push({ virtStart: 0xc010_0000, virtEnd: 0xc010_1000, physStart: 0x10_0000, cachable: false }),
+      "virtualReserved[1].virtStart 0xC0100000 is mapped kernel writable uncached, but it overlaps the kernel 0xC0100000–0xC032F000, mapped kernel read-only cached (overlapping ranges must agree on cachable, writable and user)",
+    ],
+    [
+      "a reservation without attributes over an earlier user reservation",
+      (p) => {
+        p.virtualReserved[0]!.user = true;
+        p.virtualReserved.push({ virtStart: 0xc00b_c000, virtEnd: 0xc00c_4000, physStart: 0xb_c000 });
+      },
+      "virtualReserved[0].virtStart 0xC00B8000 is mapped user writable cached, but it overlaps virtualReserved[1] 0xC00BC000–0xC00C4000, mapped kernel writable cached (overlapping ranges must agree on cachable, writable and user)",
+    ],
+    [
+      "a deeply nested value",
+      (p) => {
+        let deep: unknown = [];
+        for (let i = 0; i < 20_000; i++) deep = [deep];
+        p.description = deep;
+      },
+      "description (an array of 1 item) is not a string",
+    ],
+    [
+      "a 50 MB memoryBytes string",
+      (p) => (p.memoryBytes = "9".repeat(50_000_000)),
+      `memoryBytes "${"9".repeat(58)}… is not an address (use a number or a "0x…" hex string)`,
+    ],
+    [
+      "a long hex string",
+      (p) => (p.memoryBytes = `0x${"f".repeat(100)}`),
+      `memoryBytes "0x${"f".repeat(56)}… is beyond 4 GiB (0x100000000)`,
+    ],
+    [
+      "an unknown field whose name holds a newline",
+      (p) => (p.kernel["phys\nStart"] = 1),
+      'kernel["phys\\nStart"] is not a profile field (expected physStart, physEnd, virtStart, virtEnd)',
+    ],
+    [
+      "a module whose name holds a newline, over another module",
+      (p) => p.modules.push({ name: "font\nfile", physStart: 0x39_0000, physEnd: 0x3a_0000 }),
+      'modules[1].physStart 0x00390000 puts module "font\\nfile" 0x00390000–0x003A0000 over module "initrd" 0x00340000–0x0039C800',
+    ],
+    [
+      "a clash with a reservation whose label holds control characters",
+      (p) => {
+        p.virtualReserved[0]!.label = "VGA\n\u001b[31mred";
+        p.virtualReserved.push({ virtStart: 0xc00b_8000, virtEnd: 0xc00b_9000 });
+      },
+      "virtualReserved[1].virtStart 0xC00B8000 overlaps virtualReserved[0] (VGA\\n\\u001b[31mred) 0xC00B8000–0xC00C0000 with a different physical target (at 0xC00B8000: none, not 0x000B8000)",
+    ],
     ["an empty module name", (p) => (p.modules[0]!.name = ""), 'modules[0].name "" is empty'],
   ];
 
@@ -176,6 +231,24 @@ describe("parseProfile", () => {
     });
   }
 
+  test("reads cachable, writable and user of a reservation, and leaves out the ones not given", () => {
+    const profile = parseProfile(draft((p) => {
+      p.virtualReserved.push({ virtStart: 0xfee0_0000, virtEnd: 0xfee0_1000, physStart: 0xfee0_0000, label: "local APIC", cachable: false });
+      p.virtualReserved.push({ virtStart: 0xd000_0000, virtEnd: 0xd000_2000, physStart: 0x50_0000, writable: false, user: true });
+    }));
+    assert.deepEqual(profile.virtualReserved.slice(1), [
+      { virtStart: 0xfee0_0000, virtEnd: 0xfee0_1000, physStart: 0xfee0_0000, label: "local APIC", cachable: false },
+      { virtStart: 0xd000_0000, virtEnd: 0xd000_2000, physStart: 0x50_0000, writable: false, user: true },
+    ]);
+  });
+
+  test("returns a deeply frozen profile, so that what was validated stays valid", () => {
+    const profile = parseProfile(structuredClone(DEFAULT_PROFILE));
+    for (const part of [profile, profile.kernel, profile.memoryMap, profile.memoryMap[0], profile.modules, profile.modules[0], profile.virtualReserved, profile.virtualReserved[0]]) {
+      assert.equal(Object.isFrozen(part), true, `${JSON.stringify(part)} is not frozen`);
+    }
+  });
+
   test("rejects a document that is not an object", () => {
     assert.equal(profileError(null).message, "profile null is not an object");
   });
@@ -187,6 +260,27 @@ describe("parseProfileJson", () => {
       () => parseProfileJson("{ nope"),
       (error: unknown) => error instanceof ProfileError && /^profile is not valid JSON: /.test(error.message) && !error.message.includes("\n"),
     );
+  });
+
+  test("quotes a parser message on one line, control characters escaped, at most 200 characters", () => {
+    const error = (() => {
+      try {
+        parseProfileJson(`{"memoryBytes":\n\u0007${"x".repeat(5000)}`);
+      } catch (caught) {
+        return caught;
+      }
+      return null;
+    })();
+    assert.equal(error instanceof ProfileError, true, String(error));
+    const { message } = error as ProfileError;
+    assert.match(message, /^profile is not valid JSON: Unexpected token/);
+    assert.equal(/[\u0000-\u001f]/.test(message), false, `control characters in ${JSON.stringify(message)}`);
+    assert.equal(message.length <= "profile is not valid JSON: ".length + 200, true, `${message.length} characters`);
+  });
+
+  test("rejects JSON nested 20,000 levels deep in a field with one bounded line", () => {
+    const text = JSON.stringify({ ...DEFAULT_PROFILE, description: "{}" }).replace('"{}"', `${"[".repeat(20_000)}${"]".repeat(20_000)}`);
+    assert.throws(() => parseProfileJson(text), (error: unknown) => error instanceof ProfileError && error.message === "description (an array of 1 item) is not a string");
   });
 
   test("round-trips the default profile through JSON.stringify", () => {

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ENTRY_BYTES, ENTRY_FRAME_MASK, PTE_WRITABLE, pdIndex, ptIndex } from "../../src/arch/x86/entry.js";
+import { ENTRY_BYTES, ENTRY_FRAME_MASK, PTE_CACHE_DISABLE, PTE_USER, PTE_WRITABLE, pdIndex, ptIndex } from "../../src/arch/x86/entry.js";
 import { boot, type Machine } from "../../src/boot/boot.js";
 import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
 import { MAX_REPORTED_FAILURES, selfCheck } from "../../src/boot/self-check.js";
@@ -93,6 +93,28 @@ describe("selfCheck", () => {
       address: 0xc010_0000,
       message: "0xC0100000 is mapped writable supervisor cached, expected read-only supervisor cached (kernel)",
     });
+  });
+
+  test("checks every page of a reservation against the attributes its profile entry gives", () => {
+    const machine = boot({
+      ...DEFAULT_PROFILE,
+      virtualReserved: [
+        { virtStart: 0xfee0_0000, virtEnd: 0xfee0_1000, physStart: 0xfee0_0000, label: "local APIC", cachable: false },
+        { virtStart: 0xd000_0000, virtEnd: 0xd000_2000, physStart: 0x50_0000, label: "shared", writable: false, user: true },
+      ],
+    });
+    assert.equal(selfCheck(machine).ok, true, "boot honours the attributes");
+    const apic = pteAddress(machine, 0xfee0_0000);
+    machine.ram.write32(apic, (machine.ram.read32(apic) & ~PTE_CACHE_DISABLE) >>> 0);
+    const shared = pteAddress(machine, 0xd000_1000);
+    machine.ram.write32(shared, (machine.ram.read32(shared) & ~PTE_USER) >>> 0);
+    assert.deepEqual(
+      selfCheck(machine).failures.map((f) => f.message),
+      [
+        "0xD0001000 is mapped read-only supervisor cached, expected read-only user cached (virtualReserved[1])",
+        "0xFEE00000 is mapped writable supervisor cached, expected writable supervisor uncached (virtualReserved[0])",
+      ],
+    );
   });
 
   test("fails when a reserved-only range is mapped", () => {
