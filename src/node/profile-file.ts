@@ -1,20 +1,60 @@
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { DEFAULT_PROFILE } from "../boot/default-profile.js";
 import { type MemoryProfile, parseProfileJson } from "../boot/profile.js";
 import { ProfileError } from "../boot/profile-error.js";
+import { printable } from "../format.js";
+
+/** The largest profile file read (16 MiB): far above any real machine's, far below what would exhaust memory. */
+export const MAX_PROFILE_BYTES = 16 * 0x10_0000;
+
+/** How much is read at a time from a file whose size is not known up front (a pipe, a device). */
+const CHUNK_BYTES = 0x1_0000;
 
 const REASONS: Readonly<Record<string, string>> = {
   ENOENT: "no such file",
   EISDIR: "it is a directory",
   EACCES: "permission denied",
+  ENOTDIR: "a part of the path is not a directory",
+  ELOOP: "too many symbolic links",
+  ENAMETOOLONG: "the name is too long",
 };
+
+/** Thrown inside {@link readBounded} when the file is over {@link MAX_PROFILE_BYTES}. */
+class TooLarge extends Error {}
+
+/**
+ * Reads at most {@link MAX_PROFILE_BYTES} of `file`: a regular file over the cap is refused from
+ * its size, anything else (a pipe, `/dev/zero`) after reading one byte more than the cap.
+ */
+function readBounded(file: string): Buffer {
+  const fd = openSync(file, "r");
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile() && stat.size > MAX_PROFILE_BYTES) throw new TooLarge();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      const read = readSync(fd, chunk, 0, CHUNK_BYTES, null);
+      if (read === 0) break;
+      total += read;
+      if (total > MAX_PROFILE_BYTES) throw new TooLarge();
+      chunks.push(chunk.subarray(0, read));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Reads and validates a profile JSON file; `undefined` gives the built-in `DEFAULT_PROFILE`.
+ * Reads at most {@link MAX_PROFILE_BYTES} (16 MiB), also from pipes and devices.
  *
- * @throws ProfileError `InvalidProfile` when the file cannot be read (path `""`, value the
- * file name), is not JSON, or is not a valid profile; the message starts with the file name,
- * ready to print as one line (`bad.json: kernel.physEnd 0x00000000 is below …`).
+ * @throws ProfileError `InvalidProfile` when the file cannot be read or is over 16 MiB (path
+ * `""`, value the file name), is not JSON, or is not a valid profile; the message starts with
+ * the file name (control characters escaped), ready to print as one line
+ * (`bad.json: kernel.physEnd 0x00000000 is below …`).
  * @example
  * const profile = readProfileFile("profiles/default.json");
  */
@@ -22,19 +62,23 @@ export function readProfileFile(file: string | undefined): MemoryProfile {
   if (file === undefined) {
     return DEFAULT_PROFILE;
   }
+  const name = printable(file);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readBounded(file).toString("utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";
-    const reason = REASONS[code] ?? (error instanceof Error ? error.message : String(error));
-    throw new ProfileError(`cannot read profile ${file}: ${reason}`, { path: "", value: file });
+    const reason =
+      error instanceof TooLarge
+        ? `it is larger than ${MAX_PROFILE_BYTES / 0x10_0000} MiB, the most a profile may be`
+        : (REASONS[code] ?? printable(error instanceof Error ? error.message : String(error)));
+    throw new ProfileError(`cannot read profile ${name}: ${reason}`, { path: "", value: file });
   }
   try {
     return parseProfileJson(text);
   } catch (error) {
     if (error instanceof ProfileError) {
-      throw new ProfileError(`${file}: ${error.message}`, error.data);
+      throw new ProfileError(`${name}: ${error.message}`, error.data);
     }
     throw error;
   }

@@ -1,5 +1,6 @@
 import { describeMachine } from "../../boot/describe.js";
 import { selfCheck } from "../../boot/self-check.js";
+import { printable } from "../../format.js";
 import { addMachineOptions, type BootedMachine, bootFromFlags, type MachineFlags } from "../machine-options.js";
 import { renderBoot } from "../print/machine.js";
 import type { RegisterCommand } from "./index.js";
@@ -27,7 +28,7 @@ export function reportBoot(booted: BootedMachine, options: { readonly json: bool
   const report = selfCheck(machine);
   const checkMs = performance.now() - started;
   const description = describeMachine(machine, report);
-  const title = `Booted ${source}${machine.profile.description === undefined ? "" : `: ${machine.profile.description}`}`;
+  const title = printable(`Booted ${source}${machine.profile.description === undefined ? "" : `: ${machine.profile.description}`}`);
   return {
     text: options.json ? `${JSON.stringify(description, null, 2)}\n` : renderBoot(description, title, { bootMs, checkMs }),
     status: report.ok ? 0 : 1,

@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportMachine } from "../../boot/export.js";
 import { selfCheck } from "../../boot/self-check.js";
-import { hex } from "../../format.js";
+import { hex, printable } from "../../format.js";
+import { makeDirectory, writeRegularFile } from "../../node/output-files.js";
 import { addMachineOptions, bootFromFlags, type MachineFlags } from "../machine-options.js";
 import { UsageError } from "../usage-error.js";
 import type { RegisterCommand } from "./index.js";
@@ -11,12 +11,15 @@ interface ExportFlags extends MachineFlags {
   readonly out: string;
 }
 
-/** Creates `dir` and writes one file into it; an I/O failure is the user's input (exit 2). */
+/**
+ * Creates `dir` and writes one regular file into it; an unwritable or special path (procfs, a
+ * device, a FIFO) is the user's input (exit 2), reported at once.
+ */
 function writeInto(dir: string, name: string, data: Uint8Array | string): string {
   const path = join(dir, name);
   try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path, data);
+    makeDirectory(dir);
+    writeRegularFile(path, data);
   } catch (error) {
     throw new UsageError(`--out ${dir}: cannot write ${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -40,7 +43,7 @@ export const registerExport: RegisterCommand = (program, setExitCode) => {
       const jsonPath = writeInto(flags.out, "machine.json", `${JSON.stringify(description, null, 2)}\n`);
       process.stdout.write(`Wrote ${ramPath} (${ram.length} bytes) and ${jsonPath} (CR3 ${hex(description.cr3)}, ${description.regions.length} regions)\n`);
       if (!report.ok) {
-        process.stderr.write(`kmem: self-check failed: ${report.failures[0]?.message ?? "see kmem boot"}\n`);
+        process.stderr.write(`kmem: self-check failed: ${printable(report.failures[0]?.message ?? "see kmem boot")}\n`);
         setExitCode(1);
       }
     });

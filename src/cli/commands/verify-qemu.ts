@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { MemoryProfile } from "../../boot/profile.js";
 import { KmemError } from "../../errors/kmem-error.js";
-import { hex, hexRange } from "../../format.js";
+import { hex, hexRange, printable } from "../../format.js";
 import { formatEntryDifferences } from "../../node/qemu/accessed-dirty.js";
 import { formatDifferences } from "../../node/qemu/compare.js";
 import { formatProbeDifferences, PROBE_ACCESSES } from "../../node/qemu/probes.js";
@@ -67,7 +67,7 @@ function toJson(result: ProfileCheckResult): object {
 /** The text report: a header, then the page comparison and the access comparison. */
 function summary(result: ProfileCheckResult, source: string): string {
   const random = result.random === null ? "" : `, after ${result.random.allocs} allocs and ${result.random.frees} frees`;
-  const head = `kmem verify-qemu: ${source}${random}; guest at ${hexRange(result.guestBase, result.guestBase + GUEST_AREA_BYTES)}, CR3 ${hex(result.cpu.cr3)}, ${result.frames.length} table frames`;
+  const head = `kmem verify-qemu: ${printable(source)}${random}; guest at ${hexRange(result.guestBase, result.guestBase + GUEST_AREA_BYTES)}, CR3 ${hex(result.cpu.cr3)}, ${result.frames.length} table frames`;
   const large = result.largePages === 0 ? "" : ` (${result.largePages} of them 4 MiB)`;
   const { probes } = result;
   const accesses = `${probes.count * PROBE_ACCESSES.length} real accesses (a read and a write from ring 0 and from ring 3 at ${probes.count} addresses, ${probes.tagged} of them checked against frame tags; ${probes.faulted} page faults)`;
@@ -115,7 +115,7 @@ export const registerVerifyQemu: RegisterCommand = (program: Command, setExitCod
         result = await checkProfileWithQemu(profile, { largePages: options.largePages === true, ...(count === 0 ? {} : { random: { count, seed } }) });
       } catch (error) {
         if (error instanceof QemuError && (error.code === "GuestFailed" || error.code === "MonitorError")) {
-          process.stderr.write(`kmem: ${error.message}\n`);
+          process.stderr.write(`kmem: ${printable(error.message)}\n`);
           setExitCode(EXIT_MISMATCH);
           return;
         }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { printable } from "../../format.js";
 import { loadViewTemplate, renderViewPage, type ViewData, writeStaticView } from "../../node/view-bundle.js";
 import { startViewServer, VIEW_HOST } from "../../node/view-server.js";
 import { addMachineOptions, bootFromFlags, type MachineFlags } from "../machine-options.js";
@@ -37,7 +38,7 @@ async function serve(data: ViewData, port: number): Promise<void> {
     }
     throw error;
   });
-  process.stdout.write(`kmem view: ${data.source} at ${server.url} (Ctrl-C to stop)\n`);
+  process.stdout.write(`kmem view: ${printable(data.source)} at ${server.url} (Ctrl-C to stop)\n`);
   await new Promise<void>((done) => {
     const stop = (): void => {
       for (const signal of STOP_SIGNALS) {

@@ -1,7 +1,7 @@
 import type { FragmentationStats } from "../../alloc/policy.js";
 import type { MachineDescription } from "../../boot/describe.js";
 import type { Region } from "../../boot/layout.js";
-import { hex, hexRange } from "../../format.js";
+import { hex, hexRange, printable } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
 import { formatSize } from "./size.js";
 import { renderTable } from "./table.js";
@@ -19,7 +19,7 @@ function attributes(region: Region): string {
 function regionRow(region: Region): string[] {
   const size = region.virtEnd - region.virtStart;
   const physical = region.physStart === null ? "(reserved, unmapped)" : hexRange(region.physStart, region.physStart + size);
-  return [hexRange(region.virtStart, region.virtEnd), physical, formatSize(size), attributes(region), region.label];
+  return [hexRange(region.virtStart, region.virtEnd), physical, formatSize(size), attributes(region), printable(region.label)];
 }
 
 /** One line of fragmentation figures: free extents, the largest, and the index. */
