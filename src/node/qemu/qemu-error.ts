@@ -2,7 +2,7 @@ import { KmemError } from "../../errors/kmem-error.js";
 
 /**
  * Codes a {@link QemuError} can carry:
- * `QemuMissing` (qemu-system-i386 or nasm is not installed),
+ * `QemuMissing` (qemu-system-i386 or nasm is not installed, or cannot be run),
  * `GuestCollision` (the guest's area overlaps something the profile or kmem uses),
  * `UnsupportedMachine` (the machine cannot be checked in QEMU, e.g. too much memory),
  * `GuestFailed` (QEMU exited, or the guest never enabled paging),

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { QemuError } from "./qemu-error.js";
+import { INSTALL_HINT } from "./tools.js";
 
 /** How long one QMP command may take before the session is declared dead. */
 const DEFAULT_COMMAND_TIMEOUT_MS = 15_000;
@@ -34,7 +35,7 @@ export class QmpSession {
   #exit: string | null = null;
   #greeting: Pending | null = null;
 
-  private constructor(child: ChildProcessWithoutNullStreams, timeoutMs: number) {
+  private constructor(child: ChildProcessWithoutNullStreams, program: string, timeoutMs: number) {
     this.#child = child;
     this.#timeoutMs = timeoutMs;
     child.stderr.setEncoding("utf8");
@@ -42,18 +43,25 @@ export class QmpSession {
       this.#stderr = (this.#stderr + text).slice(-STDERR_KEEP_CHARS);
     });
     createInterface({ input: child.stdout }).on("line", (line) => this.#onLine(line));
-    child.on("error", (error) => this.#fail(`could not start QEMU: ${error.message}`));
+    let spawned = false;
+    child.on("spawn", () => (spawned = true));
+    child.on("error", (error) => {
+      // Not started at all (no such file, not executable): the tool is missing, not the guest failing.
+      const missing = spawned ? undefined : new QemuError("QemuMissing", `Cannot start QEMU ${program}: ${error.message}; ${INSTALL_HINT}`, { program });
+      this.#fail(`could not start QEMU: ${error.message}`, missing);
+    });
     child.on("close", (code, signal) => this.#fail(`QEMU exited (${signal ?? `status ${String(code)}`})`));
   }
 
   /**
    * Starts `qemu` with `args` plus `-qmp stdio`, waits for the QMP greeting and enables commands.
    *
-   * @throws {QemuError} `GuestFailed` when QEMU does not start or exits; `MonitorError` on a QMP error.
+   * @throws {QemuError} `QemuMissing` when `qemu` cannot be started (no such file, not executable);
+   *   `GuestFailed` when QEMU exits or does not answer; `MonitorError` on a QMP error.
    */
   static async start(qemu: string, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<QmpSession> {
     const child = spawn(qemu, [...args, ...QMP_STDIO_ARGS], { stdio: ["pipe", "pipe", "pipe"] });
-    const session = new QmpSession(child, options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+    const session = new QmpSession(child, qemu, options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
     try {
       await new Promise<unknown>((resolve, reject) => {
         session.#greeting = { resolve, reject, timer: session.#timer(reject, "the QMP greeting") };
@@ -141,14 +149,15 @@ export class QmpSession {
     }, this.#timeoutMs);
   }
 
-  #fail(reason: string): void {
+  /** Ends the session: every waiting command fails with `error`, or with `GuestFailed` giving `reason`. */
+  #fail(reason: string, error?: QemuError): void {
     this.#exit ??= reason;
     const waiting = [...this.#pending.values(), ...(this.#greeting === null ? [] : [this.#greeting])];
     this.#pending.clear();
     this.#greeting = null;
     for (const pending of waiting) {
       clearTimeout(pending.timer);
-      pending.reject(new QemuError("GuestFailed", `QEMU stopped answering: ${reason}${this.#stderrSuffix()}`, {}));
+      pending.reject(error ?? new QemuError("GuestFailed", `QEMU stopped answering: ${reason}${this.#stderrSuffix()}`, {}));
     }
   }
 

@@ -1,4 +1,4 @@
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { QemuError } from "./qemu-error.js";
 
@@ -36,14 +36,39 @@ function nonEmpty(value: string | undefined): string | null {
   return value === undefined || value === "" ? null : value;
 }
 
+/** Why `path` cannot be run, or `null` when it is an executable file. */
+function unrunnable(path: string): string | null {
+  try {
+    if (!statSync(path).isFile()) return "it is not a file";
+    accessSync(path, constants.X_OK);
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? "no such file" : code === "EACCES" ? "it is not executable" : error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** The tool an environment variable names, checked to be runnable. */
+function fromEnvironment(variable: string, env: NodeJS.ProcessEnv): string | null {
+  const path = nonEmpty(env[variable]);
+  if (path === null) return null;
+  const reason = unrunnable(path);
+  if (reason !== null) {
+    throw new QemuError("QemuMissing", `Cannot run the QEMU check: ${variable}=${path} cannot be run (${reason}); unset it to search PATH, or ${INSTALL_HINT}`, { [variable]: path });
+  }
+  return path;
+}
+
 /**
- * Finds `qemu-system-i386` and `nasm` (or the paths in `KMEM_QEMU` / `KMEM_NASM`).
+ * Finds `qemu-system-i386` and `nasm` (or the paths in `KMEM_QEMU` / `KMEM_NASM`, which must
+ * be executable files).
  *
- * @throws {QemuError} `QemuMissing` naming every missing tool and how to install it.
+ * @throws {QemuError} `QemuMissing` naming every missing tool and how to install it, or the
+ * variable whose path cannot be run.
  */
 export function findQemuTools(env: NodeJS.ProcessEnv = process.env): QemuTools {
-  const qemu = nonEmpty(env[QEMU_ENV]) ?? findOnPath("qemu-system-i386", env["PATH"] ?? "");
-  const nasm = nonEmpty(env[NASM_ENV]) ?? findOnPath("nasm", env["PATH"] ?? "");
+  const qemu = fromEnvironment(QEMU_ENV, env) ?? findOnPath("qemu-system-i386", env["PATH"] ?? "");
+  const nasm = fromEnvironment(NASM_ENV, env) ?? findOnPath("nasm", env["PATH"] ?? "");
   const missing = [qemu === null ? "qemu-system-i386" : null, nasm === null ? "nasm" : null].filter((name) => name !== null);
   if (qemu === null || nasm === null) {
     throw new QemuError("QemuMissing", `Cannot run the QEMU check: ${missing.join(" and ")} not found on PATH; ${INSTALL_HINT}`, {
