@@ -1,5 +1,6 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,13 +21,32 @@ interface Run {
   readonly stderr: string;
 }
 
+/** How {@link kmemWith} runs the CLI: extra environment, a stdout closed before it writes, a shell prefix. */
+interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Close the reading end of stdout at once, as `| head -0` would. */
+  readonly closeStdout?: boolean;
+  /** Run through `sh -c '<shell>; exec node kmem …'` (e.g. a `ulimit`). */
+  readonly shell?: string;
+}
+
 /** Runs the built CLI as a child process, as a user would. */
 function kmem(...args: string[]): Promise<Run> {
+  return kmemWith({}, ...args);
+}
+
+/** {@link kmem} with options. */
+function kmemWith(options: RunOptions, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
+    const env = { ...process.env, ...options.env };
+    const child =
+      options.shell === undefined
+        ? spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env })
+        : spawn("sh", ["-c", `${options.shell}; exec "$0" "$@"`, process.execPath, BIN, ...args], { cwd: ROOT, env });
+    if (options.closeStdout === true) child.stdout.destroy();
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    if (options.closeStdout !== true) child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (status) => resolve({ status, stdout, stderr }));
@@ -269,6 +289,119 @@ describe("the built kmem CLI", CONCURRENT, () => {
       for (const file of ["docs/cli.md", "docs/profile.md", "profiles/default.json"]) {
         assert.equal(existsSync(join(packageDir, file)), true, `${file} exists in ${packageDir}`);
       }
+    });
+  });
+
+  describe("hostile input: one line, exit 2, in bounded time", CONCURRENT, () => {
+    /** Asserts exit 2 and one line on stderr matching `pattern`, at most `maxChars` long. */
+    function assertOneLine(run: Run, pattern: RegExp, maxChars = 400): void {
+      assert.equal(run.status, EXIT_BAD_INPUT, `stderr: ${run.stderr.slice(0, 2000)}`);
+      assert.equal(run.stderr.split("\n").length, 2, `not one line: ${run.stderr.slice(0, 2000)}`);
+      assert.match(run.stderr, pattern);
+      assert.equal(run.stderr.length <= maxChars, true, `${run.stderr.length} characters on stderr`);
+    }
+
+    test("a field 20,000 arrays deep is echoed by its shape", async () => {
+      const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+      const file = profileFile("deep.json", JSON.stringify({ ...DEFAULT_PROFILE, description: "@" }).replace('"@"', deep));
+      assertOneLine(await kmem("boot", "--profile", file), /: description \(an array of 1 item\) is not a string\n$/);
+    });
+
+    test("a 15 MB memoryBytes string is echoed as at most 60 characters", async () => {
+      const file = profileFile("long.json", JSON.stringify({ ...DEFAULT_PROFILE, memoryBytes: "9".repeat(15_000_000) }));
+      assertOneLine(await kmem("boot", "--profile", file), /: memoryBytes "9{58}… is not an address/);
+    });
+
+    test("a profile over 16 MiB, /dev/zero and a sparse 17 MiB file are refused without reading them whole", async () => {
+      const sparse = join(scratch, "sparse.json");
+      writeFileSync(sparse, "");
+      truncateSync(sparse, 17 * 0x10_0000);
+      for (const file of ["/dev/zero", sparse]) {
+        assertOneLine(await kmem("boot", "--profile", file), new RegExp(`^kmem: cannot read profile ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: it is larger than 16 MiB, the most a profile may be\n$`));
+      }
+    });
+
+    test("a profile read from a FIFO boots", async () => {
+      const fifo = join(scratch, "profile.fifo");
+      assert.equal(spawnSync("mkfifo", [fifo]).status, 0, "mkfifo failed");
+      const run = kmem("boot", "--profile", fifo);
+      const writing = writeFile(fifo, JSON.stringify(DEFAULT_PROFILE)).catch(() => undefined);
+      const result = await run;
+      // Frees the writer (blocked in open) should kmem have exited without opening the FIFO.
+      closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
+      await writing;
+      assert.equal(result.status, EXIT_OK, result.stderr);
+      assert.match(result.stdout, /^Booted .*profile\.fifo: 128 MiB PC/);
+    });
+
+    test("RAM the host cannot allocate is one line naming the size", async () => {
+      const file = changedProfile("4gib", (p) => {
+        p.memoryBytes = "0x100000000";
+        p.memoryMap = [{ start: 0, end: "0x9fc00", type: "available" }, { start: "0x100000", end: "0x100000000", type: "available" }];
+      });
+      // Little address space for this process: the 4 GiB ArrayBuffer cannot be had.
+      const run = await kmemWith({ shell: "ulimit -v 2000000" }, "boot", "--profile", file);
+      assertOneLine(run, /: memoryBytes 0x100000000 \(4096 MiB\) cannot be allocated on this host: Array buffer allocation failed\n$/);
+    });
+
+    test("export into procfs, onto a device, or over a FIFO fails at once", async () => {
+      const fifoDir = join(scratch, "fifo-out");
+      mkdirSync(fifoDir);
+      assert.equal(spawnSync("mkfifo", [join(fifoDir, "ram.bin")]).status, 0, "mkfifo failed");
+      const cases: [string, RegExp][] = [
+        ["/proc/kmem-x/y", /^kmem: --out \/proc\/kmem-x\/y: cannot write ram\.bin: ENOENT: .*mkdir '\/proc\/kmem-x'\n$/],
+        ["/dev/null", /^kmem: --out \/dev\/null: cannot write ram\.bin: \/dev\/null exists and is not a directory\n$/],
+        [fifoDir, /: cannot write ram\.bin: ENXIO/],
+      ];
+      for (const [out, pattern] of cases) {
+        assertOneLine(await kmem("export", "--out", out), pattern);
+      }
+    });
+
+    test("a reader closing the pipe early is a normal exit, for help and for output", async () => {
+      for (const args of [["help", "boot"], ["boot", "--help"], ["help", "translate"], ["boot"], ["boot", "--json"]]) {
+        const run = await kmemWith({ closeStdout: true }, ...args);
+        assert.equal(run.status, EXIT_OK, `kmem ${args.join(" ")}: ${run.stderr}`);
+        assert.equal(run.stderr, "", `kmem ${args.join(" ")}`);
+      }
+    });
+
+    test("a typo's suggestion is on the same line; help for an unknown verb is one line", async () => {
+      assertBadInput(await kmem("boot", "--jsn"), "kmem: unknown option '--jsn' (Did you mean --json?) (run `kmem help` for usage)");
+      assertBadInput(await kmem("help", "frobnicate"), "kmem: unknown verb 'frobnicate' (run `kmem help` for the verbs)");
+      assertBadInput(await kmem("help", "fr\nob"), "kmem: unknown verb 'fr\\nob' (run `kmem help` for the verbs)");
+    });
+
+    test("newlines and control characters in a file name, a description or a label are escaped", async () => {
+      const missing = join(scratch, "a\nb.json");
+      assertBadInput(await kmem("boot", "--profile", missing), `kmem: cannot read profile ${scratch}/a\\nb.json: no such file`);
+      const file = changedProfile("labels", (p) => {
+        p.description = "two\nlines";
+        p.virtualReserved[0]!.label = "VGA\r\n\u001b[2Jtext";
+      });
+      const run = await kmem("boot", "--profile", file);
+      assert.equal(run.status, EXIT_OK, run.stderr);
+      assert.match(run.stdout, /^Booted .*labels\.json: two\\nlines\n/);
+      assert.match(run.stdout, /kernel rw cached {2}VGA\\r\\n\\x1B\[2Jtext\n/);
+    });
+
+    test("a reservation's cachable, writable and user are shown in the map and in --json", async () => {
+      const file = changedProfile("attributes", (p) => {
+        p.virtualReserved.push({ virtStart: "0xFEE00000", virtEnd: "0xFEE01000", physStart: "0xFEE00000", label: "local APIC", cachable: false });
+        p.virtualReserved.push({ virtStart: "0xD0000000", virtEnd: "0xD0002000", physStart: "0x500000", label: "shared", writable: false, user: true });
+      });
+      const text = await kmem("boot", "--profile", file);
+      assert.equal(text.status, EXIT_OK, text.stderr);
+      assert.match(text.stdout, /0xFEE00000–0xFEE01000 {2}0xFEE00000–0xFEE01000 {4}4 KiB {2}kernel rw uncached {2}local APIC\n/);
+      assert.match(text.stdout, /0xD0000000–0xD0002000 {2}0x00500000–0x00502000 {4}8 KiB {2}user ro cached {6}shared\n/);
+      const json = JSON.parse((await kmem("boot", "--profile", file, "--json")).stdout) as { regions: { label: string; kernel: boolean; writable: boolean; cachable: boolean }[]; selfCheck: { ok: boolean } };
+      const rows = json.regions.filter((r) => r.label === "local APIC" || r.label === "shared").map((r) => [r.label, r.kernel, r.writable, r.cachable]);
+      assert.deepEqual(rows, [["shared", false, false, true], ["local APIC", true, true, false]]);
+      assert.equal(json.selfCheck.ok, true);
+    });
+
+    test("verify-qemu with KMEM_QEMU naming no file exits 2 on one line", async () => {
+      assertOneLine(await kmemWith({ env: { KMEM_QEMU: "/nonexistent" } }, "verify-qemu"), /^kmem: Cannot run the QEMU check: KMEM_QEMU=\/nonexistent cannot be run \(no such file\)/);
     });
   });
 });
