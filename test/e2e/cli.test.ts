@@ -30,6 +30,9 @@ interface RunOptions {
   readonly shell?: string;
 }
 
+/** A run that hangs is killed after this long (status `null`), so that a hang fails instead of stalling the suite. */
+const HANG_MS = 30_000;
+
 /** Runs the built CLI as a child process, as a user would. */
 function kmem(...args: string[]): Promise<Run> {
   return kmemWith({}, ...args);
@@ -41,8 +44,8 @@ function kmemWith(options: RunOptions, ...args: string[]): Promise<Run> {
     const env = { ...process.env, ...options.env };
     const child =
       options.shell === undefined
-        ? spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env })
-        : spawn("sh", ["-c", `${options.shell}; exec "$0" "$@"`, process.execPath, BIN, ...args], { cwd: ROOT, env });
+        ? spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: HANG_MS })
+        : spawn("sh", ["-c", `${options.shell}; exec "$0" "$@"`, process.execPath, BIN, ...args], { cwd: ROOT, env, timeout: HANG_MS });
     if (options.closeStdout === true) child.stdout.destroy();
     let stdout = "";
     let stderr = "";
