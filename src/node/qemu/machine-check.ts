@@ -4,6 +4,7 @@ import { exportMachine } from "../../boot/export.js";
 import type { MemoryProfile } from "../../boot/profile.js";
 import { type Attributes, BLOCK_SIZE } from "../../types.js";
 import type { ExpectEntries } from "./accessed-dirty.js";
+import { expectedPages } from "./expected.js";
 import type { ExpectAccesses } from "./probes.js";
 import { tableFrames } from "./staging.js";
 import { placeGuest, withGuest } from "./placement.js";
@@ -88,7 +89,8 @@ export function entriesOracle(machine: Machine): ExpectEntries {
 /**
  * Checks a booted machine's kernel address space in QEMU: exports it, runs the guest at
  * `guestBase` (which the machine must identity-map), compares every page with
- * `paging.mappings(cr3)`, every real access of the guest with kmem's MMU, and the accessed and
+ * {@link expectedPages} (the profile's frames and U/S, R/W, PCD where it maps a region, kmem's
+ * tables elsewhere), every real access of the guest with kmem's MMU, and the accessed and
  * dirty bits those accesses leave in the tables.
  *
  * @throws {QemuError} as `checkWithQemu`.
@@ -102,7 +104,7 @@ export function checkMachineWithQemu(machine: Machine, guestBase: number, option
       cr3: exported.machine.cr3,
       pse: exported.machine.cr4Pse,
       wp: true,
-      expected: machine.paging.mappings(machine.cr3),
+      expected: expectedPages(machine),
       guestBase,
       expectAccesses: accessOracle(machine),
       expectEntries: entriesOracle(machine),
