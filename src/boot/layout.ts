@@ -80,8 +80,8 @@ interface Request {
   readonly source: string;
   /** The name used in the address-space map. */
   readonly label: string;
-  /** How error messages refer to it: `virtualReserved[0] (VGA text buffer)`. */
-  readonly blame: string;
+  /** How error messages refer to it: `virtualReserved[0] (VGA text buffer)` (made only for a message). */
+  readonly blame: () => string;
   /** The field blamed when this request's virtual range conflicts. */
   readonly virtField: Field;
   /** The field blamed when this request's physical range conflicts. */
@@ -174,7 +174,7 @@ function kernelRequest(profile: MemoryProfile, usable: readonly Range[]): Reques
     attrs: KERNEL_IMAGE_ATTRS,
     source: "kernel",
     label: "kernel",
-    blame: "the kernel",
+    blame: () => "the kernel",
     virtField: at("virtStart"),
     physField: at("physStart"),
     explicitAttrs: false,
@@ -211,7 +211,7 @@ function reservationRequests(profile: MemoryProfile): Request[] {
       attrs: reservationAttrs(entry),
       source,
       label: entry.label ?? source,
-      blame: entry.label === undefined ? source : `${source} (${shortLabel(entry.label)})`,
+      blame: () => (entry.label === undefined ? source : `${source} (${shortLabel(entry.label)})`),
       virtField,
       physField: { path: `${source}.physStart`, value: entry.physStart },
       explicitAttrs: entry.cachable !== undefined || entry.writable !== undefined || entry.user !== undefined,
@@ -244,7 +244,7 @@ function moduleRequests(profile: MemoryProfile, usable: readonly Range[]): Reque
       fail(endField, `maps to virtual end ${hex(virtual.end)}, beyond 4 GiB`);
     }
     const label = `module ${module.name}`;
-    return { virtual, physical, attrs: RESERVED_ATTRS, source, label, blame: `${source} (${describeValue(module.name)})`, virtField: startField, physField: startField, explicitAttrs: false };
+    return { virtual, physical, attrs: RESERVED_ATTRS, source, label, blame: () => `${source} (${describeValue(module.name)})`, virtField: startField, physField: startField, explicitAttrs: false };
   });
   checkModuleOverlaps(profile);
   return requests;
@@ -301,7 +301,7 @@ function checkConflicts(requests: readonly Request[]): void {
     const at = Math.max(later.virtual.start, earlier.virtual.start);
     fail(
       later.virtField,
-      `overlaps ${earlier.blame} ${hexRange(earlier.virtual.start, earlier.virtual.end)} with a different physical target (at ${hex(at)}: ${target(later, at)}, not ${target(earlier, at)})`,
+      `overlaps ${earlier.blame()} ${hexRange(earlier.virtual.start, earlier.virtual.end)} with a different physical target (at ${hex(at)}: ${target(later, at)}, not ${target(earlier, at)})`,
     );
   }
   const mapped = requests.filter((r) => r.physical !== null);
@@ -310,7 +310,7 @@ function checkConflicts(requests: readonly Request[]): void {
   if (physicalPair !== null) {
     const [later, earlier] = physicalPair;
     const at = Math.max(later.physical?.start ?? 0, earlier.physical?.start ?? 0);
-    fail(later.physField, `maps physical ${hex(at)}, which ${earlier.blame} already maps at ${hex(at - (earlier.physical?.start ?? 0) + earlier.virtual.start)}`);
+    fail(later.physField, `maps physical ${hex(at)}, which ${earlier.blame()} already maps at ${hex(at - (earlier.physical?.start ?? 0) + earlier.virtual.start)}`);
   }
   const attrsClash = findClash(
     requests.map((r) => ({ range: r.virtual, key: attrsKey(r.attrs) })),
@@ -322,7 +322,7 @@ function checkConflicts(requests: readonly Request[]): void {
     const [chooser, other] = later.explicitAttrs ? [later, earlier] : [earlier, later];
     fail(
       chooser.virtField,
-      `is mapped ${describeAttrs(chooser.attrs)}, but it overlaps ${other.blame} ${hexRange(other.virtual.start, other.virtual.end)}, mapped ${describeAttrs(other.attrs)} (overlapping ranges must agree on cachable, writable and user)`,
+      `is mapped ${describeAttrs(chooser.attrs)}, but it overlaps ${other.blame()} ${hexRange(other.virtual.start, other.virtual.end)}, mapped ${describeAttrs(other.attrs)} (overlapping ranges must agree on cachable, writable and user)`,
     );
   }
 }

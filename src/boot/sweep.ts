@@ -60,7 +60,8 @@ export function findClash(items: readonly KeyedRange[], options: ClashOptions = 
   const all = new Reach();
   const strictOnly = new Reach();
   const { strict } = options;
-  const sorted = items.map((item, index) => ({ ...item, index })).sort((a, b) => a.range.start - b.range.start || a.index - b.index);
+  const sorted = items.map((item, index) => ({ range: item.range, key: item.key, index }));
+  sorted.sort((a, b) => a.range.start - b.range.start || a.index - b.index);
   for (const item of sorted) {
     const isStrict = strict === undefined || strict[item.index] === true;
     const other = (isStrict ? all : strictOnly).clashWith(item);
@@ -116,6 +117,21 @@ class FirstListedHeap {
   }
 }
 
+/** Every start and end of `items`, ascending, each once. */
+function distinctSorted(items: readonly Indexed[]): Float64Array {
+  const points = new Float64Array(2 * items.length);
+  items.forEach((item, i) => {
+    points[2 * i] = item.start;
+    points[2 * i + 1] = item.end;
+  });
+  points.sort();
+  let kept = 0;
+  for (const point of points) {
+    if (kept === 0 || point !== points[kept - 1]) points[kept++] = point;
+  }
+  return points.subarray(0, kept);
+}
+
 /**
  * For each range, the parts of it that no earlier range (lower index) covers, sorted and
  * merged: where ranges overlap, the first one listed wins. A sweep over the range ends with a
@@ -129,11 +145,11 @@ export function firstCover(ranges: readonly Range[]): Range[][] {
   const pieces: { start: number; end: number }[][] = ranges.map(() => []);
   const items = ranges.map(({ start, end }, index): Indexed => ({ start, end, index })).filter((r) => r.end > r.start);
   items.sort((a, b) => a.start - b.start || a.index - b.index);
-  const points = [...new Set(items.flatMap((r) => [r.start, r.end]))].sort((a, b) => a - b);
+  const points = distinctSorted(items);
   const active = new FirstListedHeap();
   let next = 0;
   let from = points[0] ?? 0;
-  for (const to of points.slice(1)) {
+  for (const to of points.subarray(1)) {
     for (let item = items[next]; item !== undefined && item.start <= from; item = items[++next]) active.push(item);
     // Ranges that ended at or before `from` leave lazily, when they come to the top.
     let owner = active.top();
