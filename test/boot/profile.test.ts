@@ -278,6 +278,18 @@ describe("parseProfileJson", () => {
     assert.equal(message.length <= "profile is not valid JSON: ".length + 200, true, `${message.length} characters`);
   });
 
+  test("reports JSON too deep for the parser's stack (a RangeError) as InvalidProfile, not a crash", () => {
+    const parse = JSON.parse;
+    JSON.parse = () => {
+      throw new RangeError("Maximum call stack size exceeded");
+    };
+    try {
+      assert.throws(() => parseProfileJson("[[[]]]"), (error: unknown) => error instanceof ProfileError && error.message === "profile is not valid JSON: it is nested too deeply");
+    } finally {
+      JSON.parse = parse;
+    }
+  });
+
   test("rejects JSON nested 20,000 levels deep in a field with one bounded line", () => {
     const text = JSON.stringify({ ...DEFAULT_PROFILE, description: "{}" }).replace('"{}"', `${"[".repeat(20_000)}${"]".repeat(20_000)}`);
     assert.throws(() => parseProfileJson(text), (error: unknown) => error instanceof ProfileError && error.message === "description (an array of 1 item) is not a string");
