@@ -3,8 +3,9 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { findClash, firstCover, type KeyedRange } from "../../src/boot/sweep.js";
 import type { Range } from "../../src/types.js";
+import { assertProperty } from "../helpers/property.js";
 
-/** Fixed, so a failure replays; fast-check prints it with the counterexample. */
+/** The fixed seed (KMEM_SEED overrides it; a failure prints the seed that replays it). */
 const SEED = 0x5ee9;
 const SPACE = 48;
 
@@ -49,7 +50,7 @@ const READ_BUDGET = 40 * LARGE * Math.log2(LARGE);
 
 describe("findClash", () => {
   test("finds a clashing pair exactly when the pairwise reference finds one, and the pair it names clashes", () => {
-    fc.assert(
+    assertProperty(
       fc.property(keyedArb, fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }), fc.boolean(), (items, flags, useStrict) => {
         const strict = useStrict ? flags : undefined;
         const expected = clashingPairs(items, strict);
@@ -90,7 +91,7 @@ describe("findClash", () => {
 
 describe("firstCover", () => {
   test("gives each point to the first range listed that covers it, as sorted, merged pieces", () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(rangeArb, { maxLength: 10 }), (ranges) => {
         const pieces = firstCover(ranges);
         assert.equal(pieces.length, ranges.length);
