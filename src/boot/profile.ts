@@ -130,7 +130,7 @@ function freezeProfile(profile: MemoryProfile): MemoryProfile {
 
 /**
  * The first half of {@link parseProfile}: shapes, types and each range's end, without the
- * layout checks — for `boot`, which runs {@link planLayout} itself and keeps its result.
+ * layout checks; the result is built from fresh objects and not frozen.
  *
  * @throws ProfileError `InvalidProfile` with a one-line message naming the field path and value.
  */
