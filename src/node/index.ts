@@ -12,12 +12,13 @@
  */
 
 // Memory profiles from files, with the CLI's one-line errors.
-export { readProfileFile } from "./profile-file.js";
+export { MAX_PROFILE_BYTES, readProfileFile } from "./profile-file.js";
 
 // The QEMU fidelity check (docs/qemu.md): kmem's page tables walked by QEMU's x86 CPU.
 export { checkMachineWithQemu, checkProfileWithQemu } from "./qemu/machine-check.js";
 export type { MachineCheckOptions, ProfileCheckOptions, ProfileCheckResult } from "./qemu/machine-check.js";
 export { checkWithQemu } from "./qemu/verify.js";
+export { expectedPages } from "./qemu/expected.js";
 export type { QemuCheckInput, QemuCheckOptions, QemuCheckResult, UserPage } from "./qemu/verify.js";
 export { GUEST_LABEL, placeGuest, withGuest } from "./qemu/placement.js";
 export { GUEST_AREA_BYTES } from "./qemu/guest.js";
