@@ -1,6 +1,5 @@
-import { planLayout } from "../../boot/layout.js";
 import type { MemoryProfile } from "../../boot/profile.js";
-import { parseProfile } from "../../boot/profile.js";
+import { parseProfile, validateProfile } from "../../boot/profile.js";
 import { normalize, overlaps, subtract } from "../../boot/ranges.js";
 import { hex, hexRange } from "../../format.js";
 import { BLOCK_SIZE, type Range } from "../../types.js";
@@ -18,7 +17,7 @@ export const GUEST_LABEL = "QEMU fidelity guest";
  * @throws {QemuError} `GuestCollision` when no such area exists.
  */
 export function placeGuest(profile: MemoryProfile): number {
-  const layout = planLayout(profile);
+  const { layout } = validateProfile(profile);
   const lowMemory: Range = { start: 0, end: GUEST_MIN_ADDRESS };
   const free = subtract(layout.usable, [...layout.claimed, lowMemory]);
   const taken = normalize(layout.regions.map((r) => ({ start: r.virtStart, end: r.virtEnd })));
@@ -49,7 +48,7 @@ export function placeGuest(profile: MemoryProfile): number {
  */
 export function withGuest(profile: MemoryProfile, base: number = placeGuest(profile)): MemoryProfile {
   const area: Range = { start: base, end: base + GUEST_AREA_BYTES };
-  const layout = planLayout(profile);
+  const { layout } = validateProfile(profile);
   const clash = [...layout.claimed].find((c) => overlaps(c, area)) ?? layout.regions.map((r) => ({ start: r.virtStart, end: r.virtEnd })).find((r) => overlaps(r, area));
   if (clash !== undefined) {
     throw new QemuError("GuestCollision", `Cannot place the QEMU guest at ${hexRange(area.start, area.end)}: the profile already uses ${hexRange(clash.start, clash.end)}`, { base });
