@@ -3,7 +3,7 @@ import { parseAddress } from "../address.js";
 import { boot, type Machine } from "../boot/boot.js";
 import { ProfileError } from "../boot/profile-error.js";
 import { FOUR_GIB } from "../boot/profile-fields.js";
-import { hex } from "../format.js";
+import { describeValue, hex, MAX_ECHO_CHARS } from "../format.js";
 import { readProfileFile } from "../node/profile-file.js";
 import { UsageError } from "./usage-error.js";
 
@@ -61,10 +61,10 @@ export function bootFromFlags(flags: MachineFlags): BootedMachine {
 export function parseAddressArgument(text: string, name: string): number {
   const parsed = parseAddress(text);
   if (parsed === null) {
-    throw new UsageError(`${name} ${JSON.stringify(text)} is not an address (use 0x… hex or decimal)`);
+    throw new UsageError(`${name} ${describeValue(text)} is not an address (use 0x… hex or decimal)`);
   }
   if (parsed >= BigInt(FOUR_GIB)) {
-    throw new UsageError(`${name} ${text} is beyond 4 GiB (32-bit virtual addresses end at ${hex(FOUR_GIB - 1)})`);
+    throw new UsageError(`${name} ${text.length > MAX_ECHO_CHARS ? describeValue(text) : text} is beyond 4 GiB (32-bit virtual addresses end at ${hex(FOUR_GIB - 1)})`);
   }
   return Number(parsed);
 }

@@ -26,6 +26,20 @@ describe("parseAddressArgument", () => {
       (e: unknown) => e instanceof UsageError && e.message === "VADDR 4294967296 is beyond 4 GiB (32-bit virtual addresses end at 0xFFFFFFFF)",
     );
   });
+
+  test("echoes a huge or multi-line argument on one line of at most 60 characters", () => {
+    const message = (text: string): string => {
+      try {
+        parseAddressArgument(text, "VADDR");
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+      return "accepted";
+    };
+    assert.equal(message(`0x${"f".repeat(100_000)}`), `VADDR "0x${"f".repeat(56)}… is beyond 4 GiB (32-bit virtual addresses end at 0xFFFFFFFF)`);
+    assert.equal(message("x".repeat(100_000)), `VADDR "${"x".repeat(58)}… is not an address (use 0x… hex or decimal)`);
+    assert.equal(message("0x1\n0x2"), 'VADDR "0x1\\n0x2" is not an address (use 0x… hex or decimal)');
+  });
 });
 
 describe("bootFromFlags", () => {

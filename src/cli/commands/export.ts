@@ -41,7 +41,7 @@ export const registerExport: RegisterCommand = (program, setExitCode) => {
       const { ram, machine: description } = exportMachine(machine);
       const ramPath = writeInto(flags.out, "ram.bin", ram);
       const jsonPath = writeInto(flags.out, "machine.json", `${JSON.stringify(description, null, 2)}\n`);
-      process.stdout.write(`Wrote ${ramPath} (${ram.length} bytes) and ${jsonPath} (CR3 ${hex(description.cr3)}, ${description.regions.length} regions)\n`);
+      process.stdout.write(`Wrote ${printable(ramPath)} (${ram.length} bytes) and ${printable(jsonPath)} (CR3 ${hex(description.cr3)}, ${description.regions.length} regions)\n`);
       if (!report.ok) {
         process.stderr.write(`kmem: self-check failed: ${printable(report.failures[0]?.message ?? "see kmem boot")}\n`);
         setExitCode(1);
