@@ -1,0 +1,116 @@
+import { CR0_PG, CR4_LA57, CR4_PAE, CR4_PSE } from "../arch/x86/entry64.js";
+import type { X86ModeName } from "../arch/x86/rules.js";
+import { hex } from "../format.js";
+import { type ModeName, isModeName } from "../paging/geometry.js";
+import { DumpError } from "./dump-error.js";
+import { type CoreFile, ELF_MACHINE } from "./elf-core.js";
+import type { InspectMode } from "./inspect-mode.js";
+import { x86InspectMode } from "./x86-inspect.js";
+
+/** What the user (or `machine.json`) says about the machine, overriding what a core says. */
+export interface MachineOverrides {
+  readonly mode?: string;
+  /** x86 CR3 (the root table's address; low flag bits are ignored). */
+  readonly cr3?: number;
+  /** RISC-V satp (MODE and PPN). */
+  readonly satp?: bigint;
+  /** x86 CR4.PSE for 32-bit paging (default: the core's CR4, else on). */
+  readonly pse?: boolean;
+  /** x86 EFER.NXE (default on). */
+  readonly nxe?: boolean;
+  /** MAXPHYADDR (default 52). */
+  readonly physicalBits?: number;
+  /** Where the kernel half starts (default: see the mode). */
+  readonly kernelBase?: bigint;
+  /** Where `mode` and `cr3` came from when not from flags (e.g. `machine.json`). */
+  readonly origin?: string;
+}
+
+/** The paging mode to read and the root table's physical address. */
+export interface InspectTarget {
+  readonly mode: InspectMode;
+  readonly root: number;
+  /** How the mode was chosen, for the map's first line (`from the QEMU note: CR0 …`). */
+  readonly source: string;
+}
+
+const X86_MODES: readonly string[] = ["x86", "x86-pae", "x86-64", "x86-64-la57"];
+const PAE_ROOT_ALIGN = 32;
+const PAGE = 4096;
+
+function invalid(message: string, data: Record<string, unknown> = {}): DumpError {
+  return new DumpError("InvalidMachineState", message, data);
+}
+
+/**
+ * The {@link InspectMode} of mode `name`.
+ *
+ * @throws {DumpError} `InvalidMachineState` for a mode `kmem inspect` does not read.
+ */
+export function inspectModeFor(name: string, overrides: MachineOverrides = {}): InspectMode {
+  if (!isModeName(name)) throw invalid(`Cannot inspect mode ${JSON.stringify(name)}: kmem knows x86, x86-pae, x86-64, x86-64-la57, riscv-sv32, riscv-sv39, riscv-sv48, riscv-sv57`, { mode: name });
+  if (!X86_MODES.includes(name)) throw invalid(`Cannot inspect mode ${name} yet: kmem inspect reads the x86 modes`, { mode: name });
+  return x86InspectMode(name as X86ModeName, {
+    ...(overrides.pse === undefined ? {} : { pse: overrides.pse }),
+    ...(overrides.nxe === undefined ? {} : { nxe: overrides.nxe }),
+    ...(overrides.physicalBits === undefined ? {} : { physicalBits: overrides.physicalBits }),
+    ...(overrides.kernelBase === undefined ? {} : { kernelBase: overrides.kernelBase }),
+  });
+}
+
+/** The x86 mode CR0/CR4 and the ELF machine select (QEMU writes EM_X86_64 only in long mode). */
+function x86ModeOf(core: CoreFile, cr0: number, cr4: number): ModeName {
+  if ((cr0 & CR0_PG) === 0) throw invalid(`Cannot inspect the dump: paging is off (CR0 ${hex(cr0 >>> 0)}); give --mode and --cr3 to read tables anyway`, { cr0 });
+  if (core.machine === ELF_MACHINE.x86_64) {
+    if ((cr4 & CR4_PAE) === 0) throw invalid(`Cannot inspect the dump: it is a long-mode core but CR4.PAE is clear (CR4 ${hex(cr4 >>> 0)})`, { cr4 });
+    return (cr4 & CR4_LA57) !== 0 ? "x86-64-la57" : "x86-64";
+  }
+  return (cr4 & CR4_PAE) !== 0 ? "x86-pae" : "x86";
+}
+
+/** The root table's address in `mode` from CR3 (PAE: 32-byte aligned; else 4 KiB, PCID and flags dropped). */
+function rootOfCr3(mode: ModeName, cr3: number): number {
+  const align = mode === "x86-pae" ? PAE_ROOT_ALIGN : PAGE;
+  return cr3 - (cr3 % align);
+}
+
+/**
+ * Decides the mode and root to inspect: flags first, then the core's "QEMU" note (x86), the
+ * ELF class and machine. A raw image needs `mode` and `cr3` (or `satp`).
+ *
+ * @throws {DumpError} `MissingCpuState` when nothing gives the root (no QEMU note, no flag);
+ * `InvalidMachineState` for paging off, an unknown mode, or a root that is no address.
+ */
+export function resolveTarget(core: CoreFile | null, overrides: MachineOverrides): InspectTarget {
+  if (overrides.satp !== undefined || (overrides.mode?.startsWith("riscv") ?? false) || core?.machine === ELF_MACHINE.riscv) {
+    throw invalid("Cannot inspect RISC-V dumps yet: kmem inspect reads the x86 modes", {});
+  }
+  if (core !== null && core.machine !== ELF_MACHINE.i386 && core.machine !== ELF_MACHINE.x86_64) {
+    throw new DumpError("UnreadableDump", `Cannot inspect the core: its ELF machine ${String(core.machine)} is neither x86 (3, 62) nor RISC-V (243)`, { machine: core.machine });
+  }
+  const state = core?.qemuState ?? null;
+  const cr3 = overrides.cr3 ?? state?.cr3;
+  if (cr3 === undefined) {
+    throw new DumpError(
+      "MissingCpuState",
+      core === null ? "Cannot inspect a raw image without its root table: give --mode and --cr3" : "Cannot inspect the core: it has no QEMU note with CR3 (dump it with QEMU's dump-guest-memory, or give --mode and --cr3)",
+      {},
+    );
+  }
+  if (!Number.isSafeInteger(cr3) || cr3 < 0) throw invalid(`Cannot inspect the tables at CR3 ${String(cr3)}: not an address`, { cr3 });
+  let name: string;
+  let source: string;
+  if (overrides.mode !== undefined) {
+    name = overrides.mode;
+    source = overrides.origin ?? "--mode";
+  } else if (core !== null && state !== null) {
+    name = x86ModeOf(core, state.cr0, state.cr4);
+    source = `the QEMU note: CR0 ${hex(state.cr0 >>> 0)} CR4 ${hex(state.cr4 >>> 0)}, ELF machine ${core.machine === ELF_MACHINE.x86_64 ? "x86-64 (long mode)" : "i386"}`;
+  } else {
+    throw new DumpError("MissingCpuState", "Cannot tell the paging mode: give --mode (x86, x86-pae, x86-64, x86-64-la57)", {});
+  }
+  const pse = overrides.pse ?? (state === null ? undefined : (state.cr4 & CR4_PSE) !== 0);
+  const mode = inspectModeFor(name, { ...overrides, ...(pse === undefined ? {} : { pse }) });
+  if (!mode.geometry.signExtended && cr3 >= 2 ** 32) throw invalid(`Cannot inspect the tables at CR3 ${hex(cr3)}: ${mode.name} roots lie below 4 GiB`, { cr3 });
+  return { mode, root: rootOfCr3(mode.name, cr3), source };
+}
