@@ -63,7 +63,8 @@ export function scanTables(memory: DumpMemory, mode: InspectMode, root: number, 
   const rules = mode.rules;
   const leaves: Leaf[] = [];
   const findings: Finding[] = [];
-  const parents = new Map<number, number>();
+  /** Table → the entries (by address) pointing at it: more than one is a shared table. */
+  const parents = new Map<number, Set<number>>();
   const maxLeaves = options.maxLeaves ?? DEFAULT_MAX_LEAVES;
   const range = options.range ?? { from: 0, to: 2 ** (g.vaBits - PAGE_SHIFT) };
   const limit = 2 ** mode.physicalBits;
@@ -97,7 +98,9 @@ export function scanTables(memory: DumpMemory, mode: InspectMode, root: number, 
         } else if (ancestors.includes(next)) {
           findings.push({ kind: "tableLoop", severity: "error", address: page, message: `${where(address, level, page)} points back at the table at ${hex(next)} on its own path (a loop; not followed)` });
         } else {
-          parents.set(next, (parents.get(next) ?? 0) + 1);
+          const referrers = parents.get(next) ?? new Set<number>();
+          referrers.add(address);
+          parents.set(next, referrers);
           visit(next, level - 1, page, rules.combineTable(rights, lo, hi, level));
         }
         continue;
@@ -129,7 +132,8 @@ export function scanTables(memory: DumpMemory, mode: InspectMode, root: number, 
     throw new DumpError("InvalidMachineState", `Cannot inspect the tables at ${hex(root)}: the root table lies outside the dump's RAM (wrong --cr3/--satp, or an incomplete dump?)`, { root });
   }
   visit(root, g.levels - 1, 0, rules.initialRights);
-  for (const [table, count] of parents) {
+  for (const [table, referrers] of parents) {
+    const count = referrers.size;
     if (count > 1) findings.push({ kind: "sharedTable", severity: "note", address: null, message: `The table at ${hex(table)} is referenced by ${String(count)} entries (shared)` });
   }
   return { leaves, tables, findings };

@@ -15,7 +15,8 @@ import type { PageRange } from "../../paging/pages.js";
 import { UsageError } from "../usage-error.js";
 import type { RegisterCommand } from "./index.js";
 
-interface InspectFlags {
+/** The flags of `kmem inspect`, as commander parses them. */
+export interface InspectFlags {
   readonly mode?: string;
   readonly cr3?: string;
   readonly satp?: string;
@@ -103,15 +104,55 @@ function findingLines(findings: readonly Finding[]): string {
   return findings.map((f) => `${f.severity === "note" ? "note" : "finding"}: ${f.message}\n`).join("");
 }
 
-function printMap(path: string, kind: string, result: Inspection, leaves: readonly Leaf[], audit: boolean): void {
+function mapText(path: string, kind: string, result: Inspection): string {
   const { mode, root, source } = result.target;
-  const head = `# ${path} (${kind}): ${mode.name} tables at ${hex(root)} (mode from ${source}); ${String(result.leaves.length)} leaf entries in ${String(result.tables)} tables\n`;
-  if (audit) {
-    process.stdout.write(head + findingLines(result.findings) + auditSummary(result.findings) + "\n");
-    return;
+  return `# ${path} (${kind}): ${mode.name} tables at ${hex(root)} (mode from ${source}); ${String(result.leaves.length)} leaf entries in ${String(result.tables)} tables\n`;
+}
+
+/** What one `kmem inspect` run prints and its exit status. */
+export interface InspectRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly status: number;
+}
+
+/**
+ * Runs `kmem inspect PATH` with `flags` and returns its output (the verb's whole logic, for tests).
+ *
+ * @throws UsageError (exit 2) for unreadable input or a bad flag, one line.
+ */
+export function runInspect(path: string, flags: InspectFlags): InspectRun {
+  let dump;
+  try {
+    dump = openDump(path, openOptions(flags));
+  } catch (error) {
+    if (error instanceof DumpError) throw new UsageError(error.message);
+    throw error;
   }
-  process.stdout.write(head + renderMap(leaves, mode, regionsOf(mode.geometry, mode.kernelBase)));
-  if (result.findings.length > 0) process.stderr.write(findingLines(result.findings));
+  try {
+    const { mode, root } = dump.target;
+    if (flags.translate !== undefined) {
+      const trace = traceAddress(dump.memory, mode, root, parseValue(flags.translate, "--translate"));
+      const stdout = flags.json === true ? `${JSON.stringify(trace, (_k, v: unknown) => (typeof v === "bigint" ? hex(v, 1) : v), 2)}\n` : renderTrace(trace, mode);
+      return { stdout, stderr: "", status: trace.physical === null ? 1 : 0 };
+    }
+    const range = flags.range === undefined ? undefined : parseRange(flags.range, mode);
+    const audit = flags.audit === true;
+    const result = inspectTables(dump.memory, dump.target, { audit, ...(range === undefined ? {} : { range }) });
+    const leaves = selected(result.leaves, flags).filter((l) => range === undefined || (l.page + l.pages > range.from && l.page < range.to));
+    const status = audit && result.findings.some((f) => f.severity === "error") ? 1 : 0;
+    if (flags.json === true) {
+      return { stdout: `${JSON.stringify(toJson(leaves, mode, root, audit || result.findings.length > 0 ? result.findings : undefined))}\n`, stderr: "", status };
+    }
+    const head = mapText(path, dump.kind, result);
+    if (audit) return { stdout: head + findingLines(result.findings) + auditSummary(result.findings) + "\n", stderr: "", status };
+    return { stdout: head + renderMap(leaves, mode, regionsOf(mode.geometry, mode.kernelBase)), stderr: findingLines(result.findings), status };
+  } catch (error) {
+    if (error instanceof DumpError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    dump.close();
+  }
 }
 
 /** `kmem inspect DUMP`: read a dump's page tables — a ptdump-style map, `--json`, `--translate`, `--audit`. */
@@ -136,36 +177,9 @@ export const registerInspect: RegisterCommand = (program, setExitCode) => {
     .option("--audit", "report W+X, user pages in the kernel half, reserved bits, bad and shared tables, writable user/kernel aliases")
     .addHelpText("after", "\nExit status: 0 read, 1 audit findings (or --translate of an unmapped address), 2 unreadable input.")
     .action((path: string, flags: InspectFlags) => {
-      let dump;
-      try {
-        dump = openDump(path, openOptions(flags));
-      } catch (error) {
-        if (error instanceof DumpError) throw new UsageError(error.message);
-        throw error;
-      }
-      try {
-        const { mode, root } = dump.target;
-        if (flags.translate !== undefined) {
-          const vaddr = parseValue(flags.translate, "--translate");
-          const trace = traceAddress(dump.memory, mode, root, vaddr);
-          process.stdout.write(flags.json === true ? `${JSON.stringify(trace, (_k, v: unknown) => (typeof v === "bigint" ? hex(v, 1) : v), 2)}\n` : renderTrace(trace, mode));
-          if (trace.physical === null) setExitCode(1);
-          return;
-        }
-        const range = flags.range === undefined ? undefined : parseRange(flags.range, mode);
-        const result = inspectTables(dump.memory, dump.target, { audit: flags.audit === true, ...(range === undefined ? {} : { range }) });
-        const leaves = selected(result.leaves, flags).filter((l) => range === undefined || (l.page + l.pages > range.from && l.page < range.to));
-        if (flags.json === true) {
-          process.stdout.write(`${JSON.stringify(toJson(leaves, mode, root, flags.audit === true || result.findings.length > 0 ? result.findings : undefined))}\n`);
-        } else {
-          printMap(path, dump.kind, result, leaves, flags.audit === true);
-        }
-        if (flags.audit === true && result.findings.some((f) => f.severity === "error")) setExitCode(1);
-      } catch (error) {
-        if (error instanceof DumpError) throw new UsageError(error.message);
-        throw error;
-      } finally {
-        dump.close();
-      }
+      const run = runInspect(path, flags);
+      process.stdout.write(run.stdout);
+      process.stderr.write(run.stderr);
+      setExitCode(run.status);
     });
 };
