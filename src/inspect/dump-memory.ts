@@ -80,19 +80,19 @@ export class DumpMemory implements PhysicalBus {
     return (BigInt(this.read32(address + 4)) << 32n) | BigInt(this.read32(address));
   }
 
-  write8(address: number): void {
+  write8(address: number, _value: number): void {
     throw readOnly(address);
   }
 
-  write16(address: number): void {
+  write16(address: number, _value: number): void {
     throw readOnly(address);
   }
 
-  write32(address: number): void {
+  write32(address: number, _value: number): void {
     throw readOnly(address);
   }
 
-  write64(address: number): void {
+  write64(address: number, _value: bigint): void {
     throw readOnly(address);
   }
 

@@ -60,7 +60,7 @@ export interface OpenedDump {
 }
 
 function unreadable(path: string, error: unknown): DumpError {
-  const why = error instanceof Error ? error.message.replace(/^[A-Z]+: /, "") : String(error);
+  const why = error instanceof Error ? error.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "") : String(error);
   return new DumpError("UnreadableDump", `Cannot read ${path}: ${why}`, { path });
 }
 

@@ -26,7 +26,7 @@ function soundMachine() {
   return m;
 }
 
-function audit(m: ReturnType<typeof longModeMachine>, mode = x86InspectMode("x86-64")): Finding[] {
+function audit(m: ReturnType<typeof longModeMachine>, mode = x86InspectMode("x86-64")): readonly Finding[] {
   return inspectTables(memoryOf(m.ram), { mode, root: m.root, source: "test" }, { audit: true }).findings;
 }
 
