@@ -16,6 +16,8 @@ export { rightsOfKinds } from "./inspect-mode.js";
 export type { EntryDetails, InspectMode, Rights } from "./inspect-mode.js";
 export { x86InspectMode } from "./x86-inspect.js";
 export type { X86InspectOptions } from "./x86-inspect.js";
+export { riscvInspectMode } from "./riscv-inspect.js";
+export type { RiscvInspectOptions } from "./riscv-inspect.js";
 export { inspectModeFor, resolveTarget } from "./machine.js";
 export type { InspectTarget, MachineOverrides } from "./machine.js";
 export { scanTables } from "./scan.js";

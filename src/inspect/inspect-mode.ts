@@ -20,6 +20,8 @@ export interface InspectMode {
   readonly noExecute: boolean;
   /** Virtual addresses from here up are the kernel's half (64-bit modes: the upper half). */
   readonly kernelBase: bigint;
+  /** Whether the entry is present (x86 P, RISC-V V): a non-present entry is skipped whatever its other bits (swap entries). */
+  present(lo: number, hi: number): boolean;
   /** Linux's name of a table level (`pte`, `pmd`, `pud`, `p4d`, `pgd`). */
   levelName(level: number): string;
   /** The ptdump-style flag columns of a leaf (fixed width per mode). */

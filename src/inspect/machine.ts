@@ -1,10 +1,13 @@
 import { CR0_PG, CR4_LA57, CR4_PAE, CR4_PSE } from "../arch/x86/entry64.js";
+import { SATP_MODE } from "../arch/riscv/pte.js";
+import type { RiscvModeName } from "../arch/riscv/rules.js";
 import type { X86ModeName } from "../arch/x86/rules.js";
 import { hex } from "../format.js";
 import { type ModeName, isModeName } from "../paging/geometry.js";
 import { DumpError } from "./dump-error.js";
 import { type CoreFile, ELF_MACHINE } from "./elf-core.js";
 import type { InspectMode } from "./inspect-mode.js";
+import { riscvInspectMode } from "./riscv-inspect.js";
 import { x86InspectMode } from "./x86-inspect.js";
 
 /** What the user (or `machine.json`) says about the machine, overriding what a core says. */
@@ -49,7 +52,12 @@ function invalid(message: string, data: Record<string, unknown> = {}): DumpError
  */
 export function inspectModeFor(name: string, overrides: MachineOverrides = {}): InspectMode {
   if (!isModeName(name)) throw invalid(`Cannot inspect mode ${JSON.stringify(name)}: kmem knows x86, x86-pae, x86-64, x86-64-la57, riscv-sv32, riscv-sv39, riscv-sv48, riscv-sv57`, { mode: name });
-  if (!X86_MODES.includes(name)) throw invalid(`Cannot inspect mode ${name} yet: kmem inspect reads the x86 modes`, { mode: name });
+  if (!X86_MODES.includes(name)) {
+    return riscvInspectMode(name as RiscvModeName, {
+      ...(overrides.physicalBits === undefined ? {} : { physicalBits: overrides.physicalBits }),
+      ...(overrides.kernelBase === undefined ? {} : { kernelBase: overrides.kernelBase }),
+    });
+  }
   return x86InspectMode(name as X86ModeName, {
     ...(overrides.pse === undefined ? {} : { pse: overrides.pse }),
     ...(overrides.nxe === undefined ? {} : { nxe: overrides.nxe }),
@@ -83,7 +91,7 @@ function rootOfCr3(mode: ModeName, cr3: number): number {
  */
 export function resolveTarget(core: CoreFile | null, overrides: MachineOverrides): InspectTarget {
   if (overrides.satp !== undefined || (overrides.mode?.startsWith("riscv") ?? false) || core?.machine === ELF_MACHINE.riscv) {
-    throw invalid("Cannot inspect RISC-V dumps yet: kmem inspect reads the x86 modes", {});
+    return resolveRiscv(core, overrides);
   }
   if (core !== null && core.machine !== ELF_MACHINE.i386 && core.machine !== ELF_MACHINE.x86_64) {
     throw new DumpError("UnreadableDump", `Cannot inspect the core: its ELF machine ${String(core.machine)} is neither x86 (3, 62) nor RISC-V (243)`, { machine: core.machine });
@@ -113,4 +121,37 @@ export function resolveTarget(core: CoreFile | null, overrides: MachineOverrides
   const mode = inspectModeFor(name, { ...overrides, ...(pse === undefined ? {} : { pse }) });
   if (!mode.geometry.signExtended && cr3 >= 2 ** 32) throw invalid(`Cannot inspect the tables at CR3 ${hex(cr3)}: ${mode.name} roots lie below 4 GiB`, { cr3 });
   return { mode, root: rootOfCr3(mode.name, cr3), source };
+}
+
+const RV64_MODES: Readonly<Record<number, RiscvModeName>> = { [SATP_MODE.sv39]: "riscv-sv39", [SATP_MODE.sv48]: "riscv-sv48", [SATP_MODE.sv57]: "riscv-sv57" };
+const RV32_MODE_BIT = 1n << 31n;
+const RV64_PPN_MASK = (1n << 44n) - 1n;
+const RV32_PPN_MASK = (1n << 22n) - 1n;
+
+/**
+ * RISC-V: QEMU writes only the general registers and pc into a RISC-V core
+ * (target/riscv/arch_dump.c), no satp, so the root comes from `--satp` (or `--cr3` as the
+ * root's address with `--mode`). The mode is satp.MODE (RV64: bits 60–63; RV32: bit 31) unless `--mode` says.
+ */
+function resolveRiscv(core: CoreFile | null, overrides: MachineOverrides): InspectTarget {
+  const satp = overrides.satp;
+  if (satp === undefined && (overrides.cr3 === undefined || overrides.mode === undefined)) {
+    throw new DumpError("MissingCpuState", "Cannot inspect a RISC-V dump without satp: QEMU writes none into RISC-V cores (target/riscv/arch_dump.c); give --satp (from `info registers`)", {});
+  }
+  let name = overrides.mode;
+  if (name === undefined && satp !== undefined) {
+    const rv32 = core?.elfClass === 32 || satp < 1n << 32n;
+    if (rv32) {
+      if ((satp & RV32_MODE_BIT) === 0n) throw invalid(`Cannot inspect the dump: satp ${hex(satp, 1)} selects Bare (no paging)`, {});
+      name = "riscv-sv32";
+    } else {
+      const mode = RV64_MODES[Number(satp >> 60n)];
+      if (mode === undefined) throw invalid(`Cannot inspect the dump: satp ${hex(satp, 16)} selects MODE ${String(satp >> 60n)}, not Sv39 (8), Sv48 (9) or Sv57 (10)`, {});
+      name = mode;
+    }
+  }
+  const mode = inspectModeFor(name ?? "riscv-sv39", overrides);
+  if (!mode.name.startsWith("riscv")) throw invalid(`Cannot inspect a RISC-V dump in mode ${mode.name}`, {});
+  const root = satp !== undefined ? Number(satp & (mode.name === "riscv-sv32" ? RV32_PPN_MASK : RV64_PPN_MASK)) * PAGE : (overrides.cr3 ?? 0) - ((overrides.cr3 ?? 0) % PAGE);
+  return { mode, root, source: overrides.mode !== undefined ? "--mode" : `satp ${hex(satp ?? 0n, 1)}` };
 }

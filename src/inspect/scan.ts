@@ -86,9 +86,9 @@ export function scanTables(memory: DumpMemory, mode: InspectMode, root: number, 
       const address = table + i * g.entryBytes;
       const lo = memory.read32(address);
       const hi = wide ? memory.read32(address + 4) : 0;
+      if (!mode.present(lo, hi)) continue;
       const page = firstPage + i * spanPages;
       const role = rules.classify(lo, hi, level);
-      if (role === REASON.notPresent) continue;
       if (role === ENTRY_TABLE) {
         const next = rules.tableAddress(lo, hi);
         if (next >= limit) {

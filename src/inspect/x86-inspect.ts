@@ -1,4 +1,4 @@
-import { PTE_ACCESSED, PTE_CACHE_DISABLE, PTE_DIRTY, PTE_GLOBAL, PTE_PAT, PTE_USER, PTE_WRITABLE, PTE_WRITE_THROUGH } from "../arch/x86/entry.js";
+import { PTE_ACCESSED, PTE_PRESENT, PTE_CACHE_DISABLE, PTE_DIRTY, PTE_GLOBAL, PTE_PAT, PTE_USER, PTE_WRITABLE, PTE_WRITE_THROUGH } from "../arch/x86/entry.js";
 import { HI_NX, LO_LARGE_PAT, MAX_PHYSICAL_BITS } from "../arch/x86/entry64.js";
 import { type X86ModeName, X86Rules } from "../arch/x86/rules.js";
 import { GEOMETRIES } from "../paging/geometry.js";
@@ -45,6 +45,7 @@ export function x86InspectMode(mode: X86ModeName, options: X86InspectOptions = {
     physicalBits: options.physicalBits ?? MAX_PHYSICAL_BITS,
     noExecute: nxe,
     kernelBase: options.kernelBase ?? (geometry.signExtended ? (1n << 64n) - (1n << BigInt(geometry.vaBits - 1)) : I386_PAGE_OFFSET),
+    present: (lo) => (lo & PTE_PRESENT) !== 0,
     levelName: (level) => names[level] ?? `level${String(level)}`,
     flagText: (lo, hi, level) =>
       [
