@@ -63,35 +63,43 @@ export class DumpMemory implements PhysicalBus {
     return segment !== undefined && address + length <= segment.physical + segment.memoryBytes;
   }
 
+  /** The byte at `address`. @throws {MemoryError} `OutOfBounds` outside the dump's RAM. */
   read8(address: number): number {
     return this.#page(address).getUint8(address % PAGE_BYTES);
   }
 
+  /** The little-endian 16-bit value at `address`. @throws {MemoryError} `OutOfBounds`. */
   read16(address: number): number {
     return address % PAGE_BYTES <= PAGE_BYTES - 2 ? this.#page(address).getUint16(address % PAGE_BYTES, true) : this.read8(address) | (this.read8(address + 1) << 8);
   }
 
+  /** The little-endian 32-bit value at `address` (unsigned). @throws {MemoryError} `OutOfBounds`. */
   read32(address: number): number {
     if (address % PAGE_BYTES <= PAGE_BYTES - 4) return this.#page(address).getUint32(address % PAGE_BYTES, true);
     return (this.read16(address) | (this.read16(address + 2) << 16)) >>> 0;
   }
 
+  /** The little-endian 64-bit value at `address`. @throws {MemoryError} `OutOfBounds`. */
   read64(address: number): bigint {
     return (BigInt(this.read32(address + 4)) << 32n) | BigInt(this.read32(address));
   }
 
+  /** Refuses: a dump is read-only. @throws {DumpError} `ReadOnly`. */
   write8(address: number, _value: number): void {
     throw readOnly(address);
   }
 
+  /** Refuses: a dump is read-only. @throws {DumpError} `ReadOnly`. */
   write16(address: number, _value: number): void {
     throw readOnly(address);
   }
 
+  /** Refuses: a dump is read-only. @throws {DumpError} `ReadOnly`. */
   write32(address: number, _value: number): void {
     throw readOnly(address);
   }
 
+  /** Refuses: a dump is read-only. @throws {DumpError} `ReadOnly`. */
   write64(address: number, _value: bigint): void {
     throw readOnly(address);
   }

@@ -3,7 +3,14 @@ import { DumpError } from "./dump-error.js";
 import type { ByteSource } from "./source.js";
 
 /** ELF `e_machine` values kmem reads: i386, x86-64, RISC-V. */
-export const ELF_MACHINE = { i386: 3, x86_64: 62, riscv: 243 } as const;
+export const ELF_MACHINE = {
+  /** EM_386: 32-bit x86 (QEMU writes it for a CPU not in long mode). */
+  i386: 3,
+  /** EM_X86_64: QEMU writes it only when EFER.LMA is set. */
+  x86_64: 62,
+  /** EM_RISCV. */
+  riscv: 243,
+} as const;
 
 /** A run of physical memory held in the file (a PT_LOAD segment). */
 export interface MemorySegment {
@@ -19,8 +26,11 @@ export interface MemorySegment {
 
 /** The x86 registers of QEMU's "QEMU" note that shape paging (QEMUCPUState version 1). */
 export interface QemuX86State {
+  /** CR0 (PG is bit 31, WP bit 16). */
   readonly cr0: number;
+  /** CR3: the root table's address with its flag and PCID bits. */
   readonly cr3: number;
+  /** CR4 (PSE bit 4, PAE bit 5, LA57 bit 12). */
   readonly cr4: number;
 }
 
@@ -30,6 +40,7 @@ export interface CoreFile {
   readonly elfClass: 32 | 64;
   /** `e_machine` (see {@link ELF_MACHINE}). */
   readonly machine: number;
+  /** The RAM the core holds. */
   readonly segments: readonly MemorySegment[];
   /** The first CPU's state from the "QEMU" note (x86 only), or null when there is none. */
   readonly qemuState: QemuX86State | null;

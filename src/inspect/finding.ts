@@ -12,7 +12,9 @@ export type FindingKind =
 
 /** One finding: `error`s make `--audit` exit 1; `note`s are reported only. */
 export interface Finding {
+  /** What was found. */
   readonly kind: FindingKind;
+  /** `error`: a problem (`--audit` exits 1); `note`: worth knowing only. */
   readonly severity: "error" | "note";
   /** The virtual page number (in the mode's `vaBits` space) it concerns, or null. */
   readonly address: number | null;

@@ -27,7 +27,7 @@ export { auditLeaves, auditSummary, kernelFirstPage } from "./audit.js";
 export { regionsOf } from "./regions.js";
 export type { Region } from "./regions.js";
 export { renderMap, runsOf, sizeText, toJson, virtualEndText, virtualText, physicalText } from "./render.js";
-export type { InspectJson, JsonMapping, Run } from "./render.js";
+export type { InspectJson, JsonFinding, JsonMapping, Run } from "./render.js";
 export { renderTrace, traceAddress } from "./translate.js";
 export type { Trace, TraceStep } from "./translate.js";
 export { inspectTables } from "./inspect.js";

@@ -11,8 +11,11 @@ export type EntryDetails = Readonly<Record<string, boolean>>;
  * One per family (see `x86-inspect.ts`); everything else in src/inspect is generic over it.
  */
 export interface InspectMode {
+  /** The mode's name, as in `--mode` and JSON's `arch`. */
   readonly name: ModeName;
+  /** Its table geometry. */
   readonly geometry: Geometry;
+  /** The walk rules that decide what is a table, a leaf or a fault, and the rights. */
   readonly rules: PagingRules;
   /** The widest physical address entries may hold (MAXPHYADDR): bits above are a non-canonical entry. */
   readonly physicalBits: number;
@@ -34,9 +37,13 @@ export interface InspectMode {
 
 /** The effective rights a leaf grants, from the rules' access kinds. */
 export interface Rights {
+  /** User mode may access the page. */
   readonly user: boolean;
+  /** Some mode may write it. */
   readonly writable: boolean;
+  /** Some mode may fetch instructions from it. */
   readonly executable: boolean;
+  /** The translation is global (x86 G with CR4.PGE; RISC-V G on the path). */
   readonly global: boolean;
 }
 

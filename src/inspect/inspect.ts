@@ -15,7 +15,9 @@ export interface InspectOptions {
 
 /** The tables of a dump, read: leaves in virtual order and what is wrong with them. */
 export interface Inspection {
+  /** The mode and root read. */
   readonly target: InspectTarget;
+  /** Every leaf entry, in virtual-address order. */
   readonly leaves: readonly Leaf[];
   /** Tables read. */
   readonly tables: number;

@@ -12,6 +12,7 @@ import { x86InspectMode } from "./x86-inspect.js";
 
 /** What the user (or `machine.json`) says about the machine, overriding what a core says. */
 export interface MachineOverrides {
+  /** The paging mode (`x86-64`, `riscv-sv39`…), instead of the one the core implies. */
   readonly mode?: string;
   /** x86 CR3 (the root table's address; low flag bits are ignored). */
   readonly cr3?: number;
@@ -31,7 +32,9 @@ export interface MachineOverrides {
 
 /** The paging mode to read and the root table's physical address. */
 export interface InspectTarget {
+  /** How to read the tables. */
   readonly mode: InspectMode;
+  /** The root table's physical address. */
   readonly root: number;
   /** How the mode was chosen, for the map's first line (`from the QEMU note: CR0 …`). */
   readonly source: string;

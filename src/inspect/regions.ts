@@ -3,8 +3,11 @@ import { PAGE_SHIFT } from "../paging/geometry.js";
 
 /** A named part of an address space, as page numbers of the mode's `vaBits` space: `[from, to)`. */
 export interface Region {
+  /** The name a reader knows it by (`Direct map (physmap)`). */
   readonly name: string;
+  /** Its first page. */
   readonly from: number;
+  /** The page after its last. */
   readonly to: number;
 }
 

@@ -8,9 +8,11 @@ import type { Leaf } from "./scan.js";
 
 /** A run of leaves contiguous in virtual and physical memory with the same level and flags: one ptdump line. */
 export interface Run {
+  /** The run's first leaf (its level and virtual and physical start). */
   readonly first: Leaf;
   /** 4 KiB pages in the run. */
   readonly pages: number;
+  /** The flag columns shared by every leaf of the run. */
   readonly flags: string;
 }
 
@@ -101,12 +103,26 @@ export function renderMap(leaves: readonly Leaf[], mode: InspectMode, regions: r
 /** One `--json` mapping: addresses as "0x…" strings, the rights, then the mode's own bits. */
 export type JsonMapping = Readonly<Record<string, string | number | boolean>>;
 
+/** A finding in `--json`: see {@link Finding}. */
+export interface JsonFinding {
+  /** The finding's kind (`writableExecutable`, `tableLoop`…: see `FindingKind`). */
+  readonly kind: string;
+  /** `error` or `note`. */
+  readonly severity: string;
+  /** One line. */
+  readonly message: string;
+}
+
 /** The `--json` document of `kmem inspect` (schema in docs/inspect.md). */
 export interface InspectJson {
+  /** The paging mode (`x86-64`, `riscv-sv39`…). */
   readonly arch: string;
+  /** The root table's physical address, `0x…`. */
   readonly root: string;
+  /** One entry per leaf entry, in virtual-address order. */
   readonly mappings: readonly JsonMapping[];
-  readonly findings?: readonly { readonly kind: string; readonly severity: string; readonly message: string }[];
+  /** With `--audit` (or when the tables are malformed): what was found. */
+  readonly findings?: readonly JsonFinding[];
 }
 
 /** The `--json` document: one mapping per leaf entry, in virtual-address order. */

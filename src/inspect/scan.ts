@@ -17,9 +17,11 @@ export interface Leaf extends Rights {
   readonly pages: number;
   /** Physical address of the first byte. */
   readonly phys: number;
+  /** The level of the leaf entry (0: a 4 KiB page). */
   readonly level: number;
-  /** The entry's words. */
+  /** The entry's low word. */
   readonly lo: number;
+  /** The entry's high word (0 for 4-byte entries). */
   readonly hi: number;
   /** Physical address of the entry. */
   readonly entryAddress: number;

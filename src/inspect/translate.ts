@@ -9,9 +9,13 @@ import { type InspectMode, type Rights, rightsOfKinds } from "./inspect-mode.js"
 
 /** One level of a traced walk. */
 export interface TraceStep {
+  /** The table's level (0: the last). */
   readonly level: number;
+  /** Linux's name for it (`pgd`, `pte`…). */
   readonly levelName: string;
+  /** The entry's index in its table. */
   readonly index: number;
+  /** The entry's physical address. */
   readonly entryAddress: number;
   /** The entry (4-byte entries zero-extended). */
   readonly entry: bigint;
@@ -23,8 +27,11 @@ export interface TraceStep {
 
 /** The walk of one virtual address through a dump's tables. */
 export interface Trace {
+  /** The address walked. */
   readonly vaddr: bigint;
+  /** The root table's physical address. */
   readonly root: number;
+  /** Every level looked at, root first. */
   readonly steps: readonly TraceStep[];
   /** The physical address, or null when the walk stops. */
   readonly physical: number | null;

@@ -8,6 +8,7 @@ import type { ByteSource } from "../inspect/source.js";
 
 /** A {@link ByteSource} over an open file, read with positioned reads (`fs.readSync` at offsets). */
 export interface FileSource extends ByteSource {
+  /** Closes the file. */
   close(): void;
 }
 
@@ -45,15 +46,19 @@ export function openFileSource(path: string): FileSource {
 export interface OpenDumpOptions extends MachineOverrides {
   /** Physical address of a raw image's first byte (default 0). */
   readonly base?: number;
+  /** The page cache's size. */
   readonly cache?: DumpMemoryOptions;
 }
 
 /** An opened dump: its memory (read on demand), the core's headers, and what to inspect. */
 export interface OpenedDump {
+  /** Its physical memory, read on demand. */
   readonly memory: DumpMemory;
   /** `ELF core`, `raw image` or `kmem export`. */
   readonly kind: string;
+  /** The ELF core's headers, or null for a raw image. */
   readonly core: CoreFile | null;
+  /** The mode and root to read. */
   readonly target: InspectTarget;
   /** Closes the file. */
   close(): void;

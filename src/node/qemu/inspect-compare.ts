@@ -6,22 +6,33 @@ import { QemuError } from "./qemu-error.js";
 export interface QemuTlbEntry {
   /** The page's virtual address (sign-extended in long mode). */
   readonly virt: bigint;
+  /** The frame's physical address. */
   readonly phys: number;
   /** PS: a large page. */
   readonly large: boolean;
+  /** XD (bit 63). */
   readonly noExecute: boolean;
+  /** G. */
   readonly global: boolean;
+  /** PCD. */
   readonly cacheDisable: boolean;
+  /** PWT. */
   readonly writeThrough: boolean;
+  /** U/S of the leaf alone. */
   readonly user: boolean;
+  /** R/W of the leaf alone. */
   readonly writable: boolean;
 }
 
 /** One range of QEMU's `info mem`: U and R/W combined over every level. */
 export interface QemuMemRange {
+  /** The first virtual address. */
   readonly start: bigint;
+  /** The address after the last (2^64 at the top). */
   readonly end: bigint;
+  /** User mode may access it. */
   readonly user: boolean;
+  /** It may be written. */
   readonly writable: boolean;
 }
 
