@@ -2,12 +2,16 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { riscvCodec } from "../../../src/arch/riscv/codec.js";
 import { CR0_PG, CR4_PAE } from "../../../src/arch/x86/entry64.js";
 import { boot } from "../../../src/boot/boot.js";
 import { DEFAULT_PROFILE } from "../../../src/boot/default-profile.js";
 import { exportMachine } from "../../../src/boot/export.js";
 import { runInspect } from "../../../src/cli/commands/inspect.js";
 import { UsageError } from "../../../src/cli/usage-error.js";
+import { TableMapper } from "../../../src/paging/table-mapper.js";
+import { PhysicalMemory } from "../../../src/ram.js";
+import { TestFrames } from "../../arch/x86/support.js";
 import { writeCore } from "../../helpers/elf-core.js";
 import { KERNEL_RO_X, KERNEL_RW_NX, KERNEL_RW_X, USER_RW_NX, longModeMachine, scratch, writeLongModeCore } from "../../inspect/support.js";
 
@@ -146,5 +150,38 @@ describe("kmem inspect on broken input: one line, exit 2, never a crash", () => 
     assert.throws(() => runInspect(join(dir, "missing"), {}), usageError(/^Cannot read .*missing: no such file or directory$/));
     assert.throws(() => runInspect(core.path, { range: "0x1000" }), usageError(/^--range "0x1000" must be START-END/));
     assert.throws(() => runInspect(core.path, { translate: "zz" }), usageError(/^--translate "zz" is not a number/));
+  });
+});
+
+describe("kmem inspect in other modes", () => {
+  test("an Sv39 raw image read with --satp: Linux's RISC-V regions and D A G U X W R V columns", () => {
+    const ram = new PhysicalMemory(4 * 1024 * 1024);
+    const mapper = new TableMapper({ codec: riscvCodec("riscv-sv39"), bus: ram, frames: new TestFrames(0x10_0000, 32), largePages: true });
+    const root = mapper.createRoot();
+    mapper.map(0xffff_ffff_8000_0000n, 0xffff_ffff_8020_0000n, 0x20_0000n, 0x40_0000n, KERNEL_RO_X, root);
+    mapper.map(0x1_0000n, 0x1_2000n, 0x30_0000n, 0x30_2000n, USER_RW_NX, root);
+    const path = join(dir, "sv39.raw");
+    writeFileSync(path, ram.bytes);
+    const satp = `0x${((8n << 60n) | BigInt(root / 4096)).toString(16)}`;
+    const run = runInspect(path, { satp });
+    assert.deepEqual(run.stdout.split("\n").slice(1), [
+      "---[ User space ]---",
+      "0x0000000000010000-0x0000000000012000 0x0000000300000      8K  . . . U . W R V  pte",
+      "---[ Kernel ]---",
+      "0xFFFFFFFF80000000-0xFFFFFFFF80200000 0x0000000200000      2M  . . G . X . R V  pmd",
+      "",
+    ]);
+    assert.match(run.stdout, /^# .*: riscv-sv39 tables at 0x00100000 \(mode from satp 0x8000000000000100\)/);
+    assert.throws(() => runInspect(path, { mode: "riscv-sv39" }), usageError(/^Cannot inspect a RISC-V dump without satp/));
+  });
+
+  test("an LA57 core: 57-bit sign-extended addresses, a 5-level walk", () => {
+    const m = longModeMachine("x86-64-la57");
+    m.mapper.map(0xff00_0000_0000_0000n, 0xff00_0000_0000_1000n, 0x30_0000n, 0x30_1000n, KERNEL_RW_NX, m.root);
+    const path = writeLongModeCore(dir, m.ram, m.root, m.cr4, "la57.core");
+    const json = JSON.parse(runInspect(path, { json: true }).stdout) as { arch: string; mappings: { virt: string }[] };
+    assert.deepEqual([json.arch, json.mappings.map((x) => x.virt)], ["x86-64-la57", ["0xFF00000000000000"]]);
+    const walk = runInspect(path, { translate: "0xff00000000000123" }).stdout.split("\n").map((l) => l.trim().split(" ")[0]);
+    assert.deepEqual(walk.slice(2, 7), ["PGD[0x100]", "P4D[0x000]", "PUD[0x000]", "PMD[0x000]", "PTE[0x000]"]);
   });
 });
