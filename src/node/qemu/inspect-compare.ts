@@ -36,6 +36,8 @@ export interface QemuMemRange {
   readonly writable: boolean;
 }
 
+/** Bits 12–51 of an entry: the physical address of a page (MAXPHYADDR ≤ 52). */
+const PHYSICAL_ADDRESS_MASK = ((1n << 52n) - 1n) & ~0xfffn;
 const TLB_LINE = /^([0-9a-f]+): ([0-9a-f]+) ([-X])([-G])([-P])([-D])([-A])([-C])([-T])([-U])([-W])$/;
 const MEM_LINE = /^([0-9a-f]+)-([0-9a-f]+) ([0-9a-f]+) ([-u])r([-w])$/;
 
@@ -48,7 +50,9 @@ function unparsable(command: string, line: string): QemuError {
 }
 
 /**
- * Parses `info tlb` of any x86 mode (64-bit addresses as bigints).
+ * Parses `info tlb` of any x86 mode (64-bit addresses as bigints). The physical address keeps
+ * bits 12–51 only: QEMU's PAE listing (`tlb_info_pae32`) prints an NX page's XD bit as part of
+ * its address.
  *
  * @throws {QemuError} `MonitorError` on a line of another shape.
  */
@@ -58,7 +62,9 @@ export function parseInfoTlbWide(text: string): QemuTlbEntry[] {
     if (m === null) throw unparsable("info tlb", line);
     return {
       virt: BigInt(`0x${m[1] ?? ""}`),
-      phys: Number.parseInt(m[2] ?? "", 16),
+      // QEMU's PAE walker prints the leaf masked with ~0xFFF (tlb_info_pae32), so XD (bit 63)
+      // shows up in the address: keep the architectural address bits 12-51 only.
+      phys: Number(BigInt(`0x${m[2] ?? ""}`) & PHYSICAL_ADDRESS_MASK),
       noExecute: m[3] === "X",
       global: m[4] === "G",
       large: m[5] === "P",
@@ -97,9 +103,11 @@ export interface InspectComparison {
  * Compares `inspect --json` with QEMU's view, page by page: the same leaves, each with the
  * same frame, size class, U and W (both sides combined over every level: `info mem`), X (the
  * leaf's NX as `info tlb` shows it, which QEMU's view alone can give), G, PCD and PWT.
+ * With `mem` null, U and W are the leaf's own (for tables whose upper entries grant
+ * everything — QEMU 7.2's `info mem` does not answer in 5-level paging).
  */
-export function compareInspectWithQemu(json: InspectJson, tlb: readonly QemuTlbEntry[], mem: readonly QemuMemRange[]): InspectComparison {
-  const ranges = [...mem].sort((a, b) => (a.start < b.start ? -1 : 1));
+export function compareInspectWithQemu(json: InspectJson, tlb: readonly QemuTlbEntry[], mem: readonly QemuMemRange[] | null): InspectComparison {
+  const ranges = [...(mem ?? [])].sort((a, b) => (a.start < b.start ? -1 : 1));
   const covering = (virt: bigint): QemuMemRange | undefined => {
     let low = 0;
     let high = ranges.length - 1;
@@ -116,7 +124,7 @@ export function compareInspectWithQemu(json: InspectJson, tlb: readonly QemuTlbE
     `${hex(p.phys)}${p.large ? " large" : ""} ${p.user ? "U" : "-"}${p.writable ? "W" : "-"}${p.executable ? "X" : "-"}${p.global ? "G" : "-"}${p.pcd ? "C" : "-"}${p.pwt ? "T" : "-"}`;
   const qemu = new Map<bigint, string>();
   for (const t of tlb) {
-    const range = covering(t.virt);
+    const range = mem === null ? { user: true, writable: true } : covering(t.virt);
     qemu.set(t.virt, describe({ phys: t.phys, large: t.large, user: t.user && range?.user === true, writable: t.writable && range?.writable === true, executable: !t.noExecute, global: t.global, pcd: t.cacheDisable, pwt: t.writeThrough }));
   }
   const differences: string[] = [];
