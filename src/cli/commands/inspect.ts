@@ -178,6 +178,10 @@ export const registerInspect: RegisterCommand = (program, setExitCode) => {
     .addHelpText("after", "\nExit status: 0 read, 1 audit findings (or --translate of an unmapped address), 2 unreadable input.")
     .action((path: string, flags: InspectFlags) => {
       const run = runInspect(path, flags);
+      // A map is often piped into `head` or `less`: a reader that stops early is not an error.
+      process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE") throw error;
+      });
       process.stdout.write(run.stdout);
       process.stderr.write(run.stderr);
       setExitCode(run.status);
