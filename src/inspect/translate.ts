@@ -55,6 +55,7 @@ export function traceAddress(memory: DumpMemory, mode: InspectMode, root: number
   const lo = Number(vaddr & 0xffffffffn);
   const steps: TraceStep[] = [];
   const stop = (reason: string): Trace => ({ vaddr, root, steps, physical: null, pageSize: 0, rights: null, reason });
+  if (!g.signExtended && vaddr >= 1n << 32n) return stop(`the address is beyond the 32 bits ${mode.name} translates`);
   if (!isCanonical(hi, lo, g)) return stop(describeReason("nonCanonical"));
   let table = root;
   let rights = rules.initialRights;

@@ -123,6 +123,8 @@ describe("kmem inspect on raw images and exports", () => {
     writeFileSync(join(out, "machine.json"), JSON.stringify(exported.machine));
     const run = runInspect(out, { translate: "0xc0100000" });
     assert.match(run.stdout, /^0xC0100000 -> 0x00100000 \(4 KiB page; supervisor, read-only, executable\)\n {2}root 0x00001000 \(x86\)\n/);
+    const beyond = runInspect(out, { translate: "0x100000000" });
+    assert.deepEqual([beyond.status, beyond.stdout.split("\n")[0]], [1, "0x100000000: not mapped: the address is beyond the 32 bits x86 translates"]);
   });
 });
 
