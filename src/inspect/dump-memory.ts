@@ -33,18 +33,28 @@ export class DumpMemory implements PhysicalBus {
   readonly #cache = new Map<number, DataView>();
   readonly #capacity: number;
 
-  /** @throws {DumpError} `UnreadableDump` when segments overlap. */
+  /**
+   * Segments may overlap (a `dump-guest-memory -p` core holds a physical page once per
+   * virtual mapping of it): where they do, the first (lowest-addressed) one is used.
+   */
   constructor(source: ByteSource, segments: readonly MemorySegment[], options: DumpMemoryOptions = {}) {
     this.#source = source;
     this.#capacity = Math.max(1, options.cachePages ?? DEFAULT_CACHE_PAGES);
-    this.segments = [...segments].sort((a, b) => a.physical - b.physical);
-    for (let i = 1; i < this.segments.length; i++) {
-      const previous = this.segments[i - 1] as MemorySegment;
-      const segment = this.segments[i] as MemorySegment;
-      if (previous.physical + previous.memoryBytes > segment.physical) {
-        throw new DumpError("UnreadableDump", `Cannot read the dump: its memory segments at ${hex(previous.physical)} and ${hex(segment.physical)} overlap`, {});
-      }
+    const sorted = [...segments].sort((a, b) => a.physical - b.physical);
+    const kept: MemorySegment[] = [];
+    let end = 0;
+    for (const segment of sorted) {
+      const skip = Math.max(0, end - segment.physical);
+      if (skip >= segment.memoryBytes) continue;
+      kept.push({
+        physical: segment.physical + skip,
+        offset: segment.offset + skip,
+        fileBytes: Math.max(0, segment.fileBytes - skip),
+        memoryBytes: segment.memoryBytes - skip,
+      });
+      end = segment.physical + segment.memoryBytes;
     }
+    this.segments = kept;
   }
 
   /** Bytes of RAM the dump holds. */

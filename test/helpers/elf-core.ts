@@ -11,6 +11,8 @@ export interface CoreSpec {
   readonly registers: { cr0: number; cr3: number; cr4: number } | null;
   /** RAM segments: physical address and bytes. */
   readonly segments: readonly { physical: number; bytes: Uint8Array }[];
+  /** Write e_phnum as PN_XNUM (0xFFFF) and the real count in section header 0's sh_info, as QEMU does for many segments. */
+  readonly xnum?: boolean;
 }
 
 const QEMU_STATE_BYTES = 432;
@@ -54,6 +56,9 @@ export function writeCore(spec: CoreSpec): Uint8Array {
     offset += s.bytes.length;
     return at;
   });
+  const shoff = offset;
+  const shentsize = wide ? 64 : 40;
+  if (spec.xnum === true) offset += shentsize;
   const out = new Uint8Array(offset);
   const view = new DataView(out.buffer);
   out.set([0x7f, 0x45, 0x4c, 0x46, wide ? 2 : 1, 1, 1], 0);
@@ -64,12 +69,22 @@ export function writeCore(spec: CoreSpec): Uint8Array {
     view.setBigUint64(32, BigInt(ehsize), true);
     view.setUint16(52, ehsize, true);
     view.setUint16(54, phentsize, true);
-    view.setUint16(56, phnum, true);
+    view.setUint16(56, spec.xnum === true ? 0xffff : phnum, true);
+    if (spec.xnum === true) {
+      view.setBigUint64(40, BigInt(shoff), true);
+      view.setUint16(58, shentsize, true);
+      view.setUint32(shoff + 44, phnum, true);
+    }
   } else {
     view.setUint32(28, ehsize, true);
     view.setUint16(40, ehsize, true);
     view.setUint16(42, phentsize, true);
-    view.setUint16(44, phnum, true);
+    view.setUint16(44, spec.xnum === true ? 0xffff : phnum, true);
+    if (spec.xnum === true) {
+      view.setUint32(32, shoff, true);
+      view.setUint16(46, shentsize, true);
+      view.setUint32(shoff + 28, phnum, true);
+    }
   }
   const header = (i: number, type: number, fileOffset: number, physical: number, bytes: number): void => {
     const at = ehsize + i * phentsize;

@@ -38,6 +38,15 @@ describe("reading QEMU ELF cores", () => {
     assert.deepEqual(core.qemuState, { cr0: PG >>> 0, cr3: 0x1000, cr4: CR4_PSE });
   });
 
+  test("more segments than e_phnum holds: PN_XNUM with the count in section header 0, in ELF64 and ELF32", () => {
+    for (const elfClass of [64, 32] as const) {
+      const segments = [0, 0x1000, 0x2000].map((physical) => ({ physical, bytes: new Uint8Array(0x1000).fill(physical >> 12) }));
+      const core = readCoreHeaders(bytesSource(writeCore({ elfClass, machine: elfClass === 64 ? 62 : 3, registers: { cr0: PG, cr3: 0, cr4: 0 }, segments, xnum: true })));
+      assert.deepEqual(core.segments.map((s) => s.physical), [0, 0x1000, 0x2000], `ELF${String(elfClass)}`);
+      assert.equal(core.qemuState?.cr0, PG >>> 0);
+    }
+  });
+
   test("a truncated core is UnreadableDump naming the segment that runs past the end", () => {
     const bytes = writeCore({ elfClass: 64, machine: 62, registers: null, segments: [{ physical: 0, bytes: new Uint8Array(0x4000) }] });
     assert.throws(() => readCoreHeaders(bytesSource(bytes.subarray(0, bytes.length - 1))), isDumpError("UnreadableDump", /^Cannot read the ELF core: segment 1 \(physical 0x00000000, 0x00004000 bytes at file offset 0x[0-9A-F]+\) ends beyond the file's 0x[0-9A-F]+ bytes: the core is truncated$/));
@@ -96,6 +105,20 @@ describe("DumpMemory", () => {
     assert.equal(memory.contains(0x10_1ffc, 8), false);
     assert.throws(() => memory.read32(0x2000), (e: unknown) => e instanceof MemoryError && e.code === "OutOfBounds");
     assert.throws(() => memory.write32(0, 1), (e: unknown) => e instanceof DumpError && e.code === "ReadOnly");
+  });
+
+  test("overlapping segments (a paging dump's aliases) read from the first one that holds the address", () => {
+    const file = new Uint8Array(0x4000);
+    file.fill(1, 0, 0x2000);
+    file.fill(2, 0x2000, 0x3000);
+    file.fill(3, 0x3000, 0x4000);
+    const memory = new DumpMemory(bytesSource(file), [
+      { physical: 0x1000, offset: 0x2000, fileBytes: 0x1000, memoryBytes: 0x1000 },
+      { physical: 0, offset: 0, fileBytes: 0x2000, memoryBytes: 0x2000 },
+      { physical: 0x1000, offset: 0x2000, fileBytes: 0x1800, memoryBytes: 0x1800 },
+    ]);
+    assert.deepEqual([memory.read8(0x800), memory.read8(0x1800), memory.read8(0x2400)], [1, 1, 3]);
+    assert.deepEqual(memory.segments.map((s) => [s.physical, s.offset, s.memoryBytes]), [[0, 0, 0x2000], [0x2000, 0x3000, 0x800]]);
   });
 
   test("keeps at most cachePages pages and re-reads a dropped one", () => {
