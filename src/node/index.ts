@@ -28,6 +28,13 @@ export { QemuError } from "./qemu/qemu-error.js";
 export type { QemuErrorCode } from "./qemu/qemu-error.js";
 export type { RandomRunSummary } from "./qemu/random-ops.js";
 
+// Dumps on disk for `kmem inspect` (positioned reads), and inspect compared with QEMU.
+export { openDump, openFileSource } from "./dump-file.js";
+export type { FileSource, OpenDumpOptions, OpenedDump } from "./dump-file.js";
+export { compareInspectWithQemu, parseInfoMemWide, parseInfoTlbWide } from "./qemu/inspect-compare.js";
+export type { InspectComparison, QemuMemRange, QemuTlbEntry } from "./qemu/inspect-compare.js";
+export { QmpSession } from "./qemu/qmp.js";
+
 // Its lower layers: QEMU's monitor text parsed, and page lists diffed.
 export { parseInfoMem, parseInfoTlb } from "./qemu/monitor-text.js";
 export type { CpuState, MemRange, TlbLine } from "./qemu/monitor-text.js";

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerBoot } from "./boot.js";
 import { registerExport } from "./export.js";
+import { registerInspect } from "./inspect.js";
 import { registerQuiz } from "./quiz.js";
 import { registerTranslate } from "./translate.js";
 import { registerVerifyQemu } from "./verify-qemu.js";
@@ -13,4 +14,4 @@ import { registerView } from "./view.js";
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 /** Every verb of `kmem`, in the order `kmem --help` lists them. */
-export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView, registerQuiz];
+export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView, registerQuiz, registerInspect];

@@ -77,6 +77,11 @@ export interface QemuCheckOptions {
   readonly tools?: QemuTools;
   /** How long the guest may take to enable paging and halt (default 10 s). */
   readonly bootTimeoutMs?: number;
+  /**
+   * Runs once the guest has halted with paging on, before QEMU is killed: e.g. to take a
+   * `dump-guest-memory` core for `kmem inspect`, or read more monitor output.
+   */
+  readonly onHalted?: (qemu: QmpSession) => Promise<void>;
 }
 
 /** What QEMU saw and how it compares with kmem. */
@@ -285,6 +290,7 @@ export async function checkWithQemu(input: QemuCheckInput, options: QemuCheckOpt
               qemu: await dumpTables(qemu, input.ram, staging.frames, dir),
               guestPages: (vaddr) => inside(vaddr, guestArea) || vaddr === input.userPage?.vaddr,
             });
+      if (options.onHalted !== undefined) await options.onHalted(qemu);
       return {
         ...comparison,
         ok: comparison.differences.length === 0 && probeDifferences.length === 0 && entries.differences.length === 0,
