@@ -14,8 +14,9 @@ import { BLOCK_SIZE, PhysicalMemoryManager, VirtualMemoryManager, type VirtualAl
 import type { MixedConfig, MixedSection } from "./allocator-sections.js";
 import type { MmuSection } from "./mmu.js";
 import { BENCH_ATTRIBUTES, BENCH_PAYLOAD, CountingMapper, type Subject } from "./subjects.js";
+import { collectGarbage, median, nowMs } from "./stats.js";
 import { duration, markdownTable, rate, times } from "./table.js";
-import { MixedWorkload, measureMixed, type MixedResult } from "./workload.js";
+import { MixedWorkload } from "./workload.js";
 
 const BLOCK = BigInt(BLOCK_SIZE);
 /** The x86-64 (4-level) kernel half: 2^35 blocks of 4 KiB. */
@@ -88,17 +89,55 @@ export interface BeforeAfter {
   readonly ratio: number | null;
 }
 
+/** One VMM's timed windows: wall-clock and CPU time per operation (CPU time is what load from other processes does not inflate). */
+export interface AddressTypeResult {
+  readonly subject: string;
+  /** Median wall-clock microseconds per operation. */
+  readonly usPerOp: number;
+  /** Median CPU (user + system) microseconds per operation. */
+  readonly cpuUsPerOp: number;
+  readonly samplesCpuUsPerOp: readonly number[];
+  /** Hash of every address allocated, per run (compared across subjects). */
+  readonly checksums: readonly number[];
+}
+
 /** The address-type section. */
 export interface AddressTypeSection {
   readonly config: MixedConfig;
-  readonly results: readonly MixedResult[];
-  /** Each subject's per-op time ÷ the first number VMM's. */
+  readonly results: readonly AddressTypeResult[];
+  /** Each subject's CPU time per op ÷ the first number VMM's. */
   readonly perOpRatios: Record<string, number>;
   /** Whether every subject returned the same address offsets (all are first fit by lowest address). */
   readonly sameAddresses: boolean;
   /** When stage one's bench/results.json was written, if readable. */
   readonly stageOneDate: string | null;
   readonly beforeAfter: readonly BeforeAfter[];
+}
+
+/** Microseconds of CPU time (user + system) since `since`. */
+function cpuUs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
+}
+
+/** `config.runs` windows of `subject` (fill, warm-up, then `windowOps` timed operations), with run `r` on seed `seed + r`. */
+function measure(subject: Subject, config: MixedConfig): AddressTypeResult {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const checksums: number[] = [];
+  for (let r = 0; r < config.runs; r++) {
+    const work = new MixedWorkload(subject.makeVmm(config.blocks), config.blocks, config.seed + r);
+    work.fill();
+    work.run(config.warmupOps);
+    collectGarbage();
+    const cpu0 = process.cpuUsage();
+    const t0 = nowMs();
+    const ops = work.run(config.windowOps);
+    wall.push(((nowMs() - t0) * 1000) / ops);
+    cpu.push(cpuUs(cpu0) / ops);
+    checksums.push(work.checksum);
+  }
+  return { subject: subject.name, usPerOp: median(wall), cpuUsPerOp: median(cpu), samplesCpuUsPerOp: cpu, checksums };
 }
 
 /** Reads `path`'s recorded section-1 ratio and MMU TLB-hit rate (null when absent). */
@@ -123,11 +162,11 @@ export function runAddressTypes(kmem: Subject, config: MixedConfig, jitWarmupOps
     const warmup = new MixedWorkload(subject.makeVmm(config.blocks), config.blocks, config.seed);
     warmup.fill();
     warmup.run(jitWarmupOps);
-    return measureMixed(subject, config, config.runs);
+    return measure(subject, config);
   });
   const base = results[0]!;
-  const perOpRatios = Object.fromEntries(results.map((r) => [r.subject, r.usPerOp / base.usPerOp]));
-  const sameAddresses = results.every((r) => r.complete && JSON.stringify(r.checksums) === JSON.stringify(base.checksums));
+  const perOpRatios = Object.fromEntries(results.map((r) => [r.subject, r.cpuUsPerOp / base.cpuUsPerOp]));
+  const sameAddresses = results.every((r) => JSON.stringify(r.checksums) === JSON.stringify(base.checksums));
   const before = stageOne(recorded);
   const compare = (figure: string, stageOneValue: number | null, thisRun: number): BeforeAfter => ({ figure, stageOne: stageOneValue, thisRun, ratio: stageOneValue === null ? null : thisRun / stageOneValue });
   return {
@@ -146,8 +185,8 @@ export function printAddressTypes(section: AddressTypeSection): string {
   return [
     `### 6. Address types and allocators: the section-1 workload (2^${Math.log2(c.blocks)} live-size blocks, median of ${c.runs} runs of ${c.windowOps} ops), number and bigint VMMs in this one run`,
     markdownTable(
-      ["VMM", "ops/s", "per op", "÷ number, bitmap (first)"],
-      section.results.map((r) => [r.subject, rate(r.opsPerSec), duration(r.usPerOp), times(section.perOpRatios[r.subject] ?? Number.NaN)]),
+      ["VMM", "per op (wall)", "per op (CPU)", "CPU ÷ number, bitmap (first)"],
+      section.results.map((r) => [r.subject, duration(r.usPerOp), duration(r.cpuUsPerOp), times(section.perOpRatios[r.subject] ?? Number.NaN)]),
     ),
     `same addresses (offsets from each space's start) returned by all: ${section.sameAddresses ? "yes" : "no"}`,
     `Stage one's figures (bench/results.json${section.stageOneDate === null ? ", not found" : `, ${section.stageOneDate}`}; another run, so machine load differs) against this run's — the 32-bit number path must stay within 10%:`,

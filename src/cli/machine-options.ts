@@ -26,8 +26,7 @@ export interface BootedMachine {
 export function addMachineOptions(command: Command): Command {
   return command
     .option("--profile <FILE>", "memory profile JSON (default: the built-in 128 MiB PC, profiles/default.json)")
-    .option("--large-pages", "map 4 MiB-aligned 4 MiB runs with 4 MiB pages (CR4.PSE)")
-    .option("--pmm-policy <POLICY>", "how the PMM hands out blocks: lowest (default) or buddy");
+    .option("--large-pages", "map 4 MiB-aligned 4 MiB runs with 4 MiB pages (CR4.PSE)");
 }
 
 /**

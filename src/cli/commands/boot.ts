@@ -42,6 +42,7 @@ export const registerBoot: RegisterCommand = (program, setExitCode) => {
       .command("boot")
       .description("boot a memory profile into x86 page tables, run the self-check and print the address-space map"),
   )
+    .option("--pmm-policy <POLICY>", "how the PMM hands out blocks: lowest (default) or buddy")
     .option("--json", "print one JSON object instead of text (schema: docs/cli.md)")
     .addHelpText("after", "\nExit status: 0 booted and self-check ok, 1 self-check failed, 2 bad input (bad profile or flag).")
     .action((flags: BootFlags) => {
