@@ -22,4 +22,13 @@ export interface PhysicalBus {
   write16(address: number, value: number): void;
   write32(address: number, value: number): void;
   write64(address: number, value: bigint): void;
+  /**
+   * Optional fast path: the bus's plain RAM as little-endian 32-bit words from physical
+   * address 0 (word `i` is bytes `4i…4i+3`), or null. A bus that returns a view promises that
+   * every aligned address it covers is ordinary memory (no MMIO) and that the view stays valid;
+   * walks then read entries straight from it — QEMU's walkers likewise read a RAM-backed
+   * entry through its host pointer (excp_helper.c `ptw_ldq`: `if (likely(in->haddr))`).
+   * Stores (accessed/dirty bits) always go through `write32`.
+   */
+  wordView?(): Uint32Array | null;
 }

@@ -89,10 +89,15 @@ export abstract class PagingMmu {
   readonly #shift: number;
   readonly #mask: number;
   readonly #hooks: MmuHooks;
+  /** The bus's word view (`PhysicalBus.wordView`), or null. */
+  readonly #words: Uint32Array | null;
   #rules: PagingRules | null = null;
   #geometry: Geometry;
   #root = 0;
-  #levelShifts: number[] = [];
+  #levelShifts = new Int32Array(0);
+  #indexMasks = new Int32Array(0);
+  /** vaBits − 33 in 64-bit modes (hi's sign-extension shift); 32 in 32-bit modes (no check). */
+  #canonicalShift = 32;
   #walks = 0;
   #faultReason = 0;
   #faultLevel = -1;
@@ -105,6 +110,7 @@ export abstract class PagingMmu {
     this.#shift = this.#tlb.shift;
     this.#mask = this.#tlb.mask;
     this.#hooks = options.hooks ?? {};
+    this.#words = options.bus.wordView?.() ?? null;
     this.#geometry = geometry;
   }
 
@@ -153,8 +159,9 @@ export abstract class PagingMmu {
     const key = Math.floor(vaddr / PAGE_BYTES);
     const i = (kind << this.#shift) | (key & this.#mask);
     if (this.#tags[i] === key) return (this.#frames[i] as number) + (vaddr & OFFSET_MASK);
-    const [hi, lo] = splitAddress(vaddr, this.#geometry, "translate");
-    return this.#miss(hi, lo, kind);
+    if (this.#geometry.signExtended ? !Number.isSafeInteger(vaddr) : vaddr >>> 0 !== vaddr) splitAddress(vaddr, this.#geometry, "translate");
+    // vaddr is a safe integer here: its halves without allocating (ToUint32 wraps negatives).
+    return this.#miss(Math.floor(vaddr / TWO_32) >>> 0, vaddr >>> 0, kind);
   }
 
   /**
@@ -220,7 +227,9 @@ export abstract class PagingMmu {
     this.#rules = rules;
     this.#root = root;
     this.#geometry = geometry;
-    this.#levelShifts = Array.from({ length: geometry.levels }, (_, level) => levelShift(geometry, level));
+    this.#levelShifts = Int32Array.from({ length: geometry.levels }, (_, level) => levelShift(geometry, level));
+    this.#indexMasks = Int32Array.from(geometry.indexBits, (bits) => (1 << bits) - 1);
+    this.#canonicalShift = geometry.signExtended ? geometry.vaBits - 33 : 32;
   }
 
   /** Drops the cached translation of page `key` (all of a large page), keeping globals when asked. */
@@ -242,7 +251,9 @@ export abstract class PagingMmu {
   #miss(hi: number, lo: number, kind: number): number {
     const rules = this.#rules;
     if (rules === null) return hi * TWO_32 + lo;
-    if (!isCanonical(hi, lo, this.#geometry)) return this.#fault(rules, REASON.nonCanonical, -1, kind, Number.NaN);
+    // Canonical: bits 63…vaBits−1 all equal (isCanonical, inlined).
+    const top = (hi | 0) >> this.#canonicalShift;
+    if (this.#canonicalShift < 32 && top !== 0 && top !== -1) return this.#fault(rules, REASON.nonCanonical, -1, kind, Number.NaN);
     this.#walks++;
     return this.#walk(rules, hi, lo, kind);
   }
@@ -262,16 +273,32 @@ export abstract class PagingMmu {
     const key = (hi | 0) * (TWO_32 / PAGE_BYTES) + (lo >>> PAGE_SHIFT);
     let table = this.#root;
     let rights = rules.initialRights;
+    const words = this.#words;
+    const shifts = this.#levelShifts;
+    const masks = this.#indexMasks;
+    const entryBytes = g.entryBytes;
     for (let level = g.levels - 1; level >= 0; level--) {
-      const shift = this.#levelShifts[level] as number;
-      const address = table + indexAt(hi, lo, shift, g.indexBits[level] as number) * g.entryBytes;
-      let entryLo = bus.read32(address);
-      const entryHi = wide ? bus.read32(address + 4) : 0;
+      const shift = shifts[level] as number;
+      // The level's index: from hi, from lo, or straddling both (x86-64 level 2: bits 30–38;
+      // the one field at bit > 23 that does not straddle, the PAE PDPT index, has hi = 0).
+      const index = (shift >= 32 ? hi >>> (shift - 32) : shift > 23 ? (lo >>> shift) | (hi << (32 - shift)) : lo >>> shift) & (masks[level] as number);
+      const address = table + index * entryBytes;
+      // Straight from the bus's word view when it covers the entry, else through the bus.
+      const word = address / 4;
+      let entryLo: number;
+      let entryHi: number;
+      if (words !== null && word + 1 < words.length && (address & 3) === 0) {
+        entryLo = words[word] as number;
+        entryHi = wide ? (words[word + 1] as number) : 0;
+      } else {
+        entryLo = bus.read32(address);
+        entryHi = wide ? bus.read32(address + 4) : 0;
+      }
       const role = rules.classify(entryLo, entryHi, level);
       if (role === ENTRY_TABLE) {
         if (rules.marksTables) this.#setBits(address, entryLo, rules.accessedBit);
-        rights = rules.combineTable(rights, entryLo, entryHi, level);
-        table = rules.tableAddress(entryLo, entryHi);
+        rights = foldTable(rules, rights, entryLo, entryHi, level);
+        table = tableAddress(rules, entryLo, entryHi);
         continue;
       }
       if (role !== ENTRY_LEAF) return this.#fault(rules, role, level, kind, key);
@@ -279,7 +306,7 @@ export abstract class PagingMmu {
       const bad = rules.checkLeaf(entryLo, entryHi, level);
       if (bad !== 0) return this.#fault(rules, bad, level, kind, key);
       rights = rules.combineLeaf(rights, entryLo, entryHi, level);
-      const allowed = rules.allowedKinds(rights);
+      const allowed = rules.kindsByRights[rights & rules.rightsMask] as number;
       if ((allowed & (1 << kind)) === 0) return this.#fault(rules, rules.denyReason(rights, kind), level, kind, key);
       const set = rules.accessedBit | (kindOperation(kind) === KIND_WRITE ? rules.dirtyBit : 0);
       if ((entryLo & set) !== set) {
@@ -289,7 +316,7 @@ export abstract class PagingMmu {
       const physical = rules.pageAddress(entryLo, entryHi, level) + offsetWithin(hi, lo, shift);
       const kinds = (entryLo & rules.dirtyBit) !== 0 ? allowed : allowed & ~WRITE_KINDS;
       const frame = physical - (lo & OFFSET_MASK);
-      this.#tlb.fill(key, frame, kinds, shift - PAGE_SHIFT, (rights & RIGHTS_GLOBAL) !== 0);
+      if (this.#tlb.size !== 0) this.#tlb.fill(key, frame, kinds, shift - PAGE_SHIFT, (rights & RIGHTS_GLOBAL) !== 0);
       if (this.#hooks.onTlbFill !== undefined) this.#hooks.onTlbFill(key, frame, kinds);
       return physical;
     }
@@ -320,10 +347,20 @@ export abstract class PagingMmu {
       const entry = (BigInt(entryHi) << 32n) | BigInt(entryLo);
       steps.push({ level, index, entryAddress, entry, role: role === ENTRY_TABLE ? "table" : leafOk ? "leaf" : "fault" });
       if (role !== ENTRY_TABLE) break;
-      table = rules.tableAddress(entryLo, entryHi);
+      table = tableAddress(rules, entryLo, entryHi);
     }
     return steps;
   }
+}
+
+/** The physical address of the table the table entry `lo, hi` points at (see `PagingRules.addressShift`). */
+function tableAddress(rules: PagingRules, lo: number, hi: number): number {
+  return ((lo >>> rules.addressShift) & rules.addressLoMask) * PAGE_BYTES + (hi & rules.addressHiMask) * rules.addressHiWeight;
+}
+
+/** The rights after the table entry `lo, hi` at `level` (see `PagingRules.tableAndBits`). */
+function foldTable(rules: PagingRules, rights: number, lo: number, hi: number, level: number): number {
+  return (rights & (lo | ~(rules.tableAndBits[level] as number))) | ((hi & rules.tableOrHiBit) !== 0 ? 1 : 0) | ((lo & rules.tableGlobalBit) !== 0 ? RIGHTS_GLOBAL : 0);
 }
 
 /** The `bits`-bit table index at bit `shift` of the address `hi:lo`. */
@@ -336,6 +373,7 @@ export function indexAt(hi: number, lo: number, shift: number, bits: number): nu
 
 /** The offset of `hi:lo` inside its 2^`shift`-byte page. */
 export function offsetWithin(hi: number, lo: number, shift: number): number {
-  if (shift >= 32) return (hi & (2 ** (shift - 32) - 1)) * TWO_32 + (lo >>> 0);
-  return (lo >>> 0) % 2 ** shift;
+  if (shift >= 32) return (hi & ((1 << (shift - 32)) - 1)) * TWO_32 + (lo >>> 0);
+  // A mask, not `%`: a float modulo is a libm call in V8 and dominated the walk's profile.
+  return shift === 31 ? lo & 0x7fffffff : lo & ((1 << shift) - 1);
 }

@@ -1,6 +1,6 @@
 import { KIND_FETCH, KIND_USER, KIND_WRITE, REASON, isUserKind, kindOperation } from "../../paging/access.js";
 import { GEOMETRIES, type Geometry } from "../../paging/geometry.js";
-import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL } from "../../paging/mode.js";
+import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL, tabulateKinds } from "../../paging/mode.js";
 import {
   CAUSE_FETCH_PAGE_FAULT,
   CAUSE_LOAD_PAGE_FAULT,
@@ -69,6 +69,16 @@ export class RiscvRules implements PagingRules {
   readonly earlyAccessedLevels = 0;
   readonly hardwareAccessedDirty: boolean;
   readonly initialRights = 0;
+  readonly addressShift = PPN_SHIFT;
+  readonly addressLoMask = (1 << LOW_PPN_BITS) - 1;
+  readonly addressHiMask: number;
+  readonly addressHiWeight = PPN_LOW_WEIGHT * PAGE;
+  /** Table entries carry no rights on RISC-V; only G (global below) folds in. */
+  readonly tableAndBits: Int32Array;
+  readonly tableOrHiBit = 0;
+  readonly tableGlobalBit = PTE_G;
+  readonly rightsMask = RIGHTS_MASK;
+  readonly kindsByRights: Uint8Array;
   readonly #wide: boolean;
   readonly #sum: boolean;
   readonly #mxr: boolean;
@@ -76,9 +86,12 @@ export class RiscvRules implements PagingRules {
   constructor(options: RiscvRuleOptions) {
     this.geometry = GEOMETRIES[options.mode];
     this.#wide = options.mode !== "riscv-sv32";
+    this.addressHiMask = this.#wide ? HI_PPN_MASK : 0;
+    this.tableAndBits = new Int32Array(this.geometry.levels);
     this.#sum = options.sum;
     this.#mxr = options.mxr;
     this.hardwareAccessedDirty = options.hardwareAccessedDirty;
+    this.kindsByRights = tabulateKinds((rights) => this.allowedKinds(rights), this.rightsMask);
   }
 
   classify(lo: number, hi: number, level: number): number {
@@ -94,17 +107,11 @@ export class RiscvRules implements PagingRules {
     return (lo & (PTE_R | PTE_W)) === PTE_W ? REASON.reserved : 0;
   }
 
-  tableAddress(lo: number, hi: number): number {
-    return this.#ppn(lo, hi) * PAGE;
-  }
 
   pageAddress(lo: number, hi: number): number {
     return this.#ppn(lo, hi) * PAGE;
   }
 
-  combineTable(rights: number, lo: number): number {
-    return (lo & PTE_G) !== 0 ? rights | RIGHTS_GLOBAL : rights;
-  }
 
   combineLeaf(rights: number, lo: number): number {
     return (lo & RIGHTS_MASK) | (rights & RIGHTS_GLOBAL) | ((lo & PTE_G) !== 0 ? RIGHTS_GLOBAL : 0);
