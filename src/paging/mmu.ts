@@ -159,6 +159,11 @@ export abstract class PagingMmu {
     const key = Math.floor(vaddr / PAGE_BYTES);
     const i = (kind << this.#shift) | (key & this.#mask);
     if (this.#tags[i] === key) return (this.#frames[i] as number) + (vaddr & OFFSET_MASK);
+    return this.#lookupMiss(vaddr, kind);
+  }
+
+  /** `lookup`'s miss path, out of line so that the hit path stays small enough to inline. */
+  #lookupMiss(vaddr: number, kind: number): number {
     if (this.#geometry.signExtended ? !Number.isSafeInteger(vaddr) : vaddr >>> 0 !== vaddr) splitAddress(vaddr, this.#geometry, "translate");
     // vaddr is a safe integer here: its halves without allocating (ToUint32 wraps negatives).
     return this.#miss(Math.floor(vaddr / TWO_32) >>> 0, vaddr >>> 0, kind);
