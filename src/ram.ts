@@ -75,7 +75,7 @@ export class PhysicalMemory implements ByteStore, PhysicalBus {
   read32(address: number): number {
     // Fast path (page-table walks): an aligned 32-bit integer address inside the word view;
     // a typed-array read past the end is undefined and falls through to the checked path.
-    if (this.#words !== null && address >>> 0 === address && (address & WORD_ALIGN_MASK) === 0) {
+    if (this.#words !== null && typeof address === "number" && address >>> 0 === address && (address & WORD_ALIGN_MASK) === 0) {
       const value = this.#words[address >>> WORD_INDEX_SHIFT];
       if (value !== undefined) return value;
     }
