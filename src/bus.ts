@@ -14,13 +14,21 @@
  *   `OutOfBounds`); the MMU lets that error through unchanged.
  */
 export interface PhysicalBus {
+  /** Reads the byte at `address`. */
   read8(address: number): number;
+  /** Reads the little-endian 16-bit value at `address`. */
   read16(address: number): number;
+  /** Reads the little-endian 32-bit value at `address`, unsigned. */
   read32(address: number): number;
+  /** Reads the little-endian 64-bit value at `address`, unsigned. */
   read64(address: number): bigint;
+  /** Writes the low 8 bits of `value` at `address`. */
   write8(address: number, value: number): void;
+  /** Writes the low 16 bits of `value` little-endian at `address`. */
   write16(address: number, value: number): void;
+  /** Writes the low 32 bits of `value` little-endian at `address`. */
   write32(address: number, value: number): void;
+  /** Writes the low 64 bits of `value` little-endian at `address`. */
   write64(address: number, value: bigint): void;
   /**
    * Optional fast path: the bus's plain RAM as little-endian 32-bit words from physical

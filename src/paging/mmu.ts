@@ -28,13 +28,17 @@ export interface PagingMmuOptions {
   readonly bus: PhysicalBus;
   /** TLB slots, 0 or a power of two. Default 64. */
   readonly tlbEntries?: number;
+  /** Observers of TLB fills and accessed/dirty writes (none by default). */
   readonly hooks?: MmuHooks;
 }
 
 /** One level of a walk, as {@link PagingMmu.walk} explains it (entries as in RAM after the access). */
 export interface WalkStep {
+  /** The table level (0 = the last table walked). */
   readonly level: number;
+  /** The entry's index in its table. */
   readonly index: number;
+  /** The entry's physical address. */
   readonly entryAddress: number;
   /** The entry: a bigint (64-bit entries as two words, 4-byte entries zero-extended). */
   readonly entry: bigint;
@@ -44,8 +48,11 @@ export interface WalkStep {
 
 /** Everything one translation looked at, for the CLI and the view. */
 export interface WalkExplanation {
+  /** The mode walked (its geometry's name). */
   readonly mode: string;
+  /** The address as given. */
   readonly vaddr: Address;
+  /** The access kind (0–5), or -1 when the state does not translate (RISC-V M-mode). */
   readonly kind: number;
   /** Paging is on (else the address is its own physical address). */
   readonly paging: boolean;
@@ -53,13 +60,17 @@ export interface WalkExplanation {
   readonly tlbHit: boolean;
   /** Physical address of the root table (CR3 / satp.PPN × 4096). */
   readonly root: number;
+  /** Every level read, root first, up to the leaf or the entry that faulted (empty when paging is off or the address is not canonical). */
   readonly steps: readonly WalkStep[];
   /** Bytes of the page (4096, or a large page's size); 0 on a fault. */
   readonly pageSize: number;
+  /** The physical address, or null on a fault. */
   readonly physical: number | null;
   /** `-1 - result` of the failed translation (see `tryTranslate`), or null. */
   readonly faultCode: number | null;
+  /** The fault's `REASON` code, or null. */
   readonly faultReason: number | null;
+  /** The level whose entry failed (-1 for a canonical-address fault), or null. */
   readonly faultLevel: number | null;
 }
 
@@ -82,6 +93,7 @@ export interface WalkExplanation {
  * reason and level of the last fault are in `faultReason` / `faultLevel`.
  */
 export abstract class PagingMmu {
+  /** The physical memory the tables are read from and accessed/dirty bits written to. */
   protected readonly bus: PhysicalBus;
   readonly #tlb: PagingTlb;
   readonly #tags: Float64Array;

@@ -26,6 +26,7 @@ export const RIGHTS_GLOBAL = 1 << 30;
  * bits they depend on (CR0.WP, EFER.NXE, SUM, MXR…), fixed for the rules' lifetime.
  */
 export interface PagingRules {
+  /** The mode's table geometry. */
   readonly geometry: Geometry;
   /** The accessed bit, in an entry's low word. */
   readonly accessedBit: number;
@@ -53,8 +54,11 @@ export interface PagingRules {
    * (x86: 12, 0xFFFFF, 0xFFFFF, 2^32; RISC-V: 10, 0x3FFFFF, 0x3FFFFF or 0, 2^34).
    */
   readonly addressShift: number;
+  /** See {@link addressShift}. */
   readonly addressLoMask: number;
+  /** See {@link addressShift}. */
   readonly addressHiMask: number;
+  /** See {@link addressShift}. */
   readonly addressHiWeight: number;
   /**
    * How table entries fold into the rights, as data: per level, the low-word bits that AND
@@ -62,7 +66,9 @@ export interface PagingRules {
    * bit 0 (x86 XD); the low-word bit that makes everything below global (RISC-V G).
    */
   readonly tableAndBits: Int32Array;
+  /** See {@link tableAndBits}. */
   readonly tableOrHiBit: number;
+  /** See {@link tableAndBits}. */
   readonly tableGlobalBit: number;
   /** The physical address of the page a leaf at `level` maps (aligned to the level's span). */
   pageAddress(lo: number, hi: number, level: number): number;
@@ -82,18 +88,27 @@ export interface PagingRules {
 
 /** A decoded leaf, for mapping listings. */
 export interface LeafAttributes {
+  /** Accessible from user mode (x86: U/S at every level; RISC-V: U). */
   readonly user: boolean;
+  /** Writable (x86: R/W at every level; RISC-V: W). */
   readonly writable: boolean;
+  /** Executable (x86: XD clear at every level; RISC-V: X). */
   readonly executable: boolean;
+  /** Global (x86: G in the leaf; RISC-V: G anywhere on the path). */
   readonly global: boolean;
+  /** Cachable (x86: PCD clear; always true on RISC-V, which has no such bit). */
   readonly cachable: boolean;
+  /** The leaf's accessed bit. */
   readonly accessed: boolean;
+  /** The leaf's dirty bit. */
   readonly dirty: boolean;
 }
 
 /** Two 32-bit halves of an entry (`hi` is 0 for 4-byte entries). */
 export interface EntryWords {
+  /** Entry bits 0–31, unsigned. */
   readonly lo: number;
+  /** Entry bits 32–63, unsigned (0 for 4-byte entries). */
   readonly hi: number;
 }
 
@@ -102,6 +117,7 @@ export interface EntryWords {
  * Physical page numbers (`ppn`, address / 4096) are numbers (exact below 2^53 pages).
  */
 export interface EntryCodec<A extends Address = Address> {
+  /** The mode's table geometry. */
   readonly geometry: Geometry;
   /** The address type of the mode's mapper: `bigint` for 64-bit modes (phantom, for type inference). */
   readonly addressType: A extends bigint ? "bigint" : "number";

@@ -27,6 +27,7 @@ export type RiscvModeName = "riscv-sv32" | "riscv-sv39" | "riscv-sv48" | "riscv-
 
 /** The state RISC-V walk rules depend on. */
 export interface RiscvRuleOptions {
+  /** Which RISC-V mode. */
   readonly mode: RiscvModeName;
   /** sstatus.SUM. */
   readonly sum: boolean;
@@ -62,20 +63,28 @@ const RIGHTS_MASK = PTE_R | PTE_W | PTE_X | PTE_U;
  * - Causes: fetch 12, load 13, store 15; stval = the virtual address.
  */
 export class RiscvRules implements PagingRules {
+  /** The mode's geometry. */
   readonly geometry: Geometry;
+  /** A (bit 6). */
   readonly accessedBit = PTE_A;
   readonly dirtyBit = PTE_D;
   readonly marksTables = false;
   readonly earlyAccessedLevels = 0;
   readonly hardwareAccessedDirty: boolean;
   readonly initialRights = 0;
+  /** The PPN starts at bit 10: low word bits 10–31 … */
   readonly addressShift = PPN_SHIFT;
+  /** … as a 22-bit field … */
   readonly addressLoMask = (1 << LOW_PPN_BITS) - 1;
+  /** … and high word bits 0–21 (Sv39+; none in Sv32) … */
   readonly addressHiMask: number;
+  /** … weighing 2^22 pages. */
   readonly addressHiWeight = PPN_LOW_WEIGHT * PAGE;
   /** Table entries carry no rights on RISC-V; only G (global below) folds in. */
   readonly tableAndBits: Int32Array;
+  /** No high-word bit folds into the rights. */
   readonly tableOrHiBit = 0;
+  /** G in a pointer makes every mapping below it global. */
   readonly tableGlobalBit = PTE_G;
   readonly rightsMask = RIGHTS_MASK;
   readonly kindsByRights: Uint8Array;

@@ -23,6 +23,7 @@ export type X86ModeName = "x86" | "x86-pae" | "x86-64" | "x86-64-la57";
 
 /** The control bits x86 walk rules depend on. */
 export interface X86RuleOptions {
+  /** Which x86 mode. */
   readonly mode: X86ModeName;
   /** CR0.WP. */
   readonly wp: boolean;
@@ -63,21 +64,28 @@ const LONG_MODE_PS_RESERVED_LEVEL = 3;
  * - I/D (error-code bit 4) is set on a fetch fault only with EFER.NXE (QEMU: NXE or SMEP).
  */
 export class X86Rules implements PagingRules {
+  /** The mode's geometry. */
   readonly geometry: Geometry;
+  /** A (bit 5). */
   readonly accessedBit = PTE_ACCESSED;
   readonly dirtyBit = PTE_DIRTY;
   readonly marksTables = true;
   readonly earlyAccessedLevels: number;
   readonly hardwareAccessedDirty = true;
   readonly initialRights = RW_US;
+  /** Entry bits 12–51 hold a table's address: low word bits 12–31 … */
   readonly addressShift = ENTRY_FRAME_SHIFT;
+  /** … as a 20-bit field … */
   readonly addressLoMask = LO_ADDRESS_MASK >>> ENTRY_FRAME_SHIFT;
+  /** … and high word bits 0–19 … */
   readonly addressHiMask = HI_ADDRESS_MASK;
+  /** … weighing 2^32. */
   readonly addressHiWeight = TWO_32;
   /** R/W and U/S AND over every table entry but a PAE PDPTE (which has neither). */
   readonly tableAndBits: Int32Array;
-  /** XD (entry bit 63) ORs into rights bit 0, {@link RIGHT_NX}. */
+  /** XD (entry bit 63) ORs into rights bit 0 (execute-disable). */
   readonly tableOrHiBit = HI_NX;
+  /** Table entries have no global bit on x86 (G counts only in the leaf). */
   readonly tableGlobalBit = 0;
   readonly rightsMask = RW_US | RIGHT_NX;
   readonly kindsByRights: Uint8Array;
