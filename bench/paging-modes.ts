@@ -67,9 +67,13 @@ export interface Rate {
 export interface ModeRow {
   readonly mode: ModeName;
   readonly hit: Rate;
+  /** The hit test inlined by the caller through `tlbProbe()` (misses call `lookup`). */
+  readonly probe: Rate;
   readonly walk: Rate;
   /** Hit time ÷ flat-array time, the median of per-run ratios (target ≤ 2). */
   readonly hitVsFlat: number;
+  /** Inline-probe time ÷ flat-array time, the median of per-run ratios. */
+  readonly probeVsFlat: number;
 }
 
 /** The section. */
@@ -135,6 +139,31 @@ function lookupLoop(): LookupLoop {
   ) as LookupLoop;
 }
 
+type ProbeLoop = (mmu: PagingMmu, tags: Float64Array, frames: Float64Array, shift: number, mask: number, base: number, count: number, pages: number) => number;
+
+/** A fresh copy of the loop an emulator writes around `tlbProbe()`: the hit test inline, `lookup` on a miss. */
+function probeLoop(): ProbeLoop {
+  return new Function(
+    "mmu",
+    "tags",
+    "frames",
+    "shift",
+    "mask",
+    "base",
+    "count",
+    "pages",
+    `const pageMask = pages - 1;
+     let sum = 0;
+     for (let i = 0; i < count; i++) {
+       const vaddr = base + (i & pageMask) * ${String(PAGE_BYTES)} + (i & ${String(OFFSET_MASK)});
+       const key = Math.floor(vaddr / ${String(PAGE_BYTES)});
+       const slot = (${String(KIND_READ)} << shift) | (key & mask);
+       sum ^= tags[slot] === key ? frames[slot] + (vaddr & ${String(PAGE_BYTES - 1)}) : mmu.lookup(vaddr, ${String(KIND_READ)});
+     }
+     return sum;`,
+  ) as ProbeLoop;
+}
+
 /** The same loop against an emulator's flat page array: one typed-array load and a compare. */
 function flatLoop(flat: Int32Array, base: number, count: number, pages: number): number {
   const pageMask = pages - 1;
@@ -196,7 +225,7 @@ export interface GroupResult {
 export function measureGroup(modes: readonly ModeName[], config: PagingModesConfig, stageOne: boolean): GroupResult {
   const flatTable = new Int32Array(SWEEP_PAGES).map((_, i) => PHYSICAL_BASE + i * PAGE_BYTES);
   const flatRun = (n: number): number => flatLoop(flatTable, BASE_32, n, HIT_PAGES);
-  const machines = modes.map((mode) => ({ mode, hit: machine(mode, 64), walk: machine(mode, 0), hitLoop: lookupLoop(), walkLoop: lookupLoop() }));
+  const machines = modes.map((mode) => ({ mode, hit: machine(mode, 64), walk: machine(mode, 0), hitLoop: lookupLoop(), walkLoop: lookupLoop(), probeLoop: probeLoop() }));
   const ram = new PhysicalMemory(RAM_BYTES);
   const pmm = new PhysicalMemoryManager({ memoryBytes: RAM_BYTES });
   pmm.setRange(PHYSICAL_BASE, PHYSICAL_BASE + SWEEP_PAGES * PAGE_BYTES);
@@ -207,12 +236,17 @@ export function measureGroup(modes: readonly ModeName[], config: PagingModesConf
   const oldBare = new Mmu({ ram, cr3, tlbEntries: 0 });
   const runs = (m: (typeof machines)[number]) => ({
     hit: (n: number): number => m.hitLoop(m.hit.mmu, m.hit.base, n, HIT_PAGES),
+    probe: (n: number): number => {
+      const p = m.hit.mmu.tlbProbe();
+      return m.probeLoop(m.hit.mmu, p.tags, p.frames, p.shift, p.mask, m.hit.base, n, HIT_PAGES);
+    },
     walk: (n: number): number => m.walkLoop(m.walk.mmu, m.walk.base, n, SWEEP_PAGES),
   });
   // Warm up every loop once, untimed.
   flatRun(config.translations);
   for (const m of machines) {
     runs(m).hit(config.translations);
+    runs(m).probe(config.translations);
     runs(m).walk(config.translations / 10);
   }
   if (stageOne) {
@@ -224,6 +258,8 @@ export function measureGroup(modes: readonly ModeName[], config: PagingModesConf
   const hitMs = machines.map(() => [] as number[]);
   const walkMs = machines.map(() => [] as number[]);
   const ratios = machines.map(() => [] as number[]);
+  const probeMs = machines.map(() => [] as number[]);
+  const probeRatios = machines.map(() => [] as number[]);
   const walkRatios: number[] = [];
   const oldHitMs: number[] = [];
   const oldWalkMs: number[] = [];
@@ -234,6 +270,9 @@ export function measureGroup(modes: readonly ModeName[], config: PagingModesConf
       const hit = time(runs(m).hit, config.translations);
       hitMs[i]?.push(hit);
       ratios[i]?.push(hit / flat);
+      const probe = time(runs(m).probe, config.translations);
+      probeMs[i]?.push(probe);
+      probeRatios[i]?.push(probe / flat);
       walkMs[i]?.push(time(runs(m).walk, config.translations / 10) * 10);
     });
     const [first, second] = walkMs;
@@ -250,6 +289,8 @@ export function measureGroup(modes: readonly ModeName[], config: PagingModesConf
       hit: rateOf(config, hitMs[i] ?? [], m.hit.mmu.walks - (walks0[i] ?? 0)),
       walk: rateOf(config, walkMs[i] ?? [], 0),
       hitVsFlat: median(ratios[i] ?? []),
+      probe: rateOf(config, probeMs[i] ?? [], 0),
+      probeVsFlat: median(probeRatios[i] ?? []),
     })),
     walkRatio: walkRatios.length > 0 ? median(walkRatios) : null,
     stageOneHit: stageOne ? rateOf(config, oldHitMs, 0) : null,
@@ -286,8 +327,11 @@ export function runPagingModes(config: PagingModesConfig): PagingModesSection {
 /** The section as Markdown. */
 export function printPagingModes(section: PagingModesSection): string {
   const rate = (r: Rate): string => `${(r.perSec / 1e6).toFixed(1)} M/s (${r.nsPer.toFixed(1)} ns)`;
-  const header = "| mode | TLB hit (`lookup`) | hit ÷ flat-array time (≤ 2) | walk, no TLB | walks in hit runs |\n| --- | --- | --- | --- | --- |";
-  const rows = section.modes.map((m) => `| ${m.mode} | ${rate(m.hit)} | ${m.hitVsFlat.toFixed(2)}× | ${rate(m.walk)} | ${String(m.hit.walks)} |`);
+  const header =
+    "| mode | TLB hit (`lookup`) | ÷ flat-array time | hit inlined via `tlbProbe()` | ÷ flat-array time (≤ 2) | walk, no TLB | walks in hit runs |\n| --- | --- | --- | --- | --- | --- | --- |";
+  const rows = section.modes.map(
+    (m) => `| ${m.mode} | ${rate(m.hit)} | ${m.hitVsFlat.toFixed(2)}× | ${rate(m.probe)} | ${m.probeVsFlat.toFixed(2)}× | ${rate(m.walk)} | ${String(m.hit.walks)} |`,
+  );
   return [
     `### Paging modes (median of ${String(section.config.runs)} runs of ${String(section.config.translations)} translations per CPU second; walks ${String(section.config.translations / 10)})`,
     [header, ...rows].join("\n"),

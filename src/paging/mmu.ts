@@ -32,6 +32,31 @@ export interface PagingMmuOptions {
   readonly hooks?: MmuHooks;
 }
 
+/**
+ * The TLB's live arrays, for an emulator that inlines the hit test into its own hot loop
+ * the way QEMU's generated code compares a `CPUTLBEntry` before calling `tlb_fill`:
+ *
+ * ```ts
+ * const { tags, frames, shift, mask } = mmu.tlbProbe();
+ * const key = Math.floor(vaddr / 4096);
+ * const i = (kind << shift) | (key & mask);
+ * const phys = tags[i] === key ? frames[i] + (vaddr & 4095) : mmu.lookup(vaddr, kind);
+ * ```
+ *
+ * The arrays belong to the MMU for its lifetime (flushes and fills write into them), so a
+ * probe always sees the TLB's current contents: the semantics are `lookup`'s.
+ */
+export interface TlbProbe {
+  /** Per kind and slot: the page key when that access kind may hit, else NaN. */
+  readonly tags: Float64Array;
+  /** Per kind and slot: the physical page address. */
+  readonly frames: Float64Array;
+  /** A kind's slots start at `kind << shift`. */
+  readonly shift: number;
+  /** Slot = key & mask. */
+  readonly mask: number;
+}
+
 /** One level of a walk, as {@link PagingMmu.walk} explains it (entries as in RAM after the access). */
 export interface WalkStep {
   /** The table level (0 = the last table walked). */
@@ -144,6 +169,11 @@ export abstract class PagingMmu {
   /** TLB slots. */
   get tlbEntries(): number {
     return this.#tlb.size;
+  }
+
+  /** The TLB's live arrays for an inlined hit test (see {@link TlbProbe}). */
+  tlbProbe(): TlbProbe {
+    return { tags: this.#tags, frames: this.#frames, shift: this.#shift, mask: this.#mask };
   }
 
   /** TLB slots holding a translation. O(TLB size). */

@@ -331,3 +331,25 @@ describe("X86Mmu.walk and large-page invalidation", () => {
     assert.equal(mmu.tryTranslate(0x200000n), -1 - 0);
   });
 });
+
+describe("PagingMmu.tlbProbe", () => {
+  test("an inlined probe hits exactly when lookup would answer from the TLB, and sees flushes", () => {
+    const { mapper, root, mmu } = setup("x86-64");
+    mapper.map(0xffffffff80000000n, 0xffffffff80002000n, 0x300000n, 0x302000n, KW, root);
+    const { tags, frames, shift, mask } = mmu.tlbProbe();
+    const probe = (vaddr: number, kind: number): number | null => {
+      const key = Math.floor(vaddr / 4096);
+      const i = (kind << shift) | (key & mask);
+      return tags[i] === key ? (frames[i] ?? 0) + (vaddr & 4095) : null;
+    };
+    const vaddr = -0x80000000 + 0x1234;
+    assert.equal(probe(vaddr, KIND_READ), null, "cold");
+    assert.equal(mmu.lookup(vaddr, KIND_READ), 0x301234);
+    assert.equal(probe(vaddr, KIND_READ), 0x301234, "filled by the walk");
+    assert.equal(probe(vaddr, KIND_WRITE), null, "no write tag until D is set");
+    mmu.lookup(vaddr, KIND_WRITE);
+    assert.equal(probe(vaddr, KIND_WRITE), 0x301234);
+    mmu.invlpg(0xffffffff80001000n);
+    assert.equal(probe(vaddr, KIND_READ), null, "invlpg clears the live arrays");
+  });
+});
