@@ -16,6 +16,7 @@ import { runAllocatorSections, runChurn, runMemory, type ChurnConfig, type Mixed
 import { checkSeedFillEquivalence } from "./check.js";
 import { runBoot, type BootConfig } from "./boot.js";
 import { runMmu, type MmuConfig } from "./mmu.js";
+import { printPagingModes, runPagingModes, type PagingModesConfig } from "./paging-modes.js";
 import { printBoot, printChurn, printMemory, printMixed, printMmu, printScaling, printTargets, targetRows } from "./report.js";
 import { kmemSubject } from "./kmem-subject.js";
 import { seedSubject, type Subject } from "./subjects.js";
@@ -31,6 +32,7 @@ interface SuiteConfig {
   readonly churn: ChurnConfig;
   readonly memoryBlocks: number;
   readonly mmu: MmuConfig;
+  readonly pagingModes: PagingModesConfig;
   readonly boot: BootConfig;
   /** Untimed operations per subject before anything is measured (JIT warm-up). */
   readonly jitWarmupOps: number;
@@ -44,6 +46,7 @@ const FULL: SuiteConfig = {
   churn: { blocks: blocksOf(20), runs: 3, seed: SEED, turnovers: [0, 1, 10, 30], windowOps: 20_000 },
   memoryBlocks: blocksOf(24),
   mmu: { runs: 7, translations: 10_000_000 },
+  pagingModes: { runs: 7, translations: 10_000_000 },
   boot: { runs: 9, warmups: 3 },
   jitWarmupOps: 100_000,
 };
@@ -54,6 +57,7 @@ const QUICK: SuiteConfig = {
   churn: { blocks: blocksOf(18), runs: 3, seed: SEED, turnovers: [0, 3], windowOps: 5_000 },
   memoryBlocks: blocksOf(24),
   mmu: { runs: 3, translations: 1_000_000 },
+  pagingModes: { runs: 3, translations: 1_000_000 },
   boot: { runs: 3, warmups: 1 },
   jitWarmupOps: 100_000,
 };
@@ -119,6 +123,7 @@ function main(): void {
   const { mixed, scaling } = timed("mixed+scaling", () => runAllocatorSections(SUBJECTS, config.mixed, config.scaling));
   const churn = timed("churn", () => runChurn(kmemSubject, config.churn));
   const mmu = timed("mmu", () => runMmu(config.mmu));
+  const pagingModes = timed("paging-modes", () => runPagingModes(config.pagingModes));
   const bootSection = timed("boot", () => runBoot(config.boot));
   const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
   // Last: its bigint VMMs must not reach the VMM's code before the number-only sections ran.
@@ -148,10 +153,11 @@ function main(): void {
     churn,
     memory,
     mmu,
+    pagingModes,
     boot: bootSection,
     addressTypes,
   };
-  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes)].join("\n\n");
+  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes)].join("\n\n");
   console.log(markdown);
   if (values.markdown !== undefined) writeFileSync(values.markdown, markdown + "\n");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");

@@ -73,10 +73,13 @@ export class PhysicalMemory implements ByteStore, PhysicalBus {
    * @throws {MemoryError} `OutOfBounds`.
    */
   read32(address: number): number {
-    this.#check(address, BYTES_32, "read");
-    if (this.#words !== null && (address & WORD_ALIGN_MASK) === 0) {
-      return this.#words[address >>> WORD_INDEX_SHIFT] ?? 0;
+    // Fast path (page-table walks): an aligned 32-bit integer address inside the word view;
+    // a typed-array read past the end is undefined and falls through to the checked path.
+    if (this.#words !== null && typeof address === "number" && address >>> 0 === address && (address & WORD_ALIGN_MASK) === 0) {
+      const value = this.#words[address >>> WORD_INDEX_SHIFT];
+      if (value !== undefined) return value;
     }
+    this.#check(address, BYTES_32, "read");
     return this.#view.getUint32(address, true);
   }
 
@@ -95,6 +98,11 @@ export class PhysicalMemory implements ByteStore, PhysicalBus {
     this.#check(address, BYTES_64, "write");
     this.write32(address, Number(value & WORD_MASK));
     this.write32(address + BYTES_32, Number((value >> WORD_BITS) & WORD_MASK));
+  }
+
+  /** The memory as little-endian 32-bit words on a little-endian host (see `PhysicalBus.wordView`), else null. */
+  wordView(): Uint32Array | null {
+    return this.#words;
   }
 
   /** Writes the low 8 bits of `value` at `address`. @throws {MemoryError} `OutOfBounds`. */

@@ -8,7 +8,9 @@
 
 /** How memory is accessed: a write (else a read), an instruction fetch, from user mode. */
 export interface Access {
+  /** A data write (else a read). */
   readonly write?: boolean;
+  /** An instruction fetch. */
   readonly fetch?: boolean;
   /** A user-mode access (x86 CPL 3, RISC-V U-mode); else supervisor. */
   readonly user?: boolean;

@@ -23,6 +23,7 @@ export interface TranslationFaultData {
   readonly reason: FaultReasonName;
   /** The table level whose entry failed (-1 for a canonical-address fault). */
   readonly level: number;
+  /** The mode that was translating. */
   readonly mode: ModeName;
 }
 

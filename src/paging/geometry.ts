@@ -22,6 +22,7 @@ export const PAGE_SHIFT = 12;
 
 /** The shape of one mode's translation tables. */
 export interface Geometry {
+  /** The mode's name. */
   readonly name: ModeName;
   /** Tables walked for a 4 KiB page. */
   readonly levels: number;

@@ -17,7 +17,7 @@ export { isCanonical, joinAddress, splitAddress } from "./address.js";
 
 // The walk engine, TLB and faults.
 export { PagingMmu, indexAt, offsetWithin } from "./mmu.js";
-export type { MmuHooks, PagingMmuOptions, WalkExplanation, WalkStep } from "./mmu.js";
+export type { MmuHooks, PagingMmuOptions, TlbProbe, WalkExplanation, WalkStep } from "./mmu.js";
 export { PagingTlb } from "./tlb.js";
 export { TranslationFault } from "./fault.js";
 export type { TranslationFaultCode, TranslationFaultData } from "./fault.js";

@@ -28,13 +28,42 @@ export interface PagingMmuOptions {
   readonly bus: PhysicalBus;
   /** TLB slots, 0 or a power of two. Default 64. */
   readonly tlbEntries?: number;
+  /** Observers of TLB fills and accessed/dirty writes (none by default). */
   readonly hooks?: MmuHooks;
+}
+
+/**
+ * The TLB's live arrays, for an emulator that inlines the hit test into its own hot loop
+ * the way QEMU's generated code compares a `CPUTLBEntry` before calling `tlb_fill`:
+ *
+ * ```ts
+ * const { tags, frames, shift, mask } = mmu.tlbProbe();
+ * const key = Math.floor(vaddr / 4096);
+ * const i = (kind << shift) | (key & mask);
+ * const phys = tags[i] === key ? frames[i] + (vaddr & 4095) : mmu.lookup(vaddr, kind);
+ * ```
+ *
+ * The arrays belong to the MMU for its lifetime (flushes and fills write into them), so a
+ * probe always sees the TLB's current contents: the semantics are `lookup`'s.
+ */
+export interface TlbProbe {
+  /** Per kind and slot: the page key when that access kind may hit, else NaN. */
+  readonly tags: Float64Array;
+  /** Per kind and slot: the physical page address. */
+  readonly frames: Float64Array;
+  /** A kind's slots start at `kind << shift`. */
+  readonly shift: number;
+  /** Slot = key & mask. */
+  readonly mask: number;
 }
 
 /** One level of a walk, as {@link PagingMmu.walk} explains it (entries as in RAM after the access). */
 export interface WalkStep {
+  /** The table level (0 = the last table walked). */
   readonly level: number;
+  /** The entry's index in its table. */
   readonly index: number;
+  /** The entry's physical address. */
   readonly entryAddress: number;
   /** The entry: a bigint (64-bit entries as two words, 4-byte entries zero-extended). */
   readonly entry: bigint;
@@ -44,8 +73,11 @@ export interface WalkStep {
 
 /** Everything one translation looked at, for the CLI and the view. */
 export interface WalkExplanation {
+  /** The mode walked (its geometry's name). */
   readonly mode: string;
+  /** The address as given. */
   readonly vaddr: Address;
+  /** The access kind (0–5), or -1 when the state does not translate (RISC-V M-mode). */
   readonly kind: number;
   /** Paging is on (else the address is its own physical address). */
   readonly paging: boolean;
@@ -53,13 +85,17 @@ export interface WalkExplanation {
   readonly tlbHit: boolean;
   /** Physical address of the root table (CR3 / satp.PPN × 4096). */
   readonly root: number;
+  /** Every level read, root first, up to the leaf or the entry that faulted (empty when paging is off or the address is not canonical). */
   readonly steps: readonly WalkStep[];
   /** Bytes of the page (4096, or a large page's size); 0 on a fault. */
   readonly pageSize: number;
+  /** The physical address, or null on a fault. */
   readonly physical: number | null;
   /** `-1 - result` of the failed translation (see `tryTranslate`), or null. */
   readonly faultCode: number | null;
+  /** The fault's `REASON` code, or null. */
   readonly faultReason: number | null;
+  /** The level whose entry failed (-1 for a canonical-address fault), or null. */
   readonly faultLevel: number | null;
 }
 
@@ -82,6 +118,7 @@ export interface WalkExplanation {
  * reason and level of the last fault are in `faultReason` / `faultLevel`.
  */
 export abstract class PagingMmu {
+  /** The physical memory the tables are read from and accessed/dirty bits written to. */
   protected readonly bus: PhysicalBus;
   readonly #tlb: PagingTlb;
   readonly #tags: Float64Array;
@@ -89,10 +126,15 @@ export abstract class PagingMmu {
   readonly #shift: number;
   readonly #mask: number;
   readonly #hooks: MmuHooks;
+  /** The bus's word view (`PhysicalBus.wordView`), or null. */
+  readonly #words: Uint32Array | null;
   #rules: PagingRules | null = null;
   #geometry: Geometry;
   #root = 0;
-  #levelShifts: number[] = [];
+  #levelShifts = new Int32Array(0);
+  #indexMasks = new Int32Array(0);
+  /** vaBits − 33 in 64-bit modes (hi's sign-extension shift); 32 in 32-bit modes (no check). */
+  #canonicalShift = 32;
   #walks = 0;
   #faultReason = 0;
   #faultLevel = -1;
@@ -105,6 +147,7 @@ export abstract class PagingMmu {
     this.#shift = this.#tlb.shift;
     this.#mask = this.#tlb.mask;
     this.#hooks = options.hooks ?? {};
+    this.#words = options.bus.wordView?.() ?? null;
     this.#geometry = geometry;
   }
 
@@ -126,6 +169,11 @@ export abstract class PagingMmu {
   /** TLB slots. */
   get tlbEntries(): number {
     return this.#tlb.size;
+  }
+
+  /** The TLB's live arrays for an inlined hit test (see {@link TlbProbe}). */
+  tlbProbe(): TlbProbe {
+    return { tags: this.#tags, frames: this.#frames, shift: this.#shift, mask: this.#mask };
   }
 
   /** TLB slots holding a translation. O(TLB size). */
@@ -153,8 +201,14 @@ export abstract class PagingMmu {
     const key = Math.floor(vaddr / PAGE_BYTES);
     const i = (kind << this.#shift) | (key & this.#mask);
     if (this.#tags[i] === key) return (this.#frames[i] as number) + (vaddr & OFFSET_MASK);
-    const [hi, lo] = splitAddress(vaddr, this.#geometry, "translate");
-    return this.#miss(hi, lo, kind);
+    return this.#lookupMiss(vaddr, kind);
+  }
+
+  /** `lookup`'s miss path, out of line so that the hit path stays small enough to inline. */
+  #lookupMiss(vaddr: number, kind: number): number {
+    if (this.#geometry.signExtended ? !Number.isSafeInteger(vaddr) : vaddr >>> 0 !== vaddr) splitAddress(vaddr, this.#geometry, "translate");
+    // vaddr is a safe integer here: its halves without allocating (ToUint32 wraps negatives).
+    return this.#miss(Math.floor(vaddr / TWO_32) >>> 0, vaddr >>> 0, kind);
   }
 
   /**
@@ -220,7 +274,9 @@ export abstract class PagingMmu {
     this.#rules = rules;
     this.#root = root;
     this.#geometry = geometry;
-    this.#levelShifts = Array.from({ length: geometry.levels }, (_, level) => levelShift(geometry, level));
+    this.#levelShifts = Int32Array.from({ length: geometry.levels }, (_, level) => levelShift(geometry, level));
+    this.#indexMasks = Int32Array.from(geometry.indexBits, (bits) => (1 << bits) - 1);
+    this.#canonicalShift = geometry.signExtended ? geometry.vaBits - 33 : 32;
   }
 
   /** Drops the cached translation of page `key` (all of a large page), keeping globals when asked. */
@@ -242,7 +298,9 @@ export abstract class PagingMmu {
   #miss(hi: number, lo: number, kind: number): number {
     const rules = this.#rules;
     if (rules === null) return hi * TWO_32 + lo;
-    if (!isCanonical(hi, lo, this.#geometry)) return this.#fault(rules, REASON.nonCanonical, -1, kind, Number.NaN);
+    // Canonical: bits 63…vaBits−1 all equal (isCanonical, inlined).
+    const top = (hi | 0) >> this.#canonicalShift;
+    if (this.#canonicalShift < 32 && top !== 0 && top !== -1) return this.#fault(rules, REASON.nonCanonical, -1, kind, Number.NaN);
     this.#walks++;
     return this.#walk(rules, hi, lo, kind);
   }
@@ -262,16 +320,32 @@ export abstract class PagingMmu {
     const key = (hi | 0) * (TWO_32 / PAGE_BYTES) + (lo >>> PAGE_SHIFT);
     let table = this.#root;
     let rights = rules.initialRights;
+    const words = this.#words;
+    const shifts = this.#levelShifts;
+    const masks = this.#indexMasks;
+    const entryBytes = g.entryBytes;
     for (let level = g.levels - 1; level >= 0; level--) {
-      const shift = this.#levelShifts[level] as number;
-      const address = table + indexAt(hi, lo, shift, g.indexBits[level] as number) * g.entryBytes;
-      let entryLo = bus.read32(address);
-      const entryHi = wide ? bus.read32(address + 4) : 0;
+      const shift = shifts[level] as number;
+      // The level's index: from hi, from lo, or straddling both (x86-64 level 2: bits 30–38;
+      // the one field at bit > 23 that does not straddle, the PAE PDPT index, has hi = 0).
+      const index = (shift >= 32 ? hi >>> (shift - 32) : shift > 23 ? (lo >>> shift) | (hi << (32 - shift)) : lo >>> shift) & (masks[level] as number);
+      const address = table + index * entryBytes;
+      // Straight from the bus's word view when it covers the entry, else through the bus.
+      const word = address / 4;
+      let entryLo: number;
+      let entryHi: number;
+      if (words !== null && word + 1 < words.length && (address & 3) === 0) {
+        entryLo = words[word] as number;
+        entryHi = wide ? (words[word + 1] as number) : 0;
+      } else {
+        entryLo = bus.read32(address);
+        entryHi = wide ? bus.read32(address + 4) : 0;
+      }
       const role = rules.classify(entryLo, entryHi, level);
       if (role === ENTRY_TABLE) {
         if (rules.marksTables) this.#setBits(address, entryLo, rules.accessedBit);
-        rights = rules.combineTable(rights, entryLo, entryHi, level);
-        table = rules.tableAddress(entryLo, entryHi);
+        rights = foldTable(rules, rights, entryLo, entryHi, level);
+        table = tableAddress(rules, entryLo, entryHi);
         continue;
       }
       if (role !== ENTRY_LEAF) return this.#fault(rules, role, level, kind, key);
@@ -279,7 +353,7 @@ export abstract class PagingMmu {
       const bad = rules.checkLeaf(entryLo, entryHi, level);
       if (bad !== 0) return this.#fault(rules, bad, level, kind, key);
       rights = rules.combineLeaf(rights, entryLo, entryHi, level);
-      const allowed = rules.allowedKinds(rights);
+      const allowed = rules.kindsByRights[rights & rules.rightsMask] as number;
       if ((allowed & (1 << kind)) === 0) return this.#fault(rules, rules.denyReason(rights, kind), level, kind, key);
       const set = rules.accessedBit | (kindOperation(kind) === KIND_WRITE ? rules.dirtyBit : 0);
       if ((entryLo & set) !== set) {
@@ -289,7 +363,7 @@ export abstract class PagingMmu {
       const physical = rules.pageAddress(entryLo, entryHi, level) + offsetWithin(hi, lo, shift);
       const kinds = (entryLo & rules.dirtyBit) !== 0 ? allowed : allowed & ~WRITE_KINDS;
       const frame = physical - (lo & OFFSET_MASK);
-      this.#tlb.fill(key, frame, kinds, shift - PAGE_SHIFT, (rights & RIGHTS_GLOBAL) !== 0);
+      if (this.#tlb.size !== 0) this.#tlb.fill(key, frame, kinds, shift - PAGE_SHIFT, (rights & RIGHTS_GLOBAL) !== 0);
       if (this.#hooks.onTlbFill !== undefined) this.#hooks.onTlbFill(key, frame, kinds);
       return physical;
     }
@@ -320,10 +394,20 @@ export abstract class PagingMmu {
       const entry = (BigInt(entryHi) << 32n) | BigInt(entryLo);
       steps.push({ level, index, entryAddress, entry, role: role === ENTRY_TABLE ? "table" : leafOk ? "leaf" : "fault" });
       if (role !== ENTRY_TABLE) break;
-      table = rules.tableAddress(entryLo, entryHi);
+      table = tableAddress(rules, entryLo, entryHi);
     }
     return steps;
   }
+}
+
+/** The physical address of the table the table entry `lo, hi` points at (see `PagingRules.addressShift`). */
+function tableAddress(rules: PagingRules, lo: number, hi: number): number {
+  return ((lo >>> rules.addressShift) & rules.addressLoMask) * PAGE_BYTES + (hi & rules.addressHiMask) * rules.addressHiWeight;
+}
+
+/** The rights after the table entry `lo, hi` at `level` (see `PagingRules.tableAndBits`). */
+function foldTable(rules: PagingRules, rights: number, lo: number, hi: number, level: number): number {
+  return (rights & (lo | ~(rules.tableAndBits[level] as number))) | ((hi & rules.tableOrHiBit) !== 0 ? 1 : 0) | ((lo & rules.tableGlobalBit) !== 0 ? RIGHTS_GLOBAL : 0);
 }
 
 /** The `bits`-bit table index at bit `shift` of the address `hi:lo`. */
@@ -336,6 +420,7 @@ export function indexAt(hi: number, lo: number, shift: number, bits: number): nu
 
 /** The offset of `hi:lo` inside its 2^`shift`-byte page. */
 export function offsetWithin(hi: number, lo: number, shift: number): number {
-  if (shift >= 32) return (hi & (2 ** (shift - 32) - 1)) * TWO_32 + (lo >>> 0);
-  return (lo >>> 0) % 2 ** shift;
+  if (shift >= 32) return (hi & ((1 << (shift - 32)) - 1)) * TWO_32 + (lo >>> 0);
+  // A mask, not `%`: a float modulo is a libm call in V8 and dominated the walk's profile.
+  return shift === 31 ? lo & 0x7fffffff : lo & ((1 << shift) - 1);
 }

@@ -10,6 +10,11 @@ export const ENTRY_TABLE = -1;
 /** See {@link ENTRY_TABLE}. */
 export const ENTRY_LEAF = -2;
 
+/** Tabulates `rules.allowedKinds` over every rights value `r ≤ mask` (for {@link PagingRules.kindsByRights}). */
+export function tabulateKinds(allowedKinds: (rights: number) => number, mask: number): Uint8Array {
+  return Uint8Array.from({ length: mask + 1 }, (_, rights) => ((rights & mask) === rights ? allowedKinds(rights) : 0));
+}
+
 /** Rights flag the rules may keep beside their own bits: the translation is global. */
 export const RIGHTS_GLOBAL = 1 << 30;
 
@@ -21,6 +26,7 @@ export const RIGHTS_GLOBAL = 1 << 30;
  * bits they depend on (CR0.WP, EFER.NXE, SUM, MXR…), fixed for the rules' lifetime.
  */
 export interface PagingRules {
+  /** The mode's table geometry. */
   readonly geometry: Geometry;
   /** The accessed bit, in an entry's low word. */
   readonly accessedBit: number;
@@ -42,16 +48,38 @@ export interface PagingRules {
   classify(lo: number, hi: number, level: number): number;
   /** 0, or the fault reason of a leaf's own checks (alignment bits, reserved encodings). */
   checkLeaf(lo: number, hi: number, level: number): number;
-  /** The physical address of the table a table entry points at. */
-  tableAddress(lo: number, hi: number): number;
+  /**
+   * Where a table entry's address field is, as data so the walk decodes it inline: the
+   * next table is at `((lo >>> addressShift) & addressLoMask) * 4096 + (hi & addressHiMask) * addressHiWeight`
+   * (x86: 12, 0xFFFFF, 0xFFFFF, 2^32; RISC-V: 10, 0x3FFFFF, 0x3FFFFF or 0, 2^34).
+   */
+  readonly addressShift: number;
+  /** See {@link addressShift}. */
+  readonly addressLoMask: number;
+  /** See {@link addressShift}. */
+  readonly addressHiMask: number;
+  /** See {@link addressShift}. */
+  readonly addressHiWeight: number;
+  /**
+   * How table entries fold into the rights, as data: per level, the low-word bits that AND
+   * (x86 R/W and U/S; none in a PAE PDPTE or on RISC-V); the high-word bit that sets rights
+   * bit 0 (x86 XD); the low-word bit that makes everything below global (RISC-V G).
+   */
+  readonly tableAndBits: Int32Array;
+  /** See {@link tableAndBits}. */
+  readonly tableOrHiBit: number;
+  /** See {@link tableAndBits}. */
+  readonly tableGlobalBit: number;
   /** The physical address of the page a leaf at `level` maps (aligned to the level's span). */
   pageAddress(lo: number, hi: number, level: number): number;
-  /** Rights after following table entry `lo, hi` at `level`. */
-  combineTable(rights: number, lo: number, hi: number, level: number): number;
   /** Rights after the leaf `lo, hi` at `level` (may add {@link RIGHTS_GLOBAL}). */
   combineLeaf(rights: number, lo: number, hi: number, level: number): number;
   /** The access kinds (bit per kind) these final rights allow, A/D aside. */
   allowedKinds(rights: number): number;
+  /** The rights bits `allowedKinds` depends on (the global bit excluded). */
+  readonly rightsMask: number;
+  /** `allowedKinds` tabulated: entry `r` for every `r` ≤ {@link rightsMask}, so the walk makes no call. */
+  readonly kindsByRights: Uint8Array;
   /** The reason an access of `kind` is refused with these rights. */
   denyReason(rights: number, kind: number): number;
   /** The architectural fault code for `reason` on an access of `kind` (x86 error code, RISC-V cause). */
@@ -60,18 +88,27 @@ export interface PagingRules {
 
 /** A decoded leaf, for mapping listings. */
 export interface LeafAttributes {
+  /** Accessible from user mode (x86: U/S at every level; RISC-V: U). */
   readonly user: boolean;
+  /** Writable (x86: R/W at every level; RISC-V: W). */
   readonly writable: boolean;
+  /** Executable (x86: XD clear at every level; RISC-V: X). */
   readonly executable: boolean;
+  /** Global (x86: G in the leaf; RISC-V: G anywhere on the path). */
   readonly global: boolean;
+  /** Cachable (x86: PCD clear; always true on RISC-V, which has no such bit). */
   readonly cachable: boolean;
+  /** The leaf's accessed bit. */
   readonly accessed: boolean;
+  /** The leaf's dirty bit. */
   readonly dirty: boolean;
 }
 
 /** Two 32-bit halves of an entry (`hi` is 0 for 4-byte entries). */
 export interface EntryWords {
+  /** Entry bits 0–31, unsigned. */
   readonly lo: number;
+  /** Entry bits 32–63, unsigned (0 for 4-byte entries). */
   readonly hi: number;
 }
 
@@ -80,6 +117,7 @@ export interface EntryWords {
  * Physical page numbers (`ppn`, address / 4096) are numbers (exact below 2^53 pages).
  */
 export interface EntryCodec<A extends Address = Address> {
+  /** The mode's table geometry. */
   readonly geometry: Geometry;
   /** The address type of the mode's mapper: `bigint` for 64-bit modes (phantom, for type inference). */
   readonly addressType: A extends bigint ? "bigint" : "number";

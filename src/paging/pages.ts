@@ -9,7 +9,9 @@ import { type Geometry, PAGE_BYTES, PAGE_SHIFT } from "./geometry.js";
  * addresses of a 64-bit mode are truncated to their low `vaBits` bits.
  */
 export interface PageRange {
+  /** The first page. */
   readonly from: number;
+  /** The page after the last. */
   readonly to: number;
 }
 

@@ -51,6 +51,7 @@ const SPLIT = -1;
 export class TableMapper<A extends Address> implements Mapper<number, A> {
   /** Whether aligned runs become large pages. */
   readonly largePages: boolean;
+  /** The mode's entry codec. */
   readonly codec: EntryCodec<A>;
   readonly #bus: PhysicalBus;
   readonly #frames: FrameAllocator;

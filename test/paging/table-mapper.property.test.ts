@@ -213,7 +213,7 @@ export function checkModeProperty(c: ModeCase): void {
       mapper.destroyRoot(root);
       assert.equal(frames.inUse, 0, "the allocator's count is back where it started");
     }),
-    { seed: SEED, numRuns: 20 },
+    { seed: SEED, numRuns: 12 },
   );
 }
 

@@ -18,8 +18,11 @@ export type RiscvPrivilege = "U" | "S" | "M";
  * `sstatus` (SUM bit 18, MXR bit 19; other bits ignored) and the current privilege `priv`.
  */
 export interface RiscvCpuState {
+  /** satp: MODE, ASID, root PPN. */
   readonly satp: bigint | number;
+  /** sstatus: SUM and MXR matter here. */
   readonly sstatus: number;
+  /** The current privilege. */
   readonly priv: RiscvPrivilege;
 }
 
@@ -34,7 +37,13 @@ export interface RiscvMmuOptions extends PagingMmuOptions {
 }
 
 /** Thrown for a state the hart refuses (an unsupported satp MODE, a bad privilege). */
-export class RiscvStateError extends KmemError<"InvalidCpuState", { field: string }> {}
+export class RiscvStateError extends KmemError<"InvalidCpuState", RiscvStateErrorData> {}
+
+/** What a {@link RiscvStateError} carries. */
+export interface RiscvStateErrorData {
+  /** The field that was refused (`satp`, `sstatus`, `priv`). */
+  readonly field: string;
+}
 
 const RV64_MODES: Record<number, RiscvModeName | null> = { [SATP_MODE.bare]: null, [SATP_MODE.sv39]: "riscv-sv39", [SATP_MODE.sv48]: "riscv-sv48", [SATP_MODE.sv57]: "riscv-sv57" };
 const CODES: Record<number, TranslationFaultCode> = { [CAUSE_FETCH_PAGE_FAULT]: "InstructionPageFault", [CAUSE_LOAD_PAGE_FAULT]: "LoadPageFault" };

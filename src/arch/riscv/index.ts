@@ -31,4 +31,4 @@ export { RiscvRules } from "./rules.js";
 export type { RiscvModeName, RiscvRuleOptions } from "./rules.js";
 export { riscvCodec } from "./codec.js";
 export { RiscvMmu, RiscvStateError } from "./cpu.js";
-export type { RiscvCpuState, RiscvMmuOptions, RiscvPrivilege } from "./cpu.js";
+export type { RiscvCpuState, RiscvMmuOptions, RiscvPrivilege, RiscvStateErrorData } from "./cpu.js";

@@ -65,4 +65,15 @@ export const CAUSE_LOAD_PAGE_FAULT = 13;
 export const CAUSE_STORE_PAGE_FAULT = 15;
 
 /** satp.MODE values (RV64: bits 60–63; RV32: bit 31, 1 = Sv32). */
-export const SATP_MODE = { bare: 0, sv32: 1, sv39: 8, sv48: 9, sv57: 10 } as const;
+export const SATP_MODE = {
+  /** No translation. */
+  bare: 0,
+  /** Sv32 (RV32's MODE bit). */
+  sv32: 1,
+  /** Sv39. */
+  sv39: 8,
+  /** Sv48. */
+  sv48: 9,
+  /** Sv57. */
+  sv57: 10,
+} as const;

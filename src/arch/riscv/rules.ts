@@ -1,6 +1,6 @@
 import { KIND_FETCH, KIND_USER, KIND_WRITE, REASON, isUserKind, kindOperation } from "../../paging/access.js";
 import { GEOMETRIES, type Geometry } from "../../paging/geometry.js";
-import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL } from "../../paging/mode.js";
+import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL, tabulateKinds } from "../../paging/mode.js";
 import {
   CAUSE_FETCH_PAGE_FAULT,
   CAUSE_LOAD_PAGE_FAULT,
@@ -27,6 +27,7 @@ export type RiscvModeName = "riscv-sv32" | "riscv-sv39" | "riscv-sv48" | "riscv-
 
 /** The state RISC-V walk rules depend on. */
 export interface RiscvRuleOptions {
+  /** Which RISC-V mode. */
   readonly mode: RiscvModeName;
   /** sstatus.SUM. */
   readonly sum: boolean;
@@ -62,13 +63,31 @@ const RIGHTS_MASK = PTE_R | PTE_W | PTE_X | PTE_U;
  * - Causes: fetch 12, load 13, store 15; stval = the virtual address.
  */
 export class RiscvRules implements PagingRules {
+  /** The mode's geometry. */
   readonly geometry: Geometry;
+  /** A (bit 6). */
   readonly accessedBit = PTE_A;
   readonly dirtyBit = PTE_D;
   readonly marksTables = false;
   readonly earlyAccessedLevels = 0;
   readonly hardwareAccessedDirty: boolean;
   readonly initialRights = 0;
+  /** The PPN starts at bit 10: low word bits 10–31 … */
+  readonly addressShift = PPN_SHIFT;
+  /** … as a 22-bit field … */
+  readonly addressLoMask = (1 << LOW_PPN_BITS) - 1;
+  /** … and high word bits 0–21 (Sv39+; none in Sv32) … */
+  readonly addressHiMask: number;
+  /** … weighing 2^22 pages. */
+  readonly addressHiWeight = PPN_LOW_WEIGHT * PAGE;
+  /** Table entries carry no rights on RISC-V; only G (global below) folds in. */
+  readonly tableAndBits: Int32Array;
+  /** No high-word bit folds into the rights. */
+  readonly tableOrHiBit = 0;
+  /** G in a pointer makes every mapping below it global. */
+  readonly tableGlobalBit = PTE_G;
+  readonly rightsMask = RIGHTS_MASK;
+  readonly kindsByRights: Uint8Array;
   readonly #wide: boolean;
   readonly #sum: boolean;
   readonly #mxr: boolean;
@@ -76,9 +95,12 @@ export class RiscvRules implements PagingRules {
   constructor(options: RiscvRuleOptions) {
     this.geometry = GEOMETRIES[options.mode];
     this.#wide = options.mode !== "riscv-sv32";
+    this.addressHiMask = this.#wide ? HI_PPN_MASK : 0;
+    this.tableAndBits = new Int32Array(this.geometry.levels);
     this.#sum = options.sum;
     this.#mxr = options.mxr;
     this.hardwareAccessedDirty = options.hardwareAccessedDirty;
+    this.kindsByRights = tabulateKinds((rights) => this.allowedKinds(rights), this.rightsMask);
   }
 
   classify(lo: number, hi: number, level: number): number {
@@ -94,17 +116,11 @@ export class RiscvRules implements PagingRules {
     return (lo & (PTE_R | PTE_W)) === PTE_W ? REASON.reserved : 0;
   }
 
-  tableAddress(lo: number, hi: number): number {
-    return this.#ppn(lo, hi) * PAGE;
-  }
 
   pageAddress(lo: number, hi: number): number {
     return this.#ppn(lo, hi) * PAGE;
   }
 
-  combineTable(rights: number, lo: number): number {
-    return (lo & PTE_G) !== 0 ? rights | RIGHTS_GLOBAL : rights;
-  }
 
   combineLeaf(rights: number, lo: number): number {
     return (lo & RIGHTS_MASK) | (rights & RIGHTS_GLOBAL) | ((lo & PTE_G) !== 0 ? RIGHTS_GLOBAL : 0);

@@ -28,9 +28,13 @@ import { type X86ModeName, X86Rules } from "./rules.js";
  * `x86-64-la57` with CR4.LA57). EFER.LMA is derived (PG ∧ LME) and reported by `state`.
  */
 export interface X86CpuState {
+  /** CR0: PG (bit 31) and WP (bit 16) matter here. */
   readonly cr0: number;
+  /** CR3: the root table's physical address (PDPT: 32-byte aligned; else 4 KiB). */
   readonly cr3: number;
+  /** CR4: PSE, PAE, PGE, LA57. */
   readonly cr4: number;
+  /** EFER: LME, LMA (derived), NXE. */
   readonly efer: number;
 }
 
@@ -43,7 +47,13 @@ export interface X86MmuOptions extends PagingMmuOptions {
 }
 
 /** Thrown for a register combination the CPU refuses (#GP on MOV to CR0/CR4 or WRMSR). */
-export class CpuStateError extends KmemError<"InvalidCpuState", { field: string }> {}
+export class CpuStateError extends KmemError<"InvalidCpuState", CpuStateErrorData> {}
+
+/** What a {@link CpuStateError} carries. */
+export interface CpuStateErrorData {
+  /** The register that was refused. */
+  readonly field: string;
+}
 
 const OFF: X86CpuState = { cr0: 0, cr3: 0, cr4: 0, efer: 0 };
 

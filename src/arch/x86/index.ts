@@ -104,4 +104,4 @@ export type { X86ModeName, X86RuleOptions } from "./rules.js";
 export { x86Codec } from "./codec.js";
 export type { X86CodecOptions } from "./codec.js";
 export { CpuStateError, X86Mmu } from "./cpu.js";
-export type { X86CpuState, X86MmuOptions } from "./cpu.js";
+export type { CpuStateErrorData, X86CpuState, X86MmuOptions } from "./cpu.js";

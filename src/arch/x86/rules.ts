@@ -1,8 +1,8 @@
 import { KIND_FETCH, KIND_USER, KIND_WRITE, REASON, isUserKind, kindOperation } from "../../paging/access.js";
 import { GEOMETRIES, type Geometry } from "../../paging/geometry.js";
-import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL } from "../../paging/mode.js";
+import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL, tabulateKinds } from "../../paging/mode.js";
 import { TWO_32 } from "../../paging/address.js";
-import { PDE_PAGE_SIZE, PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_PRESENT, PTE_USER, PTE_WRITABLE } from "./entry.js";
+import { ENTRY_FRAME_SHIFT, PDE_PAGE_SIZE, PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_PRESENT, PTE_USER, PTE_WRITABLE } from "./entry.js";
 import {
   HI_ADDRESS_MASK,
   HI_IGNORED_MASK,
@@ -23,6 +23,7 @@ export type X86ModeName = "x86" | "x86-pae" | "x86-64" | "x86-64-la57";
 
 /** The control bits x86 walk rules depend on. */
 export interface X86RuleOptions {
+  /** Which x86 mode. */
   readonly mode: X86ModeName;
   /** CR0.WP. */
   readonly wp: boolean;
@@ -36,7 +37,7 @@ export interface X86RuleOptions {
   readonly physicalBits: number;
 }
 
-/** Rights bit (beside R/W = 2 and U/S = 4 in their entry positions): some level had XD set. */
+/** Rights bit 0 (beside R/W = 2 and U/S = 4 in their entry positions): some level had XD set. */
 const RIGHT_NX = 1;
 const RW_US = PTE_WRITABLE | PTE_USER;
 const PAE_PDPT_LEVEL = 2;
@@ -63,13 +64,31 @@ const LONG_MODE_PS_RESERVED_LEVEL = 3;
  * - I/D (error-code bit 4) is set on a fetch fault only with EFER.NXE (QEMU: NXE or SMEP).
  */
 export class X86Rules implements PagingRules {
+  /** The mode's geometry. */
   readonly geometry: Geometry;
+  /** A (bit 5). */
   readonly accessedBit = PTE_ACCESSED;
   readonly dirtyBit = PTE_DIRTY;
   readonly marksTables = true;
   readonly earlyAccessedLevels: number;
   readonly hardwareAccessedDirty = true;
   readonly initialRights = RW_US;
+  /** Entry bits 12–51 hold a table's address: low word bits 12–31 … */
+  readonly addressShift = ENTRY_FRAME_SHIFT;
+  /** … as a 20-bit field … */
+  readonly addressLoMask = LO_ADDRESS_MASK >>> ENTRY_FRAME_SHIFT;
+  /** … and high word bits 0–19 … */
+  readonly addressHiMask = HI_ADDRESS_MASK;
+  /** … weighing 2^32. */
+  readonly addressHiWeight = TWO_32;
+  /** R/W and U/S AND over every table entry but a PAE PDPTE (which has neither). */
+  readonly tableAndBits: Int32Array;
+  /** XD (entry bit 63) ORs into rights bit 0 (execute-disable). */
+  readonly tableOrHiBit = HI_NX;
+  /** Table entries have no global bit on x86 (G counts only in the leaf). */
+  readonly tableGlobalBit = 0;
+  readonly rightsMask = RW_US | RIGHT_NX;
+  readonly kindsByRights: Uint8Array;
   readonly #wide: boolean;
   readonly #pae: boolean;
   readonly #long: boolean;
@@ -86,12 +105,14 @@ export class X86Rules implements PagingRules {
     this.#pae = options.mode === "x86-pae";
     this.#long = options.mode === "x86-64" || options.mode === "x86-64-la57";
     this.earlyAccessedLevels = this.#long ? 1 << 2 : 0;
+    this.tableAndBits = Int32Array.from({ length: this.geometry.levels }, (_, level) => (this.#pae && level === PAE_PDPT_LEVEL ? 0 : RW_US));
     this.#wp = options.wp;
     this.#nxe = options.nxe;
     this.#pge = options.pge;
     this.#pse = options.pse;
     const aboveMax = (HI_ADDRESS_MASK & ~(2 ** (options.physicalBits - 32) - 1)) >>> 0;
     this.#reservedHi = (aboveMax | (options.nxe ? 0 : HI_NX)) >>> 0;
+    this.kindsByRights = tabulateKinds((rights) => this.allowedKinds(rights), this.rightsMask);
   }
 
   classify(lo: number, hi: number, level: number): number {
@@ -110,9 +131,6 @@ export class X86Rules implements PagingRules {
     return (lo & reserved) !== 0 ? REASON.reserved : 0;
   }
 
-  tableAddress(lo: number, hi: number): number {
-    return ((lo & LO_ADDRESS_MASK) >>> 0) + (hi & HI_ADDRESS_MASK) * TWO_32;
-  }
 
   pageAddress(lo: number, hi: number, level: number): number {
     if (level === 0) return ((lo & LO_ADDRESS_MASK) >>> 0) + (hi & HI_ADDRESS_MASK) * TWO_32;
@@ -120,14 +138,9 @@ export class X86Rules implements PagingRules {
     return ((lo & (level === 1 ? 0xffe00000 : 0xc0000000)) >>> 0) + (hi & HI_ADDRESS_MASK) * TWO_32;
   }
 
-  combineTable(rights: number, lo: number, hi: number, level: number): number {
-    if (this.#pae && level === PAE_PDPT_LEVEL) return rights;
-    return (rights & (lo | ~RW_US)) | ((hi & HI_NX) !== 0 ? RIGHT_NX : 0);
-  }
-
-  combineLeaf(rights: number, lo: number, hi: number, level: number): number {
+  combineLeaf(rights: number, lo: number, hi: number): number {
     const global = this.#pge && (lo & PTE_GLOBAL) !== 0 ? RIGHTS_GLOBAL : 0;
-    return this.combineTable(rights, lo, hi, level) | global;
+    return (rights & (lo | ~RW_US)) | ((hi & HI_NX) !== 0 ? RIGHT_NX : 0) | global;
   }
 
   allowedKinds(rights: number): number {

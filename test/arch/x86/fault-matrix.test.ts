@@ -9,6 +9,7 @@ import { PhysicalMemory } from "../../../src/ram.js";
  * second pass) × the six access kinds × CR0.WP × EFER.NXE, in each x86 mode and with the
  * leaf at each level the mode allows, checked against `sdmOutcome`: a reference written
  * from Intel SDM vol. 3 §4.6 (access rights) and §4.7 (error code), independent of the MMU.
+ * (LA57 with the leaf at level 0 varies the PML5E and the four levels below it separately.)
  */
 
 type Mode = "x86" | "x86-pae" | "x86-64" | "x86-64-la57";
@@ -92,6 +93,10 @@ function runMatrix(mode: Mode, leafLevel: number, varyPresent: boolean): number 
   for (let c = 0; c < combos; c++) {
     let mask = 0;
     for (let d = 0, rest = c; d < depthCount; d++, rest = Math.floor(rest / wideMasks.length)) mask |= (wideMasks[rest % wideMasks.length] as number) << (3 * d);
+    // LA57 with 4 KiB pages: every combination below a permissive PML5E, and every PML5E
+    // above permissive lower levels (the same rules as 4-level, which runs exhaustively).
+    const permissiveBelow = 0b011_011_011_011;
+    if (mode === "x86-64-la57" && depthCount === 5 && (mask & 7) !== 3 && mask >> 3 !== permissiveBelow) continue;
     masks.push(mask);
   }
   const presentSets = varyPresent ? Array.from({ length: 2 ** depthCount }, (_, i) => i) : [2 ** depthCount - 1];

@@ -296,3 +296,60 @@ describe("TableMapper.mappings", () => {
     );
   });
 });
+
+describe("X86Mmu.walk and large-page invalidation", () => {
+  test("walk explains every level with the entries as RAM holds them after the access", () => {
+    const { mapper, root, mmu } = setup("x86-64");
+    mapper.map(0xffffffff80000000n, 0xffffffff80001000n, 0x300000n, 0x301000n, KW, root);
+    const first = mmu.walk(0xffffffff80000010n, { write: true });
+    assert.equal(first.tlbHit, false);
+    assert.equal(first.physical, 0x300010);
+    assert.deepEqual(
+      first.steps.map((s) => [s.level, s.index, s.entryAddress, s.entry, s.role]),
+      [
+        [3, 511, 0x100000 + 511 * 8, 0x101027n, "table"],
+        [2, 510, 0x101000 + 510 * 8, 0x102027n, "table"],
+        [1, 0, 0x102000, 0x103027n, "table"],
+        [0, 0, 0x103000, 0x300063n, "leaf"],
+      ],
+      "A in every table entry, A and D in the PTE",
+    );
+    assert.equal(mmu.walk(0xffffffff80000010n).tlbHit, true);
+    const fault = mmu.walk(0xffffffff80001000n);
+    assert.deepEqual([fault.physical, fault.faultCode, fault.faultLevel, fault.steps.at(-1)?.role], [null, 0, 0, "fault"]);
+  });
+
+  test("invlpg anywhere in a 2 MiB page drops every cached 4 KiB piece of it", () => {
+    const { ram, mapper, root, mmu } = setup("x86-64", true);
+    mapper.map(0x200000n, 0x400000n, 0x200000n, 0x400000n, KW, root);
+    mmu.translate(0x200000n);
+    mmu.translate(0x3ff000n);
+    ram.write64(0x102008, 0n);
+    assert.equal(mmu.tryTranslate(0x3ff000n), 0x3ff000, "stale");
+    mmu.invlpg(0x234000n);
+    assert.equal(mmu.tryTranslate(0x3ff000n), -1 - 0);
+    assert.equal(mmu.tryTranslate(0x200000n), -1 - 0);
+  });
+});
+
+describe("PagingMmu.tlbProbe", () => {
+  test("an inlined probe hits exactly when lookup would answer from the TLB, and sees flushes", () => {
+    const { mapper, root, mmu } = setup("x86-64");
+    mapper.map(0xffffffff80000000n, 0xffffffff80002000n, 0x300000n, 0x302000n, KW, root);
+    const { tags, frames, shift, mask } = mmu.tlbProbe();
+    const probe = (vaddr: number, kind: number): number | null => {
+      const key = Math.floor(vaddr / 4096);
+      const i = (kind << shift) | (key & mask);
+      return tags[i] === key ? (frames[i] ?? 0) + (vaddr & 4095) : null;
+    };
+    const vaddr = -0x80000000 + 0x1234;
+    assert.equal(probe(vaddr, KIND_READ), null, "cold");
+    assert.equal(mmu.lookup(vaddr, KIND_READ), 0x301234);
+    assert.equal(probe(vaddr, KIND_READ), 0x301234, "filled by the walk");
+    assert.equal(probe(vaddr, KIND_WRITE), null, "no write tag until D is set");
+    mmu.lookup(vaddr, KIND_WRITE);
+    assert.equal(probe(vaddr, KIND_WRITE), 0x301234);
+    mmu.invlpg(0xffffffff80001000n);
+    assert.equal(probe(vaddr, KIND_READ), null, "invlpg clears the live arrays");
+  });
+});
