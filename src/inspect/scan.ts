@@ -1,7 +1,7 @@
 import { hex } from "../format.js";
 import { REASON } from "../paging/access.js";
 import { PAGE_BYTES, PAGE_SHIFT, levelShift, tableEntries } from "../paging/geometry.js";
-import { ENTRY_LEAF, ENTRY_TABLE, RIGHTS_GLOBAL } from "../paging/mode.js";
+import { ENTRY_LEAF, ENTRY_TABLE, RIGHTS_GLOBAL, foldTableRights, tableAddressOf } from "../paging/mode.js";
 import type { PageRange } from "../paging/pages.js";
 import { virtualAddressOf } from "../paging/pages.js";
 import { DumpError } from "./dump-error.js";
@@ -92,7 +92,7 @@ export function scanTables(memory: DumpMemory, mode: InspectMode, root: number, 
       const page = firstPage + i * spanPages;
       const role = rules.classify(lo, hi, level);
       if (role === ENTRY_TABLE) {
-        const next = rules.tableAddress(lo, hi);
+        const next = tableAddressOf(rules, lo, hi);
         if (next >= limit) {
           findings.push({ kind: "nonCanonical", severity: "error", address: page, message: `${where(address, level, page)} points at ${hex(next)}, beyond the ${String(mode.physicalBits)}-bit physical address space` });
         } else if (!memory.contains(next, tableEntries(g, level - 1) * g.entryBytes)) {
@@ -103,7 +103,7 @@ export function scanTables(memory: DumpMemory, mode: InspectMode, root: number, 
           const referrers = parents.get(next) ?? new Set<number>();
           referrers.add(address);
           parents.set(next, referrers);
-          visit(next, level - 1, page, rules.combineTable(rights, lo, hi, level));
+          visit(next, level - 1, page, foldTableRights(rules, rights, lo, hi, level));
         }
         continue;
       }

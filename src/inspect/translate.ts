@@ -3,7 +3,7 @@ import { REASON, describeReason, reasonName } from "../paging/access.js";
 import { isCanonical } from "../paging/address.js";
 import { indexAt, offsetWithin } from "../paging/mmu.js";
 import { levelShift, tableEntries } from "../paging/geometry.js";
-import { ENTRY_LEAF, ENTRY_TABLE, RIGHTS_GLOBAL } from "../paging/mode.js";
+import { ENTRY_LEAF, ENTRY_TABLE, RIGHTS_GLOBAL, foldTableRights, tableAddressOf } from "../paging/mode.js";
 import type { DumpMemory } from "./dump-memory.js";
 import { type InspectMode, type Rights, rightsOfKinds } from "./inspect-mode.js";
 
@@ -79,9 +79,9 @@ export function traceAddress(memory: DumpMemory, mode: InspectMode, root: number
       return stop(describeReason(reasonName(bad)));
     }
     if (role === ENTRY_TABLE) {
-      const next = rules.tableAddress(entryLo, entryHi);
+      const next = tableAddressOf(rules, entryLo, entryHi);
       steps.push({ ...base, entry, role: "table", description: `${mode.describeEntry(entryLo, entryHi, level, false)} table ${hex(next)}` });
-      rights = rules.combineTable(rights, entryLo, entryHi, level);
+      rights = foldTableRights(rules, rights, entryLo, entryHi, level);
       table = next;
       continue;
     }

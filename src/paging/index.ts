@@ -9,7 +9,7 @@ export { ALL_KINDS, KIND_COUNT, KIND_FETCH, KIND_READ, KIND_USER, KIND_WRITE, RE
 export type { Access as PagingAccess, FaultReasonName } from "./access.js";
 
 // Mode descriptions: walk rules and entry codecs.
-export { ENTRY_LEAF, ENTRY_TABLE, RIGHTS_GLOBAL } from "./mode.js";
+export { ENTRY_LEAF, ENTRY_TABLE, RIGHTS_GLOBAL, foldTableRights, tableAddressOf } from "./mode.js";
 export type { EntryCodec, EntryWords, LeafAttributes, PagingRules } from "./mode.js";
 
 // Addresses in 64-bit modes: halves, canonical form.

@@ -3,7 +3,7 @@ import type { Address } from "../types.js";
 import { type Access, KIND_USER, KIND_WRITE, REASON, accessKind, kindOperation } from "./access.js";
 import { TWO_32, isCanonical, splitAddress } from "./address.js";
 import { type Geometry, PAGE_BYTES, PAGE_SHIFT, levelShift } from "./geometry.js";
-import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL } from "./mode.js";
+import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL, foldTableRights, tableAddressOf } from "./mode.js";
 import { PagingTlb } from "./tlb.js";
 
 const DEFAULT_TLB_ENTRIES = 64;
@@ -344,8 +344,8 @@ export abstract class PagingMmu {
       const role = rules.classify(entryLo, entryHi, level);
       if (role === ENTRY_TABLE) {
         if (rules.marksTables) this.#setBits(address, entryLo, rules.accessedBit);
-        rights = foldTable(rules, rights, entryLo, entryHi, level);
-        table = tableAddress(rules, entryLo, entryHi);
+        rights = foldTableRights(rules, rights, entryLo, entryHi, level);
+        table = tableAddressOf(rules, entryLo, entryHi);
         continue;
       }
       if (role !== ENTRY_LEAF) return this.#fault(rules, role, level, kind, key);
@@ -394,20 +394,10 @@ export abstract class PagingMmu {
       const entry = (BigInt(entryHi) << 32n) | BigInt(entryLo);
       steps.push({ level, index, entryAddress, entry, role: role === ENTRY_TABLE ? "table" : leafOk ? "leaf" : "fault" });
       if (role !== ENTRY_TABLE) break;
-      table = tableAddress(rules, entryLo, entryHi);
+      table = tableAddressOf(rules, entryLo, entryHi);
     }
     return steps;
   }
-}
-
-/** The physical address of the table the table entry `lo, hi` points at (see `PagingRules.addressShift`). */
-function tableAddress(rules: PagingRules, lo: number, hi: number): number {
-  return ((lo >>> rules.addressShift) & rules.addressLoMask) * PAGE_BYTES + (hi & rules.addressHiMask) * rules.addressHiWeight;
-}
-
-/** The rights after the table entry `lo, hi` at `level` (see `PagingRules.tableAndBits`). */
-function foldTable(rules: PagingRules, rights: number, lo: number, hi: number, level: number): number {
-  return (rights & (lo | ~(rules.tableAndBits[level] as number))) | ((hi & rules.tableOrHiBit) !== 0 ? 1 : 0) | ((lo & rules.tableGlobalBit) !== 0 ? RIGHTS_GLOBAL : 0);
 }
 
 /** The `bits`-bit table index at bit `shift` of the address `hi:lo`. */

@@ -1,5 +1,5 @@
 import type { Address, Attributes } from "../types.js";
-import type { Geometry } from "./geometry.js";
+import { type Geometry, PAGE_BYTES } from "./geometry.js";
 
 /**
  * What a mode's walk rules answer for an entry (see {@link PagingRules.classify}): the
@@ -139,4 +139,14 @@ export interface EntryCodec<A extends Address = Address> {
   leafAttributes(lo: number, hi: number, level: number, path: readonly EntryWords[]): LeafAttributes;
   /** Why `attrs` cannot be encoded (e.g. `executable: false` without NX), or null. */
   unsupported(attrs: Attributes): string | null;
+}
+
+/** The physical address of the table the table entry `lo, hi` points at (see {@link PagingRules.addressShift}). */
+export function tableAddressOf(rules: PagingRules, lo: number, hi: number): number {
+  return ((lo >>> rules.addressShift) & rules.addressLoMask) * PAGE_BYTES + (hi & rules.addressHiMask) * rules.addressHiWeight;
+}
+
+/** The rights after following the table entry `lo, hi` at `level` (see {@link PagingRules.tableAndBits}). */
+export function foldTableRights(rules: PagingRules, rights: number, lo: number, hi: number, level: number): number {
+  return (rights & (lo | ~(rules.tableAndBits[level] as number))) | ((hi & rules.tableOrHiBit) !== 0 ? 1 : 0) | ((lo & rules.tableGlobalBit) !== 0 ? RIGHTS_GLOBAL : 0);
 }
