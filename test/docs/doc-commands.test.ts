@@ -12,6 +12,7 @@ import {
   type FencedBlock, fencedBlocks, isShellListing, kmemArguments, listedCommands, type ListedCommand, promptedCommands,
 } from "./doc-blocks.js";
 import { normalise } from "./normalise.js";
+import { type Run, runProcess } from "../helpers/run-process.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin", "kmem.js");
@@ -53,26 +54,12 @@ const JSON_SOURCES: ReadonlyMap<string, (dir: string) => Promise<unknown>> = new
   ["same as profiles/default.json", () => Promise.resolve(JSON.parse(readFileSync(join(ROOT, "profiles", "default.json"), "utf8")) as unknown)],
 ]);
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runProcess(command: string, args: readonly string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, timeout: RUN_TIMEOUT_MS });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+function runCommand(command: string, args: readonly string[], cwd: string): Promise<Run> {
+  return runProcess(command, args, { cwd, timeout: RUN_TIMEOUT_MS });
 }
 
 function kmem(args: readonly string[], cwd: string): Promise<Run> {
-  return runProcess(process.execPath, [BIN, ...args], cwd);
+  return runCommand(process.execPath, [BIN, ...args], cwd);
 }
 
 /** The servers the docs start share port 4096: one at a time. */
@@ -201,7 +188,7 @@ describe("every TypeScript example in the docs is a file of examples/ that runs"
   const ownTests = join(ROOT, "test", "examples");
   for (const file of [...files].sort().filter((f) => !existsSync(join(ownTests, f.replace(/\.ts$/, ".test.ts"))))) {
     test(`examples/${file} runs without an error`, async () => {
-      const run = await runProcess(process.execPath, ["--import", TSX, join(EXAMPLES, file)], dir);
+      const run = await runCommand(process.execPath, ["--import", TSX, join(EXAMPLES, file)], dir);
       assert.equal(run.stderr, "", `examples/${file}: stderr`);
       assert.equal(run.status, 0, `examples/${file}: exit status`);
     });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_PROFILE } from "../../src/boot/default-profile.js";
+import { type Run, runProcess } from "../helpers/run-process.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin", "kmem.js");
@@ -14,12 +15,6 @@ const BUILT_MAIN = join(ROOT, "dist", "cli", "main.js");
 const EXIT_OK = 0;
 const EXIT_CHECK_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** How {@link kmemWith} runs the CLI: extra environment, a stdout closed before it writes, a shell prefix. */
 interface RunOptions {
@@ -40,20 +35,10 @@ function kmem(...args: string[]): Promise<Run> {
 
 /** {@link kmem} with options. */
 function kmemWith(options: RunOptions, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...options.env };
-    const child =
-      options.shell === undefined
-        ? spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: HANG_MS })
-        : spawn("sh", ["-c", `${options.shell}; exec "$0" "$@"`, process.execPath, BIN, ...args], { cwd: ROOT, env, timeout: HANG_MS });
-    if (options.closeStdout === true) child.stdout.destroy();
-    let stdout = "";
-    let stderr = "";
-    if (options.closeStdout !== true) child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  const run = { cwd: ROOT, env: { ...process.env, ...options.env }, timeout: HANG_MS, closeStdout: options.closeStdout === true };
+  return options.shell === undefined
+    ? runProcess(process.execPath, [BIN, ...args], run)
+    : runProcess("sh", ["-c", `${options.shell}; exec "$0" "$@"`, process.execPath, BIN, ...args], run);
 }
 
 /** Suites run their tests concurrently: each test is one or more independent child processes. */

@@ -1,7 +1,7 @@
 // The package as a user gets it: `npm pack`, installed into a fresh project, then imported,
 // required, typechecked, bundled and run — including `kmem verify-qemu` from a read-only install.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type Run, runProcess } from "../helpers/run-process.js";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -17,12 +17,6 @@ const NOBODY = 65534;
 /** A string only the built-in profile's description contains: present iff it is bundled. */
 const DEFAULT_PROFILE_MARK = "QEMU/SeaBIOS firmware map";
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** The environment without npm's `npm_*` variables, so a nested npm acts as in a fresh shell. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("npm_")));
@@ -30,15 +24,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? cleanEnv() });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runProcess(command, args, { cwd: options.cwd, env: options.env ?? cleanEnv() });
 }
 
 /** Runs and asserts exit status 0, showing the output otherwise. */

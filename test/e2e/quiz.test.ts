@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { type Run, runProcess } from "../helpers/run-process.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin", "kmem.js");
@@ -12,23 +12,9 @@ const FIXTURES = new URL("../quiz/fixtures/", import.meta.url);
 const EXIT_OK = 0;
 const EXIT_BAD_INPUT = 2;
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the built CLI as a child process, as a user would. */
 function kmem(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [BIN, ...args], { cwd: ROOT });
 }
 
 function assertBadInput(run: Run, pattern: RegExp): void {
