@@ -68,14 +68,14 @@ export class ExtentAllocator implements VirtualAllocator {
   reserve(first: number, count: number): void {
     const tree = this.tree;
     const node = tree.floor(first);
-    const start = tree.start[node]!;
-    const end = start + tree.length[node]!;
+    const start = tree.startOf(node);
+    const end = start + tree.lengthOf(node);
     const last = first + count;
     if (start === first) {
       if (end === last) tree.remove(start);
-      else tree.change(start, last, end - last);
+      else tree.change(node, last, end - last);
     } else {
-      tree.change(start, start, first - start);
+      tree.change(node, start, first - start);
       if (end !== last) tree.insert(last, end - last);
     }
     this.free -= count;
@@ -85,16 +85,17 @@ export class ExtentAllocator implements VirtualAllocator {
   release(first: number, count: number): void {
     const tree = this.tree;
     const last = first + count;
+    // One descent finds both neighbours: the extent before `first` and the one after it.
     const before = tree.floor(first);
-    const after = last < this.numBlocks ? tree.find(last) : NIL;
-    const afterLength = after === NIL ? 0 : tree.length[after]!;
-    if (before !== NIL && tree.start[before]! + tree.length[before]! === first) {
-      const start = tree.start[before]!;
-      const length = tree.length[before]! + count + afterLength;
-      if (after !== NIL) tree.remove(last);
-      tree.change(start, start, length);
-    } else if (after !== NIL) {
-      tree.change(last, first, count + afterLength);
+    const after = tree.next;
+    const touchesBefore = before !== NIL && tree.startOf(before) + tree.lengthOf(before) === first;
+    const touchesAfter = after !== NIL && tree.startOf(after) === last;
+    if (touchesBefore) {
+      const afterLength = touchesAfter ? tree.lengthOf(after) : 0;
+      tree.change(before, tree.startOf(before), tree.lengthOf(before) + count + afterLength);
+      if (touchesAfter) tree.remove(last);
+    } else if (touchesAfter) {
+      tree.change(after, first, count + tree.lengthOf(after));
     } else {
       tree.insert(first, count);
     }
@@ -104,14 +105,14 @@ export class ExtentAllocator implements VirtualAllocator {
   /** Whether block `block` is used. O(log k). */
   isUsed(block: number): boolean {
     const node = this.tree.floor(block);
-    return node === NIL || this.tree.start[node]! + this.tree.length[node]! <= block;
+    return node === NIL || this.tree.startOf(node) + this.tree.lengthOf(node) <= block;
   }
 
   /** The lowest used block in `[first, first + count)`, or `null`. O(log k). */
   firstUsedIn(first: number, count: number): number | null {
     const node = this.tree.floor(first);
     if (node === NIL) return first;
-    const end = this.tree.start[node]! + this.tree.length[node]!;
+    const end = this.tree.startOf(node) + this.tree.lengthOf(node);
     if (end <= first) return first;
     // Extents are maximal, so the block after one (inside the space) is used.
     return end < first + count ? end : null;

@@ -27,7 +27,7 @@ describe("ExtentNodes", () => {
     assert.equal(tree.check(), null);
     assert.equal(tree.size, 3000);
     assert.equal(tree.maxLength, 9);
-    assert.ok(tree.height[tree.root]! <= 1.44 * Math.log2(3000) + 2, `height ${tree.height[tree.root]}`);
+    assert.ok(tree.depth <= 1.44 * Math.log2(3000) + 2, `height ${tree.depth}`);
     for (let i = 0; i < starts.length; i += 2) tree.remove(starts[i]!);
     assert.equal(tree.check(), null);
     assert.equal(tree.size, 1500);
