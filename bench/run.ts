@@ -18,6 +18,8 @@ import { runBoot, type BootConfig } from "./boot.js";
 import { runMmu, type MmuConfig } from "./mmu.js";
 import { printPagingModes, runPagingModes, type PagingModesConfig } from "./paging-modes.js";
 import { printBoot, printChurn, printMemory, printMixed, printMmu, printScaling, printTargets, targetRows } from "./report.js";
+import { printExtent, printFrameChurn } from "./policy-report.js";
+import { runExtent, runFrameChurn, type ExtentConfig, type FrameChurnConfig } from "./policy-sections.js";
 import { kmemSubject } from "./kmem-subject.js";
 import { seedSubject, type Subject } from "./subjects.js";
 import { MixedWorkload } from "./workload.js";
@@ -34,6 +36,8 @@ interface SuiteConfig {
   readonly mmu: MmuConfig;
   readonly pagingModes: PagingModesConfig;
   readonly boot: BootConfig;
+  readonly extent: ExtentConfig;
+  readonly frameChurn: FrameChurnConfig;
   /** Untimed operations per subject before anything is measured (JIT warm-up). */
   readonly jitWarmupOps: number;
 }
@@ -48,6 +52,8 @@ const FULL: SuiteConfig = {
   mmu: { runs: 7, translations: 10_000_000 },
   pagingModes: { runs: 7, translations: 10_000_000 },
   boot: { runs: 9, warmups: 3 },
+  extent: { runs: 3, seed: SEED, windowOps: 100_000, smallBlocks: blocksOf(20), hugeBlocks: blocksOf(35), hugeLive: 1_000_000, warmupTurnovers: 1 },
+  frameChurn: { blocks: blocksOf(20), runs: 3, seed: SEED, turnovers: [0, 1, 10, 30], windowOps: 20_000 },
   jitWarmupOps: 100_000,
 };
 
@@ -59,6 +65,8 @@ const QUICK: SuiteConfig = {
   mmu: { runs: 3, translations: 1_000_000 },
   pagingModes: { runs: 3, translations: 1_000_000 },
   boot: { runs: 3, warmups: 1 },
+  extent: { runs: 3, seed: SEED, windowOps: 20_000, smallBlocks: blocksOf(20), hugeBlocks: blocksOf(35), hugeLive: 100_000, warmupTurnovers: 1 },
+  frameChurn: { blocks: blocksOf(18), runs: 3, seed: SEED, turnovers: [0, 3], windowOps: 5_000 },
   jitWarmupOps: 100_000,
 };
 
@@ -126,6 +134,8 @@ function main(): void {
   const pagingModes = timed("paging-modes", () => runPagingModes(config.pagingModes));
   const bootSection = timed("boot", () => runBoot(config.boot));
   const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
+  const extent = timed("extent", () => runExtent(config.extent));
+  const frameChurn = timed("frameChurn", () => runFrameChurn(config.frameChurn));
   // Last: its bigint VMMs must not reach the VMM's code before the number-only sections ran.
   const addressTypes = timed("address types", () => runAddressTypes(kmemSubject, addressTypeConfig(config.mixed), config.jitWarmupOps, { mixed, mmu }, new URL("./results.json", import.meta.url)));
 
@@ -156,8 +166,10 @@ function main(): void {
     pagingModes,
     boot: bootSection,
     addressTypes,
+    extent,
+    frameChurn,
   };
-  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes)].join("\n\n");
+  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printExtent(extent), printFrameChurn(frameChurn), printAddressTypes(addressTypes)].join("\n\n");
   console.log(markdown);
   if (values.markdown !== undefined) writeFileSync(values.markdown, markdown + "\n");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
