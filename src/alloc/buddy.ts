@@ -81,7 +81,9 @@ export class BuddyFrames implements FramePolicy {
   /** Takes one block: the lowest of the smallest free order, split down to order 0. */
   allocOne(): number | null {
     const block = this.allocBlock(0);
-    return block < 0 ? null : block;
+    if (block < 0) return null;
+    this.used.set(block);
+    return block;
   }
 
   /**
@@ -93,7 +95,8 @@ export class BuddyFrames implements FramePolicy {
     if (count > this.used.numFreeEntries) return null;
     const blocks: number[] = [];
     let left = count;
-    let order = this.maxOrder;
+    // The largest order that fits in the count: 31 − clz32 is floor(log2) for counts below 2^31.
+    let order = Math.min(this.maxOrder, count >= 2 ** 31 ? this.maxOrder : 31 - Math.clz32(count));
     while (left > 0) {
       const size = 2 ** order;
       if (size > left) {
@@ -109,7 +112,9 @@ export class BuddyFrames implements FramePolicy {
       blocks.push(block, size);
       left -= size;
     }
-    return mergeRuns(blocks);
+    mergeRuns(blocks);
+    for (let i = 0; i < blocks.length; i += 2) this.used.setRange(blocks[i]!, blocks[i + 1]!);
+    return blocks;
   }
 
   /**
@@ -123,8 +128,9 @@ export class BuddyFrames implements FramePolicy {
     if (isPowerOfTwo(alignment) && order <= this.maxOrder) {
       const block = this.allocBlock(order);
       if (block >= 0) {
-        const end = block + 2 ** order;
-        if (block + count < end) this.release(block + count, end - block - count);
+        // The tail past `count` goes back as chunks; their buddies are in the block, so none merges.
+        this.addChunks(block + count, block + 2 ** order);
+        this.used.setRange(block, count);
         return block;
       }
     }
@@ -223,8 +229,9 @@ export class BuddyFrames implements FramePolicy {
   }
 
   /**
-   * Takes a free block of `order`: the lowest block of the smallest free order ≥ `order`,
-   * whose upper halves go back to the lower orders' lists. Its first block, or -1.
+   * Takes a free block of `order` off the free lists (the caller marks it used): the lowest
+   * block of the smallest free order ≥ `order`, whose upper halves go back to the lower
+   * orders' lists. Its first block, or -1.
    */
   private allocBlock(order: number): number {
     let from = order;
@@ -236,7 +243,6 @@ export class BuddyFrames implements FramePolicy {
       from--;
       this.addHead(head + 2 ** from, from);
     }
-    this.used.setRange(head, 2 ** order);
     return head;
   }
 
@@ -299,16 +305,31 @@ function isPowerOfTwo(n: number): boolean {
   return 2 ** Math.round(Math.log2(n)) === n;
 }
 
-/** Sorts `(first, length)` pairs by first block and merges the ones that touch. */
-function mergeRuns(pairs: readonly number[]): number[] {
-  const order = Array.from({ length: pairs.length / 2 }, (_, i) => i).sort((a, b) => pairs[2 * a]! - pairs[2 * b]!);
-  const runs: number[] = [];
-  for (const i of order) {
-    const first = pairs[2 * i]!;
-    const length = pairs[2 * i + 1]!;
-    const last = runs.length - 2;
-    if (last >= 0 && runs[last]! + runs[last + 1]! === first) runs[last + 1]! += length;
-    else runs.push(first, length);
+/**
+ * Sorts `(first, length)` pairs by first block, in place (insertion sort: a request yields a
+ * handful of blocks), and merges the ones that touch.
+ */
+function mergeRuns(pairs: number[]): void {
+  for (let i = 2; i < pairs.length; i += 2) {
+    const first = pairs[i]!;
+    const length = pairs[i + 1]!;
+    let j = i - 2;
+    for (; j >= 0 && pairs[j]! > first; j -= 2) {
+      pairs[j + 2] = pairs[j]!;
+      pairs[j + 3] = pairs[j + 1]!;
+    }
+    pairs[j + 2] = first;
+    pairs[j + 3] = length;
   }
-  return runs;
+  let out = 0;
+  for (let i = 2; i < pairs.length; i += 2) {
+    if (pairs[out]! + pairs[out + 1]! === pairs[i]) {
+      pairs[out + 1]! += pairs[i + 1]!;
+    } else {
+      out += 2;
+      pairs[out] = pairs[i]!;
+      pairs[out + 1] = pairs[i + 1]!;
+    }
+  }
+  pairs.length = pairs.length === 0 ? 0 : out + 2;
 }
