@@ -47,6 +47,11 @@ export class ExtentNodes {
    * above its argument), or {@link NIL}.
    */
   next = NIL;
+  /**
+   * The node the recorded path leads to: the result of the last {@link floor}, or of the
+   * last unaligned {@link firstFit}; {@link NIL} once an insert or remove has reshaped the tree.
+   */
+  pathEnd = NIL;
   /** The nodes' float64 fields (start, length, longest) at `F64_STRIDE · node`. */
   private f64: Float64Array;
   /** The nodes' links at `I32_STRIDE · node + LEFT/RIGHT` (the same buffer). */
@@ -120,12 +125,13 @@ export class ExtentNodes {
       depth++;
     }
     this.next = after;
+    this.pathEnd = best;
     return best;
   }
 
   /**
-   * Changes the extent of `node` — the result of the last {@link floor} or its {@link next},
-   * with no insert or remove since — to `[start, start + length)`, which must stay between its
+   * Changes the extent of `node` — {@link pathEnd} or, after a {@link floor}, its
+   * {@link next} — to `[start, start + length)`, which must stay between its
    * neighbours (so the order holds), and refreshes `longest` up its path. O(log k).
    */
   change(node: number, start: number, length: number): void {
@@ -156,6 +162,7 @@ export class ExtentNodes {
     }
     let child = this.newNode(start, length);
     this.size++;
+    this.pathEnd = NIL;
     while (depth > 0) {
       const node = path[--depth]!;
       if (start < this.startOf(node)) this.setLeft(node, child);
@@ -172,6 +179,7 @@ export class ExtentNodes {
   remove(start: number): void {
     this.root = this.removeFrom(this.root, start);
     this.size--;
+    this.pathEnd = NIL;
   }
 
   /**
@@ -245,13 +253,19 @@ export class ExtentNodes {
     return this.height[this.root]!;
   }
 
+  /** One descent to the first extent of at least `count` blocks, recording the path (so a reserve of it need not search again). */
   private firstFitUnaligned(count: number): number {
+    const path = this.path;
     let node = this.root;
-    for (;;) {
+    for (let depth = 0; ; depth++) {
+      path[depth] = node;
       const left = this.leftOf(node);
       if (this.longestOf(left) >= count) {
         node = left;
       } else if (this.lengthOf(node) >= count) {
+        this.pathEnd = node;
+        this.floorDepth = depth;
+        this.next = NIL;
         return this.startOf(node);
       } else {
         node = this.rightOf(node);

@@ -67,7 +67,9 @@ export class ExtentAllocator implements VirtualAllocator {
   /** Marks the free blocks `[first, first + count)` used, splitting their extent. O(log k). */
   reserve(first: number, count: number): void {
     const tree = this.tree;
-    const node = tree.floor(first);
+    // After findFree, the path to the extent it found is still recorded: no second search.
+    const fitted = tree.pathEnd;
+    const node = fitted !== NIL && tree.startOf(fitted) <= first && first < tree.startOf(fitted) + tree.lengthOf(fitted) ? fitted : tree.floor(first);
     const start = tree.startOf(node);
     const end = start + tree.lengthOf(node);
     const last = first + count;
