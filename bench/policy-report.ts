@@ -18,6 +18,7 @@ export function printExtent(section: ExtentSection): string {
       `extent at ${log2(c.hugeBlocks)} with ${c.hugeLive} live ÷ bitmap at ${log2(c.smallBlocks)}: ${times(section.hugeOverBitmap)} (target ≤ 2)`,
       `÷ extent at ${log2(c.smallBlocks)}: ${times(section.hugeOverSmall)} (target ≤ 1.3)`,
       `extent at ${log2(c.hugeBlocks)} with the ${log2(c.smallBlocks)} load ÷ at ${log2(c.smallBlocks)}: ${times(section.sameLoadHugeOverSmall)}`,
+      `extent at ${log2(c.hugeBlocks)} ÷ bitmap, both with ${c.hugeLive} live: ${times(section.hugeOverBitmapSameLoad)}`,
       `same blocks returned by bitmap and extent: ${section.sameAddresses ? "yes" : "no"}`,
     ].join("; "),
   ].join("\n\n");

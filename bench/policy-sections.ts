@@ -134,7 +134,11 @@ export interface ExtentConfig extends WindowConfig {
 /** The extent allocator against the bitmap, and against itself in a small space. */
 export interface ExtentSection {
   readonly config: ExtentConfig;
-  /** bitmap at the small size, extent at the small size, extent at the huge size with `hugeLive` allocations, extent at the huge size with the small size's load. */
+  /**
+   * bitmap at the small size, extent at the small size, extent at the huge size with
+   * `hugeLive` allocations, extent at the huge size with the small size's load, and the bitmap
+   * with `hugeLive` allocations (at the power of two that holds them at 50%).
+   */
   readonly rows: readonly PolicyResult[];
   /** Extent per op, huge space with `hugeLive` allocations ÷ bitmap per op, small space (target ≤ 2). */
   readonly hugeOverBitmap: number;
@@ -142,6 +146,8 @@ export interface ExtentSection {
   readonly hugeOverSmall: number;
   /** Extent per op, huge space with the small space's load ÷ small space: the cost of the space's size alone. */
   readonly sameLoadHugeOverSmall: number;
+  /** Extent per op, huge space with `hugeLive` allocations ÷ the bitmap with as many: the cost of k alone, for both. */
+  readonly hugeOverBitmapSameLoad: number;
   /** Whether the bitmap and the extent allocator returned the same blocks in the small space. */
   readonly sameAddresses: boolean;
 }
@@ -150,6 +156,7 @@ export interface ExtentSection {
 export function runExtent(config: ExtentConfig): ExtentSection {
   const smallTarget = Math.floor(config.smallBlocks * TARGET_FILL);
   const hugeTarget = Math.round(config.hugeLive * MEAN_ALLOC_BLOCKS);
+  const bitmapBlocks = 2 ** Math.ceil(Math.log2(hugeTarget / TARGET_FILL));
   const extent = (blocks: number) => (): { subject: PolicyUnderTest; space: VirtualAllocator } => {
     const space = new ExtentAllocator(blocks);
     return { subject: virtualOnly(space), space };
@@ -167,19 +174,29 @@ export function runExtent(config: ExtentConfig): ExtentSection {
     { name: "extent", blocks: config.smallBlocks, targetBlocks: smallTarget, build: extent(config.smallBlocks) },
     { name: "extent", blocks: config.hugeBlocks, targetBlocks: hugeTarget, build: extent(config.hugeBlocks) },
     { name: "extent", blocks: config.hugeBlocks, targetBlocks: smallTarget, build: extent(config.hugeBlocks) },
+    {
+      name: "bitmap",
+      blocks: bitmapBlocks,
+      targetBlocks: hugeTarget,
+      build: () => {
+        const space = bitmapAllocator(bitmapBlocks);
+        return { subject: virtualOnly(space), space };
+      },
+    },
   ];
   const rows = measureAll(
     setups.map((setup) => ({ setup, turnovers: config.warmupTurnovers })),
     config,
     { ...config, windowOps: WARMUP_OPS },
   );
-  const [bitmap, small, huge, sameLoad] = rows as [PolicyResult, PolicyResult, PolicyResult, PolicyResult];
+  const [bitmap, small, huge, sameLoad, bitmapHuge] = rows as [PolicyResult, PolicyResult, PolicyResult, PolicyResult, PolicyResult];
   return {
     config,
     rows,
     hugeOverBitmap: huge.usPerOp / bitmap.usPerOp,
     hugeOverSmall: huge.usPerOp / small.usPerOp,
     sameLoadHugeOverSmall: sameLoad.usPerOp / small.usPerOp,
+    hugeOverBitmapSameLoad: huge.usPerOp / bitmapHuge.usPerOp,
     sameAddresses: JSON.stringify(bitmap.checksums) === JSON.stringify(small.checksums) && JSON.stringify(small.checksums) === JSON.stringify(sameLoad.checksums),
   };
 }
