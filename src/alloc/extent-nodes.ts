@@ -64,6 +64,8 @@ export class ExtentNodes {
   private readonly path = new Int32Array(MAX_PATH);
   private floorDepth = -1;
   private nextDepth = -1;
+  /** Nodes on the last {@link floor}'s path (it runs down to a null link), or -1 when the recorded path is not a floor's. */
+  private floorLength = -1;
   /** Nodes ever handed out, including the sentinel. */
   private used = 1;
 
@@ -126,6 +128,7 @@ export class ExtentNodes {
     }
     this.next = after;
     this.pathEnd = best;
+    this.floorLength = depth;
     return best;
   }
 
@@ -160,9 +163,26 @@ export class ExtentNodes {
       path[depth] = node;
       node = start < this.startOf(node) ? this.leftOf(node) : this.rightOf(node);
     }
+    this.attach(depth, start, length);
+  }
+
+  /**
+   * {@link insert} for a `start` that compares with every node as the last {@link floor}'s
+   * argument did (no extent starts between the two): reuses that floor's path when it is the
+   * one recorded and nothing was inserted or removed since, else searches.
+   */
+  insertBesideFloor(start: number, length: number): void {
+    if (this.floorLength < 0) this.insert(start, length);
+    else this.attach(this.floorLength, start, length);
+  }
+
+  /** Hangs a new node below the first `depth` nodes of the path and rebalances back up. */
+  private attach(depth: number, start: number, length: number): void {
+    const path = this.path;
     let child = this.newNode(start, length);
     this.size++;
     this.pathEnd = NIL;
+    this.floorLength = -1;
     while (depth > 0) {
       const node = path[--depth]!;
       if (start < this.startOf(node)) this.setLeft(node, child);
@@ -180,6 +200,7 @@ export class ExtentNodes {
     this.root = this.removeFrom(this.root, start);
     this.size--;
     this.pathEnd = NIL;
+    this.floorLength = -1;
   }
 
   /**
@@ -265,6 +286,7 @@ export class ExtentNodes {
       } else if (this.lengthOf(node) >= count) {
         this.pathEnd = node;
         this.floorDepth = depth;
+        this.floorLength = -1;
         this.next = NIL;
         return this.startOf(node);
       } else {

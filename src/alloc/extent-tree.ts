@@ -78,7 +78,8 @@ export class ExtentAllocator implements VirtualAllocator {
       else tree.change(node, last, end - last);
     } else {
       tree.change(node, start, first - start);
-      if (end !== last) tree.insert(last, end - last);
+      // No extent starts in [first, last], so the tail's place is where the search for `first` ended.
+      if (end !== last) tree.insertBesideFloor(last, end - last);
     }
     this.free -= count;
   }
@@ -99,7 +100,7 @@ export class ExtentAllocator implements VirtualAllocator {
     } else if (touchesAfter) {
       tree.change(after, first, count + tree.lengthOf(after));
     } else {
-      tree.insert(first, count);
+      tree.insertBesideFloor(first, count);
     }
     this.free += count;
   }
