@@ -11,7 +11,7 @@ const run = promisify(execFile);
 /** Generous: the quick suite targets < 30 s on 2 cores; this only guards against a hang. */
 const TIMEOUT_MS = 120_000;
 
-const EXPECTED_SECTIONS = ["meta", "targets", "mixed", "scaling", "churn", "mmu", "boot", "memory", "addressTypes"];
+const EXPECTED_SECTIONS = ["meta", "targets", "mixed", "scaling", "churn", "mmu", "boot", "memory", "addressTypes", "extent", "frameChurn"];
 
 test("bench --quick completes and writes JSON with every section", { timeout: TIMEOUT_MS }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "kmem-bench-"));
@@ -26,6 +26,8 @@ test("bench --quick completes and writes JSON with every section", { timeout: TI
     const { meta, mixed } = results as { meta: { mode: string }; mixed: { results: Record<string, unknown> } };
     assert.equal(meta.mode, "quick");
     assert.ok("seed" in mixed.results && "kmem" in mixed.results, "the mixed workload measured both the seed and kmem");
+    const { extent } = results as { extent: { sameAddresses: boolean } };
+    assert.equal(extent.sameAddresses, true, "the bitmap and the extent tree returned the same blocks");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
