@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ExtentAllocator, MAX_EXTENT_BLOCKS } from "../../src/alloc/extent-tree.js";
-import { ExtentNodes } from "../../src/alloc/extent-nodes.js";
+import { ExtentBTree, NIL } from "../../src/alloc/extent-btree.js";
 import type { VirtualAllocator } from "../../src/alloc/policy.js";
 import { BitmapAllocator } from "../../src/alloc/bitmap-allocator.js";
 import { UsedIntervals } from "../helpers/used-intervals.js";
@@ -14,37 +14,55 @@ function assertValid(space: ExtentAllocator): void {
   assert.equal(space.checkInvariants(), null, "tree invariants");
 }
 
-describe("ExtentNodes", () => {
-  test("inserting and removing thousands of extents keeps the AVL, order and longest invariants", () => {
-    const tree = new ExtentNodes();
+describe("ExtentBTree", () => {
+  test("inserting and removing thousands of extents in scattered order keeps order, fill, keys and maxima", () => {
+    const tree = new ExtentBTree();
     const starts: number[] = [];
     for (let i = 0; i < 3000; i++) {
       // A permutation of 0..2999 (1237 is coprime to 3000), spaced 10 apart, lengths 1..9.
       const start = ((i * 1237) % 3000) * 10;
       tree.insert(start, 1 + (i % 9));
       starts.push(start);
+      if (i % 500 === 0) assert.equal(tree.check(), null, `after ${i + 1} inserts`);
     }
     assert.equal(tree.check(), null);
     assert.equal(tree.size, 3000);
     assert.equal(tree.maxLength, 9);
-    assert.ok(tree.depth <= 1.44 * Math.log2(3000) + 2, `height ${tree.depth}`);
     for (let i = 0; i < starts.length; i += 2) tree.remove(starts[i]!);
     assert.equal(tree.check(), null);
     assert.equal(tree.size, 1500);
     const seen: number[] = [];
     tree.forEach((start) => seen.push(start));
     assert.deepEqual(seen, starts.filter((_, i) => i % 2 === 1).sort((a, b) => a - b));
+    for (let i = 1; i < starts.length; i += 2) tree.remove(starts[i]!);
+    assert.equal(tree.check(), null);
+    assert.equal(tree.size, 0);
+    assert.equal(tree.maxLength, 0);
   });
 
-  test("removed nodes are recycled instead of growing the arrays", () => {
-    const tree = new ExtentNodes();
-    for (let i = 0; i < 100; i++) tree.insert(i * 2, 1);
-    const capacity = tree.capacity;
-    for (let round = 0; round < 10; round++) {
-      for (let i = 0; i < 100; i++) tree.remove(i * 2);
-      for (let i = 0; i < 100; i++) tree.insert(i * 2, 1);
+  test("floor finds the extent at or below a block and the one after it, across leaves", () => {
+    const tree = new ExtentBTree();
+    for (let i = 0; i < 100; i++) tree.insert(i * 10, 5);
+    for (const block of [0, 4, 5, 9, 10, 155, 995, 2000]) {
+      const node = tree.floor(block);
+      const expected = Math.floor(block / 10) * 10;
+      assert.equal(tree.startOf(node), Math.min(expected, 990), `floor(${block})`);
+      const next = tree.next;
+      if (expected + 10 < 1000) assert.equal(tree.startOf(next), expected + 10, `next after ${block}`);
+      else assert.equal(next, NIL, `nothing after ${block}`);
     }
-    assert.equal(tree.capacity, capacity);
+    assert.equal(new ExtentBTree().floor(5), NIL);
+  });
+
+  test("removed nodes are recycled instead of growing the array", () => {
+    const tree = new ExtentBTree();
+    for (let i = 0; i < 400; i++) tree.insert(i * 2, 1);
+    const bytes = tree.byteLength;
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 400; i++) tree.remove(i * 2);
+      for (let i = 0; i < 400; i++) tree.insert(i * 2, 1);
+    }
+    assert.equal(tree.byteLength, bytes);
     assert.equal(tree.check(), null);
   });
 });
