@@ -144,6 +144,8 @@ export interface ChurnConfig {
 /** kmem's per-op time and mapper calls per op after each depth of churn. */
 export interface ChurnSection {
   readonly config: ChurnConfig;
+  /** The subject measured (its physical policy shows in the name). */
+  readonly subject: string;
   readonly rows: readonly { readonly turnovers: number; readonly result: MixedResult }[];
 }
 
@@ -155,6 +157,7 @@ export interface ChurnSection {
 export function runChurn(subject: Subject, config: ChurnConfig): ChurnSection {
   return {
     config,
+    subject: subject.name,
     rows: config.turnovers.map((turnovers) => ({
       turnovers,
       result: measureMixed(subject, { ...config, warmupOps: 0, warmupTurnovers: turnovers, boxMs: Infinity }, config.runs),

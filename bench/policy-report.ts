@@ -9,7 +9,7 @@ const log2 = (n: number): string => `2^${Math.log2(n)}`;
 export function printExtent(section: ExtentSection): string {
   const c = section.config;
   return [
-    `### 6. Extent allocator vs bitmap, block level (mixed workload; median of ${c.runs} runs of ${c.windowOps} ops after the fill and ${c.warmupTurnovers} turnover(s); CPU time)`,
+    `### 7. Extent allocator vs bitmap, block level (mixed workload; median of ${c.runs} runs of ${c.windowOps} ops after the fill and ${c.warmupTurnovers} turnover(s); CPU time)`,
     markdownTable(
       ["allocator", "blocks", "live allocations", "CPU per op", "free extents", "bytes per free extent"],
       section.rows.map((r) => [r.name, log2(r.blocks), String(r.liveAllocations), duration(r.usPerOp), String(r.freeExtents), r.bytesPerFreeExtent === null ? "—" : r.bytesPerFreeExtent.toFixed(1)]),
@@ -30,7 +30,7 @@ export function printFrameChurn(section: FrameChurnSection): string {
   const policies = Object.keys(section.deepestOverFresh);
   const deepest = c.turnovers[c.turnovers.length - 1];
   return [
-    `### 7. Churn depth by frame policy, block level: bitmap virtual allocator + frame policy at ${log2(c.blocks)} blocks after N turnovers (median of ${c.runs} runs of ${c.windowOps} ops; CPU time)`,
+    `### 8. Churn depth by frame policy, block level: bitmap virtual allocator + frame policy at ${log2(c.blocks)} blocks after N turnovers (median of ${c.runs} runs of ${c.windowOps} ops; CPU time)`,
     markdownTable(
       ["turnovers", ...policies.flatMap((p) => [`${p} per op`, `${p} runs/op`])],
       c.turnovers.map((turnovers) => [

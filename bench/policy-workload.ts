@@ -2,7 +2,8 @@
  * The mixed workload of section 1 (random sizes of 1–64 blocks, random frees of live
  * allocations, held at a target of used blocks) driven at the block level: straight against
  * a `VirtualAllocator`, optionally with a `FramePolicy` backing each allocation, without a
- * VMM. Used until the VMM takes policies (then the VMM-level sections measure the same).
+ * VMM: the allocators' own cost, apart from the allocation table and the mapper (sections 2c
+ * and 6 measure them inside the VMM).
  */
 
 import { Bitmap, mulberry32, type FramePolicy, type FragmentationStats, type VirtualAllocator } from "kmem";

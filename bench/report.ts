@@ -153,13 +153,16 @@ export function printTargets(rows: readonly TargetRow[]): string {
 }
 
 /** The churn-depth sweep as Markdown. */
-export function printChurn(churn: ChurnSection): string {
+export function printChurn(churn: ChurnSection, number = "2b"): string {
   const c = churn.config;
+  const rows = churn.rows;
+  const ratio = rows.length > 1 ? rows[rows.length - 1]!.result.usPerOp / rows[0]!.result.usPerOp : null;
   return [
-    `### 2b. Churn depth: kmem at ${log2(c.blocks)} blocks after N turnovers of its live allocations (median of ${c.runs} runs of ${c.windowOps} ops)`,
+    `### ${number}. Churn depth: ${churn.subject} at ${log2(c.blocks)} blocks after N turnovers of its live allocations (median of ${c.runs} runs of ${c.windowOps} ops)`,
     markdownTable(
       ["turnovers", "per op", "ops/s", "mapper calls/op"],
       churn.rows.map((row) => [String(row.turnovers), duration(row.result.usPerOp), rate(row.result.opsPerSec), row.result.mapperCallsPerOp.toFixed(2)]),
     ),
+    `per-op time after ${rows[rows.length - 1]?.turnovers ?? "n/a"} turnovers ÷ after ${rows[0]?.turnovers ?? "n/a"}: ${ratio === null ? "n/a" : times(ratio)}`,
   ].join("\n\n");
 }

@@ -20,7 +20,7 @@ import { printPagingModes, runPagingModes, type PagingModesConfig } from "./pagi
 import { printBoot, printChurn, printMemory, printMixed, printMmu, printScaling, printTargets, targetRows } from "./report.js";
 import { printExtent, printFrameChurn } from "./policy-report.js";
 import { runExtent, runFrameChurn, type ExtentConfig, type FrameChurnConfig } from "./policy-sections.js";
-import { kmemSubject } from "./kmem-subject.js";
+import { kmemBuddySubject, kmemSubject } from "./kmem-subject.js";
 import { seedSubject, type Subject } from "./subjects.js";
 import { MixedWorkload } from "./workload.js";
 
@@ -134,6 +134,16 @@ function main(): void {
   const pagingModes = timed("paging-modes", () => runPagingModes(config.pagingModes));
   const bootSection = timed("boot", () => runBoot(config.boot));
   const memory = timed("memory", () => runMemory(SUBJECTS, config.memoryBlocks));
+  // After the sections that use the default PMM, so they ran before a second physical policy
+  // reached the PMM's code; warmed up like the subjects above, so its first window is not the JIT's.
+  const churnBuddy = timed("churn (buddy)", () => {
+    for (const blocks of WARMUP_BLOCKS) {
+      const work = new MixedWorkload(kmemBuddySubject.makeVmm(blocks), blocks, SEED);
+      work.fill();
+      work.run(config.jitWarmupOps);
+    }
+    return runChurn(kmemBuddySubject, config.churn);
+  });
   const extent = timed("extent", () => runExtent(config.extent));
   const frameChurn = timed("frameChurn", () => runFrameChurn(config.frameChurn));
   // Last: its bigint VMMs must not reach the VMM's code before the number-only sections ran.
@@ -161,6 +171,7 @@ function main(): void {
     mixed,
     scaling,
     churn,
+    churnBuddy,
     memory,
     mmu,
     pagingModes,
@@ -169,7 +180,7 @@ function main(): void {
     extent,
     frameChurn,
   };
-  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printExtent(extent), printFrameChurn(frameChurn), printAddressTypes(addressTypes)].join("\n\n");
+  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printChurn(churnBuddy, "2c"), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes), printExtent(extent), printFrameChurn(frameChurn)].join("\n\n");
   console.log(markdown);
   if (values.markdown !== undefined) writeFileSync(values.markdown, markdown + "\n");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
