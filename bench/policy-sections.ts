@@ -6,8 +6,8 @@
  * other processes on a shared machine disturb far less than wall time.
  */
 
-import { BuddyFrames, ExtentAllocator, LowestFirstFrames, type FramePolicy, type VirtualAllocator } from "kmem";
-import { bitmapAllocator, PolicyWorkload, virtualOnly, virtualWithFrames, type PolicyUnderTest } from "./policy-workload.js";
+import { BitmapAllocator, BuddyFrames, ExtentAllocator, LowestFirstFrames, type FramePolicy, type VirtualAllocator } from "kmem";
+import { PolicyWorkload, virtualOnly, virtualWithFrames, type PolicyUnderTest } from "./policy-workload.js";
 import { collectGarbage, median } from "./stats.js";
 import { TARGET_FILL } from "./workload.js";
 
@@ -167,7 +167,7 @@ export function runExtent(config: ExtentConfig): ExtentSection {
       blocks: config.smallBlocks,
       targetBlocks: smallTarget,
       build: () => {
-        const space = bitmapAllocator(config.smallBlocks);
+        const space = new BitmapAllocator(config.smallBlocks);
         return { subject: virtualOnly(space), space };
       },
     },
@@ -179,7 +179,7 @@ export function runExtent(config: ExtentConfig): ExtentSection {
       blocks: bitmapBlocks,
       targetBlocks: hugeTarget,
       build: () => {
-        const space = bitmapAllocator(bitmapBlocks);
+        const space = new BitmapAllocator(bitmapBlocks);
         return { subject: virtualOnly(space), space };
       },
     },
@@ -227,7 +227,7 @@ export function runFrameChurn(config: FrameChurnConfig): FrameChurnSection {
       blocks: config.blocks,
       targetBlocks: Math.floor(config.blocks * TARGET_FILL),
       build: () => {
-        const space = bitmapAllocator(config.blocks);
+        const space = new BitmapAllocator(config.blocks);
         return { subject: virtualWithFrames(space, make(config.blocks)), space };
       },
     };

@@ -6,7 +6,7 @@
  * and 6 measure them inside the VMM).
  */
 
-import { Bitmap, mulberry32, type FramePolicy, type FragmentationStats, type VirtualAllocator } from "kmem";
+import { mulberry32, type FramePolicy, type VirtualAllocator } from "kmem";
 import { MAX_ALLOC_BLOCKS } from "./workload.js";
 
 /** A multiplier for the running checksum of returned blocks (any odd constant). */
@@ -63,30 +63,6 @@ export function virtualWithFrames(space: VirtualAllocator, frames: FramePolicy):
     },
   };
   return subject;
-}
-
-/**
- * kmem's `Bitmap` as a `VirtualAllocator` (first fit through its summary tree), the
- * baseline the extent tree is compared with.
- */
-export function bitmapAllocator(numBlocks: number): VirtualAllocator {
-  const bits = new Bitmap(numBlocks);
-  return {
-    numBlocks,
-    get freeBlocks() {
-      return bits.numFreeEntries;
-    },
-    findFree: (count, alignment, phase) => bits.findContiguous(count, alignment, 0, phase),
-    reserve: (first, count) => bits.setRange(first, count),
-    release: (first, count) => bits.clearRange(first, count),
-    isUsed: (block) => bits.isSet(block),
-    firstUsedIn: (first, count) => bits.findFirstSet(first, count),
-    stats(): FragmentationStats {
-      const free = bits.numFreeEntries;
-      const largest = bits.largestFreeRun;
-      return { freeBlocks: free, freeExtents: bits.countFreeRuns(), largestFreeExtent: largest, fragmentationIndex: free === 0 ? 0 : 1 - largest / free };
-    },
-  };
 }
 
 /** One subject's walk through the seeded operation sequence. */
