@@ -10,44 +10,27 @@
  * Every node is one slot of a `Float64Array` (a count, the next leaf, then 16 keys, 16
  * lengths or subtree maxima, and for inner nodes 16 child indices), 416 bytes: 26 to 52 bytes
  * per extent at the 8–16 extents a leaf holds. An extent is named by a handle,
- * `leaf · 16 + index`, valid until the next insert or remove.
+ * `leaf · 16 + index`, valid until the next insert or remove. The nodes and the operations on
+ * one node are in `btree-nodes.ts`; this module holds the searches and the walks along a path.
  */
+
+import { BTreeNodes, CHILDREN, COUNT, FANOUT, FANOUT_SHIFT, INDEX_MASK, IS_LEAF, KEYS, MIN_FILL, NEXT, STRIDE, VALUES } from "./btree-nodes.js";
 
 /** The handle of no extent. */
 export const NIL = -1;
 
-/** log2 of the entries per node: a handle is `leaf << FANOUT_SHIFT | index`. */
-const FANOUT_SHIFT = 4;
-/** Entries per node at most; a node other than the root holds at least half as many. */
-const FANOUT = 1 << FANOUT_SHIFT;
-const INDEX_MASK = FANOUT - 1;
-const MIN_FILL = FANOUT / 2;
-/** Float64 slots per node: count, next leaf, leaf flag, padding, then keys, values, children. */
-const STRIDE = 4 + 3 * FANOUT;
-const COUNT = 0;
-const NEXT = 1;
-const IS_LEAF = 2;
-const KEYS = 4;
-const VALUES = KEYS + FANOUT;
-const CHILDREN = VALUES + FANOUT;
-/** Nodes allocated by a new tree (grown by half as needed). */
-const INITIAL_NODES = 8;
-const GROWTH = 1.5;
 /** Room for a root-to-leaf path: log8(2^52) < 18 levels. */
 const MAX_DEPTH = 40;
 
 /** The B+ tree of free extents: `(start, length)` pairs, disjoint, ordered by start. */
-export class ExtentBTree {
+export class ExtentBTree extends BTreeNodes {
   /** Extents in the tree. */
   size = 0;
   /** The extent after the last {@link floor}'s result in address order, or {@link NIL}. */
   next = NIL;
   /** The extent the recorded path leads to (the last floor's or unaligned firstFit's result), or {@link NIL}. */
   pathEnd = NIL;
-  private d: Float64Array;
   private root: number;
-  private freeHead = -1;
-  private used = 0;
   /** The recorded path: inner nodes and the child index taken in each, then the leaf. */
   private readonly pathNode = new Int32Array(MAX_DEPTH);
   private readonly pathIndex = new Int32Array(MAX_DEPTH);
@@ -56,13 +39,8 @@ export class ExtentBTree {
   private pathValid = false;
 
   constructor() {
-    this.d = new Float64Array(INITIAL_NODES * STRIDE);
+    super();
     this.root = this.newNode(true);
-  }
-
-  /** Bytes held by the node array. */
-  get byteLength(): number {
-    return this.d.byteLength;
   }
 
   /** The longest extent in the tree (0 when empty). O(1). */
@@ -225,27 +203,6 @@ export class ExtentBTree {
     return node;
   }
 
-  /** The index of the last key `<= block` in `node`, or -1. */
-  private lastAtOrBelow(node: number, block: number): number {
-    const d = this.d;
-    const at = STRIDE * node + KEYS;
-    const n = d[STRIDE * node + COUNT]!;
-    let i = 0;
-    while (i < n && d[at + i]! <= block) i++;
-    return i - 1;
-  }
-
-  /** The largest value (extent length or subtree maximum) among `node`'s entries. */
-  private nodeMax(node: number): number {
-    const d = this.d;
-    const at = STRIDE * node + VALUES;
-    const n = d[STRIDE * node + COUNT]!;
-    let max = 0;
-    // Math.max compiles to a branch-free instruction; a compare-and-assign mispredicts.
-    for (let i = 0; i < n; i++) max = Math.max(max, d[at + i]!);
-    return max;
-  }
-
   /** Copies the first key and the maximum of each node on the path into its parent's entry, bottom up from `level`. */
   private refreshPath(level: number): void {
     const d = this.d;
@@ -333,66 +290,6 @@ export class ExtentBTree {
     this.pathEnd = NIL;
   }
 
-  /** Puts an entry at `index` of `node`, splitting the node in two first when it is full; the new right half, or -1. */
-  private insertEntry(node: number, index: number, key: number, value: number, child: number): number {
-    const d = this.d;
-    const n = d[STRIDE * node + COUNT]!;
-    if (n < FANOUT) {
-      this.openGap(node, index, n);
-      this.setEntry(node, index, key, value, child);
-      d[STRIDE * node + COUNT] = n + 1;
-      return -1;
-    }
-    const right = this.newNode(d[STRIDE * node + IS_LEAF] === 1);
-    const r = this.d;
-    const moved = FANOUT - MIN_FILL;
-    r.copyWithin(STRIDE * right + KEYS, STRIDE * node + KEYS + MIN_FILL, STRIDE * node + KEYS + FANOUT);
-    r.copyWithin(STRIDE * right + VALUES, STRIDE * node + VALUES + MIN_FILL, STRIDE * node + VALUES + FANOUT);
-    r.copyWithin(STRIDE * right + CHILDREN, STRIDE * node + CHILDREN + MIN_FILL, STRIDE * node + CHILDREN + FANOUT);
-    r[STRIDE * node + COUNT] = MIN_FILL;
-    r[STRIDE * right + COUNT] = moved;
-    if (r[STRIDE * node + IS_LEAF] === 1) {
-      r[STRIDE * right + NEXT] = r[STRIDE * node + NEXT]!;
-      r[STRIDE * node + NEXT] = right;
-    }
-    if (index <= MIN_FILL) this.insertEntry(node, index, key, value, child);
-    else this.insertEntry(right, index - MIN_FILL, key, value, child);
-    return right;
-  }
-
-  /** Shifts entries `index..n-1` of `node` up by one (a loop: a few entries move, less than copyWithin's call costs). */
-  private openGap(node: number, index: number, n: number): void {
-    const d = this.d;
-    const at = STRIDE * node;
-    const inner = d[at + IS_LEAF] === 0;
-    for (let i = n; i > index; i--) {
-      d[at + KEYS + i] = d[at + KEYS + i - 1]!;
-      d[at + VALUES + i] = d[at + VALUES + i - 1]!;
-      if (inner) d[at + CHILDREN + i] = d[at + CHILDREN + i - 1]!;
-    }
-  }
-
-  private setEntry(node: number, index: number, key: number, value: number, child: number): void {
-    const at = STRIDE * node;
-    this.d[at + KEYS + index] = key;
-    this.d[at + VALUES + index] = value;
-    this.d[at + CHILDREN + index] = child;
-  }
-
-  /** Deletes entry `index` of `node`. */
-  private removeEntry(node: number, index: number): void {
-    const d = this.d;
-    const at = STRIDE * node;
-    const n = d[at + COUNT]!;
-    const inner = d[at + IS_LEAF] === 0;
-    for (let i = index + 1; i < n; i++) {
-      d[at + KEYS + i - 1] = d[at + KEYS + i]!;
-      d[at + VALUES + i - 1] = d[at + VALUES + i]!;
-      if (inner) d[at + CHILDREN + i - 1] = d[at + CHILDREN + i]!;
-    }
-    d[at + COUNT] = n - 1;
-  }
-
   /** After a removal from the path's leaf: refills or merges underfull nodes and refreshes the entries above, bottom up. */
   private fixUnderflow(): void {
     const d = this.d;
@@ -412,74 +309,4 @@ export class ExtentBTree {
     }
   }
 
-  /** Copies child `index`'s first key and maximum into `parent`'s entry. */
-  private refreshEntry(parent: number, index: number): void {
-    const child = this.d[STRIDE * parent + CHILDREN + index]! | 0;
-    this.d[STRIDE * parent + KEYS + index] = this.d[STRIDE * child + KEYS]!;
-    this.d[STRIDE * parent + VALUES + index] = this.nodeMax(child);
-  }
-
-  /** Child `index` of `parent` is underfull: borrows an entry from a sibling, or merges with it. */
-  private rebalance(parent: number, index: number): void {
-    const d = this.d;
-    const n = d[STRIDE * parent + COUNT]!;
-    // Pair the child with its right sibling, or with its left one when it is the last.
-    const leftIndex = index + 1 < n ? index : index - 1;
-    const left = d[STRIDE * parent + CHILDREN + leftIndex]! | 0;
-    const right = d[STRIDE * parent + CHILDREN + leftIndex + 1]! | 0;
-    const nl = d[STRIDE * left + COUNT]!;
-    const nr = d[STRIDE * right + COUNT]!;
-    if (nl + nr <= FANOUT) {
-      const l = STRIDE * left;
-      const r = STRIDE * right;
-      d.copyWithin(l + KEYS + nl, r + KEYS, r + KEYS + nr);
-      d.copyWithin(l + VALUES + nl, r + VALUES, r + VALUES + nr);
-      d.copyWithin(l + CHILDREN + nl, r + CHILDREN, r + CHILDREN + nr);
-      d[l + COUNT] = nl + nr;
-      if (d[l + IS_LEAF] === 1) d[l + NEXT] = d[r + NEXT]!;
-      this.recycle(right);
-      this.removeEntry(parent, leftIndex + 1);
-      this.refreshEntry(parent, leftIndex);
-      return;
-    }
-    if (nl < nr) {
-      // Move the right sibling's first entry to the end of the left one.
-      this.setEntry(left, nl, d[STRIDE * right + KEYS]!, d[STRIDE * right + VALUES]!, d[STRIDE * right + CHILDREN]!);
-      d[STRIDE * left + COUNT] = nl + 1;
-      this.removeEntry(right, 0);
-    } else {
-      // Move the left sibling's last entry to the front of the right one.
-      this.openGap(right, 0, nr);
-      const last = STRIDE * left + nl - 1;
-      this.setEntry(right, 0, d[last + KEYS]!, d[last + VALUES]!, d[last + CHILDREN]!);
-      d[STRIDE * right + COUNT] = nr + 1;
-      d[STRIDE * left + COUNT] = nl - 1;
-    }
-    this.refreshEntry(parent, leftIndex);
-    this.refreshEntry(parent, leftIndex + 1);
-  }
-
-  private newNode(leaf: boolean): number {
-    let node = this.freeHead;
-    if (node >= 0) {
-      this.freeHead = this.d[STRIDE * node + NEXT]! | 0;
-    } else {
-      if ((this.used + 1) * STRIDE > this.d.length) {
-        const grown = new Float64Array(Math.ceil((this.d.length / STRIDE) * GROWTH) * STRIDE);
-        grown.set(this.d);
-        this.d = grown;
-      }
-      node = this.used++;
-    }
-    const at = STRIDE * node;
-    this.d[at + COUNT] = 0;
-    this.d[at + NEXT] = -1;
-    this.d[at + IS_LEAF] = leaf ? 1 : 0;
-    return node;
-  }
-
-  private recycle(node: number): void {
-    this.d[STRIDE * node + NEXT] = this.freeHead;
-    this.freeHead = node;
-  }
 }
