@@ -5,25 +5,16 @@ import {
   BIT_INDEX_MASK,
   WORD_SHIFT,
   bitRangeMask,
-  firstFreeRun,
   highestSetBit,
   longestFreeRun,
   lowestSetBit,
   popcount,
-  prefixFree,
-  suffixFree,
 } from "./bitmap-words.js";
+import { GROUP_ENTRIES, GROUP_SHIFT, ROOT, RunTree } from "./bitmap-tree.js";
 
 /** The largest supported number of entries (tree summaries are int32). */
 export const MAX_BITMAP_ENTRIES = 2 ** 30;
 
-const ROOT = 1;
-/** log2 of the words one tree leaf summarises. */
-const GROUP_SHIFT = 4;
-/** Words per tree leaf: a leaf costs 24 bytes of tree, so 16 words (512 entries) make the tree 3/64 byte per entry. */
-const GROUP_WORDS = 1 << GROUP_SHIFT;
-/** Entries per tree leaf. */
-const GROUP_ENTRIES = GROUP_WORDS * BITS_PER_WORD;
 
 /**
  * A fixed-size set of bits, one per entry, backed by a `Uint32Array` (entry `i` is bit
@@ -48,19 +39,8 @@ const GROUP_ENTRIES = GROUP_WORDS * BITS_PER_WORD;
  * bits.setFirstFree();         // 3
  * bits.numFreeEntries;         // 508
  */
-export class Bitmap {
-  /** Number of entries (bits). */
-  readonly numEntries: number;
+export class Bitmap extends RunTree {
   private free: number;
-  private readonly words: Uint32Array;
-  /** The longest free run inside each word (0–32), kept beside it so that leaves are summarised without bit tricks. */
-  private readonly runs: Uint8Array;
-  private readonly leaves: number;
-  private readonly longest: Int32Array;
-  private readonly prefix: Int32Array;
-  private readonly suffix: Int32Array;
-  /** Free run (starting at or after the search's `from`) ending just before the node a search visits. */
-  private carry = 0;
 
   /**
    * Creates a bitmap of `numEntries` clear entries.
@@ -71,24 +51,8 @@ export class Bitmap {
     if (!Number.isInteger(numEntries) || numEntries < 0 || numEntries > MAX_BITMAP_ENTRIES) {
       throw new BitmapError("OutOfBounds", `Cannot create a bitmap of ${numEntries} entries: the size must be an integer in [0, 2^30]`, { index: numEntries, numEntries });
     }
-    this.numEntries = numEntries;
+    super(numEntries);
     this.free = numEntries;
-    const numWords = Math.ceil(numEntries / BITS_PER_WORD);
-    this.words = new Uint32Array(numWords);
-    this.runs = new Uint8Array(numWords).fill(BITS_PER_WORD);
-    const tail = numEntries & BIT_INDEX_MASK;
-    if (tail !== 0) {
-      this.words[numWords - 1] = (ALL_SET << tail) >>> 0;
-      this.runs[numWords - 1] = tail;
-    }
-    const numGroups = Math.ceil(numWords / GROUP_WORDS);
-    let leaves = 1;
-    while (leaves < numGroups) leaves *= 2;
-    this.leaves = leaves;
-    this.longest = new Int32Array(2 * leaves);
-    this.prefix = new Int32Array(2 * leaves);
-    this.suffix = new Int32Array(2 * leaves);
-    this.buildEmptyTree();
   }
 
   /** Number of clear entries; O(1). */
@@ -305,81 +269,6 @@ export class Bitmap {
     return this.words.slice();
   }
 
-  /** Finds the start of the first qualifying run inside `node` (which begins at `start`), honouring `from`; -1 if none. */
-  private scan(node: number, start: number, span: number, from: number, n: number): number {
-    if (start + span <= from) return -1;
-    if (node >= this.leaves) return this.scanLeaf(node - this.leaves, start, from, n);
-    if (start >= from) {
-      const carry = this.carry;
-      if (carry + this.prefix[node]! >= n) return start - carry;
-      if (this.longest[node]! >= n) return this.descend(node, start, span, n);
-      this.carry = this.prefix[node] === span ? carry + span : this.suffix[node]!;
-      return -1;
-    }
-    const half = span / 2;
-    const left = this.scan(2 * node, start, half, from, n);
-    return left >= 0 ? left : this.scan(2 * node + 1, start + half, half, from, n);
-  }
-
-  /** Descends from a node known to contain a qualifying run (counting `carry`) to its leftmost start. */
-  private descend(node: number, start: number, span: number, n: number): number {
-    while (node < this.leaves) {
-      const carry = this.carry;
-      if (carry + this.prefix[node]! >= n) return start - carry;
-      const left = 2 * node;
-      const half = span / 2;
-      if (this.longest[left]! >= n) {
-        node = left;
-        span = half;
-        continue;
-      }
-      const joined = this.prefix[left] === half ? carry + half : this.suffix[left]!;
-      if (joined + this.prefix[left + 1]! >= n) return start + half - joined;
-      this.carry = joined;
-      node = left + 1;
-      start += half;
-      span = half;
-    }
-    return this.scanLeaf(node - this.leaves, start, start, n);
-  }
-
-  /** Searches one leaf's words (entries below `from` treated as set), updating `carry` when nothing fits. */
-  private scanLeaf(leaf: number, start: number, from: number, n: number): number {
-    const words = this.words;
-    let carry = this.carry;
-    let w = leaf << GROUP_SHIFT;
-    let base = start;
-    if (from > start) {
-      // Skip the words wholly before `from`; they count as used.
-      const skip = (from - start) >>> WORD_SHIFT;
-      w += skip;
-      base += skip * BITS_PER_WORD;
-      carry = 0;
-    }
-    const end = Math.min((leaf + 1) << GROUP_SHIFT, words.length);
-    for (; w < end; w++, base += BITS_PER_WORD) {
-      let word = words[w]! | 0;
-      // ~(ALL_SET << k) has the k low bits set: the entries before `from` count as used.
-      if (from > base) word |= ~(ALL_SET << (from - base));
-      if (word === 0) {
-        carry += BITS_PER_WORD;
-        if (carry >= n) return base + BITS_PER_WORD - carry;
-        continue;
-      }
-      const low = prefixFree(word);
-      if (carry + low >= n) return base - carry;
-      // The word's longest run bounds what it holds (the entries before `from` only shorten it).
-      if (this.runs[w]! >= n) {
-        const at = firstFreeRun(word, n);
-        if (at >= 0) return base + at;
-      }
-      carry = suffixFree(word);
-    }
-    // Words past the end of the bitmap (a padding group's tail) are used.
-    this.carry = w < ((leaf + 1) << GROUP_SHIFT) ? 0 : carry;
-    return -1;
-  }
-
   /** The lowest entry of `[start, start + count)` whose bit differs from `flip`'s (0: a set entry, ALL_SET: a clear one), or `null`. */
   private findFirst(start: number, count: number, flip: number): number | null {
     this.checkRange(start, count, "read");
@@ -408,90 +297,6 @@ export class Bitmap {
     const lo = start > base ? start - base : 0;
     const hi = end < base + BITS_PER_WORD ? end - base : BITS_PER_WORD;
     return bitRangeMask(lo, hi);
-  }
-
-  /**
-   * Summarises an all-clear bitmap in O(leaves) memset-speed fills: on every level the nodes
-   * wholly inside `[0, numEntries)` are entirely free, the one straddling `numEntries` is
-   * pulled from its children, and the rest (padding) stay zero.
-   */
-  private buildEmptyTree(): void {
-    for (let first = this.leaves, span = GROUP_ENTRIES; first >= ROOT; first >>>= 1, span *= 2) {
-      const full = Math.floor(this.numEntries / span);
-      this.longest.fill(span, first, first + full);
-      this.prefix.fill(span, first, first + full);
-      this.suffix.fill(span, first, first + full);
-      const boundary = first + full;
-      if (boundary < 2 * first && full * span < this.numEntries) {
-        if (first === this.leaves) this.summariseLeaf(full);
-        else this.pull(boundary, span / 2);
-      }
-    }
-  }
-
-  /**
-   * Summarises leaf `leaf` from its words and their cached longest runs (words past the end
-   * count as used). Branch-free per word: on fragmented words, data-dependent branches
-   * mispredict and cost more than the arithmetic.
-   */
-  private summariseLeaf(leaf: number): void {
-    const words = this.words;
-    const runs = this.runs;
-    const first = leaf << GROUP_SHIFT;
-    const end = Math.min(first + GROUP_WORDS, words.length);
-    let prefix = -1;
-    let longest = 0;
-    let run = 0;
-    for (let w = first; w < end; w++) {
-      const word = words[w]! | 0;
-      // ~word & (word - 1) keeps the trailing clear bits: their count is the word's free prefix (32 for 0).
-      const reach = run + BITS_PER_WORD - Math.clz32(~word & (word - 1));
-      if (prefix < 0 && word !== 0) prefix = reach;
-      longest = Math.max(longest, reach, runs[w]!);
-      run = word === 0 ? reach : suffixFree(word);
-    }
-    const node = this.leaves + leaf;
-    // No used entry in the words: the prefix is all of them.
-    this.prefix[node] = prefix < 0 ? run : prefix;
-    this.longest[node] = Math.max(longest, run);
-    // The last, partial group ends in used entries (past the end of the bitmap).
-    this.suffix[node] = end < first + GROUP_WORDS ? 0 : run;
-  }
-
-  /** Recomputes a node from its children, each spanning `childSpan` entries; whether it changed. */
-  private pull(node: number, childSpan: number): boolean {
-    const left = 2 * node;
-    const right = left + 1;
-    const leftPrefix = this.prefix[left]!;
-    const rightSuffix = this.suffix[right]!;
-    const prefix = leftPrefix === childSpan ? childSpan + this.prefix[right]! : leftPrefix;
-    const suffix = rightSuffix === childSpan ? childSpan + this.suffix[left]! : rightSuffix;
-    const longest = Math.max(this.longest[left]!, this.longest[right]!, this.suffix[left]! + this.prefix[right]!);
-    if (prefix === this.prefix[node] && suffix === this.suffix[node] && longest === this.longest[node]) return false;
-    this.prefix[node] = prefix;
-    this.suffix[node] = suffix;
-    this.longest[node] = longest;
-    return true;
-  }
-
-  private updateLeaf(leaf: number): void {
-    this.summariseLeaf(leaf);
-    let span = GROUP_ENTRIES;
-    for (let node = (this.leaves + leaf) >>> 1; node >= ROOT; node >>>= 1, span *= 2) {
-      if (!this.pull(node, span)) return;
-    }
-  }
-
-  /** Recomputes leaves `first..last` and their ancestors, level by level, stopping at a level where nothing changed. */
-  private updateLeaves(first: number, last: number): void {
-    for (let leaf = first; leaf <= last; leaf++) this.summariseLeaf(leaf);
-    let lo = (this.leaves + first) >>> 1;
-    let hi = (this.leaves + last) >>> 1;
-    for (let span = GROUP_ENTRIES; lo >= ROOT; lo >>>= 1, hi >>>= 1, span *= 2) {
-      let changed = false;
-      for (let node = lo; node <= hi; node++) if (this.pull(node, span)) changed = true;
-      if (!changed) return;
-    }
   }
 
   private checkIndex(index: number, action: string): void {
