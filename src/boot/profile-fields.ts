@@ -29,6 +29,9 @@ export function showValue(value: unknown): string {
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
     return hex(value);
   }
+  if (typeof value === "bigint" && value >= 0n) {
+    return hex(value);
+  }
   if (typeof value === "string" && value.length <= MAX_ECHO_CHARS && HEX_STRING.test(value)) {
     const parsed = Number.parseInt(value, 16);
     return Number.isSafeInteger(parsed) ? hex(parsed) : value;
