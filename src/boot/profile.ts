@@ -1,4 +1,5 @@
 import { hex, printable } from "../format.js";
+import { MODE_NAMES, isModeName } from "../paging/geometry.js";
 import { BLOCK_SIZE } from "../types.js";
 import { type BootLayout, planLayout } from "./layout.js";
 import { ProfileError } from "./profile-error.js";
@@ -87,7 +88,7 @@ const layouts = new WeakMap<MemoryProfile, BootLayout>();
 
 /**
  * Validates a profile value (e.g. parsed JSON) and returns it with every address as a number,
- * deeply frozen. Checks, in order: shapes and types, each range's end against its start, then
+ * deeply frozen. `arch`, when present, must be `"x86"`. Checks, in order: shapes and types, each range's end against its start, then
  * the layout (kernel and modules in available memory, virtual ranges inside the kernel VMM,
  * overlaps). O(n log n) in the number of entries. `boot` of the returned profile reuses this
  * validation instead of repeating it.
@@ -136,7 +137,8 @@ function freezeProfile(profile: MemoryProfile): MemoryProfile {
  */
 export function readProfile(input: unknown): MemoryProfile {
   const root: Field = { path: "", value: input };
-  readObject(root, ["memoryBytes", "memoryMap", "kernel"], ["description", "modules", "virtualReserved"]);
+  readObject(root, ["memoryBytes", "memoryMap", "kernel"], ["description", "modules", "virtualReserved", "arch"]);
+  readArch(child(root, "arch"));
   const description = child(root, "description");
   return {
     ...(description.value === undefined ? {} : { description: readString(description) }),
@@ -163,6 +165,17 @@ export function parseProfileJson(text: string): MemoryProfile {
     throw new ProfileError(`profile is not valid JSON: ${reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason}`, { path: "", value: text });
   }
   return parseProfile(input);
+}
+
+/** `arch` is optional here and must be `"x86"`: other modes have their own reader (`readModeProfile`). */
+function readArch(field: Field): void {
+  if (field.value === undefined || field.value === "x86") {
+    return;
+  }
+  if (!isModeName(field.value)) {
+    fail(field, `is not a paging mode (expected one of ${MODE_NAMES.join(", ")})`);
+  }
+  fail(field, 'is not 32-bit x86: this needs an "x86" profile (read other modes with readModeProfile, boot them with bootMode)');
 }
 
 function readMemoryBytes(field: Field): number {

@@ -4,7 +4,9 @@ import { boot, type Machine } from "../boot/boot.js";
 import { ProfileError } from "../boot/profile-error.js";
 import { FOUR_GIB } from "../boot/profile-fields.js";
 import { describeValue, hex, MAX_ECHO_CHARS } from "../format.js";
-import { readProfileFile } from "../node/profile-file.js";
+import { bootMode, type ModeMachine } from "../boot/mode-boot.js";
+import { defaultProfilePath, readAnyProfileFile, readProfileFile } from "../node/profile-file.js";
+import { MODE_NAMES, isModeName } from "../paging/geometry.js";
 import { UsageError } from "./usage-error.js";
 
 /** The flags every verb that boots a machine accepts. */
@@ -66,4 +68,53 @@ export function parseAddressArgument(text: string, name: string): number {
     throw new UsageError(`${name} ${text.length > MAX_ECHO_CHARS ? describeValue(text) : text} is beyond 4 GiB (32-bit virtual addresses end at ${hex(FOUR_GIB - 1)})`);
   }
   return Number(parsed);
+}
+
+/** The flags of a verb that boots any mode. */
+export interface AnyMachineFlags extends MachineFlags {
+  readonly arch?: string;
+}
+
+/** A booted machine of any mode: 32-bit x86 (`boot`) or another mode (`bootMode`). */
+export type AnyBootedMachine = ({ readonly kind: "x86" } & BootedMachine) | { readonly kind: "mode"; readonly machine: ModeMachine; readonly source: string; readonly bootMs: number };
+
+/** Adds `--arch MODE` to a verb (with {@link addMachineOptions}). */
+export function addArchOption(command: Command): Command {
+  return command.option("--arch <MODE>", `boot MODE's default profile, profiles/MODE.json (${MODE_NAMES.join(", ")})`);
+}
+
+/**
+ * Reads the profile `--profile` or `--arch` names (one of them at most) and boots it in its mode.
+ *
+ * @throws UsageError (exit status 2) for both flags, an unknown mode, or an unreadable, malformed or invalid profile.
+ */
+export function bootAnyFromFlags(flags: AnyMachineFlags): AnyBootedMachine {
+  const pmmPolicy = flags.pmmPolicy ?? "lowest";
+  if (pmmPolicy !== "lowest" && pmmPolicy !== "buddy") {
+    throw new UsageError(`--pmm-policy ${JSON.stringify(pmmPolicy)} is not a policy (use lowest or buddy)`);
+  }
+  if (flags.arch !== undefined && flags.profile !== undefined) {
+    throw new UsageError("--arch and --profile both name a profile: give one");
+  }
+  if (flags.arch !== undefined && !isModeName(flags.arch)) {
+    throw new UsageError(`--arch ${JSON.stringify(flags.arch)} is not a paging mode (use ${MODE_NAMES.join(", ")})`);
+  }
+  const file = flags.arch === undefined ? flags.profile : defaultProfilePath(flags.arch);
+  const source = flags.arch === undefined ? (flags.profile ?? "the default profile") : `the default ${flags.arch} profile`;
+  const started = performance.now();
+  try {
+    const read = readAnyProfileFile(file);
+    const largePages = flags.largePages === true;
+    if (read.arch === "x86") {
+      const machine = boot(read.profile, { largePages, pmmPolicy });
+      return { kind: "x86", machine, source, bootMs: performance.now() - started };
+    }
+    const machine = bootMode(read.profile, { largePages, pmmPolicy });
+    return { kind: "mode", machine, source, bootMs: performance.now() - started };
+  } catch (error) {
+    if (error instanceof ProfileError) {
+      throw new UsageError(error.message);
+    }
+    throw error;
+  }
 }

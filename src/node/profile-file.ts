@@ -1,6 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DEFAULT_PROFILE } from "../boot/default-profile.js";
-import { type MemoryProfile, parseProfileJson } from "../boot/profile.js";
+import { planModeLayout } from "../boot/mode-layout.js";
+import { type ModeProfile, profileArch, readModeProfile } from "../boot/mode-profile.js";
+import type { PagingModeName } from "../boot/modes.js";
+import { type MemoryProfile, parseProfile, parseProfileJson } from "../boot/profile.js";
+import type { ModeName } from "../paging/geometry.js";
 import { ProfileError } from "../boot/profile-error.js";
 import { printable } from "../format.js";
 
@@ -63,17 +69,7 @@ export function readProfileFile(file: string | undefined): MemoryProfile {
     return DEFAULT_PROFILE;
   }
   const name = printable(file);
-  let text: string;
-  try {
-    text = readBounded(file).toString("utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    const reason =
-      error instanceof TooLarge
-        ? `it is larger than ${MAX_PROFILE_BYTES / 0x10_0000} MiB, the most a profile may be`
-        : (REASONS[code] ?? printable(error instanceof Error ? error.message : String(error)));
-    throw new ProfileError(`cannot read profile ${name}: ${reason}`, { path: "", value: file });
-  }
+  const text = readText(file);
   try {
     return parseProfileJson(text);
   } catch (error) {
@@ -81,5 +77,71 @@ export function readProfileFile(file: string | undefined): MemoryProfile {
       throw new ProfileError(`${name}: ${error.message}`, error.data);
     }
     throw error;
+  }
+}
+
+/** The file's text, at most {@link MAX_PROFILE_BYTES}. @throws ProfileError when it cannot be read. */
+function readText(file: string): string {
+  try {
+    return readBounded(file).toString("utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    const reason =
+      error instanceof TooLarge
+        ? `it is larger than ${MAX_PROFILE_BYTES / 0x10_0000} MiB, the most a profile may be`
+        : (REASONS[code] ?? printable(error instanceof Error ? error.message : String(error)));
+    throw new ProfileError(`cannot read profile ${printable(file)}: ${reason}`, { path: "", value: file });
+  }
+}
+
+/** A profile read from a file: 32-bit x86 (the `boot` path) or another mode (the `bootMode` path). */
+export type AnyProfile = { readonly arch: "x86"; readonly profile: MemoryProfile } | { readonly arch: PagingModeName; readonly profile: ModeProfile };
+
+/**
+ * The shipped default profile of `mode`: `profiles/MODE.json` in the package.
+ *
+ * @example
+ * defaultProfilePath("riscv-sv39"); // ".../profiles/riscv-sv39.json"
+ */
+export function defaultProfilePath(mode: ModeName): string {
+  return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "profiles", `${mode}.json`);
+}
+
+/**
+ * Reads a profile file of any mode: its `"arch"` (default `x86`) picks the reader;
+ * `undefined` gives the built-in x86 `DEFAULT_PROFILE`.
+ *
+ * @throws ProfileError `InvalidProfile` as {@link readProfileFile} does, and for an unknown `arch`.
+ * @example
+ * const { arch, profile } = readAnyProfileFile("profiles/x86-64.json");
+ */
+export function readAnyProfileFile(file: string | undefined): AnyProfile {
+  if (file === undefined) {
+    return { arch: "x86", profile: DEFAULT_PROFILE };
+  }
+  const text = readText(file);
+  try {
+    const input = parseJson(text);
+    const arch = profileArch(input);
+    if (arch === "x86") {
+      return { arch, profile: parseProfile(input) };
+    }
+    const profile = readModeProfile(input);
+    planModeLayout(profile);
+    return { arch: profile.arch, profile };
+  } catch (error) {
+    if (error instanceof ProfileError) {
+      throw new ProfileError(`${printable(file)}: ${error.message}`, error.data);
+    }
+    throw error;
+  }
+}
+
+/** The JSON value of `text`; malformed JSON throws `parseProfileJson`'s one-line error. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return parseProfileJson(text);
   }
 }

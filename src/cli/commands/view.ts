@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { printable } from "../../format.js";
+import { readAnyProfileFile } from "../../node/profile-file.js";
 import { loadViewTemplate, renderViewPage, type ViewData, writeStaticView } from "../../node/view-bundle.js";
 import { startViewServer, VIEW_HOST } from "../../node/view-server.js";
 import { addMachineOptions, bootFromFlags, type MachineFlags } from "../machine-options.js";
@@ -15,6 +16,19 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 interface ViewOptions extends MachineFlags {
   readonly port: string;
   readonly static?: string;
+}
+
+/** The view draws 32-bit x86 machines: another mode's profile is refused in one line (exit 2). */
+function requireX86(file: string | undefined): void {
+  let arch: string;
+  try {
+    arch = readAnyProfileFile(file).arch;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (arch !== "x86") {
+    throw new UsageError(`${file ?? ""}: kmem view shows 32-bit x86 machines for now, and this profile is ${arch} (use kmem boot or kmem translate)`);
+  }
 }
 
 function parsePort(text: string): number {
@@ -68,6 +82,7 @@ export const registerView: RegisterCommand = (program: Command) => {
     .addHelpText("after", "\nThe page boots the same validated profile in the browser; a bad profile exits with status 2.")
     .action(async (options: ViewOptions) => {
       const port = parsePort(options.port);
+      requireX86(options.profile);
       const { machine, source } = bootFromFlags(options);
       const data: ViewData = { profile: machine.profile, source, largePages: options.largePages === true };
       if (options.static !== undefined) {
