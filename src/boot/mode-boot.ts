@@ -7,7 +7,6 @@ import { RiscvMmu } from "../arch/riscv/cpu.js";
 import { SATP_MODE } from "../arch/riscv/pte.js";
 import { hexRange } from "../format.js";
 import type { PageMapping } from "../paging/mappings.js";
-import type { PagingMmu } from "../paging/mmu.js";
 import { TableMapper } from "../paging/table-mapper.js";
 import { PhysicalMemoryManager } from "../pmm.js";
 import { type Attributes, BLOCK_SIZE, type Range } from "../types.js";
@@ -55,7 +54,7 @@ export interface ModeMachine {
   /** The physical address of the root table (CR3's table, satp.PPN × 4096). */
   readonly root: number;
   /** The MMU, with the mode's registers loaded: ready to translate kernel addresses. */
-  readonly mmu: PagingMmu;
+  readonly mmu: X86Mmu | RiscvMmu;
   readonly registers: ModeRegisters;
   readonly regions: readonly ModeRegion[];
 }
@@ -156,7 +155,7 @@ function mapDirect(space: ReturnType<typeof createSpace>, mapping: ModeMapping, 
   }
 }
 
-function createMmu(spec: ModeSpec, ram: RamWindow, root: number): { mmu: PagingMmu; registers: ModeRegisters } {
+function createMmu(spec: ModeSpec, ram: RamWindow, root: number): { mmu: X86Mmu | RiscvMmu; registers: ModeRegisters } {
   if (spec.family === "x86") {
     const long = spec.wide;
     const state = {
