@@ -124,6 +124,38 @@ export type {
   SelfCheckReport,
   VirtualReservation,
 } from "./boot/index.js";
+export { PAGING_MODES, bootMode, describeModeMachine, exportModeMachine, planModeLayout, profileArch, readModeProfile, selfCheckMode } from "./boot/index.js";
+export { RamWindow } from "./boot/index.js";
+export type {
+  DirectMap,
+  ExportedModeMachine,
+  JsonVirtual,
+  KernelSpace,
+  ModeBootOptions,
+  ModeFailureJson,
+  ModeKernelImage,
+  ModeLayout,
+  ModeMachine,
+  ModeMachineDescription,
+  ModeMachineExport,
+  ModeMapping,
+  ModePmmJson,
+  ModeProfile,
+  ModeRegion,
+  ModeRegionJson,
+  ModeRegisters,
+  ModeReservation,
+  ModeSelfCheckFailure,
+  ModeSelfCheckJson,
+  ModeSelfCheckReport,
+  ModeSpec,
+  ModeVmmJson,
+  NarrowKernelSpace,
+  PagingModeName,
+  RiscvRegisters,
+  WideKernelSpace,
+  RegistersJson,
+} from "./boot/index.js";
 
 // Page replacement (FIFO, exact LRU, Clock, OPT) for swap systems and exercises.
 export { ClockPolicy, FifoPolicy, LruPolicy, OptimalPolicy, REPLACEMENT_POLICIES, createReplacementPolicy } from "./process/replacement.js";

@@ -1,7 +1,7 @@
 import type { FramePolicyName } from "../alloc/policies.js";
 import { CR0_PE, CR0_PG, CR0_WP, CR4_LA57, CR4_PAE, EFER_LME, EFER_NXE } from "../arch/x86/entry64.js";
 import { x86Codec } from "../arch/x86/codec.js";
-import { X86Mmu } from "../arch/x86/cpu.js";
+import { type X86CpuState, X86Mmu } from "../arch/x86/cpu.js";
 import { riscvCodec } from "../arch/riscv/codec.js";
 import { RiscvMmu } from "../arch/riscv/cpu.js";
 import { SATP_MODE } from "../arch/riscv/pte.js";
@@ -30,32 +30,65 @@ export interface ModeBootOptions {
  * The kernel address space of a mode, typed by its address width: a `bigint` VMM over the
  * kernel half in 64-bit modes, a `number` VMM in 32-bit ones, each with its mapper.
  */
-export type KernelSpace =
-  | { readonly wide: true; readonly vmm: VirtualMemoryManager<number, bigint>; readonly mapper: TableMapper<bigint> }
-  | { readonly wide: false; readonly vmm: VirtualMemoryManager<number, number>; readonly mapper: TableMapper<number> };
+export type KernelSpace = WideKernelSpace | NarrowKernelSpace;
+
+/** The kernel space of a 64-bit mode. */
+export interface WideKernelSpace {
+  /** Addresses are bigints. */
+  readonly wide: true;
+  /** The kernel VMM over the upper half. */
+  readonly vmm: VirtualMemoryManager<number, bigint>;
+  /** The mode's mapper; its payload is the root table's address. */
+  readonly mapper: TableMapper<bigint>;
+}
+
+/** The kernel space of a 32-bit mode (PAE, Sv32). */
+export interface NarrowKernelSpace {
+  /** Addresses are numbers. */
+  readonly wide: false;
+  /** The kernel VMM over `[0x1000, 4 GiB)`. */
+  readonly vmm: VirtualMemoryManager<number, number>;
+  /** The mode's mapper; its payload is the root table's address. */
+  readonly mapper: TableMapper<number>;
+}
 
 /**
  * The registers a mode's MMU was loaded with: x86 `cr0`, `cr3`, `cr4`, `efer` (EFER.LMA as
  * the CPU reports it), or RISC-V `satp` (MODE and root PPN) and `sstatus`.
  */
-export type ModeRegisters = { readonly cr0: number; readonly cr3: number; readonly cr4: number; readonly efer: number } | { readonly satp: bigint; readonly sstatus: number };
+export type ModeRegisters = X86CpuState | RiscvRegisters;
+
+/** The RISC-V registers of {@link ModeRegisters}. */
+export interface RiscvRegisters {
+  /** MODE, ASID 0 and the root's PPN (RV32 values as bigints too). */
+  readonly satp: bigint;
+  /** SUM and MXR clear. */
+  readonly sstatus: number;
+}
 
 /** A machine booted in a paging mode other than 32-bit x86 (see `Machine`). */
 export interface ModeMachine {
+  /** The paging mode. */
   readonly arch: PagingModeName;
+  /** The mode's kernel VMM range and address width. */
   readonly spec: ModeSpec;
+  /** The profile it was booted from (validated). */
   readonly profile: ModeProfile;
+  /** What boot derived from the profile. */
   readonly layout: ModeLayout;
   /** Physical RAM, `[layout.ramBase, profile.memoryBytes)`. */
   readonly ram: RamWindow;
   /** The PMM over `[0, memoryBytes)` (everything below RAM reserved). */
   readonly pmm: PhysicalMemoryManager;
+  /** The kernel VMM and the mapper writing its tables. */
   readonly space: KernelSpace;
   /** The physical address of the root table (CR3's table, satp.PPN × 4096). */
   readonly root: number;
   /** The MMU, with the mode's registers loaded: ready to translate kernel addresses. */
   readonly mmu: X86Mmu | RiscvMmu;
+  /** The registers the MMU was loaded with. */
   readonly registers: ModeRegisters;
+  /** The address-space map, in virtual address order. */
   readonly regions: readonly ModeRegion[];
 }
 

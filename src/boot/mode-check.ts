@@ -7,16 +7,24 @@ import { isBlockSet, type ModeMachine, modeMappings } from "./mode-boot.js";
 import type { ModeMapping } from "./mode-layout.js";
 import { MAX_REPORTED_FAILURES, type SelfCheckFailure, type SelfCheckProblem } from "./self-check.js";
 
+/** One failed expectation of {@link selfCheckMode} (see `SelfCheckFailure`). */
+export interface ModeSelfCheckFailure extends Omit<SelfCheckFailure, "address"> {
+  /** The virtual address of the block (or page) concerned. */
+  readonly address: bigint;
+}
+
 /** The result of {@link selfCheckMode}: `SelfCheckReport` with addresses as bigints. */
 export interface ModeSelfCheckReport {
+  /** True when every expectation held. */
   readonly ok: boolean;
   /** Virtual blocks of the kernel VMM whose state was verified: all of them. */
   readonly blocksChecked: number;
   /** Blocks the profile requires to be set, each translated through the MMU. */
   readonly blocksRequired: number;
+  /** The number of failures found. */
   readonly failureCount: number;
   /** The first {@link MAX_REPORTED_FAILURES} failures (`address` a bigint). */
-  readonly failures: readonly (Omit<SelfCheckFailure, "address"> & { readonly address: bigint })[];
+  readonly failures: readonly ModeSelfCheckFailure[];
 }
 
 const BLOCK = BigInt(BLOCK_SIZE);

@@ -9,13 +9,21 @@ export type JsonVirtual = number | string;
 
 /** A region of a mode machine in JSON (see `Region`, plus `executable`). */
 export interface ModeRegionJson {
+  /** The first virtual address. */
   readonly virtStart: JsonVirtual;
+  /** The virtual address just past the range. */
   readonly virtEnd: JsonVirtual;
+  /** The physical address of `virtStart`, or null when only reserved. */
   readonly physStart: number | null;
+  /** Supervisor only. */
   readonly kernel: boolean;
+  /** Writes allowed. */
   readonly writable: boolean;
+  /** Cached (x86 PCD clear; RISC-V has no such bit). */
   readonly cachable: boolean;
+  /** Instruction fetches allowed (x86 XD clear, RISC-V X). */
   readonly executable: boolean;
+  /** What the range is. */
   readonly label: string;
 }
 
@@ -24,37 +32,96 @@ export type RegistersJson = Readonly<Record<string, string>>;
 
 /** `kmem boot --json` of a mode machine (schema: docs/cli.md). */
 export interface ModeMachineDescription {
+  /** The paging mode. */
   readonly arch: PagingModeName;
   /** The end of physical memory. */
   readonly memoryBytes: number;
   /** The first physical address of RAM. */
   readonly ramBase: number;
+  /** The registers, as `"0x…"` strings. */
   readonly registers: RegistersJson;
   /** The physical address of the root table. */
   readonly root: number;
+  /** The address-space map, in virtual address order. */
   readonly regions: readonly ModeRegionJson[];
-  readonly pmm: { readonly blocks: number; readonly free: number; readonly fragmentation: FragmentationStats };
-  readonly vmm: { readonly start: JsonVirtual; readonly end: JsonVirtual; readonly blocksUsed: number; readonly fragmentation: FragmentationStats };
+  /** The PMM over `[0, memoryBytes)`. */
+  readonly pmm: ModePmmJson;
+  /** The kernel VMM. */
+  readonly vmm: ModeVmmJson;
   /** Tables under the root (the root not counted). */
   readonly pageTables: number;
-  readonly selfCheck: {
-    readonly ok: boolean;
-    readonly blocksChecked: number;
-    readonly blocksRequired: number;
-    readonly failureCount: number;
-    readonly failures: readonly { readonly problem: string; readonly address: JsonVirtual; readonly message: string }[];
-  };
+  /** The self-check's report, addresses as in `regions`. */
+  readonly selfCheck: ModeSelfCheckJson;
+}
+
+/** The PMM figures of {@link ModeMachineDescription}. */
+export interface ModePmmJson {
+  /** All physical blocks from 0 (those below RAM reserved). */
+  readonly blocks: number;
+  /** The free ones. */
+  readonly free: number;
+  /** How fragmented the free blocks are. */
+  readonly fragmentation: FragmentationStats;
+}
+
+/** The kernel VMM figures of {@link ModeMachineDescription}. */
+export interface ModeVmmJson {
+  /** The first virtual address it manages. */
+  readonly start: JsonVirtual;
+  /** The virtual address just past its range. */
+  readonly end: JsonVirtual;
+  /** Blocks set. */
+  readonly blocksUsed: number;
+  /** How fragmented the free virtual space is. */
+  readonly fragmentation: FragmentationStats;
+}
+
+/** The self-check of {@link ModeMachineDescription}. */
+export interface ModeSelfCheckJson {
+  /** True when no check failed. */
+  readonly ok: boolean;
+  /** Virtual blocks verified: all of the kernel VMM. */
+  readonly blocksChecked: number;
+  /** Required blocks, each translated through the MMU. */
+  readonly blocksRequired: number;
+  /** Failures found. */
+  readonly failureCount: number;
+  /** The first failures. */
+  readonly failures: readonly ModeFailureJson[];
+}
+
+/** One failure of {@link ModeSelfCheckJson}. */
+export interface ModeFailureJson {
+  /** What kind of failure (a `SelfCheckProblem`). */
+  readonly problem: string;
+  /** The virtual address concerned. */
+  readonly address: JsonVirtual;
+  /** One line saying what is wrong. */
+  readonly message: string;
 }
 
 /** `machine.json` of a mode machine: what another tool needs besides `ram.bin` to walk the same tables. */
 export interface ExportedModeMachine {
+  /** The paging mode. */
   readonly arch: PagingModeName;
+  /** The end of physical memory. */
   readonly memoryBytes: number;
   /** The physical address of `ram.bin`'s first byte. */
   readonly ramBase: number;
+  /** The registers to load, as `"0x…"` strings. */
   readonly registers: RegistersJson;
+  /** The physical address of the root table. */
   readonly root: number;
+  /** The address-space map. */
   readonly regions: readonly ModeRegionJson[];
+}
+
+/** A mode machine as files (see {@link exportModeMachine}). */
+export interface ModeMachineExport {
+  /** RAM from `ramBase`, byte-exact (a view of the machine's RAM, not a copy). */
+  readonly ram: Uint8Array;
+  /** `machine.json`. */
+  readonly machine: ExportedModeMachine;
 }
 
 /**
@@ -108,7 +175,7 @@ export function describeModeMachine(machine: ModeMachine, report: ModeSelfCheckR
  * const { ram, machine: json } = exportModeMachine(bootMode(profile));
  * ram.length === json.memoryBytes - json.ramBase; // true
  */
-export function exportModeMachine(machine: ModeMachine): { readonly ram: Uint8Array; readonly machine: ExportedModeMachine } {
+export function exportModeMachine(machine: ModeMachine): ModeMachineExport {
   return {
     ram: machine.ram.memory.bytes,
     machine: {

@@ -11,12 +11,15 @@ export const DIRECT_MAP_ATTRS: Attributes = { kernel: true, writable: true, cach
 
 /** One mapping of a mode's boot plan: a `vmm.set`, or (`direct`) the direct map, which boot writes with the mapper. */
 export interface ModeMapping {
+  /** The virtual range, block-aligned. */
   readonly virtual: Range<bigint>;
   /** The physical range, or null to reserve without mapping. */
   readonly physical: Range | null;
+  /** The attributes it is mapped with. */
   readonly attrs: Attributes;
   /** The profile entry: `kernel`, `modules[0]`, `virtualReserved[1]`, `directMap`. */
   readonly source: string;
+  /** What the map calls it. */
   readonly label: string;
   /**
    * The direct map: an alias of all RAM, not an allocation. Boot reserves its virtual range in
@@ -28,13 +31,21 @@ export interface ModeMapping {
 
 /** A row of a mode machine's address-space map (see `Region`), virtual addresses as bigints. */
 export interface ModeRegion {
+  /** The first virtual address. */
   readonly virtStart: bigint;
+  /** The virtual address just past the range. */
   readonly virtEnd: bigint;
+  /** The physical address of `virtStart`, or null when only reserved. */
   readonly physStart: number | null;
+  /** Supervisor only. */
   readonly kernel: boolean;
+  /** Writes allowed. */
   readonly writable: boolean;
+  /** Cached. */
   readonly cachable: boolean;
+  /** Instruction fetches allowed. */
   readonly executable: boolean;
+  /** What the range is. */
   readonly label: string;
 }
 

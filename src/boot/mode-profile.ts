@@ -8,17 +8,25 @@ import { child, fail, type Field, readArray, readObject, readString } from "./pr
 
 /** The kernel image of a {@link ModeProfile}: physical addresses as numbers, virtual ones as bigints. */
 export interface ModeKernelImage {
+  /** Where the image was loaded. */
   readonly physStart: number;
+  /** The physical address just past the image. */
   readonly physEnd: number;
+  /** Where the image runs. */
   readonly virtStart: bigint;
+  /** The virtual address just past the image. */
   readonly virtEnd: bigint;
 }
 
 /** A virtual reservation of a {@link ModeProfile} (see `VirtualReservation`), virtual addresses as bigints. */
 export interface ModeReservation {
+  /** The first virtual address. */
   readonly virtStart: bigint;
+  /** The virtual address just past the range. */
   readonly virtEnd: bigint;
+  /** The physical address `virtStart` maps to; without it the range is only reserved. */
   readonly physStart?: number;
+  /** A name for the region. */
   readonly label?: string;
 }
 
@@ -35,13 +43,21 @@ export interface DirectMap {
  * is backed from the lowest memory-map address (block-aligned down) to it.
  */
 export interface ModeProfile {
+  /** The paging mode. */
   readonly arch: PagingModeName;
+  /** Optional free text describing the machine. */
   readonly description?: string;
+  /** The end of physical memory (exclusive), a multiple of 4 KiB. */
   readonly memoryBytes: number;
+  /** The firmware's memory map. */
   readonly memoryMap: readonly MemoryMapEntry[];
+  /** The kernel image, physically and virtually. */
   readonly kernel: ModeKernelImage;
+  /** Files the boot loader placed in memory, mapped at the kernel's offset. */
   readonly modules: readonly BootModule[];
+  /** Virtual ranges the kernel reserves or maps. */
   readonly virtualReserved: readonly ModeReservation[];
+  /** Where all of RAM is mapped, if anywhere. */
   readonly directMap?: DirectMap;
 }
 

@@ -8,6 +8,7 @@ export const PAGING_MODES: readonly PagingModeName[] = ["x86-pae", "x86-64", "x8
 
 /** What boot needs to know of a mode besides its geometry and codec: the kernel VMM's range and the address type. */
 export interface ModeSpec {
+  /** The mode. */
   readonly name: PagingModeName;
   /** The architecture family: which MMU and which registers. */
   readonly family: "x86" | "riscv";
