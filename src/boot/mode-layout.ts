@@ -147,7 +147,7 @@ function reservationRequests(profile: ModeProfile): Request[] {
     return {
       virtual,
       physical: physStart === null ? null : { start: physStart, end: physStart + length },
-      attrs: RESERVED_ATTRS,
+      attrs: { kernel: !(entry.user ?? false), writable: entry.writable ?? RESERVED_ATTRS.writable, cachable: entry.cachable ?? RESERVED_ATTRS.cachable },
       source,
       label: entry.label ?? source,
       direct: false,

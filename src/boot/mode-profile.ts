@@ -4,7 +4,10 @@ import { MODE_NAMES } from "../paging/geometry.js";
 import { BLOCK_SIZE } from "../types.js";
 import { MODE_SPECS, type PagingModeName, isPagingMode } from "./modes.js";
 import type { BootModule, MemoryMapEntry, MemoryType } from "./profile.js";
-import { child, fail, type Field, readArray, readObject, readString } from "./profile-fields.js";
+import { child, fail, type Field, readArray, readBoolean, readObject, readString } from "./profile-fields.js";
+
+/** A reservation's optional attributes, as in 32-bit x86 profiles. */
+const RESERVATION_ATTRIBUTES = ["cachable", "writable", "user"] as const;
 
 /** The kernel image of a {@link ModeProfile}: physical addresses as numbers, virtual ones as bigints. */
 export interface ModeKernelImage {
@@ -28,6 +31,12 @@ export interface ModeReservation {
   readonly physStart?: number;
   /** A name for the region. */
   readonly label?: string;
+  /** Cached (default true). */
+  readonly cachable?: boolean;
+  /** Writes allowed (default true). */
+  readonly writable?: boolean;
+  /** Accessible from user mode (default false). */
+  readonly user?: boolean;
 }
 
 /** Where all of physical memory is mapped (Linux's direct map, `PAGE_OFFSET`). */
@@ -193,7 +202,7 @@ function readModule(field: Field): BootModule {
 }
 
 function readReservation(field: Field, virtualLimit: bigint): ModeReservation {
-  readObject(field, ["virtStart", "virtEnd"], ["physStart", "label"]);
+  readObject(field, ["virtStart", "virtEnd"], ["physStart", "label", ...RESERVATION_ATTRIBUTES]);
   const { start, end } = readRange(field, ["virtStart", "virtEnd"], (f) => readWideAddress(f, virtualLimit));
   const physField = child(field, "physStart");
   const labelField = child(field, "label");
@@ -204,11 +213,17 @@ function readReservation(field: Field, virtualLimit: bigint): ModeReservation {
       fail(physField, `is not at the same offset within a 4 KiB page as ${field.path}.virtStart ${hex(start)}`);
     }
   }
+  const attributes: { cachable?: boolean; writable?: boolean; user?: boolean } = {};
+  for (const key of RESERVATION_ATTRIBUTES) {
+    const attribute = child(field, key);
+    if (attribute.value !== undefined) attributes[key] = readBoolean(attribute);
+  }
   return {
     virtStart: start,
     virtEnd: end,
     ...(physStart === undefined ? {} : { physStart }),
     ...(labelField.value === undefined ? {} : { label: readString(labelField) }),
+    ...attributes,
   };
 }
 

@@ -236,3 +236,14 @@ describe("mode profiles", () => {
     assert.equal(MODE_SPECS["x86-pae"].vmmEnd, 1n << 32n);
   });
 });
+
+describe("mode profile reservations", () => {
+  test("a reservation's cachable, writable and user attributes reach its pages (an uncached MMIO window on x86-64)", () => {
+    const raw = rawProfile("x86-64");
+    const virtualReserved = [{ virtStart: "0xFFFFFFFFFF000000", virtEnd: "0xFFFFFFFFFF001000", physStart: "0xFEC00000", label: "IOAPIC", cachable: false, user: true, writable: false }];
+    const machine = bootMode(readModeProfile({ ...raw, virtualReserved }));
+    assert.deepEqual(selfCheckMode(machine).failures, []);
+    const page = machine.space.mapper.mappings(machine.root).find((m) => BigInt.asUintN(64, BigInt(m.virt)) === 0xffff_ffff_ff00_0000n);
+    assert.deepEqual(page && { phys: page.phys, cachable: page.cachable, user: page.user, writable: page.writable }, { phys: 0xfec0_0000, cachable: false, user: true, writable: false });
+  });
+});

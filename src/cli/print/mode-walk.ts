@@ -92,7 +92,8 @@ export function renderModeWalk(mode: PagingModeName, walk: WalkExplanation): str
   const vaddr = hex(walk.vaddr);
   const access = accessText(walk.kind);
   const head = walk.physical !== null ? `${vaddr} -> ${hex(walk.physical)} (${mode}, ${access}, ${formatSize(walk.pageSize)} page)` : `${vaddr}: ${faultText(mode, walk, access)}`;
-  const lines = [head, `  ${mode.startsWith("riscv") ? "satp.PPN" : "CR3"} ${hex(walk.root)}${walk.tlbHit ? " (answered by the TLB)" : ""}`];
+  const root = mode.startsWith("riscv") ? `root ${hex(walk.root)} (satp.PPN ${hex(walk.root / PAGE_BYTES, 1)})` : `CR3 ${hex(walk.root)}`;
+  const lines = [head, `  ${root}${walk.tlbHit ? " (answered by the TLB)" : ""}`];
   for (const step of walk.steps) {
     const index = `[${hex(step.index, INDEX_DIGITS)}]`;
     lines.push(`  ${levelName(mode, step.level).padEnd(4)} ${index} at ${hex(step.entryAddress)} = ${hex(step.entry, mode === "riscv-sv32" ? 8 : 16)}  ${describeModeEntry(mode, step.entry, step.level)}`);
