@@ -170,6 +170,19 @@ describe("selfCheckMode", () => {
   });
 });
 
+describe("selfCheckMode finds what the profile does not ask for", () => {
+  test("a block allocated after boot is reported as unexpected-set, at its address", () => {
+    const machine = bootMode(shipped("riscv-sv39"));
+    assert.ok(machine.space.wide, "Sv39 has a bigint VMM");
+    const at = machine.space.vmm.alloc(2, { kernel: true, writable: true, cachable: true });
+    assert.ok(at !== null, "the VMM has room");
+    const report = selfCheckMode(machine);
+    const unexpected = report.failures.filter((f) => f.problem === "unexpected-set");
+    assert.deepEqual(unexpected.map((f) => f.address), [at]);
+    assert.equal(report.failures.some((f) => f.problem === "unexpected-mapping"), true, "its pages are mapped where the profile maps nothing");
+  });
+});
+
 describe("describeModeMachine and exportModeMachine", () => {
   test("64-bit modes write virtual addresses and registers as 0x… strings, physical ones as numbers", () => {
     const machine = bootMode(shipped("x86-64"));
