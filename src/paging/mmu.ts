@@ -343,7 +343,7 @@ export abstract class PagingMmu {
       }
       const role = rules.classify(entryLo, entryHi, level);
       if (role === ENTRY_TABLE) {
-        if (rules.marksTables) this.#setBits(address, entryLo, rules.accessedBit);
+        if ((rules.markedTableLevels & (1 << level)) !== 0) this.#setBits(address, entryLo, rules.accessedBit);
         rights = foldTableRights(rules, rights, entryLo, entryHi, level);
         table = tableAddressOf(rules, entryLo, entryHi);
         continue;

@@ -32,8 +32,12 @@ export interface PagingRules {
   readonly accessedBit: number;
   /** The dirty bit, in an entry's low word. */
   readonly dirtyBit: number;
-  /** Whether the walk sets A in every table entry it follows (x86), or only in the leaf (RISC-V). */
-  readonly marksTables: boolean;
+  /**
+   * Levels (bit `l`) whose table entries get A as the walk follows them: every level on x86
+   * but a PAE PDPTE (whose bits 5–8 are reserved; QEMU's `mmu_translate` leaves it alone),
+   * none on RISC-V (A only in the leaf).
+   */
+  readonly markedTableLevels: number;
   /**
    * Levels (bit `l`) whose entry gets A before the engine knows whether it is a leaf — QEMU
    * sets A in a long-mode PDPTE before testing PS (excp_helper.c `mmu_translate`,

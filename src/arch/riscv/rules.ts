@@ -68,7 +68,7 @@ export class RiscvRules implements PagingRules {
   /** A (bit 6). */
   readonly accessedBit = PTE_A;
   readonly dirtyBit = PTE_D;
-  readonly marksTables = false;
+  readonly markedTableLevels = 0;
   readonly earlyAccessedLevels = 0;
   readonly hardwareAccessedDirty: boolean;
   readonly initialRights = 0;

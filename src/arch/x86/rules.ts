@@ -57,7 +57,8 @@ const LONG_MODE_PS_RESERVED_LEVEL = 3;
  *   32-bit 4 MiB PDE (PSE-36: bits 13–20 give physical bits 32–39, as QEMU does).
  * - The SDM sets P in the error code of a reserved-bit fault (§4.7: "RSVD … can be set only
  *   if bit 0 is also set"), and so does kmem; QEMU's `do_fault_rsvd` pushes RSVD alone.
- * - A is set in each table entry as the walk passes it, before the next level is read (so a
+ * - A is set in each table entry but a PAE PDPTE (bits 5–8 are reserved there; QEMU leaves it
+ *   alone) as the walk passes it, before the next level is read (so a
  *   fault further down leaves those A bits set); in a long-mode PDPTE before PS is tested, so
  *   a faulting 1 GiB page has A set too. A leaf gets A (and D on a write) only when the
  *   access is allowed.
@@ -69,7 +70,7 @@ export class X86Rules implements PagingRules {
   /** A (bit 5). */
   readonly accessedBit = PTE_ACCESSED;
   readonly dirtyBit = PTE_DIRTY;
-  readonly marksTables = true;
+  readonly markedTableLevels: number;
   readonly earlyAccessedLevels: number;
   readonly hardwareAccessedDirty = true;
   readonly initialRights = RW_US;
@@ -105,6 +106,7 @@ export class X86Rules implements PagingRules {
     this.#pae = options.mode === "x86-pae";
     this.#long = options.mode === "x86-64" || options.mode === "x86-64-la57";
     this.earlyAccessedLevels = this.#long ? 1 << 2 : 0;
+    this.markedTableLevels = (2 ** this.geometry.levels - 1) & ~(this.#pae ? 1 << PAE_PDPT_LEVEL : 0);
     this.tableAndBits = Int32Array.from({ length: this.geometry.levels }, (_, level) => (this.#pae && level === PAE_PDPT_LEVEL ? 0 : RW_US));
     this.#wp = options.wp;
     this.#nxe = options.nxe;

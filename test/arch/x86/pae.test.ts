@@ -49,6 +49,15 @@ describe("x86 PAE (SDM vol. 3 §4.4)", () => {
     assert.equal(mmu.faultLevel, 2);
   });
 
+  test("a walk leaves the PDPTE as it is (bits 5–8 are reserved there: no A bit), and sets A in the PDE and PTE", () => {
+    const { ram, mapper, root, mmu } = pae();
+    mapper.map(0x1000, 0x2000, 0x5000, 0x6000, KW, root);
+    assert.equal(mmu.translate(0x1010, { write: true }), 0x5010);
+    assert.equal(ram.read64(root), 0x101001n, "PDPTE 0 unchanged, as QEMU's mmu_translate leaves it");
+    assert.equal(ram.read64(0x101000), 0x102027n, "PDE 0: A set");
+    assert.equal(ram.read64(0x102000 + 8), 0x5063n, "PTE 1: A and D set");
+  });
+
   test("the PDPT may sit at any 32-byte boundary (CR3 bits 5–31)", () => {
     const { ram, mapper, root } = pae();
     mapper.map(0x1000, 0x2000, 0x5000, 0x6000, KW, root);
