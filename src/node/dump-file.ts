@@ -69,19 +69,34 @@ function unreadable(path: string, error: unknown): DumpError {
   return new DumpError("UnreadableDump", `Cannot read ${path}: ${why}`, { path });
 }
 
-/** The machine a `kmem export` directory's machine.json describes, as overrides. */
-function exportOverrides(dir: string): MachineOverrides {
+/** The machine a `kmem export` directory's machine.json describes, as overrides, and where its ram.bin starts. */
+function exportOverrides(dir: string): { readonly overrides: MachineOverrides; readonly base: number } {
+  const file = join(dir, "machine.json");
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(join(dir, "machine.json"), "utf8"));
+    json = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw unreadable(join(dir, "machine.json"), error);
+    throw unreadable(file, error);
   }
   const record = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
-  const cr3 = record["cr3"];
-  if (typeof cr3 !== "number" || !Number.isSafeInteger(cr3)) throw new DumpError("UnreadableDump", `Cannot read ${join(dir, "machine.json")}: it has no numeric "cr3"`, { dir });
   const arch = typeof record["arch"] === "string" ? record["arch"] : "x86";
-  return { mode: arch, cr3, pse: record["cr4Pse"] === true, origin: "machine.json" };
+  if (arch === "x86") {
+    // A 32-bit x86 export: { memoryBytes, cr3, cr4Pse, regions }, RAM from physical 0.
+    const cr3 = record["cr3"];
+    if (typeof cr3 !== "number" || !Number.isSafeInteger(cr3)) throw new DumpError("UnreadableDump", `Cannot read ${file}: it has no numeric "cr3"`, { dir });
+    return { overrides: { mode: arch, cr3, pse: record["cr4Pse"] === true, origin: "machine.json" }, base: 0 };
+  }
+  // Every other mode: { arch, memoryBytes, ramBase, registers, root, regions }, RAM from ramBase.
+  const root = record["root"];
+  const ramBase = record["ramBase"] ?? 0;
+  if (typeof root !== "number" || !Number.isSafeInteger(root)) throw new DumpError("UnreadableDump", `Cannot read ${file}: it has no numeric "root"`, { dir });
+  if (typeof ramBase !== "number" || !Number.isSafeInteger(ramBase)) throw new DumpError("UnreadableDump", `Cannot read ${file}: its "ramBase" is not a number`, { dir });
+  const registers = (typeof record["registers"] === "object" && record["registers"] !== null ? record["registers"] : {}) as Record<string, unknown>;
+  const satp = registers["satp"];
+  const overrides: MachineOverrides = arch.startsWith("riscv-")
+    ? { mode: arch, satp: typeof satp === "string" && /^0x[0-9a-f]+$/i.test(satp) ? BigInt(satp) : BigInt(root / 4096), origin: "machine.json" }
+    : { mode: arch, cr3: root, origin: "machine.json" };
+  return { overrides, base: ramBase };
 }
 
 /**
@@ -101,14 +116,15 @@ export function openDump(path: string, options: OpenDumpOptions = {}): OpenedDum
   } catch (error) {
     throw unreadable(path, error);
   }
-  const overrides: MachineOverrides = isDirectory ? { ...exportOverrides(path), ...options } : options;
+  const exported = isDirectory ? exportOverrides(path) : null;
+  const overrides: MachineOverrides = exported === null ? options : { ...exported.overrides, ...options };
   const source = openFileSource(isDirectory ? join(path, "ram.bin") : path);
   try {
     const head = new Uint8Array(16);
     source.read(0, head);
     const core = isElf(head) ? readCoreHeaders(source) : null;
     if (core === null && source.size === 0) throw new DumpError("UnreadableDump", `Cannot read ${path}: it is empty`, { path });
-    const base = options.base ?? 0;
+    const base = options.base ?? exported?.base ?? 0;
     const segments = core?.segments ?? [{ physical: base, offset: 0, fileBytes: source.size, memoryBytes: source.size }];
     const memory = new DumpMemory(source, segments, options.cache);
     const target = resolveTarget(core, overrides);
