@@ -1,0 +1,264 @@
+import type { Mmu } from "../arch/x86/mmu.js";
+import { X86Mmu } from "../arch/x86/cpu.js";
+import { RiscvMmu } from "../arch/riscv/cpu.js";
+import { ProcessError } from "../errors/process-error.js";
+import { hex } from "../format.js";
+import { PAGE_BYTES, tableEntries } from "../paging/geometry.js";
+import type { Address, Attributes, Range } from "../types.js";
+import { VirtualMemoryManagerImpl } from "../vmm.js";
+import { type KernelHalf, sameType } from "./kernel-half.js";
+
+/** An MMU an address space can be loaded into: 32-bit `Mmu`, any-mode `X86Mmu`, or `RiscvMmu`. */
+export type AnyMmu = Mmu | X86Mmu | RiscvMmu;
+
+/** One user region of an address space, as `kmem load-elf` prints it. */
+export interface SpaceRegion<A extends Address> {
+  readonly virtual: Range<A>;
+  readonly attrs: Attributes;
+  /** Frames behind it (0 for a reservation such as a guard page). */
+  readonly frames: number;
+  readonly label: string;
+}
+
+/** Options of {@link AddressSpace.map}. */
+export interface MapOptions<A extends Address> {
+  /** Where the region must start (else first fit). */
+  readonly at?: A;
+  /** A name for listings (default `"anonymous"`). */
+  readonly label?: string;
+}
+
+/**
+ * A task's address space: its own root table whose kernel-half top-level entries are copies
+ * of the kernel's (so kernel tables are shared, never owned), and a user VMM over the user
+ * half that owns every user frame and user table. Generic over the mode: any
+ * {@link KernelHalf} (32-bit x86 from `boot`, x86-64, RISC-V with `TableMapper`).
+ *
+ * Ownership: `destroy` frees every user frame, every user table and the root, and nothing
+ * of the kernel's, so the PMM's free count returns exactly to where it was before `create`.
+ *
+ * @example
+ * const kernel = kernelHalfOf(boot(DEFAULT_PROFILE));
+ * const space = AddressSpace.create(kernel);
+ * const at = space.map(2, { kernel: false, writable: true, cachable: true });
+ * space.write(at, new Uint8Array([1, 2, 3]));
+ * const child = space.copy();   // same user mappings, own frames holding the same bytes
+ * space.destroy();
+ */
+export class AddressSpace<A extends Address> {
+  readonly kernel: KernelHalf<A>;
+  /** Physical address of this space's root table (what CR3 / satp holds). */
+  readonly root: number;
+  /** The user half's VMM (payload: {@link root}). */
+  readonly vmm: VirtualMemoryManagerImpl<number, A>;
+  readonly #labels = new Map<string, string>();
+  #destroyed = false;
+
+  private constructor(kernel: KernelHalf<A>, root: number) {
+    this.kernel = kernel;
+    this.root = root;
+    this.vmm = new VirtualMemoryManagerImpl<number, A>({ start: kernel.userStart, end: kernel.userEnd, pmm: kernel.pmm, mapper: kernel.mapper, payload: root, memory: kernel.memory });
+  }
+
+  /**
+   * A new, empty address space sharing `kernel`'s half: one root table (the kernel's
+   * top-level entries for the kernel half copied into it). O(top-level entries).
+   *
+   * @throws {ProcessError} `OutOfMemory` when there is no frame for the root.
+   */
+  static create<A extends Address>(kernel: KernelHalf<A>): AddressSpace<A> {
+    let root: number;
+    try {
+      root = kernel.mapper.createRoot();
+    } catch (error) {
+      throw new ProcessError("OutOfMemory", `Cannot create an address space: ${error instanceof Error ? error.message : String(error)}`, {});
+    }
+    const g = kernel.geometry;
+    const entries = tableEntries(g, g.levels - 1);
+    for (let i = kernel.firstSharedEntry; i < entries; i++) {
+      const offset = i * g.entryBytes;
+      for (let word = 0; word < g.entryBytes; word += 4) kernel.memory.write32(root + offset + word, kernel.memory.read32(kernel.root + offset + word));
+    }
+    return new AddressSpace(kernel, root);
+  }
+
+  /** Whether {@link destroy} was called. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /**
+   * Allocates `pages` zeroed user pages with `attrs` (forced to `kernel: false`). O(pages).
+   *
+   * @throws {ProcessError} `Destroyed`, `OutOfMemory` (no virtual room, frames or tables).
+   * @throws {VmmError} for a bad `at` (`AlreadyAllocated`, `InvalidVirtAddresses`) or attributes.
+   */
+  map(pages: number, attrs: Attributes, options: MapOptions<A> = {}): A {
+    this.#check("map");
+    const userAttrs = { ...attrs, kernel: false };
+    let start: A | null;
+    try {
+      start = this.vmm.alloc(pages, userAttrs, options.at === undefined ? {} : { at: options.at });
+    } catch (error) {
+      if (error instanceof Error && "code" in error && error.code === "OutOfMemory") throw outOfMemory(`map ${String(pages)} pages`, error);
+      throw error;
+    }
+    if (start === null) throw new ProcessError("OutOfMemory", `Cannot map ${String(pages)} pages: no room in the user space or no free frames`, { pages });
+    for (const frame of this.vmm.allocationAt(start)?.physical ?? []) this.kernel.memory.writeBytes(Number(frame), new Uint8Array(PAGE_BYTES));
+    this.#labels.set(String(start), options.label ?? "anonymous");
+    return start;
+  }
+
+  /**
+   * Reserves `pages` user pages with no frames and no translations (a guard page: every
+   * access faults). Returns the start.
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `AlreadyAllocated` when in use.
+   */
+  reserve(at: A, pages: number, label = "guard"): A {
+    this.#check("reserve");
+    const end = sameType(at, BigInt(at) + BigInt(pages * PAGE_BYTES));
+    this.vmm.set({ start: at, end }, null, { kernel: false, writable: false, cachable: true, executable: false });
+    this.#labels.set(String(at), label);
+    return at;
+  }
+
+  /**
+   * Unmaps the region starting at `start` and frees its frames and emptied tables.
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated`.
+   */
+  unmap(start: A): void {
+    this.#check("unmap");
+    this.vmm.free(start);
+    this.#labels.delete(String(start));
+  }
+
+  /** The user regions in address order. O(regions). */
+  regions(): SpaceRegion<A>[] {
+    const out: SpaceRegion<A>[] = [];
+    for (const a of this.vmm.allocations()) {
+      out.push({ virtual: a.virtual, attrs: a.attrs, frames: a.physical.length, label: this.#labels.get(String(a.virtual.start)) ?? "anonymous" });
+    }
+    return out;
+  }
+
+  /**
+   * Copies `data` into user memory at `vaddr` through this space's tables (as the kernel's
+   * `copy_to_user`, ignoring the pages' write protection). O(bytes).
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated` when a page has no frame.
+   */
+  write(vaddr: A, data: Uint8Array): void {
+    this.#check("write");
+    this.#pages(vaddr, data.length, "write", (physical, from, to) => this.kernel.memory.writeBytes(physical, data.subarray(from, to)));
+  }
+
+  /**
+   * Reads `length` bytes of user memory at `vaddr` through this space's tables. O(bytes).
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated` when a page has no frame.
+   */
+  read(vaddr: A, length: number): Uint8Array {
+    this.#check("read");
+    const out = new Uint8Array(length);
+    this.#pages(vaddr, length, "read", (physical, from, to) => out.set(this.kernel.memory.readBytes(physical, to - from), from));
+    return out;
+  }
+
+  /**
+   * pluto's `VirtualMemoryManager.copy`: a new space with the same user regions (same
+   * addresses, attributes and labels), its own root, tables and frames, holding copies of
+   * this space's bytes. All-or-nothing. O(user pages).
+   *
+   * @throws {ProcessError} `Destroyed`, `OutOfMemory` (the partial copy is destroyed first).
+   */
+  copy(): AddressSpace<A> {
+    this.#check("copy");
+    const child = AddressSpace.create(this.kernel);
+    try {
+      for (const region of this.regions()) {
+        const { start, end } = region.virtual;
+        const pages = Number((BigInt(end) - BigInt(start)) / BigInt(PAGE_BYTES));
+        if (region.frames === 0) {
+          child.reserve(start, pages, region.label);
+          continue;
+        }
+        child.map(pages, region.attrs, { at: start, label: region.label });
+        child.write(start, this.read(start, pages * PAGE_BYTES));
+      }
+    } catch (error) {
+      child.destroy();
+      throw error;
+    }
+    return child;
+  }
+
+  /**
+   * Frees every user frame, every user table and the root (the kernel half's tables are
+   * only unlinked); afterwards every operation throws `Destroyed`. O(user pages + tables).
+   *
+   * @throws {ProcessError} `Destroyed` when called twice.
+   */
+  destroy(): void {
+    this.#check("destroy");
+    for (const region of this.regions()) this.vmm.free(region.virtual.start);
+    const g = this.kernel.geometry;
+    this.kernel.memory.writeBytes(this.root + this.kernel.firstSharedEntry * g.entryBytes, new Uint8Array((tableEntries(g, g.levels - 1) - this.kernel.firstSharedEntry) * g.entryBytes));
+    this.kernel.mapper.destroyRoot(this.root);
+    this.#labels.clear();
+    this.#destroyed = true;
+  }
+
+  /**
+   * Loads this space into `mmu` as a context switch does: CR3 (non-global TLB entries are
+   * dropped, global kernel ones survive with CR4.PGE) or satp (MODE kept; `asid` written to
+   * satp.ASID, default 0).
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {CpuStateError | RiscvStateError} when the MMU refuses the root.
+   */
+  activate(mmu: AnyMmu, options: { readonly asid?: number } = {}): void {
+    this.#check("activate");
+    if (mmu instanceof X86Mmu) mmu.setState({ cr3: this.root });
+    else if (mmu instanceof RiscvMmu) mmu.setState({ satp: satpFor(mmu, this.root, options.asid ?? 0) });
+    else mmu.loadCr3(this.root);
+  }
+
+  /** Whether `mmu` currently translates through this space. */
+  isActive(mmu: AnyMmu): boolean {
+    if (mmu instanceof X86Mmu) return mmu.state.cr3 - (mmu.state.cr3 % PAGE_BYTES) === this.root;
+    if (mmu instanceof RiscvMmu) return Number(BigInt(mmu.state.satp) & (mmu.xlen === 64 ? 0xfff_ffff_ffffn : 0x3f_ffffn)) * PAGE_BYTES === this.root;
+    return mmu.cr3 === this.root;
+  }
+
+  #pages(vaddr: A, length: number, action: string, each: (physical: number, from: number, to: number) => void): void {
+    let offset = 0;
+    const base = BigInt(vaddr);
+    while (offset < length) {
+      const address = base + BigInt(offset);
+      const within = Number(address % BigInt(PAGE_BYTES));
+      const to = Math.min(length, offset + PAGE_BYTES - within);
+      const allocation = this.vmm.allocationAt(sameType(vaddr, address));
+      if (allocation === null || allocation.physical.length === 0) {
+        throw new ProcessError("OutOfMemory", `Cannot ${action} ${hex(sameType(vaddr, address))}: no frame there`, { address: sameType(vaddr, address) });
+      }
+      each(Number(this.vmm.virtToPhys(sameType(vaddr, address))), offset, to);
+      offset = to;
+    }
+  }
+
+  #check(action: string): void {
+    if (this.#destroyed) throw new ProcessError("Destroyed", `Cannot ${action}: the address space at root ${hex(this.root)} was destroyed`, { root: this.root });
+  }
+}
+
+function outOfMemory(action: string, cause: Error): ProcessError {
+  return new ProcessError("OutOfMemory", `Cannot ${action}: ${cause.message}`, {});
+}
+
+/** satp with `mmu`'s current MODE, `asid` and the root's PPN. */
+function satpFor(mmu: RiscvMmu, root: number, asid: number): bigint | number {
+  const ppn = BigInt(root / PAGE_BYTES);
+  if (mmu.xlen === 64) return (BigInt(mmu.state.satp) & (0xfn << 60n)) | (BigInt(asid) << 44n) | ppn;
+  return Number((BigInt(mmu.state.satp) & (1n << 31n)) | (BigInt(asid) << 22n) | ppn);
+}
