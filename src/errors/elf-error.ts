@@ -11,7 +11,8 @@ import { KmemError } from "./kmem-error.js";
  * - `OverlappingSegments`: two `PT_LOAD`s share a page (one page has one set of rights);
  * - `SegmentInKernelHalf`: a segment reaches the shared kernel half;
  * - `SegmentOutsideUserSpace`: a segment lies below the user space (the null page);
- * - `NoSegments`: no `PT_LOAD` at all.
+ * - `NoSegments`: no `PT_LOAD` at all;
+ * - `BadBase`: a PIE load base that is not page-aligned.
  */
 export type ElfErrorCode =
   | "Truncated"
@@ -22,7 +23,8 @@ export type ElfErrorCode =
   | "OverlappingSegments"
   | "SegmentInKernelHalf"
   | "SegmentOutsideUserSpace"
-  | "NoSegments";
+  | "NoSegments"
+  | "BadBase";
 
 /** Thrown when an ELF file cannot be loaded; nothing was allocated. */
 export class ElfError extends KmemError<ElfErrorCode, Record<string, unknown>> {}
