@@ -51,7 +51,8 @@ export class AddressSpace<A extends Address> {
   readonly root: number;
   /** The user half's VMM (payload: {@link root}). */
   readonly vmm: VirtualMemoryManagerImpl<number, A>;
-  readonly #labels = new Map<string, string>();
+  /** Label and full attributes per region start (the VMM's records keep only kernel/writable/cachable). */
+  readonly #info = new Map<string, { readonly label: string; readonly attrs: Attributes }>();
   #destroyed = false;
 
   private constructor(kernel: KernelHalf<A>, root: number) {
@@ -105,7 +106,7 @@ export class AddressSpace<A extends Address> {
     }
     if (start === null) throw new ProcessError("OutOfMemory", `Cannot map ${String(pages)} pages: no room in the user space or no free frames`, { pages });
     for (const frame of this.vmm.allocationAt(start)?.physical ?? []) this.kernel.memory.writeBytes(Number(frame), new Uint8Array(PAGE_BYTES));
-    this.#labels.set(String(start), options.label ?? "anonymous");
+    this.#info.set(String(start), { label: options.label ?? "anonymous", attrs: userAttrs });
     return start;
   }
 
@@ -118,8 +119,9 @@ export class AddressSpace<A extends Address> {
   reserve(at: A, pages: number, label = "guard"): A {
     this.#check("reserve");
     const end = sameType(at, BigInt(at) + BigInt(pages * PAGE_BYTES));
-    this.vmm.set({ start: at, end }, null, { kernel: false, writable: false, cachable: true, executable: false });
-    this.#labels.set(String(at), label);
+    const attrs = { kernel: false, writable: false, cachable: true, executable: false };
+    this.vmm.set({ start: at, end }, null, attrs);
+    this.#info.set(String(at), { label, attrs });
     return at;
   }
 
@@ -131,14 +133,15 @@ export class AddressSpace<A extends Address> {
   unmap(start: A): void {
     this.#check("unmap");
     this.vmm.free(start);
-    this.#labels.delete(String(start));
+    this.#info.delete(String(start));
   }
 
   /** The user regions in address order. O(regions). */
   regions(): SpaceRegion<A>[] {
     const out: SpaceRegion<A>[] = [];
     for (const a of this.vmm.allocations()) {
-      out.push({ virtual: a.virtual, attrs: a.attrs, frames: a.physical.length, label: this.#labels.get(String(a.virtual.start)) ?? "anonymous" });
+      const info = this.#info.get(String(a.virtual.start));
+      out.push({ virtual: a.virtual, attrs: info?.attrs ?? a.attrs, frames: a.physical.length, label: info?.label ?? "anonymous" });
     }
     return out;
   }
@@ -206,7 +209,7 @@ export class AddressSpace<A extends Address> {
     const g = this.kernel.geometry;
     this.kernel.memory.writeBytes(this.root + this.kernel.firstSharedEntry * g.entryBytes, new Uint8Array((tableEntries(g, g.levels - 1) - this.kernel.firstSharedEntry) * g.entryBytes));
     this.kernel.mapper.destroyRoot(this.root);
-    this.#labels.clear();
+    this.#info.clear();
     this.#destroyed = true;
   }
 
