@@ -6,7 +6,9 @@ import { hex } from "../format.js";
 import { PAGE_BYTES, tableEntries } from "../paging/geometry.js";
 import type { Address, Attributes, Range } from "../types.js";
 import { VirtualMemoryManagerImpl } from "../vmm.js";
+import { frameRefsOf } from "./frame-refs.js";
 import { type KernelHalf, sameType } from "./kernel-half.js";
+import { type AccessOp, type Backing, type FaultCounters, type FaultOutcome, LazyPages } from "./lazy-pages.js";
 
 /** An MMU an address space can be loaded into: 32-bit `Mmu`, any-mode `X86Mmu`, or `RiscvMmu`. */
 export type AnyMmu = Mmu | X86Mmu | RiscvMmu;
@@ -15,8 +17,10 @@ export type AnyMmu = Mmu | X86Mmu | RiscvMmu;
 export interface SpaceRegion<A extends Address> {
   readonly virtual: Range<A>;
   readonly attrs: Attributes;
-  /** Frames behind it (0 for a reservation such as a guard page). */
+  /** Frames behind it now (0 for a guard page; for a demand-paged region, the pages touched so far). */
   readonly frames: number;
+  /** Demand-paged: pages get frames on first touch. */
+  readonly lazy: boolean;
   readonly label: string;
 }
 
@@ -26,6 +30,13 @@ export interface MapOptions<A extends Address> {
   readonly at?: A;
   /** A name for listings (default `"anonymous"`). */
   readonly label?: string;
+}
+
+/** Options of {@link AddressSpace.reserveLazy}. */
+export interface LazyOptions {
+  readonly label?: string;
+  /** File bytes behind the region (an ELF segment); without, pages are zero-filled. */
+  readonly backing?: Backing;
 }
 
 /**
@@ -53,12 +64,19 @@ export class AddressSpace<A extends Address> {
   readonly vmm: VirtualMemoryManagerImpl<number, A>;
   /** Label and full attributes per region start (the VMM's records keep only kernel/writable/cachable). */
   readonly #info = new Map<string, { readonly label: string; readonly attrs: Attributes }>();
+  readonly #lazy: LazyPages<A>;
   #destroyed = false;
 
   private constructor(kernel: KernelHalf<A>, root: number) {
     this.kernel = kernel;
     this.root = root;
     this.vmm = new VirtualMemoryManagerImpl<number, A>({ start: kernel.userStart, end: kernel.userEnd, pmm: kernel.pmm, mapper: kernel.mapper, payload: root, memory: kernel.memory });
+    this.#lazy = new LazyPages(kernel, root, frameRefsOf(kernel.pmm));
+  }
+
+  /** This space's page-fault counters (demand paging and copy-on-write). */
+  get faults(): Readonly<FaultCounters> {
+    return this.#lazy.counters;
   }
 
   /**
@@ -126,12 +144,52 @@ export class AddressSpace<A extends Address> {
   }
 
   /**
+   * Reserves `pages` user pages at `at` for demand paging: no frame and no translation until
+   * the first access faults and {@link handleFault} fills the page (zeros, or `backing`'s bytes).
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `AlreadyAllocated`, `InvalidVirtAddresses`, `InvalidAttributes`.
+   */
+  reserveLazy(at: A, pages: number, attrs: Attributes, options: LazyOptions = {}): A {
+    this.#check("reserve");
+    const userAttrs = { ...attrs, kernel: false };
+    const end = sameType(at, BigInt(at) + BigInt(pages * PAGE_BYTES));
+    this.vmm.set({ start: at, end }, null, userAttrs);
+    const startPage = pageOf(at);
+    this.#lazy.add({ startPage, endPage: startPage + pages, attrs: userAttrs, backing: options.backing ?? null });
+    this.#info.set(String(at), { label: options.label ?? "anonymous", attrs: userAttrs });
+    return at;
+  }
+
+  /**
+   * The OS's page-fault handler: resolves a fault of a user `op` at `vaddr` (demand paging,
+   * copy-on-write) or reports a segfault. The caller invalidates the page in the TLB.
+   *
+   * @throws {ProcessError} `Destroyed`, `OutOfMemory` (no frame; nothing changed).
+   */
+  handleFault(vaddr: A, op: AccessOp): FaultOutcome {
+    this.#check("handle a fault");
+    return this.#lazy.fault(pageOf(vaddr), op);
+  }
+
+  /**
+   * Copy-on-write fork: a new space with the same regions; demand-paged regions share every
+   * present frame (read-only in both when writable, one more reference each), other regions
+   * are copied. The caller flushes this space's TLB entries (its pages became read-only).
+   *
+   * @throws {ProcessError} `Destroyed`, `OutOfMemory` (the partial child is destroyed first).
+   */
+  fork(): AddressSpace<A> {
+    return this.#duplicate("fork", true);
+  }
+
+  /**
    * Unmaps the region starting at `start` and frees its frames and emptied tables.
    *
    * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated`.
    */
   unmap(start: A): void {
     this.#check("unmap");
+    if (this.vmm.allocationAt(start)?.virtual.start === start) this.#lazy.release(pageOf(start));
     this.vmm.free(start);
     this.#info.delete(String(start));
   }
@@ -141,7 +199,9 @@ export class AddressSpace<A extends Address> {
     const out: SpaceRegion<A>[] = [];
     for (const a of this.vmm.allocations()) {
       const info = this.#info.get(String(a.virtual.start));
-      out.push({ virtual: a.virtual, attrs: info?.attrs ?? a.attrs, frames: a.physical.length, label: info?.label ?? "anonymous" });
+      const lazy = this.#lazy.region(pageOf(a.virtual.start));
+      const frames = lazy === undefined ? a.physical.length : this.#lazy.presentPages(lazy).length;
+      out.push({ virtual: a.virtual, attrs: info?.attrs ?? a.attrs, frames, label: info?.label ?? "anonymous", lazy: lazy !== undefined });
     }
     return out;
   }
@@ -177,12 +237,23 @@ export class AddressSpace<A extends Address> {
    * @throws {ProcessError} `Destroyed`, `OutOfMemory` (the partial copy is destroyed first).
    */
   copy(): AddressSpace<A> {
-    this.#check("copy");
+    return this.#duplicate("copy", false);
+  }
+
+  #duplicate(action: string, share: boolean): AddressSpace<A> {
+    this.#check(action);
     const child = AddressSpace.create(this.kernel);
     try {
       for (const region of this.regions()) {
         const { start, end } = region.virtual;
         const pages = Number((BigInt(end) - BigInt(start)) / BigInt(PAGE_BYTES));
+        const lazy = this.#lazy.region(pageOf(start));
+        if (lazy !== undefined) {
+          child.reserveLazy(start, pages, region.attrs, { label: region.label, ...(lazy.backing === null ? {} : { backing: lazy.backing }) });
+          if (share) this.#lazy.shareInto(child.#lazy, lazy);
+          else this.#lazy.copyInto(child.#lazy, lazy);
+          continue;
+        }
         if (region.frames === 0) {
           child.reserve(start, pages, region.label);
           continue;
@@ -205,7 +276,7 @@ export class AddressSpace<A extends Address> {
    */
   destroy(): void {
     this.#check("destroy");
-    for (const region of this.regions()) this.vmm.free(region.virtual.start);
+    for (const region of this.regions()) this.unmap(region.virtual.start);
     const g = this.kernel.geometry;
     this.kernel.memory.writeBytes(this.root + this.kernel.firstSharedEntry * g.entryBytes, new Uint8Array((tableEntries(g, g.levels - 1) - this.kernel.firstSharedEntry) * g.entryBytes));
     this.kernel.mapper.destroyRoot(this.root);
@@ -241,6 +312,16 @@ export class AddressSpace<A extends Address> {
       const address = base + BigInt(offset);
       const within = Number(address % BigInt(PAGE_BYTES));
       const to = Math.min(length, offset + PAGE_BYTES - within);
+      const page = Number(address / BigInt(PAGE_BYTES));
+      const lazy = this.#lazy.regionOf(page);
+      if (lazy !== undefined) {
+        this.#lazy.fault(page, action === "write" && lazy.attrs.writable ? "write" : "read");
+        const frame = this.#lazy.frameOf(page);
+        if (frame === null) throw new ProcessError("OutOfMemory", `Cannot ${action} ${hex(sameType(vaddr, address))}: no frame there`, { address: sameType(vaddr, address) });
+        each(frame + within, offset, to);
+        offset = to;
+        continue;
+      }
       const allocation = this.vmm.allocationAt(sameType(vaddr, address));
       if (allocation === null || allocation.physical.length === 0) {
         throw new ProcessError("OutOfMemory", `Cannot ${action} ${hex(sameType(vaddr, address))}: no frame there`, { address: sameType(vaddr, address) });
@@ -253,6 +334,10 @@ export class AddressSpace<A extends Address> {
   #check(action: string): void {
     if (this.#destroyed) throw new ProcessError("Destroyed", `Cannot ${action}: the address space at root ${hex(this.root)} was destroyed`, { root: this.root });
   }
+}
+
+function pageOf(vaddr: Address): number {
+  return Number(BigInt(vaddr) / BigInt(PAGE_BYTES));
 }
 
 function outOfMemory(action: string, cause: Error): ProcessError {

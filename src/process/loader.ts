@@ -12,6 +12,8 @@ export interface LoadElfOptions<A extends Address> {
   readonly base?: A;
   /** Pages of user stack (default 8, 32 KiB). */
   readonly stackPages?: number;
+  /** Demand-page everything: segments file-backed from `bytes`, the stack zero-filled, no frame until first touch. Default false. */
+  readonly lazy?: boolean;
 }
 
 /** One loaded `PT_LOAD` segment. */
@@ -95,12 +97,21 @@ export function loadElf<A extends Address>(space: AddressSpace<A>, bytes: Uint8A
     for (const p of planned) {
       const writable = (p.segment.flags & PF_W) !== 0;
       const executable = !kernel.noExecute || (p.segment.flags & PF_X) !== 0;
-      made.push(space.map(Number((p.end - p.start) / PAGE), { kernel: false, writable, cachable: true, executable }, { at: at(p.start), label: `PT_LOAD ${String(p.segment.index)}` }));
+      const attrs = { kernel: false, writable, cachable: true, executable };
+      const pages = Number((p.end - p.start) / PAGE);
+      const label = `PT_LOAD ${String(p.segment.index)}`;
       const { offset, fileSize } = p.segment;
-      if (fileSize > 0) space.write(at(base + p.segment.vaddr), image.bytes.subarray(offset, offset + fileSize));
+      const data = image.bytes.subarray(offset, offset + fileSize);
+      if (options.lazy === true) {
+        made.push(space.reserveLazy(at(p.start), pages, attrs, { label, backing: { data, at: Number(base + p.segment.vaddr - p.start) } }));
+        continue;
+      }
+      made.push(space.map(pages, attrs, { at: at(p.start), label }));
+      if (fileSize > 0) space.write(at(base + p.segment.vaddr), data);
     }
     made.push(space.reserve(at(guard.start), 1, "stack guard"));
-    made.push(space.map(stackPages, { kernel: false, writable: true, cachable: true, executable: !kernel.noExecute }, { at: at(stack.start), label: "stack" }));
+    const stackAttrs = { kernel: false, writable: true, cachable: true, executable: !kernel.noExecute };
+    made.push(options.lazy === true ? space.reserveLazy(at(stack.start), stackPages, stackAttrs, { label: "stack" }) : space.map(stackPages, stackAttrs, { at: at(stack.start), label: "stack" }));
   } catch (error) {
     for (const start of made) space.unmap(start);
     throw error;

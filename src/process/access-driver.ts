@@ -1,0 +1,101 @@
+import { RiscvMmu } from "../arch/riscv/cpu.js";
+import { X86Mmu } from "../arch/x86/cpu.js";
+import type { Address } from "../types.js";
+import type { AddressSpace, AnyMmu } from "./address-space.js";
+import type { AccessOp, FaultOutcome } from "./lazy-pages.js";
+
+/** One user access of a task. */
+export interface UserAccess<A extends Address> {
+  readonly task: AddressSpace<A>;
+  readonly vaddr: A;
+  readonly op: AccessOp;
+  /** The byte a write stores (default 0). */
+  readonly value?: number;
+}
+
+/** What one access did. */
+export interface AccessRecord {
+  readonly op: AccessOp;
+  /** The physical address finally accessed, or null after a segfault. */
+  readonly physical: number | null;
+  /** The byte read (read, fetch) or written; null after a segfault. */
+  readonly value: number | null;
+  /** The faults taken on the way, in order (the last one a segfault when `physical` is null). */
+  readonly faults: readonly FaultOutcome[];
+}
+
+/** At most this many faults per access: a demand fill, then a copy-on-write break. */
+const MAX_FAULTS = 3;
+
+/**
+ * Runs user accesses through an MMU with the OS behind it, so processes can be exercised
+ * without a CPU: each access switches to its task's space if needed (CR3 / satp), translates
+ * as a user-mode access, and on a fault calls the space's handler, invalidates the page
+ * (`invlpg` / `sfence.vma`) and retries; the byte is then read or written through the bus.
+ *
+ * @example
+ * const driver = new AccessDriver(machine.mmu);
+ * driver.run({ task: parent, vaddr: 0x400000, op: "write", value: 1 }); // minor fault, then the write
+ * const child = driver.fork(parent);
+ * driver.run({ task: child, vaddr: 0x400000, op: "write", value: 2 });  // cow-copy
+ */
+export class AccessDriver {
+  readonly mmu: AnyMmu;
+
+  constructor(mmu: AnyMmu) {
+    this.mmu = mmu;
+    if (mmu instanceof RiscvMmu) mmu.setState({ priv: "U" });
+  }
+
+  /**
+   * Performs one access. Never throws for a segfault (it is in the record).
+   *
+   * @throws {ProcessError} `OutOfMemory` when a fault needs a frame and none is free.
+   */
+  run<A extends Address>(access: UserAccess<A>): AccessRecord {
+    const { task, vaddr, op } = access;
+    if (!task.isActive(this.mmu)) task.activate(this.mmu);
+    const faults: FaultOutcome[] = [];
+    const bus = task.kernel.memory;
+    for (;;) {
+      const physical = this.#translate(vaddr, op);
+      if (physical >= 0) {
+        if (op === "write") bus.write8(physical, access.value ?? 0);
+        return { op, physical, value: op === "write" ? (access.value ?? 0) : bus.read8(physical), faults };
+      }
+      const outcome = task.handleFault(vaddr, op);
+      faults.push(outcome);
+      if (outcome.kind === "segfault" || faults.length > MAX_FAULTS) return { op, physical: null, value: null, faults };
+      this.#invalidate(vaddr);
+    }
+  }
+
+  /** Runs every access in order. */
+  runAll<A extends Address>(accesses: Iterable<UserAccess<A>>): AccessRecord[] {
+    return Array.from(accesses, (a) => this.run(a));
+  }
+
+  /**
+   * Forks `task` copy-on-write and drops the stale writable translations its pages had
+   * (reloading CR3 / satp when it is the running space).
+   *
+   * @throws {ProcessError} as {@link AddressSpace.fork}.
+   */
+  fork<A extends Address>(task: AddressSpace<A>): AddressSpace<A> {
+    const child = task.fork();
+    if (task.isActive(this.mmu)) task.activate(this.mmu);
+    return child;
+  }
+
+  #translate(vaddr: Address, op: AccessOp): number {
+    const request = { user: true, write: op === "write", fetch: op === "fetch" };
+    if (this.mmu instanceof X86Mmu || this.mmu instanceof RiscvMmu) return this.mmu.tryTranslate(vaddr, request);
+    return this.mmu.tryTranslate(Number(vaddr), request);
+  }
+
+  #invalidate(vaddr: Address): void {
+    if (this.mmu instanceof RiscvMmu) this.mmu.sfenceVma(vaddr);
+    else if (this.mmu instanceof X86Mmu) this.mmu.invlpg(vaddr);
+    else this.mmu.invlpg(Number(vaddr));
+  }
+}

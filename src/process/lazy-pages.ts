@@ -1,0 +1,235 @@
+import { ProcessError } from "../errors/process-error.js";
+import { hex } from "../format.js";
+import { PAGE_BYTES } from "../paging/geometry.js";
+import type { Address, Attributes } from "../types.js";
+import type { FrameRefs } from "./frame-refs.js";
+import { type KernelHalf, sameType } from "./kernel-half.js";
+
+/** File bytes behind a demand-paged region: `data[0]` belongs `at` bytes after the region's start; the rest is zero. */
+export interface Backing {
+  readonly data: Uint8Array;
+  readonly at: number;
+}
+
+/** A region whose pages get frames on first touch. Pages are page numbers (address / 4096). */
+export interface LazyRegion {
+  readonly startPage: number;
+  readonly endPage: number;
+  readonly attrs: Attributes;
+  /** File-backed (an ELF segment), or null: anonymous, zero-filled. */
+  readonly backing: Backing | null;
+}
+
+/** One present page of a lazy region. */
+interface PageEntry {
+  frame: number;
+  /** Shared after a fork and mapped read-only until a write copies it or takes it over. */
+  cow: boolean;
+}
+
+/** The three kinds of user access. */
+export type AccessOp = "read" | "write" | "fetch";
+
+/**
+ * How a fault was resolved: `minor` (zero-filled page), `major` (read from the file image),
+ * `cow-copy` / `cow-reuse` (a write to a copy-on-write page copied it, or took it over as the
+ * last reference), `spurious` (the page was already fine: a stale TLB entry), or `segfault`
+ * with the reason (no region, a write to a read-only region, a fetch from a non-executable one).
+ */
+export type FaultOutcome =
+  | { readonly kind: "minor" | "major" | "cow-copy" | "cow-reuse" | "spurious"; readonly page: number }
+  | { readonly kind: "segfault"; readonly page: number; readonly reason: "unmapped" | "read-only" | "no-execute" };
+
+/** Fault counters of one address space. */
+export interface FaultCounters {
+  /** Faults resolved without I/O: zero-fill and copy-on-write. */
+  minor: number;
+  /** Faults that read the page from the file image (or, with swap, from the swap device). */
+  major: number;
+  cowCopies: number;
+  cowReuses: number;
+  segfaults: number;
+}
+
+/**
+ * The demand-paged part of an address space: regions reserved in the VMM without frames,
+ * and the pages that got a frame on first touch (frames counted in a shared {@link FrameRefs},
+ * so forked spaces can share them copy-on-write). Maps and unmaps single pages through the
+ * kernel half's mapper. O(1) per page fault (O(regions) to find the region).
+ */
+export class LazyPages<A extends Address> {
+  readonly counters: FaultCounters = { minor: 0, major: 0, cowCopies: 0, cowReuses: 0, segfaults: 0 };
+  readonly #kernel: KernelHalf<A>;
+  readonly #root: number;
+  readonly #refs: FrameRefs;
+  readonly #regions = new Map<number, LazyRegion>();
+  readonly #pages = new Map<number, PageEntry>();
+
+  constructor(kernel: KernelHalf<A>, root: number, refs: FrameRefs) {
+    this.#kernel = kernel;
+    this.#root = root;
+    this.#refs = refs;
+  }
+
+  /** Records a region (already reserved in the VMM). */
+  add(region: LazyRegion): void {
+    this.#regions.set(region.startPage, region);
+  }
+
+  /** The region starting at `startPage`. */
+  region(startPage: number): LazyRegion | undefined {
+    return this.#regions.get(startPage);
+  }
+
+  /** The region holding `page`. O(regions). */
+  regionOf(page: number): LazyRegion | undefined {
+    for (const r of this.#regions.values()) if (page >= r.startPage && page < r.endPage) return r;
+    return undefined;
+  }
+
+  /** Present pages of `region` with their frames, in page order. */
+  presentPages(region: LazyRegion): { page: number; frame: number; cow: boolean }[] {
+    const out: { page: number; frame: number; cow: boolean }[] = [];
+    for (let page = region.startPage; page < region.endPage; page++) {
+      const entry = this.#pages.get(page);
+      if (entry !== undefined) out.push({ page, frame: entry.frame, cow: entry.cow });
+    }
+    return out;
+  }
+
+  /** The frame behind `page`, or null when it has none yet. */
+  frameOf(page: number): number | null {
+    return this.#pages.get(page)?.frame ?? null;
+  }
+
+  /**
+   * The OS's page-fault handler for an access `op` to `page`: populates, copies or takes over
+   * the page, or reports a segfault (no state change). The caller invalidates the page in the TLB.
+   *
+   * @throws {ProcessError} `OutOfMemory` when no frame is free (nothing changed).
+   */
+  fault(page: number, op: AccessOp): FaultOutcome {
+    const region = this.regionOf(page);
+    const deny = region === undefined ? "unmapped" : op === "write" && !region.attrs.writable ? "read-only" : op === "fetch" && this.#kernel.noExecute && region.attrs.executable === false ? "no-execute" : null;
+    if (region === undefined || deny !== null) {
+      this.counters.segfaults++;
+      return { kind: "segfault", page, reason: deny ?? "unmapped" };
+    }
+    const entry = this.#pages.get(page);
+    if (entry === undefined) return this.#populate(region, page);
+    if (op === "write" && entry.cow) return this.#breakCow(region, page, entry);
+    return { kind: "spurious", page };
+  }
+
+  /** Unmaps every present page of the region at `startPage`, drops its frames, forgets the region. */
+  release(startPage: number): void {
+    const region = this.#regions.get(startPage);
+    if (region === undefined) return;
+    for (const { page, frame } of this.presentPages(region)) {
+      this.#unmapPage(page);
+      this.#pages.delete(page);
+      this.#refs.drop(frame);
+    }
+    this.#regions.delete(startPage);
+  }
+
+  /**
+   * Shares `region`'s present pages with `child` (which has the region): both map them
+   * read-only, copy-on-write when the region is writable; each frame gains a reference.
+   */
+  shareInto(child: LazyPages<A>, region: LazyRegion): void {
+    for (const { page, frame } of this.presentPages(region)) {
+      const cow = region.attrs.writable;
+      if (cow) {
+        const entry = this.#pages.get(page);
+        if (entry !== undefined && !entry.cow) {
+          this.#unmapPage(page);
+          this.#mapPage(region, page, frame, false);
+          entry.cow = true;
+        }
+      }
+      child.#mapPage(region, page, frame, !cow && region.attrs.writable);
+      child.#pages.set(page, { frame, cow });
+      this.#refs.share(frame);
+    }
+  }
+
+  /** Gives `child` (which has the region) its own copy of every present page of `region`. @throws {ProcessError} `OutOfMemory` (pages copied so far stay with the child, which the caller destroys). */
+  copyInto(child: LazyPages<A>, region: LazyRegion): void {
+    for (const { page, frame } of this.presentPages(region)) {
+      const fresh = child.#takeFrame(page);
+      const memory = this.#kernel.memory;
+      memory.writeBytes(fresh, memory.readBytes(frame, PAGE_BYTES));
+      child.#pages.set(page, { frame: fresh, cow: false });
+      child.#mapPage(region, page, fresh, region.attrs.writable);
+    }
+  }
+
+  #populate(region: LazyRegion, page: number): FaultOutcome {
+    const frame = this.#takeFrame(page);
+    const memory = this.#kernel.memory;
+    memory.writeBytes(frame, new Uint8Array(PAGE_BYTES));
+    let fromFile = false;
+    if (region.backing !== null) {
+      const pageAt = (page - region.startPage) * PAGE_BYTES;
+      const { data, at } = region.backing;
+      const from = Math.max(pageAt, at);
+      const to = Math.min(pageAt + PAGE_BYTES, at + data.length);
+      if (from < to) {
+        memory.writeBytes(frame + (from - pageAt), data.subarray(from - at, to - at));
+        fromFile = true;
+      }
+    }
+    try {
+      this.#mapPage(region, page, frame, region.attrs.writable);
+    } catch (error) {
+      this.#refs.drop(frame);
+      throw new ProcessError("OutOfMemory", `Cannot map ${hex(this.#address(page))}: ${error instanceof Error ? error.message : String(error)}`, { page });
+    }
+    this.#pages.set(page, { frame, cow: false });
+    if (fromFile) this.counters.major++;
+    else this.counters.minor++;
+    return { kind: fromFile ? "major" : "minor", page };
+  }
+
+  #breakCow(region: LazyRegion, page: number, entry: PageEntry): FaultOutcome {
+    this.counters.minor++;
+    if (this.#refs.count(entry.frame) === 1) {
+      this.#unmapPage(page);
+      this.#mapPage(region, page, entry.frame, true);
+      entry.cow = false;
+      this.counters.cowReuses++;
+      return { kind: "cow-reuse", page };
+    }
+    const fresh = this.#takeFrame(page);
+    const memory = this.#kernel.memory;
+    memory.writeBytes(fresh, memory.readBytes(entry.frame, PAGE_BYTES));
+    this.#unmapPage(page);
+    this.#mapPage(region, page, fresh, true);
+    this.#refs.drop(entry.frame);
+    entry.frame = fresh;
+    entry.cow = false;
+    this.counters.cowCopies++;
+    return { kind: "cow-copy", page };
+  }
+
+  #takeFrame(page: number): number {
+    const frame = this.#refs.take();
+    if (frame === null) throw new ProcessError("OutOfMemory", `Cannot give ${hex(this.#address(page))} a frame: physical memory is full`, { page });
+    return frame;
+  }
+
+  #mapPage(region: LazyRegion, page: number, frame: number, writable: boolean): void {
+    const start = this.#address(page);
+    const phys = sameType(this.#kernel.userStart, frame);
+    this.#kernel.mapper.map(start, this.#address(page + 1), phys, sameType(this.#kernel.userStart, frame + PAGE_BYTES), { ...region.attrs, kernel: false, writable }, this.#root);
+  }
+
+  #unmapPage(page: number): void {
+    this.#kernel.mapper.unmap(this.#address(page), this.#address(page + 1), this.#root);
+  }
+
+  #address(page: number): A {
+    return sameType(this.#kernel.userStart, BigInt(page) * BigInt(PAGE_BYTES));
+  }
+}
