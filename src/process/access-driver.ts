@@ -1,7 +1,7 @@
 import { RiscvMmu } from "../arch/riscv/cpu.js";
 import { X86Mmu } from "../arch/x86/cpu.js";
 import type { Address } from "../types.js";
-import type { AddressSpace, AnyMmu } from "./address-space.js";
+import { type AddressSpace, type AnyMmu, invalidatePage } from "./address-space.js";
 import type { AccessOp, FaultOutcome } from "./lazy-pages.js";
 
 /** One user access of a task. */
@@ -60,13 +60,14 @@ export class AccessDriver {
     for (;;) {
       const physical = this.#translate(vaddr, op);
       if (physical >= 0) {
+        task.noteAccess(vaddr);
         if (op === "write") bus.write8(physical, access.value ?? 0);
         return { op, physical, value: op === "write" ? (access.value ?? 0) : bus.read8(physical), faults };
       }
       const outcome = task.handleFault(vaddr, op);
       faults.push(outcome);
       if (outcome.kind === "segfault" || faults.length > MAX_FAULTS) return { op, physical: null, value: null, faults };
-      this.#invalidate(vaddr);
+      invalidatePage(this.mmu, vaddr);
     }
   }
 
@@ -91,11 +92,5 @@ export class AccessDriver {
     const request = { user: true, write: op === "write", fetch: op === "fetch" };
     if (this.mmu instanceof X86Mmu || this.mmu instanceof RiscvMmu) return this.mmu.tryTranslate(vaddr, request);
     return this.mmu.tryTranslate(Number(vaddr), request);
-  }
-
-  #invalidate(vaddr: Address): void {
-    if (this.mmu instanceof RiscvMmu) this.mmu.sfenceVma(vaddr);
-    else if (this.mmu instanceof X86Mmu) this.mmu.invlpg(vaddr);
-    else this.mmu.invlpg(Number(vaddr));
   }
 }

@@ -8,7 +8,7 @@ import type { Address, Attributes, Range } from "../types.js";
 import { VirtualMemoryManagerImpl } from "../vmm.js";
 import { frameRefsOf } from "./frame-refs.js";
 import { type KernelHalf, sameType } from "./kernel-half.js";
-import { type AccessOp, type Backing, type FaultCounters, type FaultOutcome, LazyPages } from "./lazy-pages.js";
+import { type AccessOp, type Backing, type FaultCounters, type FaultOutcome, LazyPages, type SwapOptions } from "./lazy-pages.js";
 
 /** An MMU an address space can be loaded into: 32-bit `Mmu`, any-mode `X86Mmu`, or `RiscvMmu`. */
 export type AnyMmu = Mmu | X86Mmu | RiscvMmu;
@@ -65,6 +65,8 @@ export class AddressSpace<A extends Address> {
   /** Label and full attributes per region start (the VMM's records keep only kernel/writable/cachable). */
   readonly #info = new Map<string, { readonly label: string; readonly attrs: Attributes }>();
   readonly #lazy: LazyPages<A>;
+  /** The MMU this space was last loaded into (for TLB invalidations of its own changes). */
+  #mmu: AnyMmu | null = null;
   #destroyed = false;
 
   private constructor(kernel: KernelHalf<A>, root: number) {
@@ -161,6 +163,33 @@ export class AddressSpace<A extends Address> {
   }
 
   /**
+   * Bounds this space's resident demand-paged pages to `options.frames`: a fault beyond it
+   * first evicts the policy's victim to `options.device` (written there, unmapped, its TLB
+   * entry invalidated in the MMU the space was last loaded into); a fault on a swapped-out
+   * page reads it back (a major fault). A fork inherits the setting (not OPT, whose future is
+   * this space's own).
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {ReplacementError} `InvalidFrames`; OPT without `future`.
+   * @throws {RangeError} when more pages than `frames` are already resident.
+   */
+  enableSwap(options: SwapOptions): void {
+    this.#check("enable swap");
+    this.#lazy.enableSwap(options, (page) => {
+      if (this.#mmu !== null && this.isActive(this.#mmu)) invalidatePage(this.#mmu, sameType(this.kernel.userStart, BigInt(page) * BigInt(PAGE_BYTES)));
+    });
+  }
+
+  /** Pages of this space on the swap device. */
+  get swappedPages(): number {
+    return this.#lazy.swappedPages;
+  }
+
+  /** Reports a completed user access at `vaddr` to the replacement policy (exact LRU, OPT); the access driver calls it. */
+  noteAccess(vaddr: A): void {
+    this.#lazy.noteAccess(pageOf(vaddr));
+  }
+
+  /**
    * The OS's page-fault handler: resolves a fault of a user `op` at `vaddr` (demand paging,
    * copy-on-write) or reports a segfault. The caller invalidates the page in the TLB.
    *
@@ -244,6 +273,8 @@ export class AddressSpace<A extends Address> {
     this.#check(action);
     const child = AddressSpace.create(this.kernel);
     try {
+      const swap = this.#lazy.swapOptions;
+      if (swap !== null && swap.policy !== "opt") child.enableSwap({ frames: swap.frames, policy: swap.policy, device: swap.device });
       for (const region of this.regions()) {
         const { start, end } = region.virtual;
         const pages = Number((BigInt(end) - BigInt(start)) / BigInt(PAGE_BYTES));
@@ -293,6 +324,7 @@ export class AddressSpace<A extends Address> {
    */
   activate(mmu: AnyMmu, options: { readonly asid?: number } = {}): void {
     this.#check("activate");
+    this.#mmu = mmu;
     if (mmu instanceof X86Mmu) mmu.setState({ cr3: this.root });
     else if (mmu instanceof RiscvMmu) mmu.setState({ satp: satpFor(mmu, this.root, options.asid ?? 0) });
     else mmu.loadCr3(this.root);
@@ -334,6 +366,13 @@ export class AddressSpace<A extends Address> {
   #check(action: string): void {
     if (this.#destroyed) throw new ProcessError("Destroyed", `Cannot ${action}: the address space at root ${hex(this.root)} was destroyed`, { root: this.root });
   }
+}
+
+/** Drops the TLB entry of the page holding `vaddr` in `mmu` (`invlpg` / `sfence.vma vaddr`). */
+export function invalidatePage(mmu: AnyMmu, vaddr: Address): void {
+  if (mmu instanceof RiscvMmu) mmu.sfenceVma(vaddr);
+  else if (mmu instanceof X86Mmu) mmu.invlpg(vaddr);
+  else mmu.invlpg(Number(vaddr));
 }
 
 function pageOf(vaddr: Address): number {

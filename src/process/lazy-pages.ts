@@ -2,8 +2,22 @@ import { ProcessError } from "../errors/process-error.js";
 import { hex } from "../format.js";
 import { PAGE_BYTES } from "../paging/geometry.js";
 import type { Address, Attributes } from "../types.js";
+import { AccessedBits } from "./accessed-bits.js";
 import type { FrameRefs } from "./frame-refs.js";
 import { type KernelHalf, sameType } from "./kernel-half.js";
+import { type ReplacementPolicy, type ReplacementPolicyName, createReplacementPolicy } from "./replacement.js";
+import type { SwapDevice } from "./swap.js";
+
+/** How an address space pages to swap: at most `frames` resident lazy pages, the rest on `device`. */
+export interface SwapOptions {
+  /** Resident-page limit of this space (a positive integer). */
+  readonly frames: number;
+  /** Which page to evict: FIFO, LRU (exact: every access reported), Clock (the MMU's accessed bits), OPT (needs `future`). */
+  readonly policy: ReplacementPolicyName;
+  readonly device: SwapDevice;
+  /** OPT only: the page numbers (address / 4096) this space will access, in order. */
+  readonly future?: readonly number[];
+}
 
 /** File bytes behind a demand-paged region: `data[0]` belongs `at` bytes after the region's start; the rest is zero. */
 export interface Backing {
@@ -18,6 +32,13 @@ export interface LazyRegion {
   readonly attrs: Attributes;
   /** File-backed (an ELF segment), or null: anonymous, zero-filled. */
   readonly backing: Backing | null;
+}
+
+/** An enabled swap: its options, the policy instance and the TLB invalidation callback. */
+interface SwapState {
+  readonly options: SwapOptions;
+  readonly policy: ReplacementPolicy<number>;
+  readonly invalidate: (page: number) => void;
 }
 
 /** One present page of a lazy region. */
@@ -49,6 +70,8 @@ export interface FaultCounters {
   cowCopies: number;
   cowReuses: number;
   segfaults: number;
+  /** Pages written to swap to free a frame. */
+  evictions: number;
 }
 
 /**
@@ -58,17 +81,54 @@ export interface FaultCounters {
  * kernel half's mapper. O(1) per page fault (O(regions) to find the region).
  */
 export class LazyPages<A extends Address> {
-  readonly counters: FaultCounters = { minor: 0, major: 0, cowCopies: 0, cowReuses: 0, segfaults: 0 };
+  readonly counters: FaultCounters = { minor: 0, major: 0, cowCopies: 0, cowReuses: 0, segfaults: 0, evictions: 0 };
   readonly #kernel: KernelHalf<A>;
   readonly #root: number;
   readonly #refs: FrameRefs;
   readonly #regions = new Map<number, LazyRegion>();
   readonly #pages = new Map<number, PageEntry>();
+  /** Pages on the swap device: page → slot. */
+  readonly #swapped = new Map<number, number>();
+  #swap: SwapState | null = null;
 
   constructor(kernel: KernelHalf<A>, root: number, refs: FrameRefs) {
     this.#kernel = kernel;
     this.#root = root;
     this.#refs = refs;
+  }
+
+  /**
+   * Bounds this space's resident lazy pages to `options.frames`, evicting by the policy to
+   * `options.device`. `invalidate(page)` drops a page from the TLB (after an eviction, or
+   * when Clock clears an accessed bit). Pages already resident are admitted in page order.
+   *
+   * @throws {ReplacementError} `InvalidFrames` (bad count), and for OPT without `future`.
+   * @throws {RangeError} when more pages than `frames` are already resident.
+   */
+  enableSwap(options: SwapOptions, invalidate: (page: number) => void): void {
+    const policy = createReplacementPolicy<number>(options.policy, {
+      frames: options.frames,
+      ...(options.future === undefined ? {} : { future: options.future }),
+      ...(options.policy === "clock" ? { referenceBits: new AccessedBits(this.#kernel.memory, this.#kernel.geometry, this.#root, invalidate) } : {}),
+    });
+    if (this.#pages.size > options.frames) throw new RangeError(`Cannot bound the space to ${String(options.frames)} frames: ${String(this.#pages.size)} pages are resident`);
+    for (const page of [...this.#pages.keys()].sort((a, b) => a - b)) policy.admit(page);
+    this.#swap = { options, policy, invalidate };
+  }
+
+  /** The swap settings, or null. */
+  get swapOptions(): SwapOptions | null {
+    return this.#swap?.options ?? null;
+  }
+
+  /** Pages of this space on the swap device. */
+  get swappedPages(): number {
+    return this.#swapped.size;
+  }
+
+  /** Reports one completed access to `page` to the replacement policy (LRU's order, OPT's position). */
+  noteAccess(page: number): void {
+    if (this.#swap !== null && this.#swap.policy.has(page)) this.#swap.policy.reference(page);
   }
 
   /** Records a region (already reserved in the VMM). */
@@ -129,6 +189,12 @@ export class LazyPages<A extends Address> {
       this.#unmapPage(page);
       this.#pages.delete(page);
       this.#refs.drop(frame);
+      if (this.#swap?.policy.has(page) === true) this.#swap.policy.remove(page);
+    }
+    for (let page = region.startPage; page < region.endPage; page++) {
+      const slot = this.#swapped.get(page);
+      if (slot !== undefined && this.#swap !== null) this.#swap.options.device.free(slot);
+      this.#swapped.delete(page);
     }
     this.#regions.delete(startPage);
   }
@@ -151,6 +217,20 @@ export class LazyPages<A extends Address> {
       child.#mapPage(region, page, frame, !cow && region.attrs.writable);
       child.#pages.set(page, { frame, cow });
       this.#refs.share(frame);
+      child.#swap?.policy.admit(page);
+    }
+    this.#copySwapped(child, region);
+  }
+
+  /** Gives `child` its own swap slot (a copy) of every page of `region` this space has on swap. */
+  #copySwapped(child: LazyPages<A>, region: LazyRegion): void {
+    const device = this.#swap?.options.device;
+    if (device === undefined) return;
+    for (let page = region.startPage; page < region.endPage; page++) {
+      const slot = this.#swapped.get(page);
+      if (slot === undefined) continue;
+      const target = child.#swap?.options.device ?? device;
+      child.#swapped.set(page, target.write(device.read(slot)));
     }
   }
 
@@ -162,15 +242,24 @@ export class LazyPages<A extends Address> {
       memory.writeBytes(fresh, memory.readBytes(frame, PAGE_BYTES));
       child.#pages.set(page, { frame: fresh, cow: false });
       child.#mapPage(region, page, fresh, region.attrs.writable);
+      child.#swap?.policy.admit(page);
     }
+    this.#copySwapped(child, region);
   }
 
   #populate(region: LazyRegion, page: number): FaultOutcome {
+    if (this.#swap !== null && this.#pages.size >= this.#swap.options.frames) this.#evict(this.#swap);
     const frame = this.#takeFrame(page);
     const memory = this.#kernel.memory;
     memory.writeBytes(frame, new Uint8Array(PAGE_BYTES));
     let fromFile = false;
-    if (region.backing !== null) {
+    const slot = this.#swapped.get(page);
+    if (slot !== undefined && this.#swap !== null) {
+      memory.writeBytes(frame, this.#swap.options.device.read(slot));
+      this.#swap.options.device.free(slot);
+      this.#swapped.delete(page);
+      fromFile = true;
+    } else if (region.backing !== null) {
       const pageAt = (page - region.startPage) * PAGE_BYTES;
       const { data, at } = region.backing;
       const from = Math.max(pageAt, at);
@@ -187,9 +276,30 @@ export class LazyPages<A extends Address> {
       throw new ProcessError("OutOfMemory", `Cannot map ${hex(this.#address(page))}: ${error instanceof Error ? error.message : String(error)}`, { page });
     }
     this.#pages.set(page, { frame, cow: false });
+    this.#swap?.policy.admit(page);
     if (fromFile) this.counters.major++;
     else this.counters.minor++;
     return { kind: fromFile ? "major" : "minor", page };
+  }
+
+  /** Writes the policy's victim to swap, unmaps it, drops its frame (a shared frame stays with its other users). */
+  #evict(swap: SwapState): void {
+    const victim = swap.policy.evict();
+    const entry = this.#pages.get(victim);
+    if (entry === undefined) return;
+    let slot: number;
+    try {
+      slot = swap.options.device.write(this.#kernel.memory.readBytes(entry.frame, PAGE_BYTES));
+    } catch (error) {
+      swap.policy.admit(victim);
+      throw error;
+    }
+    this.#unmapPage(victim);
+    this.#pages.delete(victim);
+    this.#refs.drop(entry.frame);
+    this.#swapped.set(victim, slot);
+    this.counters.evictions++;
+    swap.invalidate(victim);
   }
 
   #breakCow(region: LazyRegion, page: number, entry: PageEntry): FaultOutcome {

@@ -34,7 +34,7 @@ describe("demand paging", () => {
     const write = driver.run({ task: space, vaddr: 0x1000_0010, op: "write", value: 0x5a });
     assert.deepEqual(write.faults, []);
     assert.equal(driver.run({ task: space, vaddr: 0x1000_0010, op: "read" }).value, 0x5a);
-    assert.deepEqual({ ...space.faults }, { minor: 1, major: 0, cowCopies: 0, cowReuses: 0, segfaults: 0 });
+    assert.deepEqual({ ...space.faults }, { minor: 1, major: 0, cowCopies: 0, cowReuses: 0, segfaults: 0, evictions: 0 });
     assert.equal(space.regions()[0]?.frames, 1);
     space.destroy();
     assert.equal(machine.pmm.blocksFree(), before + 1, "the root returned too");
