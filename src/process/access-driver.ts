@@ -2,7 +2,9 @@ import { RiscvMmu } from "../arch/riscv/cpu.js";
 import { X86Mmu } from "../arch/x86/cpu.js";
 import type { Address } from "../types.js";
 import { type AddressSpace, type AnyMmu, invalidatePage } from "./address-space.js";
+import type { ProcessMemory } from "./kernel-half.js";
 import type { AccessOp, FaultOutcome } from "./lazy-pages.js";
+import { type StaleTranslation, translateAudited } from "./tlb-audit.js";
 
 /** One user access of a task. */
 export interface UserAccess<A extends Address> {
@@ -41,9 +43,17 @@ const MAX_FAULTS = 3;
  */
 export class AccessDriver {
   readonly mmu: AnyMmu;
+  /** With `audit`: every translation the TLB served that the tables in RAM contradict, in order. */
+  readonly stale: StaleTranslation[] = [];
+  readonly #audit: boolean;
 
-  constructor(mmu: AnyMmu) {
+  /**
+   * @param options.audit Check every translation against a walk of the tables in RAM (the
+   * missed-invalidation detector, see `translateAudited`); reports land in {@link stale}.
+   */
+  constructor(mmu: AnyMmu, options: { readonly audit?: boolean } = {}) {
     this.mmu = mmu;
+    this.#audit = options.audit ?? false;
     if (mmu instanceof RiscvMmu) mmu.setState({ priv: "U" });
   }
 
@@ -58,7 +68,7 @@ export class AccessDriver {
     const faults: FaultOutcome[] = [];
     const bus = task.kernel.memory;
     for (;;) {
-      const physical = this.#translate(vaddr, op);
+      const physical = this.#translate(task.kernel.memory, vaddr, op);
       if (physical >= 0) {
         task.noteAccess(vaddr);
         if (op === "write") bus.write8(physical, access.value ?? 0);
@@ -88,8 +98,13 @@ export class AccessDriver {
     return child;
   }
 
-  #translate(vaddr: Address, op: AccessOp): number {
+  #translate(memory: ProcessMemory, vaddr: Address, op: AccessOp): number {
     const request = { user: true, write: op === "write", fetch: op === "fetch" };
+    if (this.#audit) {
+      const { result, stale } = translateAudited(this.mmu, memory, vaddr, request);
+      if (stale !== null) this.stale.push(stale);
+      return result;
+    }
     if (this.mmu instanceof X86Mmu || this.mmu instanceof RiscvMmu) return this.mmu.tryTranslate(vaddr, request);
     return this.mmu.tryTranslate(Number(vaddr), request);
   }

@@ -5,6 +5,7 @@ import { ProcessError } from "../errors/process-error.js";
 import { hex } from "../format.js";
 import { PAGE_BYTES, tableEntries } from "../paging/geometry.js";
 import type { Address, Attributes, Range } from "../types.js";
+import { attributesProblem } from "../validate.js";
 import { VirtualMemoryManagerImpl } from "../vmm.js";
 import { frameRefsOf } from "./frame-refs.js";
 import { type KernelHalf, sameType } from "./kernel-half.js";
@@ -221,6 +222,78 @@ export class AddressSpace<A extends Address> {
     if (this.vmm.allocationAt(start)?.virtual.start === start) this.#lazy.release(pageOf(start));
     this.vmm.free(start);
     this.#info.delete(String(start));
+  }
+
+  /**
+   * mprotect: gives the pages `[start, end)` of a demand-paged region the attributes `attrs`,
+   * splitting the region in up to three; present pages are re-mapped (copy-on-write ones stay
+   * read-only) and dropped from the TLB of the MMU this space is loaded into. All-or-nothing.
+   * O(pages in the range).
+   *
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (misaligned, empty, not inside one
+   * demand-paged region), `InvalidAttributes`.
+   */
+  protect(start: A, end: A, attrs: Attributes): void {
+    const problem = attributesProblem(attrs);
+    if (problem !== null) throw new ProcessError("InvalidAttributes", `Cannot protect ${hex(start)}–${hex(end)}: ${problem.message}`, { field: problem.field });
+    const { region, from, to } = this.#lazyRange(start, end, "protect");
+    const userAttrs = { ...attrs, kernel: false };
+    this.#split(region, from, to, userAttrs);
+    this.#invalidate(this.#lazy.remap(from, to));
+  }
+
+  /**
+   * munmap of part of a demand-paged region: unmaps `[start, end)` (frames dropped, swap
+   * slots freed, TLB entries invalidated) and keeps the pieces on either side. All-or-nothing.
+   * O(pages in the range).
+   *
+   * @throws {ProcessError} `Destroyed`, `InvalidRange`.
+   */
+  unmapRange(start: A, end: A): void {
+    const { region, from, to } = this.#lazyRange(start, end, "unmap");
+    this.#split(region, from, to, null);
+    this.#invalidate(this.#lazy.releasePages(from, to));
+  }
+
+  /** The demand-paged region holding all of `[start, end)`, and the range's pages. */
+  #lazyRange(start: A, end: A, action: string): { region: NonNullable<ReturnType<LazyPages<A>["regionOf"]>>; from: number; to: number } {
+    this.#check(action);
+    const page = BigInt(PAGE_BYTES);
+    const s = BigInt(start);
+    const e = BigInt(end);
+    const region = s % page === 0n && e % page === 0n && s < e ? this.#lazy.regionOf(Number(s / page)) : undefined;
+    if (region === undefined || Number(e / page) > region.endPage) {
+      throw new ProcessError("InvalidRange", `Cannot ${action} ${hex(start)}–${hex(end)}: not a page-aligned, non-empty range inside one demand-paged region`, { start, end });
+    }
+    return { region, from: Number(s / page), to: Number(e / page) };
+  }
+
+  /** Splits `region` around `[from, to)`: the middle gets `attrs`, or disappears when `attrs` is null. VMM reservations follow. */
+  #split(region: NonNullable<ReturnType<LazyPages<A>["regionOf"]>>, from: number, to: number, attrs: Attributes | null): void {
+    const label = this.#info.get(String(this.#address(region.startPage)))?.label ?? "anonymous";
+    const pieces = [
+      { startPage: region.startPage, endPage: from, attrs: region.attrs },
+      ...(attrs === null ? [] : [{ startPage: from, endPage: to, attrs }]),
+      { startPage: to, endPage: region.endPage, attrs: region.attrs },
+    ].filter((p) => p.endPage > p.startPage);
+    this.vmm.free(this.#address(region.startPage));
+    this.#info.delete(String(this.#address(region.startPage)));
+    for (const p of pieces) {
+      this.vmm.set({ start: this.#address(p.startPage), end: this.#address(p.endPage) }, null, p.attrs);
+      this.#info.set(String(this.#address(p.startPage)), { label, attrs: p.attrs });
+    }
+    this.#lazy.splitRegion(region, pieces);
+  }
+
+  /** Drops `pages` from the TLB of the MMU this space is loaded into (none when it is not running). */
+  #invalidate(pages: readonly number[]): void {
+    const mmu = this.#mmu;
+    if (mmu === null || !this.isActive(mmu)) return;
+    for (const p of pages) invalidatePage(mmu, this.#address(p));
+  }
+
+  #address(page: number): A {
+    return sameType(this.kernel.userStart, BigInt(page) * BigInt(PAGE_BYTES));
   }
 
   /** The user regions in address order. O(regions). */

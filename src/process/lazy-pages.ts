@@ -181,21 +181,56 @@ export class LazyPages<A extends Address> {
     return { kind: "spurious", page };
   }
 
-  /** Unmaps every present page of the region at `startPage`, drops its frames, forgets the region. */
-  release(startPage: number): void {
-    const region = this.#regions.get(startPage);
-    if (region === undefined) return;
-    for (const { page, frame } of this.presentPages(region)) {
-      this.#unmapPage(page);
-      this.#pages.delete(page);
-      this.#refs.drop(frame);
-      if (this.#swap?.policy.has(page) === true) this.#swap.policy.remove(page);
+  /**
+   * Replaces `old` by `pieces` (consecutive sub-ranges covering any part of it, each with its
+   * own attributes); file backing is carried over at the same addresses. Pages are untouched.
+   */
+  splitRegion(old: LazyRegion, pieces: readonly { readonly startPage: number; readonly endPage: number; readonly attrs: Attributes }[]): void {
+    this.#regions.delete(old.startPage);
+    for (const piece of pieces) {
+      const shift = (piece.startPage - old.startPage) * PAGE_BYTES;
+      this.#regions.set(piece.startPage, { ...piece, backing: old.backing === null ? null : { data: old.backing.data, at: old.backing.at - shift } });
     }
-    for (let page = region.startPage; page < region.endPage; page++) {
+  }
+
+  /** Re-maps the present pages of `[fromPage, toPage)` with their region's attributes (copy-on-write pages stay read-only); returns them. */
+  remap(fromPage: number, toPage: number): number[] {
+    const done: number[] = [];
+    for (let page = fromPage; page < toPage; page++) {
+      const entry = this.#pages.get(page);
+      const region = this.regionOf(page);
+      if (entry === undefined || region === undefined) continue;
+      this.#unmapPage(page);
+      this.#mapPage(region, page, entry.frame, region.attrs.writable && !entry.cow);
+      done.push(page);
+    }
+    return done;
+  }
+
+  /** Unmaps and forgets the pages of `[fromPage, toPage)` (frames dropped, swap slots freed); returns the pages that were mapped. */
+  releasePages(fromPage: number, toPage: number): number[] {
+    const done: number[] = [];
+    for (let page = fromPage; page < toPage; page++) {
+      const entry = this.#pages.get(page);
+      if (entry !== undefined) {
+        this.#unmapPage(page);
+        this.#pages.delete(page);
+        this.#refs.drop(entry.frame);
+        if (this.#swap?.policy.has(page) === true) this.#swap.policy.remove(page);
+        done.push(page);
+      }
       const slot = this.#swapped.get(page);
       if (slot !== undefined && this.#swap !== null) this.#swap.options.device.free(slot);
       this.#swapped.delete(page);
     }
+    return done;
+  }
+
+  /** Unmaps every present page of the region at `startPage`, drops its frames, forgets the region. */
+  release(startPage: number): void {
+    const region = this.#regions.get(startPage);
+    if (region === undefined) return;
+    this.releasePages(region.startPage, region.endPage);
     this.#regions.delete(startPage);
   }
 
