@@ -8,8 +8,11 @@ import { type StaleTranslation, translateAudited } from "./tlb-audit.js";
 
 /** One user access of a task. */
 export interface UserAccess<A extends Address> {
+  /** The task (its address space). */
   readonly task: AddressSpace<A>;
+  /** The user address accessed. */
   readonly vaddr: A;
+  /** Read, write or instruction fetch. */
   readonly op: AccessOp;
   /** The byte a write stores (default 0). */
   readonly value?: number;
@@ -17,6 +20,7 @@ export interface UserAccess<A extends Address> {
 
 /** What one access did. */
 export interface AccessRecord {
+  /** The access kind. */
   readonly op: AccessOp;
   /** The physical address finally accessed, or null after a segfault. */
   readonly physical: number | null;
@@ -42,6 +46,7 @@ const MAX_FAULTS = 3;
  * driver.run({ task: child, vaddr: 0x400000, op: "write", value: 2 });  // cow-copy
  */
 export class AccessDriver {
+  /** The MMU every access goes through. */
   readonly mmu: AnyMmu;
   /** With `audit`: every translation the TLB served that the tables in RAM contradict, in order. */
   readonly stale: StaleTranslation[] = [];

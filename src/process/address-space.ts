@@ -16,12 +16,15 @@ export type AnyMmu = Mmu | X86Mmu | RiscvMmu;
 
 /** One user region of an address space, as `kmem load-elf` prints it. */
 export interface SpaceRegion<A extends Address> {
+  /** Its pages, end exclusive. */
   readonly virtual: Range<A>;
+  /** The rights it is mapped with (`kernel` false). */
   readonly attrs: Attributes;
   /** Frames behind it now (0 for a guard page; for a demand-paged region, the pages touched so far). */
   readonly frames: number;
   /** Demand-paged: pages get frames on first touch. */
   readonly lazy: boolean;
+  /** Its name in listings (`PT_LOAD 0`, `stack`, `stack guard`, …). */
   readonly label: string;
 }
 
@@ -35,6 +38,7 @@ export interface MapOptions<A extends Address> {
 
 /** Options of {@link AddressSpace.reserveLazy}. */
 export interface LazyOptions {
+  /** A name for listings (default `"anonymous"`). */
   readonly label?: string;
   /** File bytes behind the region (an ELF segment); without, pages are zero-filled. */
   readonly backing?: Backing;
@@ -58,6 +62,7 @@ export interface LazyOptions {
  * space.destroy();
  */
 export class AddressSpace<A extends Address> {
+  /** The kernel half this space shares (and the mapper, memory and PMM it uses). */
   readonly kernel: KernelHalf<A>;
   /** Physical address of this space's root table (what CR3 / satp holds). */
   readonly root: number;

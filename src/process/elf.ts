@@ -31,9 +31,13 @@ const MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 export interface ElfSegment {
   /** Position among the `PT_LOAD` headers (0 = first), as in the label `PT_LOAD 0`. */
   readonly index: number;
+  /** `p_vaddr`. */
   readonly vaddr: bigint;
+  /** `p_offset`. */
   readonly offset: number;
+  /** `p_filesz`. */
   readonly fileSize: number;
+  /** `p_memsz`. */
   readonly memSize: bigint;
   /** `p_flags`: {@link PF_R} | {@link PF_W} | {@link PF_X}. */
   readonly flags: number;

@@ -7,6 +7,7 @@ import type { AnyPhysicalMemoryManager } from "../vmm.js";
  * reference is dropped. O(1) per operation.
  */
 export class FrameRefs {
+  /** The PMM the frames come from and return to. */
   readonly pmm: AnyPhysicalMemoryManager;
   readonly #counts = new Map<number, number>();
 

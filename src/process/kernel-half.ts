@@ -26,9 +26,13 @@ export type ProcessMemory = PhysicalBus & ByteStore;
  * Build one with {@link kernelHalf} (any mode) or {@link kernelHalfOf} (a booted 32-bit machine).
  */
 export interface KernelHalf<A extends Address> {
+  /** The paging mode's table geometry. */
   readonly geometry: Geometry;
+  /** Physical memory: the tables and the pages. */
   readonly memory: ProcessMemory;
+  /** Where frames and tables come from. */
   readonly pmm: AnyPhysicalMemoryManager;
+  /** Writes every space's tables (the kernel's too). */
   readonly mapper: RootMapper<A>;
   /** The kernel's root table (CR3 / satp.PPN × 4096). */
   readonly root: number;
@@ -46,10 +50,15 @@ export interface KernelHalf<A extends Address> {
 
 /** Options of {@link kernelHalf}; `A` is the mode's address type (`bigint` for 64-bit modes). */
 export interface KernelHalfOptions<A extends Address> {
+  /** The paging mode's table geometry. */
   readonly geometry: Geometry;
+  /** Physical memory: the tables and the pages. */
   readonly memory: ProcessMemory;
+  /** Where frames and tables come from. */
   readonly pmm: AnyPhysicalMemoryManager;
+  /** Writes every space's tables. */
   readonly mapper: RootMapper<A>;
+  /** The kernel's root table. */
   readonly root: number;
   /** Start of the kernel half. 64-bit modes: default (and at least) the upper canonical half. */
   readonly kernelStart: A;

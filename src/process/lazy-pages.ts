@@ -14,6 +14,7 @@ export interface SwapOptions {
   readonly frames: number;
   /** Which page to evict: FIFO, LRU (exact: every access reported), Clock (the MMU's accessed bits), OPT (needs `future`). */
   readonly policy: ReplacementPolicyName;
+  /** Where evicted pages go. */
   readonly device: SwapDevice;
   /** OPT only: the page numbers (address / 4096) this space will access, in order. */
   readonly future?: readonly number[];
@@ -21,14 +22,19 @@ export interface SwapOptions {
 
 /** File bytes behind a demand-paged region: `data[0]` belongs `at` bytes after the region's start; the rest is zero. */
 export interface Backing {
+  /** The file bytes. */
   readonly data: Uint8Array;
+  /** Offset of `data[0]` from the region's start, in bytes. */
   readonly at: number;
 }
 
 /** A region whose pages get frames on first touch. Pages are page numbers (address / 4096). */
 export interface LazyRegion {
+  /** First page. */
   readonly startPage: number;
+  /** End page, exclusive. */
   readonly endPage: number;
+  /** The rights its pages get. */
   readonly attrs: Attributes;
   /** File-backed (an ELF segment), or null: anonymous, zero-filled. */
   readonly backing: Backing | null;
@@ -57,9 +63,25 @@ export type AccessOp = "read" | "write" | "fetch";
  * last reference), `spurious` (the page was already fine: a stale TLB entry), or `segfault`
  * with the reason (no region, a write to a read-only region, a fetch from a non-executable one).
  */
-export type FaultOutcome =
-  | { readonly kind: "minor" | "major" | "cow-copy" | "cow-reuse" | "spurious"; readonly page: number }
-  | { readonly kind: "segfault"; readonly page: number; readonly reason: "unmapped" | "read-only" | "no-execute" };
+export type FaultOutcome = ResolvedFault | Segfault;
+
+/** A fault the OS resolved (see {@link FaultOutcome}). */
+export interface ResolvedFault {
+  /** How it was resolved. */
+  readonly kind: "minor" | "major" | "cow-copy" | "cow-reuse" | "spurious";
+  /** The faulting page (address / 4096). */
+  readonly page: number;
+}
+
+/** A fault the OS refused: the access is not allowed (see {@link FaultOutcome}). */
+export interface Segfault {
+  /** Always `"segfault"`. */
+  readonly kind: "segfault";
+  /** The faulting page (address / 4096). */
+  readonly page: number;
+  /** No region there, a write to a read-only region, or a fetch from a non-executable one. */
+  readonly reason: "unmapped" | "read-only" | "no-execute";
+}
 
 /** Fault counters of one address space. */
 export interface FaultCounters {
@@ -67,8 +89,11 @@ export interface FaultCounters {
   minor: number;
   /** Faults that read the page from the file image (or, with swap, from the swap device). */
   major: number;
+  /** Copy-on-write faults that copied the page. */
   cowCopies: number;
+  /** Copy-on-write faults that took the frame over (last reference). */
   cowReuses: number;
+  /** Faults that were not resolved. */
   segfaults: number;
   /** Pages written to swap to free a frame. */
   evictions: number;

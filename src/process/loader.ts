@@ -18,6 +18,7 @@ export interface LoadElfOptions<A extends Address> {
 
 /** One loaded `PT_LOAD` segment. */
 export interface LoadedSegment<A extends Address> {
+  /** Position among the `PT_LOAD` headers. */
   readonly index: number;
   /** Its pages: `[page-floor(base + p_vaddr), page-ceil(base + p_vaddr + p_memsz))`. */
   readonly virtual: Range<A>;
@@ -31,6 +32,7 @@ export interface LoadedElf<A extends Address> {
   readonly entry: A;
   /** What was added to every address (0 for `ET_EXEC`). */
   readonly base: A;
+  /** The non-empty `PT_LOAD` segments, in header order. */
   readonly segments: readonly LoadedSegment<A>[];
   /** The stack's pages; the initial stack pointer is `stack.end`. */
   readonly stack: Range<A>;

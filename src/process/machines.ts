@@ -24,12 +24,17 @@ export interface TableMachineOptions {
 
 /** A minimal 64-bit machine: RAM, PMM, a kernel VMM over the upper half, an MMU running the kernel's root. */
 export interface TableMachine {
+  /** The paging mode. */
   readonly mode: TableMachineMode;
+  /** Physical memory. */
   readonly ram: PhysicalMemory;
+  /** Physical blocks (the first MiB and the kernel image reserved). */
   readonly pmm: PhysicalMemoryManager;
+  /** The mode's table mapper over `ram`, frames from `pmm`. */
   readonly mapper: TableMapper<bigint>;
   /** The kernel VMM over the upper canonical half; its payload is the kernel root. */
   readonly vmm: VirtualMemoryManagerImpl<number, bigint>;
+  /** The CPU's MMU, running the kernel root. */
   readonly mmu: X86Mmu | RiscvMmu;
   /** What every address space of this machine shares. */
   readonly kernel: KernelHalf<bigint>;

@@ -8,12 +8,22 @@ import type { ProcessMemory } from "./kernel-half.js";
 
 /** A translation the TLB served that the tables in RAM no longer give: a missed invalidation. */
 export interface StaleTranslation {
+  /** The address translated. */
   readonly vaddr: Address;
+  /** The access. */
   readonly access: Access;
   /** What the MMU answered (physical address, or `-1 - code`). */
   readonly cached: number;
   /** What a walk of the tables in RAM answers. */
   readonly tables: number;
+}
+
+/** The answer of {@link translateAudited}. */
+export interface AuditedTranslation {
+  /** The MMU's answer (physical address, or `-1 - code`), as `tryTranslate` gives it. */
+  readonly result: number;
+  /** The disagreement with the tables in RAM, or null. */
+  readonly stale: StaleTranslation | null;
 }
 
 /**
@@ -27,7 +37,7 @@ export interface StaleTranslation {
  * const stale = translateAudited(mmu, ram, 0x400000, { user: true });
  * if (stale.stale !== null) console.log("missed invlpg at", hex(stale.stale.vaddr));
  */
-export function translateAudited(mmu: AnyMmu, memory: ProcessMemory, vaddr: Address, access: Access): { readonly result: number; readonly stale: StaleTranslation | null } {
+export function translateAudited(mmu: AnyMmu, memory: ProcessMemory, vaddr: Address, access: Access): AuditedTranslation {
   const tables = shadowOf(mmu, memory).tryTranslate(vaddr, access);
   const result = mmu instanceof X86Mmu || mmu instanceof RiscvMmu ? mmu.tryTranslate(vaddr, access) : mmu.tryTranslate(Number(vaddr), access);
   return { result, stale: result === tables ? null : { vaddr, access, cached: result, tables } };
