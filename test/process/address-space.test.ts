@@ -203,7 +203,7 @@ describe("AddressSpace on 64-bit tables", () => {
           assert.equal(machine.pmm.blocksFree(), before);
         },
       ),
-      { seed: 0x15a5, numRuns: 60 },
+      { seed: 0x15a5, numRuns: 30 },
     );
   });
 });
