@@ -163,6 +163,31 @@ export type { ReferenceBits, ReplacementOptions, ReplacementPolicy, ReplacementP
 export { ReplacementError } from "./errors/replacement-error.js";
 export type { ReplacementErrorCode } from "./errors/replacement-error.js";
 
+// Processes: address spaces sharing the kernel half, ELF loading, demand paging, copy-on-write
+// fork, swap, and a driver that runs user accesses through the MMU with the OS behind it.
+export { AddressSpace, invalidatePage } from "./process/address-space.js";
+export type { AnyMmu, LazyOptions, MapOptions, SpaceRegion } from "./process/address-space.js";
+export { kernelHalf, kernelHalfOf, x86PagingRoots } from "./process/kernel-half.js";
+export type { KernelHalf, KernelHalfOptions, ProcessMemory, RootMapper } from "./process/kernel-half.js";
+export { KERNEL_IMAGE_BASE, tableMachine } from "./process/machines.js";
+export type { TableMachine, TableMachineMode, TableMachineOptions } from "./process/machines.js";
+export { EM_386, EM_RISCV, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD, parseElf } from "./process/elf.js";
+export type { ElfImage, ElfSegment } from "./process/elf.js";
+export { loadElf } from "./process/loader.js";
+export type { LoadElfOptions, LoadedElf, LoadedSegment } from "./process/loader.js";
+export type { AccessOp, Backing, FaultCounters, FaultOutcome, LazyRegion, ResolvedFault, Segfault, SwapOptions } from "./process/lazy-pages.js";
+export { translateAudited } from "./process/tlb-audit.js";
+export type { AuditedTranslation, StaleTranslation } from "./process/tlb-audit.js";
+export { FrameRefs, frameRefsOf } from "./process/frame-refs.js";
+export { SwapDevice } from "./process/swap.js";
+export { AccessedBits } from "./process/accessed-bits.js";
+export { AccessDriver } from "./process/access-driver.js";
+export type { AccessRecord, UserAccess } from "./process/access-driver.js";
+export { ElfError } from "./errors/elf-error.js";
+export type { ElfErrorCode } from "./errors/elf-error.js";
+export { ProcessError } from "./errors/process-error.js";
+export type { ProcessErrorCode } from "./errors/process-error.js";
+
 // Exercises with answers, from a seed (`kmem quiz`, docs/teaching.md).
 export { QuizError } from "./errors/quiz-error.js";
 export type { QuizErrorCode } from "./errors/quiz-error.js";

@@ -3,6 +3,7 @@ import { registerBoot } from "./boot.js";
 import { registerExport } from "./export.js";
 import { registerInspect } from "./inspect.js";
 import { registerQuiz } from "./quiz.js";
+import { registerLoadElf } from "./load-elf.js";
 import { registerTranslate } from "./translate.js";
 import { registerVerifyQemu } from "./verify-qemu.js";
 import { registerView } from "./view.js";
@@ -14,4 +15,4 @@ import { registerView } from "./view.js";
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 /** Every verb of `kmem`, in the order `kmem --help` lists them. */
-export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView, registerQuiz, registerInspect];
+export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView, registerQuiz, registerInspect, registerLoadElf];

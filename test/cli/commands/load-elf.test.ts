@@ -1,0 +1,62 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { loadElfReport } from "../../../src/cli/commands/load-elf.js";
+import { UsageError } from "../../../src/cli/usage-error.js";
+import { EM_386, EM_X86_64, ET_DYN, PF_R, PF_W, PF_X } from "../../../src/process/elf.js";
+import { buildElf } from "../../process/elf-builder.js";
+
+const page = new Uint8Array(0x1000).fill(0x90);
+
+describe("kmem load-elf", () => {
+  test("/bin/ls: one region per PT_LOAD, page-rounded at the PIE base, with readelf -l's W and E, plus the stack", () => {
+    const base = 0x7000_0000_0000n;
+    const { report } = loadElfReport(readFileSync("/bin/ls"), { base: "0x7000_0000_0000", json: true });
+    const listing = execFileSync("readelf", ["-lW", "/bin/ls"], { encoding: "utf8" });
+    const rows = [...listing.matchAll(/^\s*LOAD\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+([RWE ]+?)\s+0x/gm)];
+    const entry = /Entry point 0x([0-9a-f]+)/.exec(listing)?.[1] ?? "";
+    assert.equal(report.arch, "x86-64");
+    assert.equal(BigInt(report.entry), base + BigInt(`0x${entry}`));
+    const expected = rows.map((row, i) => {
+      const vaddr = base + BigInt(`0x${row[1] ?? ""}`);
+      const end = vaddr + BigInt(`0x${row[2] ?? ""}`);
+      const flags = row[3] ?? "";
+      return { start: (vaddr / 4096n) * 4096n, end: ((end + 4095n) / 4096n) * 4096n, user: true, writable: flags.includes("W"), executable: flags.includes("E"), label: `PT_LOAD ${i}` };
+    });
+    const got = report.regions.map((r) => ({ start: BigInt(r.virtStart), end: BigInt(r.virtEnd), user: r.user, writable: r.writable, executable: r.executable, label: r.label }));
+    assert.deepEqual(got.slice(0, -1), expected);
+    assert.deepEqual(got.at(-1), { start: 0x7fff_ffff_7000n, end: 0x7fff_ffff_f000n, user: true, writable: true, executable: false, label: "stack" });
+    assert.match(report.regions[0]?.virtStart ?? "", /^0x[0-9A-F]+$/);
+  });
+
+  test("an ELF32 x86 PIE loads into the 32-bit boot at --base; without NX every region is executable", () => {
+    const bytes = buildElf({ bits: 32, machine: EM_386, type: ET_DYN, entry: 0x10, segments: [{ vaddr: 0, flags: PF_R | PF_X, data: page }, { vaddr: 0x1000, flags: PF_R | PF_W, data: page }] });
+    const { report, text } = loadElfReport(bytes, { base: "0x08000000" });
+    assert.equal(report.arch, "x86");
+    assert.equal(report.entry, "0x08000010");
+    assert.deepEqual(
+      report.regions.map((r) => [r.virtStart, r.virtEnd, r.writable, r.executable, r.label]),
+      [
+        ["0x08000000", "0x08001000", false, true, "PT_LOAD 0"],
+        ["0x08001000", "0x08002000", true, true, "PT_LOAD 1"],
+        ["0xBFFF7000", "0xBFFFF000", true, true, "stack"],
+      ],
+    );
+    assert.match(text, /^Loaded an ELF PIE at base 0x08000000 into a new x86 address space/);
+    assert.match(text, /\n0xBFFF6000–0xBFFF7000 {2}---- {2}stack guard\n/);
+  });
+
+  const bad: readonly [string, Uint8Array, { profile?: string; base?: string }, RegExp][] = [
+    ["not an ELF file", new Uint8Array(100), {}, /^Cannot load the file: it does not start with/],
+    ["a bad --base", buildElf({ bits: 64, machine: EM_X86_64, type: ET_DYN, entry: 0, segments: [{ vaddr: 0, flags: PF_R, data: page }] }), { base: "0x1234" }, /^Cannot load the PIE at 0x00001234: the base must be a page-aligned/],
+    ["--base that is no number", buildElf({ bits: 64, machine: EM_X86_64, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { base: "lots" }, /^--base "lots" is not an address/],
+    ["--profile with a 64-bit file", buildElf({ bits: 64, machine: EM_X86_64, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { profile: "x.json" }, /^--profile describes a 32-bit x86 machine/],
+    ["an ELF64 for another machine", buildElf({ bits: 64, machine: 183, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), {}, /e_machine 183/],
+  ];
+  for (const [name, bytes, flags, message] of bad) {
+    test(`${name} is a UsageError (exit 2)`, () => {
+      assert.throws(() => loadElfReport(bytes, flags), (e: unknown) => e instanceof UsageError && message.test(e.message));
+    });
+  }
+});
