@@ -11,6 +11,8 @@ export interface ReplayOptions {
   readonly samples?: number;
   /** A clock in milliseconds for ops/s (default `Date.now`; the CLI passes `performance.now`). */
   readonly now?: () => number;
+  /** Called after each `alloc` and `map` event with its index and the address the replay got (null: it failed). */
+  readonly onPlaced?: (event: number, address: bigint | null) => void;
 }
 
 /** The state of the replayed space after an event. */
@@ -160,7 +162,7 @@ function run<A extends Address>(trace: Trace, config: ReplayConfig, target: Repl
     return inside;
   };
 
-  const perform = (event: TraceEvent): void => {
+  const perform = (event: TraceEvent, index: number): void => {
     switch (event.op) {
       case "alloc": {
         allocs++;
@@ -174,6 +176,7 @@ function run<A extends Address>(trace: Trace, config: ReplayConfig, target: Repl
           if (!(error instanceof KmemError)) throw error;
         }
         mix(result === null ? "-" : result.toString(16));
+        options.onPlaced?.(index, result === null ? null : BigInt(result));
         if (result === null) {
           failedAllocs++;
           return;
@@ -204,7 +207,10 @@ function run<A extends Address>(trace: Trace, config: ReplayConfig, target: Repl
         const address = readTraceAddress(event.address);
         const replayed = translate(address);
         carve(address, address + BigInt(event.size));
-        if (!place(address, { replayed, size: BigInt(event.size), attrs: event.attrs, physical: undefined })) failedAllocs++;
+        const placed = place(address, { replayed, size: BigInt(event.size), attrs: event.attrs, physical: undefined });
+        if (!placed) failedAllocs++;
+        mix(placed ? replayed.toString(16) : "-");
+        options.onPlaced?.(index, placed ? replayed : null);
         return;
       }
       case "unmap": {
@@ -243,7 +249,7 @@ function run<A extends Address>(trace: Trace, config: ReplayConfig, target: Repl
   for (let i = 0; i < events.length;) {
     const stop = Math.min(events.length, i + interval);
     const started = now();
-    for (; i < stop; i++) perform(events[i]!);
+    for (; i < stop; i++) perform(events[i]!, i);
     milliseconds += now() - started;
     sample(i);
   }
