@@ -61,12 +61,16 @@ export interface SetEvent extends EventBase {
   readonly attrs: Attributes;
 }
 
-/** Maps `[address, address + size)` at that place, replacing whatever was there (mmap with MAP_FIXED). */
+/**
+ * Maps `[address, address + size)` at that place, replacing whatever was there (mmap with
+ * MAP_FIXED); with `none`, reserves it without access (PROT_NONE: nothing mapped, no memory taken).
+ */
 export interface MapEvent extends EventBase {
   readonly op: "map";
   readonly address: string;
   readonly size: number;
   readonly attrs: Attributes;
+  readonly none?: boolean;
 }
 
 /** Removes `[address, address + size)`, which may cut allocations (munmap). */
@@ -76,12 +80,13 @@ export interface UnmapEvent extends EventBase {
   readonly size: number;
 }
 
-/** Gives `[address, address + size)` new attributes (mprotect). */
+/** Gives `[address, address + size)` new attributes (mprotect); with `none`, takes all access away (PROT_NONE). */
 export interface ProtectEvent extends EventBase {
   readonly op: "protect";
   readonly address: string;
   readonly size: number;
   readonly attrs: Attributes;
+  readonly none?: boolean;
 }
 
 /** One access through the MMU; `user` for an access from user mode (default false). */
@@ -213,6 +218,7 @@ function eventProblem(value: unknown, blockSize: number): string | null {
       return address("address") ?? sizeProblem(value["size"], blockSize) ?? (value["physical"] === null ? null : address("physical")) ?? attrsProblem(value["attrs"]);
     case "map":
     case "protect":
+      if (value["none"] !== undefined && typeof value["none"] !== "boolean") return "none must be a boolean";
       return address("address") ?? sizeProblem(value["size"], blockSize) ?? attrsProblem(value["attrs"]);
     case "unmap":
       return address("address") ?? sizeProblem(value["size"], blockSize);

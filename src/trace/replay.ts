@@ -207,7 +207,7 @@ function run<A extends Address>(trace: Trace, config: ReplayConfig, target: Repl
         const address = readTraceAddress(event.address);
         const replayed = translate(address);
         carve(address, address + BigInt(event.size));
-        const placed = place(address, { replayed, size: BigInt(event.size), attrs: event.attrs, physical: undefined });
+        const placed = place(address, { replayed, size: BigInt(event.size), attrs: event.attrs, physical: event.none === true ? null : undefined });
         if (!placed) failedAllocs++;
         mix(placed ? replayed.toString(16) : "-");
         options.onPlaced?.(index, placed ? replayed : null);
@@ -221,7 +221,9 @@ function run<A extends Address>(trace: Trace, config: ReplayConfig, target: Repl
       case "protect": {
         const address = readTraceAddress(event.address);
         for (const [key, piece] of carve(address, address + BigInt(event.size))) {
-          if (!place(key, { ...piece, attrs: event.attrs })) failedOps++;
+          // PROT_NONE reserves; access again takes memory (a mapped `set` keeps its physical range).
+          const physical = event.none === true ? null : piece.physical === null ? undefined : piece.physical;
+          if (!place(key, { ...piece, attrs: event.attrs, physical })) failedOps++;
         }
         return;
       }

@@ -18,6 +18,13 @@ export interface StraceImportOptions {
   readonly placement?: StracePlacement;
   /** The header's `source`. */
   readonly source?: string;
+  /**
+   * Keep the calls of every process `strace -f` followed (default false: only the first
+   * process and its threads; a trace is one address space). A task whose first call is
+   * `brk(NULL)` — what the loader of a freshly exec'd program does first — is taken as
+   * another process; any other new task as a thread of the processes kept.
+   */
+  readonly allProcesses?: boolean;
 }
 
 /** What the import read, beside the trace. */
@@ -29,6 +36,8 @@ export interface StraceImport {
   readonly failed: number;
   /** Lines that were neither a traced call nor strace's own notes (signals, exits). */
   readonly skipped: number;
+  /** Calls of other processes, left out (see {@link StraceImportOptions.allProcesses}). */
+  readonly otherProcesses: number;
 }
 
 const PAGE = 4096n;
@@ -68,14 +77,20 @@ function attributesOf(prot: string | undefined): Attributes {
   return { kernel: false, writable, cachable: true, executable };
 }
 
+/** Whether `prot` is PROT_NONE (written so, or 0). */
+function isProtNone(prot: string | undefined): boolean {
+  return prot?.trim() === "PROT_NONE" || number(prot) === 0n;
+}
+
 /**
  * Parses strace output into a trace. Calls outside the x86-64 user half and lines it cannot
  * read are counted in `skipped`, never fatal: real logs mix in program output.
  *
  * - `mmap` → `alloc` (placement `"fixed"`: `at` the address returned; `"allocator"`: no `at`,
  *   `result` the address returned, so replay moves later events with it); with `MAP_FIXED`
- *   → `map` at the address (the program chose it).
- * - `munmap` → `unmap`; `mprotect` → `protect`; `mremap` → `unmap`/`map` of what shrank or
+ *   → `map` at the address (the program chose it); with `PROT_NONE` (a reservation, such as
+ *   glibc's 128 MiB thread arenas) → `map` with `none` at the address, in both placements.
+ * - `munmap` → `unmap`; `mprotect` → `protect` (`none` for PROT_NONE); `mremap` → `unmap`/`map` of what shrank or
  *   grew in place, or `unmap` and a new allocation when it moved.
  * - `brk` growing → `map` of the new heap pages; shrinking → `unmap`.
  *
@@ -93,6 +108,9 @@ export function importStrace(text: string, options: StraceImportOptions = {}): S
   let calls = 0;
   let failed = 0;
   let skipped = 0;
+  let otherProcesses = 0;
+  const seen = new Set<number | undefined>();
+  const dropped = new Set<number | undefined>();
 
   const inSpace = (address: bigint, size: bigint): boolean => address >= USER_START && address + size <= USER_END && size > 0n;
   const push = (event: TraceEvent, task: number | undefined): void => {
@@ -103,9 +121,10 @@ export function importStrace(text: string, options: StraceImportOptions = {}): S
     const base = { op: "alloc" as const, size: Number(size), attrs, result: traceAddress(address) };
     push(placement === "fixed" ? { ...base, at: traceAddress(address) } : base, task);
   };
-  const region = (op: "map" | "unmap", address: bigint, size: bigint, attrs: Attributes, task: number | undefined): void => {
+  const region = (op: "map" | "unmap", address: bigint, size: bigint, attrs: Attributes, task: number | undefined, none = false): void => {
     if (!inSpace(address, size)) return;
-    push(op === "map" ? { op, address: traceAddress(address), size: Number(size), attrs } : { op, address: traceAddress(address), size: Number(size) }, task);
+    const at = { address: traceAddress(address), size: Number(size) };
+    push(op === "map" ? { op, ...at, attrs, ...(none ? { none } : {}) } : { op, ...at }, task);
   };
 
   for (const raw of text.split("\n")) {
@@ -137,9 +156,17 @@ export function importStrace(text: string, options: StraceImportOptions = {}): S
       skipped++;
       continue;
     }
-    calls++;
     const name = call[1]!;
     const args = call[2]!.split(",").map((arg) => arg.trim());
+    if (!seen.has(task)) {
+      if (seen.size > 0 && options.allProcesses !== true && name === "brk" && number(args[0]) === 0n) dropped.add(task);
+      seen.add(task);
+    }
+    if (dropped.has(task)) {
+      otherProcesses++;
+      continue;
+    }
+    calls++;
     const result = number(call[3]);
     const error = call[3]!.startsWith("-") ? (call[4] ?? "Error") : null;
     if (error !== null || result === null) {
@@ -159,9 +186,10 @@ export function importStrace(text: string, options: StraceImportOptions = {}): S
           skipped++;
           break;
         }
-        if (/MAP_FIXED/.test(args[3] ?? "")) {
+        const none = isProtNone(args[2]);
+        if (/MAP_FIXED/.test(args[3] ?? "") || none) {
           protections.set(result, attrs);
-          region("map", result, size, attrs, task);
+          region("map", result, size, attrs, task, none);
         } else {
           allocate(result, size, attrs, task);
         }
@@ -176,7 +204,7 @@ export function importStrace(text: string, options: StraceImportOptions = {}): S
         const address = pageDown(number(args[0]) ?? 0n);
         const size = pageUp(number(args[1]) ?? 0n);
         if (!inSpace(address, size)) break;
-        push({ op: "protect", address: traceAddress(address), size: Number(size), attrs: attributesOf(args[2]) }, task);
+        push({ op: "protect", address: traceAddress(address), size: Number(size), attrs: attributesOf(args[2]), ...(isProtNone(args[2]) ? { none: true } : {}) }, task);
         break;
       }
       case "mremap": {
@@ -197,7 +225,8 @@ export function importStrace(text: string, options: StraceImportOptions = {}): S
       case "brk": {
         const current = breaks.get(task);
         breaks.set(task, result);
-        if (current === undefined || result === current) break;
+        // brk(NULL) asks where the break is: the start of a fresh heap after exec, never a change.
+        if (current === undefined || result === current || number(args[0]) === 0n) break;
         const rw: Attributes = { kernel: false, writable: true, cachable: true, executable: false };
         if (result > current) region("map", pageUp(current), pageUp(result) - pageUp(current), rw, task);
         else region("unmap", pageUp(result), pageUp(current) - pageUp(result), rw, task);
@@ -220,5 +249,6 @@ export function importStrace(text: string, options: StraceImportOptions = {}): S
     calls,
     failed,
     skipped,
+    otherProcesses,
   };
 }

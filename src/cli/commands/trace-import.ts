@@ -10,6 +10,7 @@ import type { RegisterCommand } from "./index.js";
 interface TraceImportFlags {
   readonly placement?: string;
   readonly run?: boolean;
+  readonly allProcesses?: boolean;
 }
 
 /** The system calls an imported log needs: strace's `-e trace=` list. */
@@ -36,6 +37,7 @@ export const registerTraceImport: RegisterCommand = (program) => {
     .argument("<LOG...>", "the strace log file (or, with --run, the program and its arguments)")
     .option("--placement <MODE>", "fixed (default: allocations at the addresses the program got) or allocator (re-placed by kmem's allocator on replay)")
     .option("--run", "run the program under strace first (put it after --)")
+    .option("--all-processes", "keep the calls of every process strace followed (default: the first process and its threads)")
     .addHelpText("after", "\nA summary goes to stderr. Exit status: 0 written, 2 bad input.")
     .action((args: string[], flags: TraceImportFlags) => {
       const placement = flags.placement ?? "fixed";
@@ -54,8 +56,8 @@ export const registerTraceImport: RegisterCommand = (program) => {
           throw new UsageError(`cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
-      const imported = importStrace(text, { placement: placement as StracePlacement, source });
+      const imported = importStrace(text, { placement: placement as StracePlacement, source, allProcesses: flags.allProcesses === true });
       process.stdout.write(formatTrace(imported.trace));
-      process.stderr.write(`kmem: imported ${imported.calls} calls as ${imported.trace.events.length} events (${imported.failed} failed in the program, ${imported.skipped} lines skipped)\n`);
+      process.stderr.write(`kmem: imported ${imported.calls} calls as ${imported.trace.events.length} events (${imported.failed} failed in the program, ${imported.otherProcesses} calls of other processes left out, ${imported.skipped} lines skipped)\n`);
     });
 };
