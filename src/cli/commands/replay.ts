@@ -7,7 +7,9 @@ import { type ReplayResult, replay } from "../../trace/replay.js";
 import { policyName, renderReplayHtml } from "../../trace/report-html.js";
 import { readProfileFile } from "../../node/profile-file.js";
 import { renderTable } from "../print/table.js";
+import { SCENARIOS, generateTrace } from "../../trace/workloads.js";
 import { UsageError } from "../usage-error.js";
+import { generateOptions } from "./trace-gen.js";
 import type { RegisterCommand } from "./index.js";
 
 interface ReplayFlags {
@@ -19,6 +21,9 @@ interface ReplayFlags {
   readonly json?: boolean;
   readonly html?: string;
   readonly samples?: string;
+  readonly scenario?: string;
+  readonly scale?: string;
+  readonly seed?: string;
 }
 
 const ALLOCATORS: readonly VirtualAllocatorName[] = ["bitmap", "extent"];
@@ -46,6 +51,12 @@ function readTrace(file: string): Trace {
     if (error instanceof KmemError) throw new UsageError(`${file}: ${error.message}`);
     throw error;
   }
+}
+
+/** The trace of `--scenario NAME [--scale F] [--seed N]`. */
+function scenarioTrace(name: string, flags: ReplayFlags): Trace {
+  if (!SCENARIOS.includes(name)) throw new UsageError(`--scenario ${JSON.stringify(name)} is not a scenario (${SCENARIOS.join(", ")})`);
+  return generateTrace(name, generateOptions(flags));
 }
 
 /** A configuration that could not run the trace (e.g. the bitmap over a 2^35-block space). */
@@ -96,7 +107,10 @@ export const registerReplay: RegisterCommand = (program, setExitCode) => {
   program
     .command("replay")
     .description("replay a trace (docs/traces.md) on fresh machines and compare allocation policies")
-    .argument("<TRACE>", "trace file (JSON Lines)")
+    .argument("[TRACE]", "trace file (JSON Lines); or give --scenario")
+    .option("--scenario <NAME>", "replay a standard workload instead of a file (as kmem trace-gen NAME makes it)")
+    .option("--scale <F>", "with --scenario: multiply its loop counts (default 0.01)")
+    .option("--seed <N>", "with --scenario: its seed (default 1)")
     .option("--allocator <NAME>", "the VMM's allocator: bitmap or extent (default: bitmap for x86 traces, extent for x86-64)")
     .option("--compare <LIST>", "replay with each allocator of a comma-separated list (bitmap,extent)")
     .option("--pmm <LIST>", "PMM policies, comma-separated: lowest, buddy (default lowest)")
@@ -106,8 +120,10 @@ export const registerReplay: RegisterCommand = (program, setExitCode) => {
     .option("--json", "print one JSON object instead of text (schema: docs/traces.md)")
     .option("--html <FILE>", "also write a self-contained HTML report with plots")
     .addHelpText("after", "\nExit status: 0 replayed, 1 a policy could not run the trace, 2 bad input.")
-    .action((file: string, flags: ReplayFlags) => {
-      const trace = readTrace(file);
+    .action((given: string | undefined, flags: ReplayFlags) => {
+      if ((given === undefined) === (flags.scenario === undefined)) throw new UsageError("give a TRACE file or --scenario NAME (one of them)");
+      const trace = given === undefined ? scenarioTrace(flags.scenario!, flags) : readTrace(given);
+      const file = given ?? `--scenario ${flags.scenario!}`;
       const fallback: VirtualAllocatorName = trace.header.arch === "x86" ? "bitmap" : "extent";
       if (flags.compare !== undefined && flags.allocator !== undefined) throw new UsageError("--compare and --allocator cannot be given together");
       const allocators = flags.compare !== undefined ? names("--compare", flags.compare, ALLOCATORS) : names("--allocator", flags.allocator ?? fallback, ALLOCATORS);

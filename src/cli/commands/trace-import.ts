@@ -5,12 +5,14 @@ import { join } from "node:path";
 import { formatTrace } from "../../trace/format.js";
 import { type StracePlacement, importStrace } from "../../trace/strace.js";
 import { UsageError } from "../usage-error.js";
+import { writeOutput } from "./trace-gen.js";
 import type { RegisterCommand } from "./index.js";
 
 interface TraceImportFlags {
   readonly placement?: string;
   readonly run?: boolean;
   readonly allProcesses?: boolean;
+  readonly out?: string;
 }
 
 /** The system calls an imported log needs: strace's `-e trace=` list. */
@@ -37,8 +39,9 @@ export const registerTraceImport: RegisterCommand = (program) => {
     .argument("<LOG...>", "the strace log file (or, with --run, the program and its arguments)")
     .option("--placement <MODE>", "fixed (default: allocations at the addresses the program got) or allocator (re-placed by kmem's allocator on replay)")
     .option("--run", "run the program under strace first (put it after --)")
+    .option("--out <FILE>", "write the trace to FILE (default: stdout; the summary then goes to stderr)")
     .option("--all-processes", "keep the calls of every process strace followed (default: the first process and its threads)")
-    .addHelpText("after", "\nA summary goes to stderr. Exit status: 0 written, 2 bad input.")
+    .addHelpText("after", "\nExit status: 0 written, 2 bad input.")
     .action((args: string[], flags: TraceImportFlags) => {
       const placement = flags.placement ?? "fixed";
       if (placement !== "fixed" && placement !== "allocator") throw new UsageError(`--placement ${JSON.stringify(placement)} is not fixed or allocator`);
@@ -57,7 +60,6 @@ export const registerTraceImport: RegisterCommand = (program) => {
         }
       }
       const imported = importStrace(text, { placement: placement as StracePlacement, source, allProcesses: flags.allProcesses === true });
-      process.stdout.write(formatTrace(imported.trace));
-      process.stderr.write(`kmem: imported ${imported.calls} calls as ${imported.trace.events.length} events (${imported.failed} failed in the program, ${imported.otherProcesses} calls of other processes left out, ${imported.skipped} lines skipped)\n`);
+      writeOutput(flags.out, formatTrace(imported.trace), `${flags.out === undefined ? "kmem: imported" : `Wrote ${flags.out}: imported`} ${imported.calls} calls as ${imported.trace.events.length} events (${imported.failed} failed in the program, ${imported.otherProcesses} calls of other processes left out, ${imported.skipped} lines skipped)\n`);
     });
 };
