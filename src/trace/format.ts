@@ -5,6 +5,7 @@
  */
 
 import { TraceError } from "../errors/trace-error.js";
+import { describeValue } from "../format.js";
 import type { Attributes } from "../types.js";
 
 /** The format version this code writes and reads. */
@@ -109,9 +110,10 @@ export interface Trace {
   readonly events: readonly TraceEvent[];
 }
 
-/** An address as a trace writes it: exact, `0x` and lower-case hex. */
+/** An address as a trace writes it: exact, `0x` and lower-case hex (anything but a non-negative integer shows as given, which no reader accepts). */
 export function traceAddress(value: number | bigint): string {
-  return "0x" + value.toString(16);
+  const valid = typeof value === "bigint" ? value >= 0n : Number.isSafeInteger(value) && value >= 0;
+  return valid ? "0x" + value.toString(16) : describeValue(value);
 }
 
 /**
@@ -197,7 +199,8 @@ function sizeProblem(value: unknown, blockSize: number): string | null {
   return null;
 }
 
-function eventProblem(value: unknown, blockSize: number): string | null {
+/** What is wrong with `value` as an event of a trace with `blockSize` (the checks of {@link parseTrace}), or null when nothing. */
+export function eventProblem(value: unknown, blockSize: number): string | null {
   if (!isRecord(value)) return "an event must be an object";
   const op = value["op"];
   if (value["task"] !== undefined && !(Number.isSafeInteger(value["task"]) && (value["task"] as number) >= 0)) return "task must be a non-negative integer";

@@ -1,7 +1,7 @@
 import { KmemError } from "../errors/kmem-error.js";
 import type { Address, Attributes, Range } from "../types.js";
 import type { AllocOptions, VirtualMemoryManager } from "../vmm.js";
-import { TRACE_VERSION, type Trace, type TraceEvent, type TraceHeader, type TouchAccess, formatTrace, traceAddress } from "./format.js";
+import { TRACE_VERSION, type Trace, type TraceEvent, type TraceHeader, type TouchAccess, eventProblem, formatTrace, traceAddress } from "./format.js";
 
 /** Options for {@link TraceRecorder}. */
 export interface TraceRecorderOptions {
@@ -23,7 +23,9 @@ function errorCode(error: unknown): string {
 /**
  * Wraps a VMM and writes every call as a trace event (docs/traces.md), with its result:
  * the address `alloc` returned (or null), or the code of the error a call threw (which is
- * then rethrown). Call the recorder instead of the VMM; the VMM itself is unchanged.
+ * then rethrown). Call the recorder instead of the VMM; the VMM itself is unchanged. A call
+ * the VMM refused for arguments a trace cannot hold (a negative or fractional address or
+ * count) changed nothing and is not recorded.
  *
  * @example
  * const recorder = new TraceRecorder(vmm);
@@ -92,7 +94,7 @@ export class TraceRecorder<P, A extends Address = number> {
     try {
       result = this.vmm.alloc(numBlocks, attrs, options);
     } catch (error) {
-      this.record({ ...base, error: errorCode(error) });
+      this.#recordFailure({ ...base, error: errorCode(error) });
       throw error;
     }
     this.record({ ...base, result: result === null ? null : traceAddress(result) });
@@ -107,7 +109,8 @@ export class TraceRecorder<P, A extends Address = number> {
 
   /** `vmm.set`, recorded. @throws whatever `vmm.set` throws. */
   set(virtual: Range<A>, physical: Range<A> | null, attrs: Attributes): void {
-    const size = Number(BigInt(virtual.end) - BigInt(virtual.start));
+    const { start, end } = virtual;
+    const size = typeof start === "bigint" && typeof end === "bigint" ? Number(end - start) : typeof start === "number" && typeof end === "number" ? end - start : Number.NaN;
     const event = { op: "set" as const, address: traceAddress(virtual.start), size, physical: physical === null ? null : traceAddress(physical.start), attrs };
     this.#call(event, () => this.vmm.set(virtual, physical, attrs));
   }
@@ -121,9 +124,14 @@ export class TraceRecorder<P, A extends Address = number> {
     try {
       run();
     } catch (error) {
-      this.record({ ...event, error: errorCode(error) });
+      this.#recordFailure({ ...event, error: errorCode(error) });
       throw error;
     }
     this.record(event);
+  }
+
+  /** Records a failed call, unless its arguments are not something a trace can hold. */
+  #recordFailure(event: TraceEvent): void {
+    if (eventProblem(event, this.vmm.blockSize) === null) this.record(event);
   }
 }

@@ -31,6 +31,8 @@ describe("TraceRecorder", () => {
     recorder.touch(a + 0x10, "write");
     recorder.free(a);
     assert.throws(() => recorder.free(a), VmmError);
+    assert.throws(() => recorder.free(-4096), VmmError);
+    assert.throws(() => recorder.set({ start: 0xd000_0000, end: 0xd000_1000 }, null, { kernel: true } as never), VmmError);
     const c = recorder.alloc(2, KERNEL_RW)!;
     const text = recorder.text();
     assert.equal(schemaProblems(text), "");
@@ -46,6 +48,7 @@ describe("TraceRecorder", () => {
         ["touch", 3, undefined, undefined],
         ["free", 3, undefined, undefined],
         ["free", 3, undefined, "NotAllocated"],
+        // free(-4096) and set with bad attributes: refused, nothing a trace can hold, not recorded.
         ["alloc", 3, "0xc0000000", undefined],
       ],
     );
