@@ -187,10 +187,11 @@ export type { AllocExercise, AllocRequestStep, AllocStep, FreeRequestStep } from
 export { TRACE_OPS, TRACE_VERSION, formatTrace, parseTrace, readTraceAddress, traceAddress } from "./trace/format.js";
 export type { AllocEvent, FreeEvent, MapEvent, ProtectEvent, SetEvent, TouchAccess, TouchEvent, Trace, TraceArch, TraceEvent, TraceHeader, UnmapEvent } from "./trace/format.js";
 export { TraceError } from "./errors/trace-error.js";
+export type { TraceErrorData } from "./errors/trace-error.js";
 export { TraceRecorder } from "./trace/recorder.js";
 export type { TraceRecorderOptions } from "./trace/recorder.js";
 export { compare, replay } from "./trace/replay.js";
-export type { ReplayOptions, ReplayResult, ReplaySample } from "./trace/replay.js";
+export type { PeakAndFinal, ReplayOptions, ReplayResult, ReplaySample } from "./trace/replay.js";
 export { replayTarget } from "./trace/target.js";
 export type { MapperCalls, ReplayConfig, ReplayTarget } from "./trace/target.js";
 export { policyName, renderReplayHtml } from "./trace/report-html.js";

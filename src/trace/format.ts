@@ -16,13 +16,21 @@ export type TraceArch = "x86" | "x86-64";
 
 /** The first line of a trace. */
 export interface TraceHeader {
+  /** Marks the line as a kmem trace header. */
   readonly kmem: "trace";
+  /** The format version ({@link TRACE_VERSION}). */
   readonly version: typeof TRACE_VERSION;
+  /** The paging the trace is replayed on: `"x86"` (32-bit) or `"x86-64"` (4-level, 64-bit addresses). */
   readonly arch: TraceArch;
   /** Bytes per block (4096). */
   readonly blockSize: number;
   /** The virtual space the events address, `[start, end)`. */
-  readonly space: { readonly start: string; readonly end: string };
+  readonly space: {
+    /** First address of the space. */
+    readonly start: string;
+    /** End of the space, exclusive. */
+    readonly end: string;
+  };
   /** Where the trace came from (`trace-gen fix-size --seed 1`, `strace …`), free text. */
   readonly source?: string;
 }
@@ -32,6 +40,7 @@ export type TouchAccess = "read" | "write" | "fetch";
 
 /** Fields every event may carry: the task (process, thread) that made the call, and the error code it failed with. */
 interface EventBase {
+  /** The task (process or thread) that made the call. */
   readonly task?: number;
   /** The `code` of the error the call threw (`AlreadyAllocated`, …), absent when it succeeded. */
   readonly error?: string;
@@ -39,26 +48,39 @@ interface EventBase {
 
 /** `vmm.alloc(size / blockSize, attrs, { at, align })`; `result` is the address returned, or null. */
 export interface AllocEvent extends EventBase {
+  /** The operation. */
   readonly op: "alloc";
+  /** Bytes, a multiple of the block size. */
   readonly size: number;
+  /** The allocation's attributes. */
   readonly attrs: Attributes;
+  /** Allocate exactly here (`alloc`'s `at`). */
   readonly at?: string;
+  /** Bytes the start is aligned to (`alloc`'s `align`). */
   readonly align?: string;
+  /** The address the call returned when recorded, or null when it returned null. */
   readonly result?: string | null;
 }
 
 /** `vmm.free(address)`. */
 export interface FreeEvent extends EventBase {
+  /** The operation. */
   readonly op: "free";
+  /** The start of the allocation freed. */
   readonly address: string;
 }
 
 /** `vmm.set({ address, address + size }, physical, attrs)`; `physical: null` reserves without mapping. */
 export interface SetEvent extends EventBase {
+  /** The operation. */
   readonly op: "set";
+  /** The virtual start. */
   readonly address: string;
+  /** Bytes, a multiple of the block size. */
   readonly size: number;
+  /** The physical start, or null to reserve without mapping. */
   readonly physical: string | null;
+  /** The mapping's attributes. */
   readonly attrs: Attributes;
 }
 
@@ -67,34 +89,51 @@ export interface SetEvent extends EventBase {
  * MAP_FIXED); with `none`, reserves it without access (PROT_NONE: nothing mapped, no memory taken).
  */
 export interface MapEvent extends EventBase {
+  /** The operation. */
   readonly op: "map";
+  /** The start of the range. */
   readonly address: string;
+  /** Bytes, a multiple of the block size. */
   readonly size: number;
+  /** The mapping's attributes. */
   readonly attrs: Attributes;
+  /** No access (PROT_NONE): reserve the range, map nothing. */
   readonly none?: boolean;
 }
 
 /** Removes `[address, address + size)`, which may cut allocations (munmap). */
 export interface UnmapEvent extends EventBase {
+  /** The operation. */
   readonly op: "unmap";
+  /** The start of the range. */
   readonly address: string;
+  /** Bytes, a multiple of the block size. */
   readonly size: number;
 }
 
 /** Gives `[address, address + size)` new attributes (mprotect); with `none`, takes all access away (PROT_NONE). */
 export interface ProtectEvent extends EventBase {
+  /** The operation. */
   readonly op: "protect";
+  /** The start of the range. */
   readonly address: string;
+  /** Bytes, a multiple of the block size. */
   readonly size: number;
+  /** The new attributes. */
   readonly attrs: Attributes;
+  /** No access (PROT_NONE): keep the range reserved, map nothing. */
   readonly none?: boolean;
 }
 
 /** One access through the MMU; `user` for an access from user mode (default false). */
 export interface TouchEvent extends EventBase {
+  /** The operation. */
   readonly op: "touch";
+  /** The address accessed. */
   readonly address: string;
+  /** Read, write or instruction fetch. */
   readonly access: TouchAccess;
+  /** From user mode (default false: supervisor). */
   readonly user?: boolean;
 }
 
@@ -106,7 +145,9 @@ export const TRACE_OPS = ["alloc", "free", "set", "map", "unmap", "protect", "to
 
 /** A whole trace in memory. */
 export interface Trace {
+  /** The first line. */
   readonly header: TraceHeader;
+  /** Every other line, in order. */
   readonly events: readonly TraceEvent[];
 }
 

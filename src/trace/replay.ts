@@ -3,7 +3,7 @@ import { KmemError } from "../errors/kmem-error.js";
 import type { Address, Attributes } from "../types.js";
 import type { AllocOptions } from "../vmm.js";
 import { type Trace, type TraceEvent, readTraceAddress } from "./format.js";
-import { type ReplayConfig, type ReplayTarget, replayTarget } from "./target.js";
+import { type MapperCalls, type ReplayConfig, type ReplayTarget, replayTarget } from "./target.js";
 
 /** How to run a replay, beside the machine ({@link ReplayConfig}). */
 export interface ReplayOptions {
@@ -31,26 +31,51 @@ export interface ReplaySample {
 
 /** What one replay measured (docs/traces.md, "Comparing policies"). */
 export interface ReplayResult {
-  readonly config: { readonly allocator: string; readonly pmm: string };
+  /** The policies replayed with. */
+  readonly config: {
+    /** The VMM's allocator. */
+    readonly allocator: string;
+    /** The PMM's frame policy. */
+    readonly pmm: string;
+  };
+  /** Events replayed. */
   readonly events: number;
+  /** Time spent in the events (not in boot or samples). */
   readonly milliseconds: number;
+  /** Events per second of that time. */
   readonly opsPerSecond: number;
+  /** `alloc` and `map` events. */
   readonly allocs: number;
   /** Allocations that returned null or threw. */
   readonly failedAllocs: number;
   /** Other events that threw (a free of an address the replay never got, …). */
   readonly failedOps: number;
-  readonly fragmentation: { readonly peak: number; readonly final: number };
-  readonly physicalFragmentation: { readonly peak: number; readonly final: number };
-  readonly pageTablePages: { readonly peak: number; readonly final: number };
-  readonly mapperCalls: { readonly map: number; readonly unmap: number };
+  /** The VMM's fragmentation index, highest over the samples and at the end. */
+  readonly fragmentation: PeakAndFinal;
+  /** The PMM's fragmentation index, highest over the samples and at the end. */
+  readonly physicalFragmentation: PeakAndFinal;
+  /** Paging-structure pages of the replayed space, most over the samples and at the end. */
+  readonly pageTablePages: PeakAndFinal;
+  /** Calls the VMM made to its mapper. */
+  readonly mapperCalls: Readonly<MapperCalls>;
+  /** `touch` events. */
   readonly touches: number;
+  /** Touches that page-faulted (or named no address of the space). */
   readonly faults: number;
   /** TLB hits / touches, or null when the trace has no touches. */
   readonly tlbHitRate: number | null;
   /** FNV-1a of every address the replay's allocations returned, in order: equal digests, equal placements. */
   readonly addressDigest: string;
+  /** The samples, in order, the start first. */
   readonly timeline: readonly ReplaySample[];
+}
+
+/** A figure's highest value over the samples and its value at the end. */
+export interface PeakAndFinal {
+  /** The highest sampled value. */
+  readonly peak: number;
+  /** The value after the last event. */
+  readonly final: number;
 }
 
 /** A live allocation of the replay, keyed by the address the trace recorded. */
@@ -256,7 +281,7 @@ function run<A extends Address>(trace: Trace, config: ReplayConfig, target: Repl
     sample(i);
   }
   const tlbMisses = target.tlbMisses() - missesBefore;
-  const peak = (pick: (s: ReplaySample) => number): { peak: number; final: number } => ({
+  const peak = (pick: (s: ReplaySample) => number): PeakAndFinal => ({
     peak: Math.max(...timeline.map(pick)),
     final: pick(timeline[timeline.length - 1]!),
   });

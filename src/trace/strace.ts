@@ -29,6 +29,7 @@ export interface StraceImportOptions {
 
 /** What the import read, beside the trace. */
 export interface StraceImport {
+  /** The program's address-space calls as a trace. */
   readonly trace: Trace;
   /** System calls turned into events. */
   readonly calls: number;

@@ -27,14 +27,19 @@ export interface ReplayConfig {
 
 /** Calls a replay made to its mapper. */
 export interface MapperCalls {
+  /** `map` calls. */
   map: number;
+  /** `unmap` calls. */
   unmap: number;
 }
 
 /** A fresh address space for a trace: a VMM over the header's space, its page tables, the PMM it shares with the booted kernel, and an MMU on it. */
 export interface ReplayTarget<A extends Address> {
+  /** The space's VMM (payload: the root table's physical address). */
   readonly vmm: VirtualMemoryManager<number, A>;
+  /** The booted machine's PMM, shared with its kernel. */
   readonly pmm: PhysicalMemoryManager;
+  /** Calls the VMM made to its mapper so far. */
   readonly mapperCalls: MapperCalls;
   /** Pages holding the space's paging structures now (the root included). */
   pageTablePages(): number;
