@@ -17,6 +17,8 @@ import { checkSeedFillEquivalence } from "./check.js";
 import { runBoot, type BootConfig } from "./boot.js";
 import { runMmu, type MmuConfig } from "./mmu.js";
 import { printPagingModes, runPagingModes, type PagingModesConfig } from "./paging-modes.js";
+import { VMALLOC_SCENARIOS } from "../src/trace/workloads.js";
+import { printReplayBench, runReplayBench, type ReplayBenchConfig } from "./replay.js";
 import { printBoot, printChurn, printMemory, printMixed, printMmu, printScaling, printTargets, targetRows } from "./report.js";
 import { printExtent, printFrameChurn } from "./policy-report.js";
 import { runExtent, runFrameChurn, type ExtentConfig, type FrameChurnConfig } from "./policy-sections.js";
@@ -38,6 +40,7 @@ interface SuiteConfig {
   readonly boot: BootConfig;
   readonly extent: ExtentConfig;
   readonly frameChurn: FrameChurnConfig;
+  readonly replay: ReplayBenchConfig;
   /** Untimed operations per subject before anything is measured (JIT warm-up). */
   readonly jitWarmupOps: number;
 }
@@ -54,6 +57,7 @@ const FULL: SuiteConfig = {
   boot: { runs: 9, warmups: 3 },
   extent: { runs: 3, seed: SEED, windowOps: 100_000, smallBlocks: blocksOf(20), hugeBlocks: blocksOf(35), hugeLive: 1_000_000, warmupTurnovers: 1 },
   frameChurn: { blocks: blocksOf(20), runs: 3, seed: SEED, turnovers: [0, 1, 10, 30], windowOps: 20_000 },
+  replay: { scale: 0.01, runs: 5, scenarios: VMALLOC_SCENARIOS },
   jitWarmupOps: 100_000,
 };
 
@@ -67,6 +71,7 @@ const QUICK: SuiteConfig = {
   boot: { runs: 3, warmups: 1 },
   extent: { runs: 3, seed: SEED, windowOps: 20_000, smallBlocks: blocksOf(20), hugeBlocks: blocksOf(35), hugeLive: 100_000, warmupTurnovers: 1 },
   frameChurn: { blocks: blocksOf(18), runs: 3, seed: SEED, turnovers: [0, 3], windowOps: 5_000 },
+  replay: { scale: 0.001, runs: 3, scenarios: VMALLOC_SCENARIOS.filter((s) => s !== "full-fit" && s !== "long-busy-list") },
   jitWarmupOps: 100_000,
 };
 
@@ -146,6 +151,7 @@ function main(): void {
   });
   const extent = timed("extent", () => runExtent(config.extent));
   const frameChurn = timed("frameChurn", () => runFrameChurn(config.frameChurn));
+  const replaySection = timed("replay", () => runReplayBench(SUBJECTS, config.replay));
   // Last: its bigint VMMs must not reach the VMM's code before the number-only sections ran.
   const addressTypes = timed("address types", () => runAddressTypes(kmemSubject, addressTypeConfig(config.mixed), config.jitWarmupOps, { mixed, mmu }, new URL("./results.json", import.meta.url)));
 
@@ -179,8 +185,9 @@ function main(): void {
     addressTypes,
     extent,
     frameChurn,
+    replay: replaySection,
   };
-  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printChurn(churnBuddy, "2c"), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes), printExtent(extent), printFrameChurn(frameChurn)].join("\n\n");
+  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printChurn(churnBuddy, "2c"), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes), printExtent(extent), printFrameChurn(frameChurn), printReplayBench(replaySection, config.replay)].join("\n\n");
   console.log(markdown);
   if (values.markdown !== undefined) writeFileSync(values.markdown, markdown + "\n");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");

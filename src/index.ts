@@ -207,3 +207,20 @@ export { generatePolicyExercise, policyJson, renderPolicyExercise } from "./quiz
 export type { PolicyExercise, PolicyQuizOptions } from "./quiz/policy.js";
 export { NullMapper, allocJson, generateAllocExercise, renderAllocExercise } from "./quiz/alloc.js";
 export type { AllocExercise, AllocRequestStep, AllocStep, FreeRequestStep } from "./quiz/alloc.js";
+
+// Traces: the format, a recorder wrapping a VMM, replay and comparison, workloads, strace import.
+export { TRACE_OPS, TRACE_VERSION, formatTrace, parseTrace, readTraceAddress, traceAddress } from "./trace/format.js";
+export type { AllocEvent, FreeEvent, MapEvent, ProtectEvent, SetEvent, TouchAccess, TouchEvent, Trace, TraceArch, TraceEvent, TraceHeader, UnmapEvent } from "./trace/format.js";
+export { TraceError } from "./errors/trace-error.js";
+export type { TraceErrorData } from "./errors/trace-error.js";
+export { TraceRecorder } from "./trace/recorder.js";
+export type { TraceRecorderOptions } from "./trace/recorder.js";
+export { compare, replay } from "./trace/replay.js";
+export type { PeakAndFinal, ReplayOptions, ReplayResult, ReplaySample } from "./trace/replay.js";
+export { replayTarget } from "./trace/target.js";
+export type { MapperCalls, ReplayConfig, ReplayTarget } from "./trace/target.js";
+export { policyName, renderReplayHtml } from "./trace/report-html.js";
+export { LIFETIMES, SCENARIOS, SIZE_DISTRIBUTIONS, VMALLOC_SCENARIOS, generateTrace } from "./trace/workloads.js";
+export type { GenerateOptions } from "./trace/workloads.js";
+export { importStrace } from "./trace/strace.js";
+export type { StraceImport, StraceImportOptions, StracePlacement } from "./trace/strace.js";

@@ -7,6 +7,9 @@ import { registerLoadElf } from "./load-elf.js";
 import { registerTranslate } from "./translate.js";
 import { registerVerifyQemu } from "./verify-qemu.js";
 import { registerView } from "./view.js";
+import { registerReplay } from "./replay.js";
+import { registerTraceGen } from "./trace-gen.js";
+import { registerTraceImport } from "./trace-import.js";
 
 /**
  * Adds one verb to the program. `setExitCode` records the status `main` returns
@@ -15,4 +18,4 @@ import { registerView } from "./view.js";
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 /** Every verb of `kmem`, in the order `kmem --help` lists them. */
-export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView, registerQuiz, registerInspect, registerLoadElf];
+export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView, registerQuiz, registerInspect, registerLoadElf, registerReplay, registerTraceGen, registerTraceImport];
