@@ -147,14 +147,13 @@ function lookupLoop(): LookupLoop {
   ) as LookupLoop;
 }
 
-type ProbeLoop = (mmu: PagingMmu, entries: Float64Array, shift: number, mask: number, base: number, count: number, pages: number) => number;
+type ProbeLoop = (mmu: PagingMmu, entries: Float64Array, mask: number, base: number, count: number, pages: number) => number;
 
 /** A fresh copy of the loop an emulator writes around `tlbProbe()`: the hit test inline, `lookup` on a miss. */
 function probeLoop(): ProbeLoop {
   return new Function(
     "mmu",
     "entries",
-    "shift",
     "mask",
     "base",
     "count",
@@ -164,7 +163,7 @@ function probeLoop(): ProbeLoop {
      let sum = 0;
      for (let i = 0; i < count; i++) {
        const vaddr = base + (i & pageMask) * ${String(PAGE_BYTES)} + (i & ${String(OFFSET_MASK)});
-       const slot = (${String(KIND_READ)} << shift) | ((vaddr >>> 11) & mask);
+       const slot = ((vaddr >>> 8) & mask) | (${String(KIND_READ)} << 1);
        sum ^= entries[slot] === vaddr - (vaddr & ${String(PAGE_BYTES - 1)}) ? vaddr + entries[slot + 1] : mmu.lookup(vaddr, ${String(KIND_READ)});
      }
      return sum;`,
@@ -245,7 +244,7 @@ export function measureGroup(modes: readonly ModeName[], config: PagingModesConf
     hit: (n: number): number => m.hitLoop(m.hit.mmu, m.hit.base, n, HIT_PAGES),
     probe: (n: number): number => {
       const p = m.hit.mmu.tlbProbe();
-      return m.probeLoop(m.hit.mmu, p.entries, p.shift, p.mask, m.hit.base, n, HIT_PAGES);
+      return m.probeLoop(m.hit.mmu, p.entries, p.mask, m.hit.base, n, HIT_PAGES);
     },
     walk: (n: number): number => m.walkLoop(m.walk.mmu, m.walk.base, n, SWEEP_PAGES),
   });

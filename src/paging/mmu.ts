@@ -4,16 +4,16 @@ import { type Access, KIND_USER, KIND_WRITE, REASON, accessKind, kindOperation }
 import { TWO_32, isCanonical, splitAddress } from "./address.js";
 import { type Geometry, PAGE_BYTES, PAGE_SHIFT, levelShift } from "./geometry.js";
 import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL, foldTableRights, tableAddressOf } from "./mode.js";
-import { PagingTlb } from "./tlb.js";
+import { PagingTlb, SLOT_DOUBLES } from "./tlb.js";
 
 const DEFAULT_TLB_ENTRIES = 64;
 const OFFSET_MASK = PAGE_BYTES - 1;
 /**
- * The shift from an address to its TLB slot's first double (two per slot), a module-local
+ * The shift from an address to its TLB slot's first double (16 per slot), a module-local
  * constant: TurboFan folds a local `const` into the code but loads an imported binding
  * from its module cell, with a TDZ check, on every hit.
  */
-const HIT_SHIFT = PAGE_SHIFT - 1;
+const HIT_SHIFT = PAGE_SHIFT - Math.log2(SLOT_DOUBLES);
 /** Kind bits of the two write kinds (supervisor and user). */
 const WRITE_KINDS = (1 << KIND_WRITE) | (1 << (KIND_WRITE + KIND_USER));
 
@@ -43,8 +43,8 @@ export interface PagingMmuOptions {
  * the way QEMU's generated code compares a `CPUTLBEntry` before calling `tlb_fill`:
  *
  * ```ts
- * const { entries, shift, mask } = mmu.tlbProbe();
- * const i = (kind << shift) | ((vaddr >>> 11) & mask);
+ * const { entries, mask } = mmu.tlbProbe();
+ * const i = ((vaddr >>> 8) & mask) | (kind << 1);
  * const phys = entries[i] === vaddr - (vaddr & 4095) ? vaddr + entries[i + 1] : mmu.lookup(vaddr, kind);
  * ```
  *
@@ -56,13 +56,12 @@ export interface PagingMmuOptions {
  */
 export interface TlbProbe {
   /**
-   * Two doubles per kind and slot: at `i` the page's virtual base address when that access
-   * kind may hit, else NaN; at `i + 1` physical − virtual page base (QEMU's `addend`).
+   * 16 doubles per slot, a pair per access kind at `i = slot × 16 + kind × 2`: at `i` the
+   * page's virtual base address when that kind may hit, else NaN; at `i + 1` physical −
+   * virtual page base (QEMU's `addend`).
    */
   readonly entries: Float64Array;
-  /** A kind's entries start at `kind << shift` (log2(TLB size) + 1). */
-  readonly shift: number;
-  /** The slot's first double within its kind: `(vaddr >>> 11) & mask` ((TLB size − 1) × 2). */
+  /** (TLB size − 1) × 16: a slot's first double is at `(vaddr >>> 8) & mask`. */
   readonly mask: number;
 }
 
@@ -131,9 +130,7 @@ export abstract class PagingMmu {
   protected readonly bus: PhysicalBus;
   readonly #tlb: PagingTlb;
   readonly #entries: Float64Array;
-  /** log2(TLB size) + 1: a kind's entries start at `kind << #shift` (two doubles per slot). */
-  readonly #shift: number;
-  /** (TLB size − 1) << 1: the slot's first double is at `(vaddr >>> 11) & #mask`. */
+  /** (TLB size − 1) × 16: the slot's first double is at `(vaddr >>> 8) & #mask`. */
   readonly #mask: number;
   readonly #hooks: MmuHooks;
   /** The bus's word view (`PhysicalBus.wordView`), or null. */
@@ -153,8 +150,7 @@ export abstract class PagingMmu {
     this.bus = options.bus;
     this.#tlb = new PagingTlb(options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
     this.#entries = this.#tlb.entries;
-    this.#shift = this.#tlb.shift + 1;
-    this.#mask = this.#tlb.mask << 1;
+    this.#mask = this.#tlb.mask * SLOT_DOUBLES;
     this.#hooks = options.hooks ?? {};
     this.#words = options.bus.wordView?.() ?? null;
     this.#geometry = geometry;
@@ -182,7 +178,7 @@ export abstract class PagingMmu {
 
   /** The TLB's live arrays for an inlined hit test (see {@link TlbProbe}). */
   tlbProbe(): TlbProbe {
-    return { entries: this.#entries, shift: this.#shift, mask: this.#mask };
+    return { entries: this.#entries, mask: this.#mask };
   }
 
   /** TLB slots holding a translation. O(TLB size). */
@@ -209,7 +205,7 @@ export abstract class PagingMmu {
   lookup(vaddr: number, kind: number): number {
     // `>>>` and `&` read the low 32 bits of the (integer) address: the slot and the page base
     // without a division; a non-integer's "page base" is no page base, so it never hits.
-    const i = (kind << this.#shift) | ((vaddr >>> HIT_SHIFT) & this.#mask);
+    const i = ((vaddr >>> HIT_SHIFT) & this.#mask) | (kind << 1);
     if (this.#entries[i] === vaddr - (vaddr & OFFSET_MASK)) return vaddr + (this.#entries[i + 1] as number);
     return this.#lookupMiss(vaddr, kind);
   }
@@ -227,7 +223,7 @@ export abstract class PagingMmu {
    */
   lookupHalves(hi: number, lo: number, kind: number): number {
     const vaddr = (hi | 0) * TWO_32 + (lo >>> 0);
-    const i = (kind << this.#shift) | ((lo >>> HIT_SHIFT) & this.#mask);
+    const i = ((lo >>> HIT_SHIFT) & this.#mask) | (kind << 1);
     if (this.#entries[i] === vaddr - (lo & OFFSET_MASK)) return vaddr + (this.#entries[i + 1] as number);
     return this.#miss(hi >>> 0, lo >>> 0, kind);
   }

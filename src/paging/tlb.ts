@@ -1,6 +1,9 @@
 import { KIND_COUNT } from "./access.js";
 import { PAGE_BYTES } from "./geometry.js";
 
+/** Doubles per slot: a (tag, addend) pair per access kind, padded to a power of two (16 ≥ 2 × 6). */
+export const SLOT_DOUBLES = 16;
+
 /**
  * A direct-mapped TLB shared by every mode, laid out for a one-compare hit.
  *
@@ -25,15 +28,14 @@ import { PAGE_BYTES } from "./geometry.js";
 export class PagingTlb {
   /** Slots (a power of two, or 0 to disable caching). */
   readonly size: number;
-  /** log2 of {@link size}: a kind's tags start at `kind << shift`. */
-  readonly shift: number;
   /** `size - 1`. */
   readonly mask: number;
   /**
-   * Per kind and slot `i = (kind << shift) | slot`, two doubles (as QEMU's `CPUTLBEntry`
-   * keeps comparator and addend side by side): at `2i` the page's virtual base address
-   * (key × 4096) when that access kind may hit, else NaN (never equal); at `2i + 1`
-   * physical − virtual base address of the page (a hit returns `vaddr + addend`).
+   * Per slot, {@link SLOT_DOUBLES} doubles: for each access kind a pair (as QEMU's
+   * `CPUTLBEntry` keeps comparator and addend side by side), at `i = slot × 16 + kind × 2`:
+   * at `i` the page's virtual base address (key × 4096) when that kind may hit, else NaN
+   * (never equal); at `i + 1` physical − virtual base address of the page (a hit returns
+   * `vaddr + addend`). From an address: `i = ((vaddr >>> 8) & (mask << 4)) | (kind << 1)`.
    */
   readonly entries: Float64Array;
   readonly #keys: Float64Array;
@@ -47,9 +49,8 @@ export class PagingTlb {
       throw new RangeError(`Cannot create a TLB of ${String(size)} entries: the size must be 0 or a power of two up to 2^20`);
     }
     this.size = size;
-    this.shift = size === 0 ? 0 : 31 - Math.clz32(size);
     this.mask = size === 0 ? 0 : size - 1;
-    this.entries = new Float64Array(2 * KIND_COUNT * size).fill(NaN);
+    this.entries = new Float64Array(SLOT_DOUBLES * size).fill(NaN);
     this.#keys = new Float64Array(size).fill(NaN);
     this.#spans = new Uint8Array(size);
     this.#global = new Uint8Array(size);
@@ -69,7 +70,7 @@ export class PagingTlb {
     if (span > 0) this.#large++;
     const page = key * PAGE_BYTES;
     for (let kind = 0; kind < KIND_COUNT; kind++) {
-      const i = ((kind << this.shift) | slot) << 1;
+      const i = slot * SLOT_DOUBLES + 2 * kind;
       this.entries[i] = (kinds & (1 << kind)) !== 0 ? page : NaN;
       this.entries[i + 1] = frame - page;
     }
@@ -77,7 +78,7 @@ export class PagingTlb {
 
   /** Whether page `key` is cached for `kind`. */
   hits(key: number, kind: number): boolean {
-    return this.size !== 0 && this.entries[((kind << this.shift) | (key & this.mask)) << 1] === key * PAGE_BYTES;
+    return this.size !== 0 && this.entries[(key & this.mask) * SLOT_DOUBLES + 2 * kind] === key * PAGE_BYTES;
   }
 
   /**
@@ -112,6 +113,6 @@ export class PagingTlb {
   #dropIf(slot: number, keepGlobal: boolean): void {
     if (Number.isNaN(this.#keys[slot]) || (keepGlobal && this.#global[slot] === 1)) return;
     this.#keys[slot] = NaN;
-    for (let kind = 0; kind < KIND_COUNT; kind++) this.entries[((kind << this.shift) | slot) << 1] = NaN;
+    for (let kind = 0; kind < KIND_COUNT; kind++) this.entries[slot * SLOT_DOUBLES + 2 * kind] = NaN;
   }
 }

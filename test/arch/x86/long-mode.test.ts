@@ -336,9 +336,9 @@ describe("PagingMmu.tlbProbe", () => {
   test("an inlined probe hits exactly when lookup would answer from the TLB, and sees flushes", () => {
     const { mapper, root, mmu } = setup("x86-64");
     mapper.map(0xffffffff80000000n, 0xffffffff80002000n, 0x300000n, 0x302000n, KW, root);
-    const { entries, shift, mask } = mmu.tlbProbe();
+    const { entries, mask } = mmu.tlbProbe();
     const probe = (vaddr: number, kind: number): number | null => {
-      const i = (kind << shift) | ((vaddr >>> 11) & mask);
+      const i = ((vaddr >>> 8) & mask) | (kind << 1);
       return entries[i] === vaddr - (vaddr & 4095) ? vaddr + (entries[i + 1] ?? 0) : null;
     };
     const vaddr = -0x80000000 + 0x1234;
