@@ -31,7 +31,7 @@ export class PagingTlb {
   /** `size - 1`. */
   readonly mask: number;
   /**
-   * Per slot, {@link SLOT_DOUBLES} doubles: for each access kind a pair (as QEMU's
+   * Per slot, 16 doubles (`SLOT_DOUBLES`): for each access kind a pair (as QEMU's
    * `CPUTLBEntry` keeps comparator and addend side by side), at `i = slot × 16 + kind × 2`:
    * at `i` the page's virtual base address (key × 4096) when that kind may hit, else NaN
    * (never equal); at `i + 1` physical − virtual base address of the page (a hit returns
