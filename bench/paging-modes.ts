@@ -7,6 +7,8 @@
  * samples taken moments apart in that process. Every loop folds its results with `^=`: a
  * `(sum + x) | 0` checksum would put a double→int conversion on the loop-carried chain and
  * charge it to whichever API returns a double (the MMU's physical addresses are doubles).
+ * The flat loop is 3–5 cycles, and V8 settles on a faster or a slower code for it from one
+ * process to the next (~880 or ~600 M/s here): compare ratios across runs, not one process.
  */
 
 import {
