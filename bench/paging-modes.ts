@@ -7,6 +7,8 @@
  * samples taken moments apart in that process. Every loop folds its results with `^=`: a
  * `(sum + x) | 0` checksum would put a double→int conversion on the loop-carried chain and
  * charge it to whichever API returns a double (the MMU's physical addresses are doubles).
+ * The flat loop is 3–5 cycles, and V8 settles on a faster or a slower code for it from one
+ * process to the next (~880 or ~600 M/s here): compare ratios across runs, not one process.
  */
 
 import {
@@ -122,6 +124,13 @@ function machine(mode: ModeName, tlbEntries: number): { mmu: PagingMmu; base: nu
 type LookupLoop = (mmu: PagingMmu, base: number, count: number, pages: number) => number;
 
 /**
+ * Loop copies made so far. Each copy's source names its number: V8 caches `new Function` by
+ * source text, and copies of one text share one closure's feedback, so identical copies
+ * would all see every mode (and the TLB-less walk machines) and go polymorphic.
+ */
+let loopCopies = 0;
+
+/**
  * A fresh copy of the lookup loop (`count` lookups cycling over `pages` pages from `base`,
  * returning a checksum) with its own JIT feedback: an emulator drives one MMU class from its
  * hot loop, so each mode is measured from a loop that has only seen that mode.
@@ -132,33 +141,32 @@ function lookupLoop(): LookupLoop {
     "base",
     "count",
     "pages",
-    `const pageMask = pages - 1;
+    `// copy ${String(loopCopies++)}
+     const pageMask = pages - 1;
      let sum = 0;
      for (let i = 0; i < count; i++) sum ^= mmu.lookup(base + (i & pageMask) * ${String(PAGE_BYTES)} + (i & ${String(OFFSET_MASK)}), ${String(KIND_READ)});
      return sum;`,
   ) as LookupLoop;
 }
 
-type ProbeLoop = (mmu: PagingMmu, tags: Float64Array, frames: Float64Array, shift: number, mask: number, base: number, count: number, pages: number) => number;
+type ProbeLoop = (mmu: PagingMmu, entries: Float64Array, mask: number, base: number, count: number, pages: number) => number;
 
 /** A fresh copy of the loop an emulator writes around `tlbProbe()`: the hit test inline, `lookup` on a miss. */
 function probeLoop(): ProbeLoop {
   return new Function(
     "mmu",
-    "tags",
-    "frames",
-    "shift",
+    "entries",
     "mask",
     "base",
     "count",
     "pages",
-    `const pageMask = pages - 1;
+    `// copy ${String(loopCopies++)}
+     const pageMask = pages - 1;
      let sum = 0;
      for (let i = 0; i < count; i++) {
        const vaddr = base + (i & pageMask) * ${String(PAGE_BYTES)} + (i & ${String(OFFSET_MASK)});
-       const key = Math.floor(vaddr / ${String(PAGE_BYTES)});
-       const slot = (${String(KIND_READ)} << shift) | (key & mask);
-       sum ^= tags[slot] === key ? frames[slot] + (vaddr & ${String(PAGE_BYTES - 1)}) : mmu.lookup(vaddr, ${String(KIND_READ)});
+       const slot = ((vaddr >>> 8) & mask) | (${String(KIND_READ)} << 1);
+       sum ^= entries[slot] === vaddr - (vaddr & ${String(PAGE_BYTES - 1)}) ? vaddr + entries[slot + 1] : mmu.lookup(vaddr, ${String(KIND_READ)});
      }
      return sum;`,
   ) as ProbeLoop;
@@ -238,7 +246,7 @@ export function measureGroup(modes: readonly ModeName[], config: PagingModesConf
     hit: (n: number): number => m.hitLoop(m.hit.mmu, m.hit.base, n, HIT_PAGES),
     probe: (n: number): number => {
       const p = m.hit.mmu.tlbProbe();
-      return m.probeLoop(m.hit.mmu, p.tags, p.frames, p.shift, p.mask, m.hit.base, n, HIT_PAGES);
+      return m.probeLoop(m.hit.mmu, p.entries, p.mask, m.hit.base, n, HIT_PAGES);
     },
     walk: (n: number): number => m.walkLoop(m.walk.mmu, m.walk.base, n, SWEEP_PAGES),
   });

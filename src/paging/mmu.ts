@@ -4,10 +4,16 @@ import { type Access, KIND_USER, KIND_WRITE, REASON, accessKind, kindOperation }
 import { TWO_32, isCanonical, splitAddress } from "./address.js";
 import { type Geometry, PAGE_BYTES, PAGE_SHIFT, levelShift } from "./geometry.js";
 import { ENTRY_LEAF, ENTRY_TABLE, type PagingRules, RIGHTS_GLOBAL, foldTableRights, tableAddressOf } from "./mode.js";
-import { PagingTlb } from "./tlb.js";
+import { PagingTlb, SLOT_DOUBLES } from "./tlb.js";
 
 const DEFAULT_TLB_ENTRIES = 64;
 const OFFSET_MASK = PAGE_BYTES - 1;
+/**
+ * The shift from an address to its TLB slot's first double (16 per slot), a module-local
+ * constant: TurboFan folds a local `const` into the code but loads an imported binding
+ * from its module cell, with a TDZ check, on every hit.
+ */
+const HIT_SHIFT = PAGE_SHIFT - Math.log2(SLOT_DOUBLES);
 /** Kind bits of the two write kinds (supervisor and user). */
 const WRITE_KINDS = (1 << KIND_WRITE) | (1 << (KIND_WRITE + KIND_USER));
 
@@ -37,23 +43,25 @@ export interface PagingMmuOptions {
  * the way QEMU's generated code compares a `CPUTLBEntry` before calling `tlb_fill`:
  *
  * ```ts
- * const { tags, frames, shift, mask } = mmu.tlbProbe();
- * const key = Math.floor(vaddr / 4096);
- * const i = (kind << shift) | (key & mask);
- * const phys = tags[i] === key ? frames[i] + (vaddr & 4095) : mmu.lookup(vaddr, kind);
+ * const { entries, mask } = mmu.tlbProbe();
+ * const i = ((vaddr >>> 8) & mask) | (kind << 1);
+ * const phys = entries[i] === vaddr - (vaddr & 4095) ? vaddr + entries[i + 1] : mmu.lookup(vaddr, kind);
  * ```
+ *
+ * (`vaddr` as `lookup` takes it; `>>>` and `&` read its low 32 bits, exact for any safe
+ * integer, and no other number can equal a tag.)
  *
  * The arrays belong to the MMU for its lifetime (flushes and fills write into them), so a
  * probe always sees the TLB's current contents: the semantics are `lookup`'s.
  */
 export interface TlbProbe {
-  /** Per kind and slot: the page key when that access kind may hit, else NaN. */
-  readonly tags: Float64Array;
-  /** Per kind and slot: the physical page address. */
-  readonly frames: Float64Array;
-  /** A kind's slots start at `kind << shift`. */
-  readonly shift: number;
-  /** Slot = key & mask. */
+  /**
+   * 16 doubles per slot, a pair per access kind at `i = slot × 16 + kind × 2`: at `i` the
+   * page's virtual base address when that kind may hit, else NaN; at `i + 1` physical −
+   * virtual page base (QEMU's `addend`).
+   */
+  readonly entries: Float64Array;
+  /** (TLB size − 1) × 16: a slot's first double is at `(vaddr >>> 8) & mask`. */
   readonly mask: number;
 }
 
@@ -108,8 +116,8 @@ export interface WalkExplanation {
  * - `lookup(vaddr, kind)`: `vaddr` a safe-integer number (in 64-bit modes the
  *   two's-complement reading of the address, so upper-half kernel addresses are negative:
  *   0xFFFFFFFF80000000 is `-0x80000000`), `kind` from `accessKind` (0–5). A TLB hit is two
- *   typed-array loads and one compare, no bigint, no allocation. Not validated on a hit (a
- *   non-integer gives an unspecified result); validated on a miss.
+ *   typed-array loads, one compare and one add, no bigint, no allocation. Only a safe
+ *   integer of the mode can hit; anything else is validated on the miss path.
  * - `lookupHalves(hi, lo, kind)`: the address as unsigned 32-bit halves, for any 64-bit value.
  * - `tryTranslate(vaddr, access)`, `translate(vaddr, access)`: numbers or bigints, validated;
  *   `translate` throws the mode's fault.
@@ -121,9 +129,8 @@ export abstract class PagingMmu {
   /** The physical memory the tables are read from and accessed/dirty bits written to. */
   protected readonly bus: PhysicalBus;
   readonly #tlb: PagingTlb;
-  readonly #tags: Float64Array;
-  readonly #frames: Float64Array;
-  readonly #shift: number;
+  readonly #entries: Float64Array;
+  /** (TLB size − 1) × 16: the slot's first double is at `(vaddr >>> 8) & #mask`. */
   readonly #mask: number;
   readonly #hooks: MmuHooks;
   /** The bus's word view (`PhysicalBus.wordView`), or null. */
@@ -142,10 +149,8 @@ export abstract class PagingMmu {
   protected constructor(options: PagingMmuOptions, geometry: Geometry) {
     this.bus = options.bus;
     this.#tlb = new PagingTlb(options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
-    this.#tags = this.#tlb.tags;
-    this.#frames = this.#tlb.frames;
-    this.#shift = this.#tlb.shift;
-    this.#mask = this.#tlb.mask;
+    this.#entries = this.#tlb.entries;
+    this.#mask = this.#tlb.mask * SLOT_DOUBLES;
     this.#hooks = options.hooks ?? {};
     this.#words = options.bus.wordView?.() ?? null;
     this.#geometry = geometry;
@@ -173,7 +178,7 @@ export abstract class PagingMmu {
 
   /** The TLB's live arrays for an inlined hit test (see {@link TlbProbe}). */
   tlbProbe(): TlbProbe {
-    return { tags: this.#tags, frames: this.#frames, shift: this.#shift, mask: this.#mask };
+    return { entries: this.#entries, mask: this.#mask };
   }
 
   /** TLB slots holding a translation. O(TLB size). */
@@ -198,9 +203,10 @@ export abstract class PagingMmu {
    * @throws {MemoryError} `InvalidAddress` on a TLB miss for a value that is no address of the mode.
    */
   lookup(vaddr: number, kind: number): number {
-    const key = Math.floor(vaddr / PAGE_BYTES);
-    const i = (kind << this.#shift) | (key & this.#mask);
-    if (this.#tags[i] === key) return (this.#frames[i] as number) + (vaddr & OFFSET_MASK);
+    // `>>>` and `&` read the low 32 bits of the (integer) address: the slot and the page base
+    // without a division; a non-integer's "page base" is no page base, so it never hits.
+    const i = ((vaddr >>> HIT_SHIFT) & this.#mask) | (kind << 1);
+    if (this.#entries[i] === vaddr - (vaddr & OFFSET_MASK)) return vaddr + (this.#entries[i + 1] as number);
     return this.#lookupMiss(vaddr, kind);
   }
 
@@ -216,9 +222,9 @@ export abstract class PagingMmu {
    * 32-bit modes) for kind `kind`: the physical address or `-1 - code`. No bigint.
    */
   lookupHalves(hi: number, lo: number, kind: number): number {
-    const key = (hi | 0) * (TWO_32 / PAGE_BYTES) + (lo >>> PAGE_SHIFT);
-    const i = (kind << this.#shift) | (key & this.#mask);
-    if (this.#tags[i] === key) return (this.#frames[i] as number) + (lo & OFFSET_MASK);
+    const vaddr = (hi | 0) * TWO_32 + (lo >>> 0);
+    const i = ((lo >>> HIT_SHIFT) & this.#mask) | (kind << 1);
+    if (this.#entries[i] === vaddr - (lo & OFFSET_MASK)) return vaddr + (this.#entries[i + 1] as number);
     return this.#miss(hi >>> 0, lo >>> 0, kind);
   }
 

@@ -1,4 +1,8 @@
 import { KIND_COUNT } from "./access.js";
+import { PAGE_BYTES } from "./geometry.js";
+
+/** Doubles per slot: a (tag, addend) pair per access kind, padded to a power of two (16 ≥ 2 × 6). */
+export const SLOT_DOUBLES = 16;
 
 /**
  * A direct-mapped TLB shared by every mode, laid out for a one-compare hit.
@@ -10,9 +14,12 @@ import { KIND_COUNT } from "./access.js";
  * Like QEMU's `CPUTLBEntry`, which keeps a separate comparator per access type
  * (`addr_read`, `addr_write`, `addr_code`) and a TLB per privilege (`mmu_idx`), each slot
  * has one tag per access kind (read/write/fetch × supervisor/user): a kind's tag holds the
- * key only when that access may hit. A hit is then one typed-array load and compare, then
- * the frame load — no permission bits to test. Write tags are filled only once the page's
- * dirty bit is known set, so the first write re-walks and sets D, as hardware does.
+ * page's virtual base address (key × 4096, as QEMU's comparators hold the page address) only
+ * when that access may hit. Like QEMU's `addend`, the slot keeps physical − virtual page
+ * base, so a hit is: tag load, compare with `vaddr - (vaddr & 4095)`, addend load, add — no
+ * division, no permission bits to test, and the slot index comes from `vaddr >>> 12`. Write
+ * tags are filled only once the page's dirty bit is known set, so the first write re-walks
+ * and sets D, as hardware does.
  *
  * Large pages are cached per 4 KiB page; `invalidatePage` anywhere inside a large page drops
  * every cached 4 KiB piece of it (as `invlpg` / `sfence.vma` do). Entries remember whether
@@ -21,14 +28,16 @@ import { KIND_COUNT } from "./access.js";
 export class PagingTlb {
   /** Slots (a power of two, or 0 to disable caching). */
   readonly size: number;
-  /** log2 of {@link size}: a kind's tags start at `kind << shift`. */
-  readonly shift: number;
   /** `size - 1`. */
   readonly mask: number;
-  /** Per kind and slot: the key when that access kind may hit, else NaN (never equal). */
-  readonly tags: Float64Array;
-  /** Per kind and slot: the physical address of the 4 KiB page. */
-  readonly frames: Float64Array;
+  /**
+   * Per slot, 16 doubles (`SLOT_DOUBLES`): for each access kind a pair (as QEMU's
+   * `CPUTLBEntry` keeps comparator and addend side by side), at `i = slot × 16 + kind × 2`:
+   * at `i` the page's virtual base address (key × 4096) when that kind may hit, else NaN
+   * (never equal); at `i + 1` physical − virtual base address of the page (a hit returns
+   * `vaddr + addend`). From an address: `i = ((vaddr >>> 8) & (mask << 4)) | (kind << 1)`.
+   */
+  readonly entries: Float64Array;
   readonly #keys: Float64Array;
   readonly #spans: Uint8Array;
   readonly #global: Uint8Array;
@@ -40,10 +49,8 @@ export class PagingTlb {
       throw new RangeError(`Cannot create a TLB of ${String(size)} entries: the size must be 0 or a power of two up to 2^20`);
     }
     this.size = size;
-    this.shift = size === 0 ? 0 : 31 - Math.clz32(size);
     this.mask = size === 0 ? 0 : size - 1;
-    this.tags = new Float64Array(KIND_COUNT * size).fill(NaN);
-    this.frames = new Float64Array(KIND_COUNT * size);
+    this.entries = new Float64Array(SLOT_DOUBLES * size).fill(NaN);
     this.#keys = new Float64Array(size).fill(NaN);
     this.#spans = new Uint8Array(size);
     this.#global = new Uint8Array(size);
@@ -61,16 +68,17 @@ export class PagingTlb {
     this.#spans[slot] = span;
     this.#global[slot] = global ? 1 : 0;
     if (span > 0) this.#large++;
+    const page = key * PAGE_BYTES;
     for (let kind = 0; kind < KIND_COUNT; kind++) {
-      const i = (kind << this.shift) | slot;
-      this.tags[i] = (kinds & (1 << kind)) !== 0 ? key : NaN;
-      this.frames[i] = frame;
+      const i = slot * SLOT_DOUBLES + 2 * kind;
+      this.entries[i] = (kinds & (1 << kind)) !== 0 ? page : NaN;
+      this.entries[i + 1] = frame - page;
     }
   }
 
   /** Whether page `key` is cached for `kind`. */
   hits(key: number, kind: number): boolean {
-    return this.size !== 0 && this.tags[(kind << this.shift) | (key & this.mask)] === key;
+    return this.size !== 0 && this.entries[(key & this.mask) * SLOT_DOUBLES + 2 * kind] === key * PAGE_BYTES;
   }
 
   /**
@@ -105,6 +113,6 @@ export class PagingTlb {
   #dropIf(slot: number, keepGlobal: boolean): void {
     if (Number.isNaN(this.#keys[slot]) || (keepGlobal && this.#global[slot] === 1)) return;
     this.#keys[slot] = NaN;
-    for (let kind = 0; kind < KIND_COUNT; kind++) this.tags[(kind << this.shift) | slot] = NaN;
+    for (let kind = 0; kind < KIND_COUNT; kind++) this.entries[slot * SLOT_DOUBLES + 2 * kind] = NaN;
   }
 }

@@ -22,13 +22,20 @@ import {
 } from "./entry.js";
 import { type FaultReason, PF_PRESENT, PF_RSVD, PF_USER, PF_WRITE, PageFault } from "./page-fault.js";
 import { type Access, checkVirtualRange, fromLittleEndian, littleEndianBytes } from "./access.js";
-import { TLB_LARGE, Tlb, requiredTlbFlags, tlbFlagsFor } from "./tlb.js";
+import { TLB_LARGE, Tlb, tlbFlagsFor } from "./tlb.js";
 
 export type { Access } from "./access.js";
 
 const DEFAULT_TLB_ENTRIES = 64;
 const BYTES_16 = 2;
 const BYTES_32 = 4;
+/**
+ * The hit path's shift and mask as module-local constants: TurboFan folds a local `const`
+ * into the code but loads an imported binding from its module cell, with a TDZ check, on
+ * every use.
+ */
+const HIT_PAGE_SHIFT = PT_INDEX_SHIFT;
+const HIT_OFFSET_MASK = PAGE_OFFSET_MASK;
 
 /** Options for {@link Mmu}. */
 export interface MmuOptions {
@@ -364,14 +371,18 @@ export class Mmu {
     if (typeof vaddr !== "number" || vaddr >>> 0 !== vaddr) {
       checkVirtualRange(vaddr, 1, "translate");
     }
+    const frame = this.#tlb.frameFor(vaddr >>> HIT_PAGE_SHIFT, write, user, this.wp);
+    if (frame >= 0) {
+      this.#hits++;
+      return frame + (vaddr & HIT_OFFSET_MASK);
+    }
+    return this.#translateMiss(vaddr, write, user);
+  }
+
+  /** A TLB miss, or a hit whose cached rights or D bit do not allow the access: drop the entry and walk. */
+  #translateMiss(vaddr: number, write: boolean, user: boolean): number {
     const vpn = vaddr >>> PT_INDEX_SHIFT;
-    const slot = this.#tlb.lookup(vpn);
-    if (slot >= 0) {
-      const need = requiredTlbFlags(write, user, this.wp);
-      if ((this.#tlb.flagsAt(slot) & need) === need) {
-        this.#hits++;
-        return this.#tlb.frameAt(slot) + (vaddr & PAGE_OFFSET_MASK);
-      }
+    if (this.#tlb.lookup(vpn) >= 0) {
       this.#tlb.invalidate(vpn);
     }
     this.#misses++;
@@ -453,9 +464,7 @@ export class Mmu {
   }
 
   #tlbAnswers(vaddr: number, write: boolean, user: boolean): boolean {
-    const slot = this.#tlb.lookup(vaddr >>> PT_INDEX_SHIFT);
-    const need = requiredTlbFlags(write, user, this.wp);
-    return slot >= 0 && (this.#tlb.flagsAt(slot) & need) === need;
+    return this.#tlb.frameFor(vaddr >>> PT_INDEX_SHIFT, write, user, this.wp) >= 0;
   }
 
   /** Translates the first byte of every page `[vaddr, vaddr + length)` touches, or throws the first fault. */

@@ -1,11 +1,19 @@
 import { PD_INDEX_SHIFT, PTE_DIRTY, PTE_USER, PTE_WRITABLE, PT_INDEX_SHIFT } from "./entry.js";
 
+/*
+ * The flags as module-local constants too: V8 keeps an exported binding in a module cell and
+ * loads it (with a TDZ check) on every use, even inside this module; a local `const` folds.
+ */
+const WRITABLE = 1 << 0;
+const USER = 1 << 1;
+const DIRTY = 1 << 2;
+
 /** TLB entry flag: the combined R/W of both levels was set. */
-export const TLB_WRITABLE = 1 << 0;
+export const TLB_WRITABLE = WRITABLE;
 /** TLB entry flag: the combined U/S of both levels was set. */
-export const TLB_USER = 1 << 1;
+export const TLB_USER = USER;
 /** TLB entry flag: the page's dirty bit is known to be set in RAM (a write may hit). */
-export const TLB_DIRTY = 1 << 2;
+export const TLB_DIRTY = DIRTY;
 /** TLB entry flag: the translation came from a 4 MiB PDE. */
 export const TLB_LARGE = 1 << 3;
 
@@ -28,6 +36,8 @@ export class Tlb {
   /** Physical page bases: doubles, since a 4 MiB page's frame may lie above 4 GiB (PSE-36). */
   readonly #frames: Float64Array;
   readonly #flags: Uint8Array;
+  /** `size - 1` when the size is a power of two (slot = vpn & mask, no division), else -1. */
+  readonly #mask: number;
   #mayHoldLarge = false;
 
   /** @throws {RangeError} When `size` is not a non-negative safe integer. */
@@ -39,15 +49,27 @@ export class Tlb {
     this.#tags = new Int32Array(size).fill(INVALID_TAG);
     this.#frames = new Float64Array(size);
     this.#flags = new Uint8Array(size);
+    this.#mask = size > 0 && (size & (size - 1)) === 0 && size <= 2 ** 30 ? size - 1 : -1;
   }
 
   /** The slot holding page `vpn`, or -1. O(1). */
   lookup(vpn: number): number {
-    if (this.size === 0) {
-      return -1;
-    }
-    const slot = vpn % this.size;
+    // An integer `%` is a division (tens of cycles); the default power-of-two size needs a mask.
+    const slot = this.#mask >= 0 ? vpn & this.#mask : this.size === 0 ? 0 : vpn % this.size;
     return this.#tags[slot] === vpn ? slot : -1;
+  }
+
+  /**
+   * The physical page base of page `vpn` when it is cached with every flag an access needs
+   * (see {@link requiredTlbFlags}), else -1: the whole hit test, in this module so that
+   * its flag constants fold into the caller's code. O(1).
+   */
+  frameFor(vpn: number, write: boolean, user: boolean, wp: boolean): number {
+    const slot = this.lookup(vpn);
+    if (slot < 0) return -1;
+    // requiredTlbFlags, inlined with the local constants.
+    const need = (write ? DIRTY | (user || wp ? WRITABLE : 0) : 0) | (user ? USER : 0);
+    return ((this.#flags[slot] as number) & need) === need ? (this.#frames[slot] as number) : -1;
   }
 
   /** The flags of a slot returned by {@link lookup}. */
@@ -65,7 +87,7 @@ export class Tlb {
     if (this.size === 0) {
       return;
     }
-    const slot = vpn % this.size;
+    const slot = this.#mask >= 0 ? vpn & this.#mask : vpn % this.size;
     this.#tags[slot] = vpn;
     this.#frames[slot] = frame;
     this.#flags[slot] = flags;

@@ -336,11 +336,10 @@ describe("PagingMmu.tlbProbe", () => {
   test("an inlined probe hits exactly when lookup would answer from the TLB, and sees flushes", () => {
     const { mapper, root, mmu } = setup("x86-64");
     mapper.map(0xffffffff80000000n, 0xffffffff80002000n, 0x300000n, 0x302000n, KW, root);
-    const { tags, frames, shift, mask } = mmu.tlbProbe();
+    const { entries, mask } = mmu.tlbProbe();
     const probe = (vaddr: number, kind: number): number | null => {
-      const key = Math.floor(vaddr / 4096);
-      const i = (kind << shift) | (key & mask);
-      return tags[i] === key ? (frames[i] ?? 0) + (vaddr & 4095) : null;
+      const i = ((vaddr >>> 8) & mask) | (kind << 1);
+      return entries[i] === vaddr - (vaddr & 4095) ? vaddr + (entries[i + 1] ?? 0) : null;
     };
     const vaddr = -0x80000000 + 0x1234;
     assert.equal(probe(vaddr, KIND_READ), null, "cold");
@@ -351,5 +350,19 @@ describe("PagingMmu.tlbProbe", () => {
     assert.equal(probe(vaddr, KIND_WRITE), 0x301234);
     mmu.invlpg(0xffffffff80001000n);
     assert.equal(probe(vaddr, KIND_READ), null, "invlpg clears the live arrays");
+  });
+
+  test("only a safe integer of the mode hits: a fraction or a number past 2^53 of a cached page goes to the validating miss path", () => {
+    const { mapper, root, mmu } = setup("x86-64");
+    mapper.map(0xffffffff80000000n, 0xffffffff80001000n, 0x300000n, 0x301000n, KW, root);
+    const vaddr = -0x80000000 + 0x234;
+    assert.equal(mmu.lookup(vaddr, KIND_READ), 0x300234);
+    assert.equal(mmu.lookupHalves(0xffffffff, 0x80000234, KIND_READ), 0x300234, "the halves hit the same entry");
+    const walks = mmu.walks;
+    assert.equal(mmu.lookup(vaddr + 0x10, KIND_READ), 0x300244, "same page: a hit");
+    assert.equal(mmu.walks, walks, "no walk for a hit");
+    assert.throws(() => mmu.lookup(vaddr + 0.5, KIND_READ), (e: unknown) => e instanceof Error && "code" in e && e.code === "InvalidAddress");
+    assert.throws(() => mmu.lookup(2 ** 60 - 0x80000000, KIND_READ), (e: unknown) => e instanceof Error && "code" in e && e.code === "InvalidAddress");
+    assert.throws(() => mmu.lookup(Number.NaN, KIND_READ), (e: unknown) => e instanceof Error && "code" in e && e.code === "InvalidAddress");
   });
 });

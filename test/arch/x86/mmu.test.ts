@@ -395,6 +395,21 @@ describe("Mmu TLB", () => {
     }
   });
 
+  test("a TLB size that is no power of two still places page n in slot n mod size", () => {
+    const { paging, dir, mmu } = setup({ tlbEntries: 3 });
+    paging.map(0x1000, 0x5000, 0x00300000, 0x00304000, KWC, dir);
+    for (const page of [1, 2, 3]) {
+      mmu.translate(page * 0x1000);
+    }
+    paging.unmap(0x1000, 0x5000, dir);
+    paging.map(0x4000, 0x5000, 0x00400000, 0x00401000, KWC, dir);
+    mmu.translate(0x4000);
+    assert.equal(mmu.tryTranslate(0x1000), -1, "page 4 took slot 1 from page 1");
+    assert.equal(mmu.tryTranslate(0x2000), 0x00301000, "slot 2 still holds page 2");
+    assert.equal(mmu.tryTranslate(0x3000), 0x00302000, "slot 0 still holds page 3");
+    assert.equal(mmu.tryTranslate(0x4000), 0x00400000);
+  });
+
   test("invlpg anywhere in a 4 MiB page drops every cached piece of it", () => {
     const { paging, dir, mmu } = setup({ pse: true, largePages: true });
     paging.map(0x00400000, 0x00800000, 0x00400000, 0x00800000, KWC, dir);
