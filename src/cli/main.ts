@@ -53,7 +53,7 @@ function checkHelpVerb(program: Command, argv: readonly string[]): void {
 export async function main(argv: readonly string[]): Promise<number> {
   guardOutput();
   const program = new Command("kmem")
-    .description("A kernel memory-management stack: boot a machine profile into real x86 page tables and inspect it.")
+    .description("A kernel memory-management stack: boot a machine profile into real page tables (x86, PAE, x86-64, RISC-V), walk, inspect and exercise them.")
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
