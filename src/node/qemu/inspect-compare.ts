@@ -99,6 +99,28 @@ export interface InspectComparison {
   readonly differences: readonly string[];
 }
 
+/** A leaf as {@link compareLeavesWithQemu} compares it with QEMU's `info tlb` (+ `info mem`). */
+export interface ComparableLeaf {
+  /** Virtual start, as QEMU prints it (64-bit sign-extended, unsigned). */
+  readonly virt: bigint;
+  /** The frame's physical address. */
+  readonly phys: number;
+  /** A large page (any size above 4 KiB). */
+  readonly large: boolean;
+  /** U/S combined over every level. */
+  readonly user: boolean;
+  /** R/W combined over every level. */
+  readonly writable: boolean;
+  /** No XD in the leaf. */
+  readonly executable: boolean;
+  /** G. */
+  readonly global: boolean;
+  /** PCD. */
+  readonly pcd: boolean;
+  /** PWT. */
+  readonly pwt: boolean;
+}
+
 /**
  * Compares `inspect --json` with QEMU's view, page by page: the same leaves, each with the
  * same frame, size class, U and W (both sides combined over every level: `info mem`), X (the
@@ -107,6 +129,25 @@ export interface InspectComparison {
  * everything — QEMU 7.2's `info mem` does not answer in 5-level paging).
  */
 export function compareInspectWithQemu(json: InspectJson, tlb: readonly QemuTlbEntry[], mem: readonly QemuMemRange[] | null): InspectComparison {
+  const leaves = json.mappings.map((m) => ({
+    virt: BigInt(String(m["virt"])),
+    phys: Number(m["phys"]),
+    large: Number(m["size"]) > 4096,
+    user: m["user"] === true,
+    writable: m["writable"] === true,
+    executable: m["executable"] === true,
+    global: m["global"] === true,
+    pcd: m["pcd"] === true,
+    pwt: m["pwt"] === true,
+  }));
+  return compareLeavesWithQemu(leaves, tlb, mem);
+}
+
+/**
+ * Compares a list of leaves with QEMU's x86 view (see {@link compareInspectWithQemu}): every
+ * leaf on either side must have the same frame, size class, U, W, X, G, PCD and PWT.
+ */
+export function compareLeavesWithQemu(leaves: readonly ComparableLeaf[], tlb: readonly QemuTlbEntry[], mem: readonly QemuMemRange[] | null): InspectComparison {
   const ranges = [...(mem ?? [])].sort((a, b) => (a.start < b.start ? -1 : 1));
   const covering = (virt: bigint): QemuMemRange | undefined => {
     let low = 0;
@@ -129,19 +170,10 @@ export function compareInspectWithQemu(json: InspectJson, tlb: readonly QemuTlbE
   }
   const differences: string[] = [];
   const seen = new Set<bigint>();
-  for (const m of json.mappings) {
-    const virt = BigInt(String(m["virt"]));
+  for (const leaf of leaves) {
+    const { virt } = leaf;
     seen.add(virt);
-    const ours = describe({
-      phys: Number(m["phys"]),
-      large: Number(m["size"]) > 4096,
-      user: m["user"] === true,
-      writable: m["writable"] === true,
-      executable: m["executable"] === true,
-      global: m["global"] === true,
-      pcd: m["pcd"] === true,
-      pwt: m["pwt"] === true,
-    });
+    const ours = describe(leaf);
     const theirs = qemu.get(virt);
     if (theirs !== ours) differences.push(`${hex(virt, 16)}: kmem ${ours}, QEMU ${theirs ?? "not mapped"}`);
   }

@@ -73,6 +73,30 @@ export function chunkFrames(ram: Uint8Array, frames: readonly number[]): TableCh
 }
 
 /**
+ * Lays out `chunks` for the guest to copy: at `base` the copy descriptors `{ dst, src, len }`
+ * (padded to a page), then each chunk's bytes, in order.
+ *
+ * @example
+ * const { blob, copyCount } = stageChunks(chunkFrames(ram, frames), 0x08000000);
+ */
+export function stageChunks(chunks: readonly TableChunk[], base: number): { blob: Uint8Array; copyTable: number; copyCount: number } {
+  const headerBytes = Math.ceil((chunks.length * COPY_DESCRIPTOR_BYTES) / BLOCK_SIZE) * BLOCK_SIZE;
+  const dataBytes = chunks.reduce((sum, chunk) => sum + chunk.bytes.length, 0);
+  const blob = new Uint8Array(headerBytes + dataBytes);
+  const view = new DataView(blob.buffer);
+  let offset = headerBytes;
+  chunks.forEach((chunk, index) => {
+    const descriptor = index * COPY_DESCRIPTOR_BYTES;
+    view.setUint32(descriptor + COPY_FIELD.dst, chunk.address, true);
+    view.setUint32(descriptor + COPY_FIELD.src, base + offset, true);
+    view.setUint32(descriptor + COPY_FIELD.len, chunk.bytes.length, true);
+    blob.set(chunk.bytes, offset);
+    offset += chunk.bytes.length;
+  });
+  return { blob, copyTable: base, copyCount: chunks.length };
+}
+
+/**
  * Lays out the table frames reachable from `cr3` for the guest to copy: at `base` the copy
  * descriptors `{ dst, src, len }` (padded to a page), then each chunk's bytes; `extra` chunks
  * (e.g. the probe records) are copied after the tables.
@@ -84,19 +108,6 @@ export function chunkFrames(ram: Uint8Array, frames: readonly number[]): TableCh
  */
 export function stageTables(ram: Uint8Array, options: { cr3: number; pse: boolean; base: number; extra?: readonly TableChunk[] }): Staging {
   const frames = tableFrames(ram, options.cr3, options.pse);
-  const chunks = [...chunkFrames(ram, frames), ...(options.extra ?? [])];
-  const headerBytes = Math.ceil((chunks.length * COPY_DESCRIPTOR_BYTES) / BLOCK_SIZE) * BLOCK_SIZE;
-  const dataBytes = chunks.reduce((sum, chunk) => sum + chunk.bytes.length, 0);
-  const blob = new Uint8Array(headerBytes + dataBytes);
-  const view = new DataView(blob.buffer);
-  let offset = headerBytes;
-  chunks.forEach((chunk, index) => {
-    const descriptor = index * COPY_DESCRIPTOR_BYTES;
-    view.setUint32(descriptor + COPY_FIELD.dst, chunk.address, true);
-    view.setUint32(descriptor + COPY_FIELD.src, options.base + offset, true);
-    view.setUint32(descriptor + COPY_FIELD.len, chunk.bytes.length, true);
-    blob.set(chunk.bytes, offset);
-    offset += chunk.bytes.length;
-  });
-  return { base: options.base, blob, copyTable: options.base, copyCount: chunks.length, frames };
+  const staged = stageChunks([...chunkFrames(ram, frames), ...(options.extra ?? [])], options.base);
+  return { base: options.base, ...staged, frames };
 }

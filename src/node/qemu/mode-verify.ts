@@ -1,0 +1,267 @@
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
+import { riscvCodec } from "../../arch/riscv/codec.js";
+import { SATP_MODE } from "../../arch/riscv/pte.js";
+import { x86Codec } from "../../arch/x86/codec.js";
+import { CR4_LA57, CR4_PAE, EFER_LME, EFER_NXE } from "../../arch/x86/entry64.js";
+import type { PhysicalBus } from "../../bus.js";
+import { hex, hexRange } from "../../format.js";
+import type { ModeName } from "../../paging/geometry.js";
+import { PAGE_BYTES } from "../../paging/geometry.js";
+import type { PageMapping } from "../../paging/mappings.js";
+import type { EntryCodec } from "../../paging/mode.js";
+import type { Address } from "../../types.js";
+import { type ComparableLeaf, compareLeavesWithQemu, type InspectComparison, parseInfoMemWide, parseInfoTlbWide } from "./inspect-compare.js";
+import { frameChunks, modeTableFrames } from "./mode-tables.js";
+import { QemuError } from "./qemu-error.js";
+import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
+import { compareRiscvRuns, parseRiscvInfoMem, type RiscvMemRun, riscvAttrs } from "./riscv-mem.js";
+import { stageChunks } from "./staging.js";
+import { findOnPath, findQemuTools } from "./tools.js";
+
+/** The modes {@link checkModeWithQemu} runs (32-bit x86 has its own check, `checkWithQemu`). */
+export type QemuCheckedMode = Exclude<ModeName, "x86">;
+
+const MIB = 0x10_0000;
+/** RAM QEMU gets beyond the staged tables: SeaBIOS keeps its own tables in the top of RAM. */
+const FIRMWARE_SLACK_BYTES = 2 * MIB;
+/** The most RAM the `pc` machine keeps below 4 GiB. */
+const MAX_PC_RAM_BYTES = 0xc000_0000;
+/** The lowest place for the x86 guest: above the BIOS area. */
+const X86_GUEST_MIN = MIB;
+/** Pages kept free of tables at the x86 guest (its image, and the multiboot information QEMU puts after it). */
+const X86_GUEST_PAGES = 2;
+/** mode-guest.asm's configuration words: cr3, cr4, efer, copy table, copy count. */
+const X86_CONFIG_OFFSET = 32;
+const X86_CONFIG_WORDS = 5;
+/** QEMU virt's DRAM base, where `-bios none` starts the hart (in M-mode: nothing it runs is translated). */
+const RISCV_DRAM = 0x8000_0000;
+const POLL_MS = 20;
+const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
+const GUEST_SOURCE = fileURLToPath(new URL("../../../qemu/mode-guest.asm", import.meta.url));
+
+/** The registers of the machine being checked, when they are known (else each mode's defaults). */
+export type ModeCheckRegisters = { readonly cr4: number; readonly efer: number } | { readonly satp: bigint };
+
+/** A machine of any mode but 32-bit x86, as {@link checkModeWithQemu} compares it with QEMU. */
+export interface ModeCheckInput {
+  /** The paging mode. */
+  readonly mode: QemuCheckedMode;
+  /** Physical memory holding the tables at their physical addresses. */
+  readonly bus: PhysicalBus;
+  /** The root table's physical address (CR3's table, satp.PPN × 4096). */
+  readonly root: number;
+  /** The physical end of RAM (QEMU's machine gets at least this much). */
+  readonly memoryEnd: number;
+  /** kmem's list of present leaves (`listMappings` / `mapper.mappings(root)`). */
+  readonly expected: Iterable<PageMapping>;
+  /**
+   * CR4 and EFER bits the guest sets (default CR4.PAE, +LA57; EFER.NXE, +LME in long mode), or
+   * satp (default MODE | root PPN). CR0 is always PG|WP|PE.
+   */
+  readonly registers?: ModeCheckRegisters;
+}
+
+/** Tuning for {@link checkModeWithQemu}. */
+export interface ModeCheckOptions {
+  /** How long the guest may take to enable paging (default 10 s). */
+  readonly bootTimeoutMs?: number;
+}
+
+/** What QEMU saw of a machine and how it compares with kmem. */
+export interface ModeCheckResult extends InspectComparison {
+  /** True when QEMU lists exactly kmem's leaves, each with the same frame and bits. */
+  readonly ok: boolean;
+  /** The mode checked. */
+  readonly mode: QemuCheckedMode;
+  /** What was compared: `"info tlb + info mem"`, `"info tlb"` (5-level x86) or `"info mem"` (RISC-V). */
+  readonly source: string;
+  /** The table frames loaded into QEMU, the root first. */
+  readonly tableFrames: readonly number[];
+  /** The QEMU command line that ran, program first. */
+  readonly commandLine: readonly string[];
+}
+
+function codecOf(mode: QemuCheckedMode): EntryCodec<Address> {
+  switch (mode) {
+    case "x86-pae":
+      return x86Codec(mode);
+    case "x86-64":
+    case "x86-64-la57":
+      return x86Codec(mode);
+    case "riscv-sv32":
+      return riscvCodec(mode);
+    default:
+      return riscvCodec(mode);
+  }
+}
+
+function unsupported(message: string, data: Record<string, number>): QemuError {
+  return new QemuError("UnsupportedMachine", message, data);
+}
+
+/** Polls `command` until its output no longer starts with `notYet`, then stops the VM. */
+async function waitForPaging(qemu: QmpSession, command: string, notYet: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await qemu.hmp(command)).trimStart().startsWith(notYet)) {
+    if (Date.now() > deadline) throw new QemuError("GuestFailed", `The QEMU guest did not enable paging within ${String(timeoutMs)} ms`, { timeoutMs });
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  await qemu.execute("stop");
+}
+
+/** kmem's leaves as QEMU's x86 `info tlb` shows them (kmem never writes PWT). */
+function x86Leaves(expected: Iterable<PageMapping>): ComparableLeaf[] {
+  return [...expected].map((m) => ({
+    virt: BigInt.asUintN(64, BigInt(m.virt)),
+    phys: m.phys,
+    large: m.size > PAGE_BYTES,
+    user: m.user,
+    writable: m.writable,
+    executable: m.executable,
+    global: m.global,
+    pcd: !m.cachable,
+    pwt: false,
+  }));
+}
+
+/** kmem's leaves as QEMU's RISC-V `info mem` runs (kmem's mapper writes R in every leaf). */
+function riscvRuns(expected: Iterable<PageMapping>, mode: QemuCheckedMode): RiscvMemRun[] {
+  const bits = mode === "riscv-sv32" ? 32 : 64;
+  return [...expected]
+    .map((m) => ({ virt: BigInt.asUintN(bits, BigInt(m.virt)), phys: m.phys, size: m.size, attrs: riscvAttrs({ ...m, readable: true }) }))
+    .sort((a, b) => (a.virt < b.virt ? -1 : a.virt > b.virt ? 1 : 0));
+}
+
+/** The lowest page from 1 MiB up whose guest area holds no table frame. */
+function x86GuestBase(frames: ReadonlySet<number>, limit: number): number {
+  for (let base = X86_GUEST_MIN; base + X86_GUEST_PAGES * PAGE_BYTES <= limit; base += PAGE_BYTES) {
+    let free = true;
+    for (let page = 0; page < X86_GUEST_PAGES && free; page++) free = !frames.has(base + page * PAGE_BYTES);
+    if (free) return base;
+  }
+  throw unsupported(`Cannot place the QEMU guest below ${hex(limit)}: every page from ${hex(X86_GUEST_MIN)} holds a page table`, { limit });
+}
+
+function x86Registers(input: ModeCheckInput): { cr4: number; efer: number } {
+  if (input.registers !== undefined && "cr4" in input.registers) return input.registers;
+  const long = input.mode !== "x86-pae";
+  return { cr4: (CR4_PAE | (input.mode === "x86-64-la57" ? CR4_LA57 : 0)) >>> 0, efer: (EFER_NXE | (long ? EFER_LME : 0)) >>> 0 };
+}
+
+/** The x86 side: stage the tables above RAM, let the multiboot guest copy them and enable paging. */
+async function runX86(input: ModeCheckInput, frames: readonly number[], dir: string, timeoutMs: number): Promise<Omit<ModeCheckResult, "ok" | "mode" | "tableFrames">> {
+  const nasm = findQemuTools().nasm;
+  const qemuPath = findOnPath("qemu-system-x86_64");
+  if (qemuPath === null) throw new QemuError("QemuMissing", "Cannot find qemu-system-x86_64 on PATH; install it with `apt-get install qemu-system-x86` (Debian/Ubuntu)", {});
+  const tableEnd = Math.max(...frames) + PAGE_BYTES;
+  const stagingBase = Math.ceil(Math.max(input.memoryEnd, tableEnd) / MIB) * MIB;
+  const staged = stageChunks(frameChunks(input.bus, frames), stagingBase);
+  const ramBytes = Math.ceil((stagingBase + staged.blob.length) / MIB) * MIB + FIRMWARE_SLACK_BYTES;
+  if (ramBytes > MAX_PC_RAM_BYTES) {
+    throw unsupported(`Cannot check tables up to ${hex(tableEnd)} in QEMU: they are staged above ${hex(stagingBase)} and the pc machine keeps at most ${hex(MAX_PC_RAM_BYTES)} bytes below 4 GiB`, { tableEnd });
+  }
+  const guestBase = x86GuestBase(new Set(frames), stagingBase);
+  const guestPath = join(dir, "guest.bin");
+  execFileSync(nasm, ["-f", "bin", `-DGUEST_BASE=${hex(guestBase)}`, "-o", guestPath, GUEST_SOURCE]);
+  const image = new Uint8Array(readFileSync(guestPath));
+  const config = new DataView(image.buffer, image.byteOffset + X86_CONFIG_OFFSET, X86_CONFIG_WORDS * 4);
+  const { cr4, efer } = x86Registers(input);
+  [input.root, cr4, efer, staged.copyTable, staged.copyCount].forEach((word, i) => config.setUint32(i * 4, word >>> 0, true));
+  writeFileSync(guestPath, image);
+  const stagingPath = join(dir, "tables.bin");
+  writeFileSync(stagingPath, staged.blob);
+  const args = ["-M", "pc", "-accel", "tcg", "-cpu", "max", "-m", `${String(ramBytes / MIB)}M`, "-smp", "1", "-display", "none", "-nodefaults", "-no-reboot", "-no-shutdown",
+    "-kernel", guestPath, "-device", `loader,file=${stagingPath},addr=${hex(stagingBase)},force-raw=on`];
+  const qemu = await QmpSession.start(qemuPath, args);
+  try {
+    await waitForPaging(qemu, "info tlb", "PG disabled", timeoutMs);
+    const tlb = parseInfoTlbWide(await qemu.hmp("info tlb"));
+    // QEMU 7.2's `info mem` never answers in 5-level paging; kmem's table entries grant
+    // everything (P|RW|US, no XD), so there the leaf's own bits from `info tlb` are the rights.
+    const fiveLevel = (cr4 & CR4_LA57) !== 0;
+    const mem = fiveLevel ? null : parseInfoMemWide(await qemu.hmp("info mem"));
+    const comparison = compareLeavesWithQemu(x86Leaves(input.expected), tlb, mem);
+    return { ...comparison, source: fiveLevel ? "info tlb" : "info tlb + info mem", commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS] };
+  } finally {
+    qemu.close();
+  }
+}
+
+/** The hand-assembled M-mode guest: `auipc t0, 0; l{d,w} t0, 16(t0); csrw satp, t0; j .` then satp. */
+function riscvGuest(satp: bigint, rv32: boolean): Uint8Array {
+  const words = [0x0000_0297, rv32 ? 0x0102_a283 : 0x0102_b283, 0x1802_9073, 0x0000_006f];
+  const out = new Uint8Array(24);
+  const view = new DataView(out.buffer);
+  words.forEach((w, i) => view.setUint32(i * 4, w, true));
+  view.setBigUint64(16, satp, true);
+  return out;
+}
+
+function riscvSatp(input: ModeCheckInput): bigint {
+  if (input.registers !== undefined && "satp" in input.registers) return input.registers.satp;
+  const ppn = BigInt(input.root / PAGE_BYTES);
+  if (input.mode === "riscv-sv32") return (1n << 31n) | ppn;
+  const mode = input.mode === "riscv-sv39" ? SATP_MODE.sv39 : input.mode === "riscv-sv48" ? SATP_MODE.sv48 : SATP_MODE.sv57;
+  return (BigInt(mode) << 60n) | ppn;
+}
+
+/** The RISC-V side: load the tables where they are, let the M-mode guest write satp. */
+async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: string, timeoutMs: number): Promise<Omit<ModeCheckResult, "ok" | "mode" | "tableFrames">> {
+  const rv32 = input.mode === "riscv-sv32";
+  const program = rv32 ? "qemu-system-riscv32" : "qemu-system-riscv64";
+  const qemuPath = findOnPath(program);
+  if (qemuPath === null) throw new QemuError("QemuMissing", `Cannot find ${program} on PATH; install it with \`apt-get install qemu-system-misc\` (Debian/Ubuntu)`, {});
+  const bad = frames.find((f) => f < RISCV_DRAM + PAGE_BYTES || f + PAGE_BYTES > input.memoryEnd);
+  if (bad !== undefined) {
+    throw unsupported(`Cannot load the page table at ${hex(bad)} into QEMU virt: tables must lie in RAM ${hexRange(RISCV_DRAM + PAGE_BYTES, input.memoryEnd)} (the guest runs from ${hex(RISCV_DRAM)})`, { frame: bad });
+  }
+  const guestPath = join(dir, "guest.bin");
+  writeFileSync(guestPath, riscvGuest(riscvSatp(input), rv32));
+  const loaders = frameChunks(input.bus, frames).flatMap((chunk) => {
+    const file = join(dir, `tables-${chunk.address.toString(16)}.bin`);
+    writeFileSync(file, chunk.bytes);
+    return ["-device", `loader,file=${file},addr=${hex(chunk.address)},force-raw=on`];
+  });
+  const ramBytes = Math.ceil((input.memoryEnd - RISCV_DRAM) / MIB) * MIB;
+  const args = ["-M", "virt", "-accel", "tcg", "-smp", "1", "-m", `${String(ramBytes / MIB)}M`, "-display", "none", "-nodefaults", "-bios", "none",
+    "-device", `loader,file=${guestPath},addr=${hex(RISCV_DRAM)},force-raw=on`, ...loaders];
+  const qemu = await QmpSession.start(qemuPath, args);
+  try {
+    await waitForPaging(qemu, "info mem", "No translation", timeoutMs);
+    const comparison = compareRiscvRuns(riscvRuns(input.expected, input.mode), parseRiscvInfoMem(await qemu.hmp("info mem")));
+    return { ...comparison, source: "info mem", commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS] };
+  } finally {
+    qemu.close();
+  }
+}
+
+/**
+ * Runs QEMU in `input.mode` on kmem's page tables and compares every present page QEMU
+ * reports with kmem's list, both ways. x86 (PAE, 4- and 5-level long mode): a multiboot guest
+ * in `qemu-system-x86_64 -cpu max` copies the tables into place and enables paging; each leaf
+ * of `info tlb` must have kmem's frame, size class, U, W (combined over the levels by
+ * `info mem`), X, G, PCD and PWT. RISC-V (Sv32/39/48/57): an M-mode guest in QEMU `virt`
+ * writes satp; each run of `info mem` must have kmem's frame, length and `rwxugad` bits.
+ * QEMU is always killed before this returns.
+ *
+ * @throws {QemuError} `QemuMissing` (a tool not installed), `UnsupportedMachine` (tables QEMU's
+ *   machine cannot hold, or no room for the guest), `GuestFailed` / `MonitorError` (QEMU or the guest misbehaved).
+ * @example
+ * const result = await checkModeWithQemu({ mode: "x86-64", bus: ram, root, memoryEnd: 0x0800_0000, expected: mapper.mappings(root) });
+ * result.ok; // true when QEMU agrees page by page
+ */
+export async function checkModeWithQemu(input: ModeCheckInput, options: ModeCheckOptions = {}): Promise<ModeCheckResult> {
+  const frames = modeTableFrames(codecOf(input.mode), input.bus, input.root);
+  const dir = mkdtempSync(join(tmpdir(), "kmem-qemu-mode-"));
+  try {
+    const timeout = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+    const run = input.mode.startsWith("riscv") ? await runRiscv(input, frames, dir, timeout) : await runX86(input, frames, dir, timeout);
+    return { ...run, ok: run.differences.length === 0, mode: input.mode, tableFrames: frames };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
