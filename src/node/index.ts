@@ -33,6 +33,15 @@ export { openDump, openFileSource } from "./dump-file.js";
 export type { FileSource, OpenDumpOptions, OpenedDump } from "./dump-file.js";
 export { compareInspectWithQemu, parseInfoMemWide, parseInfoTlbWide } from "./qemu/inspect-compare.js";
 export type { InspectComparison, QemuMemRange, QemuTlbEntry } from "./qemu/inspect-compare.js";
+export { compareLeavesWithQemu } from "./qemu/inspect-compare.js";
+export type { ComparableLeaf } from "./qemu/inspect-compare.js";
+// verify-qemu in PAE, long mode (4/5-level) and RISC-V Sv32/39/48/57.
+export { checkModeWithQemu } from "./qemu/mode-verify.js";
+export type { ModeCheckInput, ModeCheckOptions, ModeCheckRegisters, ModeCheckResult, QemuCheckedMode } from "./qemu/mode-verify.js";
+export { applyModeRandomOperations } from "./qemu/mode-random.js";
+export type { ModeRandomOptions, ModeRandomSummary, RandomOpsSpace, RandomSetArea } from "./qemu/mode-random.js";
+export { compareRiscvRuns, mergeRuns, parseRiscvInfoMem } from "./qemu/riscv-mem.js";
+export type { RiscvMemRun } from "./qemu/riscv-mem.js";
 export { QmpSession } from "./qemu/qmp.js";
 
 // Its lower layers: QEMU's monitor text parsed, and page lists diffed.
