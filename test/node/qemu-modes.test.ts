@@ -124,6 +124,8 @@ describe("verify-qemu in every mode but 32-bit x86: QEMU lists exactly kmem's pa
       const built = build(mode, 0);
       const { result, leaves } = await check(mode, built);
       assert.deepEqual(result.differences, [], `QEMU (${result.source}) and kmem differ`);
+      assert.deepEqual(result.probes?.differences ?? [], [], "QEMU's accesses and kmem's MMU differ");
+      if (mode.startsWith("riscv")) assert.ok(result.probes !== null && result.probes.count >= 13 * 5 && result.probes.faulted > 0, `probes ran: ${JSON.stringify(result.probes)}`);
       assert.equal(result.ok, true);
       assert.ok(leaves >= 13, `expected at least 13 leaves, got ${String(leaves)}`);
       const sizes = new Set(listMappings(built.codec, built.bus, built.root).map((m) => m.size));
@@ -139,6 +141,7 @@ describe("verify-qemu in every mode but 32-bit x86: QEMU lists exactly kmem's pa
       assert.ok(random !== null && random.allocs > count / 3 && random.frees > count / 4 && random.sets - random.refusedSets > 0, `operations ran: ${JSON.stringify(random)}`);
       const { result, leaves } = await check(mode, built);
       assert.deepEqual(result.differences, [], `QEMU (${result.source}) and kmem differ`);
+      assert.deepEqual(result.probes?.differences ?? [], [], "QEMU's accesses and kmem's MMU differ");
       assert.ok(leaves > 100, `expected many leaves, got ${String(leaves)}`);
     });
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { QemuError } from "../../src/node/qemu/qemu-error.js";
 import { compareRiscvRuns, mergeRuns, parseRiscvInfoMem, riscvAttrs } from "../../src/node/qemu/riscv-mem.js";
+import { compareRiscvProbes, formatRiscvProbe, RECORDS_OFFSET, type RiscvProbe, riscvProbeGuest } from "../../src/node/qemu/riscv-probes.js";
 
 /** QEMU 7.2's RISC-V `info mem` (Sv39), as the monitor prints it. */
 const SV39 = `vaddr            paddr            size             attr
@@ -47,6 +48,40 @@ describe("QEMU's RISC-V info mem, parsed and compared run by run", () => {
       "0x0000000000011000: kmem 0x80301000 +0x00003000 r-xu---, QEMU not mapped",
       "0xFFFFFFFFC0200000: kmem 0x80600000 +0x00200000 rw--gad, QEMU 0x80400000 +0x00200000 rw--gad",
       "0x0000000000010000: kmem not mapped, QEMU 0x80300000 +0x00004000 r-xu---",
+    ]);
+  });
+});
+
+describe("RISC-V probe records against kmem's answers", () => {
+  const probe = (vaddr: bigint, store: boolean, tagAt: number | null): RiscvProbe => ({ vaddr, priv: "U", sum: false, store, tagAt });
+  const probes = [probe(0x1_0018n, false, 0x8030_0018), probe(0x2_0018n, false, 0x8031_0018), probe(0x3_0020n, true, null), probe(0x4_0018n, true, 0x8033_0018)];
+  /** QEMU's records as the guest leaves them: each probe's loaded value, mcause and mtval. */
+  function records(rows: readonly { value: bigint; cause: number; tval: bigint }[]): Uint8Array {
+    const guest = riscvProbeGuest(0n, probes, false);
+    const view = new DataView(guest.buffer);
+    rows.forEach((r, i) => {
+      const at = RECORDS_OFFSET + i * 48;
+      view.setBigUint64(at + 24, r.value, true);
+      view.setBigUint64(at + 32, BigInt(r.cause), true);
+      view.setBigUint64(at + 40, r.tval, true);
+    });
+    return guest;
+  }
+  const tag = (phys: number): bigint => (0x7a67_0000n << 32n) | BigInt(phys);
+
+  test("a load that read its frame's tag, a matching fault and a store kmem allows compare clean", () => {
+    const dump = records([{ value: tag(0x8030_0018), cause: 0, tval: 0n }, { value: tag(0x8031_0018), cause: 0, tval: 0n }, { value: 0n, cause: 15, tval: 0x3_0020n }, { value: tag(0x8033_0018), cause: 0, tval: 0n }]);
+    assert.deepEqual(compareRiscvProbes(probes, [0x8030_0018, 0x8031_0018, -1 - 15, 0x8033_0018], dump, false), []);
+  });
+
+  test("another frame's tag, another cause or tval, and a store QEMU allows where kmem faults are each named", () => {
+    const dump = records([{ value: tag(0x8040_0018), cause: 0, tval: 0n }, { value: 0n, cause: 13, tval: 0x2_0018n }, { value: 0n, cause: 15, tval: 0x3_0000n }, { value: tag(0x8033_0018), cause: 0, tval: 0n }]);
+    const differences = compareRiscvProbes(probes, [0x8030_0018, 0x8031_0018, -1 - 15, -1 - 15], dump, false).map(formatRiscvProbe);
+    assert.deepEqual(differences, [
+      "0x00010018 U load: kmem 0x80300018, QEMU 0x80400018",
+      "0x00020018 U load: kmem 0x80310018, QEMU cause 13 tval 0x00020018",
+      "0x00030020 U store: kmem cause 15 tval 0x00030020, QEMU cause 15 tval 0x00030000",
+      "0x00040018 U store: kmem cause 15 tval 0x00040018, QEMU stored",
     ]);
   });
 });

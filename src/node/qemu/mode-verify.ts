@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { riscvCodec } from "../../arch/riscv/codec.js";
+import type { RiscvMmu } from "../../arch/riscv/cpu.js";
 import { SATP_MODE } from "../../arch/riscv/pte.js";
 import { x86Codec } from "../../arch/x86/codec.js";
 import { CR4_LA57, CR4_PAE, EFER_LME, EFER_NXE } from "../../arch/x86/entry64.js";
@@ -11,7 +12,7 @@ import type { PhysicalBus } from "../../bus.js";
 import { hex, hexRange } from "../../format.js";
 import type { ModeName } from "../../paging/geometry.js";
 import { PAGE_BYTES } from "../../paging/geometry.js";
-import type { PageMapping } from "../../paging/mappings.js";
+import { listMappings, type PageMapping } from "../../paging/mappings.js";
 import type { EntryCodec } from "../../paging/mode.js";
 import type { Address } from "../../types.js";
 import { type ComparableLeaf, compareLeavesWithQemu, type InspectComparison, parseInfoMemWide, parseInfoTlbWide } from "./inspect-compare.js";
@@ -19,6 +20,7 @@ import { frameChunks, modeTableFrames } from "./mode-tables.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
 import { compareRiscvRuns, parseRiscvInfoMem, type RiscvMemRun, riscvAttrs } from "./riscv-mem.js";
+import { chooseRiscvProbes, compareRiscvProbes, DONE_OFFSET, formatRiscvProbe, kmemRiscvAnswers, MAX_PROBE_BYTES, RECORDS_OFFSET, riscvProbeGuest, tagPages } from "./riscv-probes.js";
 import { stageChunks } from "./staging.js";
 import { findOnPath, findQemuTools } from "./tools.js";
 
@@ -83,6 +85,21 @@ export interface ModeCheckResult extends InspectComparison {
   readonly tableFrames: readonly number[];
   /** The QEMU command line that ran, program first. */
   readonly commandLine: readonly string[];
+  /**
+   * Real accesses the guest made through the tables (RISC-V: loads and stores from S-mode,
+   * U-mode and S-mode with SUM), compared with kmem's MMU; null where none are made (x86).
+   */
+  readonly probes: ModeProbes | null;
+}
+
+/** The real accesses of a check and those whose outcome differs from kmem's MMU. */
+export interface ModeProbes {
+  /** Accesses made. */
+  readonly count: number;
+  /** Of those, how many kmem's MMU faults. */
+  readonly faulted: number;
+  /** One line per access that differs: address, privilege, kind, then kmem's and QEMU's outcome. */
+  readonly differences: readonly string[];
 }
 
 function codecOf(mode: QemuCheckedMode): EntryCodec<Address> {
@@ -185,20 +202,10 @@ async function runX86(input: ModeCheckInput, frames: readonly number[], dir: str
     const fiveLevel = (cr4 & CR4_LA57) !== 0;
     const mem = fiveLevel ? null : parseInfoMemWide(await qemu.hmp("info mem"));
     const comparison = compareLeavesWithQemu(x86Leaves(input.expected), tlb, mem);
-    return { ...comparison, source: fiveLevel ? "info tlb" : "info tlb + info mem", commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS] };
+    return { ...comparison, source: fiveLevel ? "info tlb" : "info tlb + info mem", commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS], probes: null };
   } finally {
     qemu.close();
   }
-}
-
-/** The hand-assembled M-mode guest: `auipc t0, 0; l{d,w} t0, 16(t0); csrw satp, t0; j .` then satp. */
-function riscvGuest(satp: bigint, rv32: boolean): Uint8Array {
-  const words = [0x0000_0297, rv32 ? 0x0102_a283 : 0x0102_b283, 0x1802_9073, 0x0000_006f];
-  const out = new Uint8Array(24);
-  const view = new DataView(out.buffer);
-  words.forEach((w, i) => view.setUint32(i * 4, w, true));
-  view.setBigUint64(16, satp, true);
-  return out;
 }
 
 function riscvSatp(input: ModeCheckInput): bigint {
@@ -209,31 +216,90 @@ function riscvSatp(input: ModeCheckInput): bigint {
   return (BigInt(mode) << 60n) | ppn;
 }
 
-/** The RISC-V side: load the tables where they are, let the M-mode guest write satp. */
+/** Polls the guest's done word (`xp`) until it is set. */
+async function waitForDone(qemu: QmpSession, address: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await qemu.hmp(`xp /1gx ${hex(address)}`);
+    if (/: 0x0*1\s*$/.test(text.trim())) break;
+    if (Date.now() > deadline) throw new QemuError("GuestFailed", `The QEMU guest did not finish its probes within ${String(timeoutMs)} ms`, { timeoutMs });
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  await qemu.execute("stop");
+}
+
+/** kmem's leaves with the accessed and dirty bits `after` (the same leaves read back after kmem's MMU made the probes' accesses). */
+function withAccessedDirty(expected: readonly PageMapping[], after: readonly PageMapping[]): PageMapping[] {
+  const bits = new Map(after.map((m) => [BigInt(m.virt), m]));
+  return expected.map((m) => {
+    const a = bits.get(BigInt(m.virt));
+    return a === undefined ? m : { ...m, accessed: a.accessed, dirty: a.dirty };
+  });
+}
+
+/**
+ * The RISC-V side: load the tables where they are and a tag in every probed frame; the M-mode
+ * guest writes satp and makes each probe's access (MPRV); its records are compared with
+ * kmem's {@link RiscvMmu}, then `info mem` with kmem's leaves — their A/D bits as kmem's MMU
+ * left them after the same accesses (on `input.bus`, restored afterwards).
+ */
 async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: string, timeoutMs: number): Promise<Omit<ModeCheckResult, "ok" | "mode" | "tableFrames">> {
   const rv32 = input.mode === "riscv-sv32";
   const program = rv32 ? "qemu-system-riscv32" : "qemu-system-riscv64";
   const qemuPath = findOnPath(program);
   if (qemuPath === null) throw new QemuError("QemuMissing", `Cannot find ${program} on PATH; install it with \`apt-get install qemu-system-misc\` (Debian/Ubuntu)`, {});
-  const bad = frames.find((f) => f < RISCV_DRAM + PAGE_BYTES || f + PAGE_BYTES > input.memoryEnd);
+  const expected = [...input.expected];
+  const tables = new Set(frames);
+  const guestEnd = (bytes: number): number => RISCV_DRAM + Math.ceil(bytes / PAGE_BYTES) * PAGE_BYTES;
+  const maxGuestEnd = guestEnd(RECORDS_OFFSET + MAX_PROBE_BYTES);
+  const mayTouch = (address: number): boolean => {
+    const frame = address - (address % PAGE_BYTES);
+    return frame >= maxGuestEnd && frame + PAGE_BYTES <= input.memoryEnd && !tables.has(frame);
+  };
+  const probes = chooseRiscvProbes(expected, rv32 ? 32 : 64, mayTouch);
+  const satp = riscvSatp(input);
+  const guest = riscvProbeGuest(satp, probes, rv32);
+  const bad = frames.find((f) => f < guestEnd(guest.length) || f + PAGE_BYTES > input.memoryEnd);
   if (bad !== undefined) {
-    throw unsupported(`Cannot load the page table at ${hex(bad)} into QEMU virt: tables must lie in RAM ${hexRange(RISCV_DRAM + PAGE_BYTES, input.memoryEnd)} (the guest runs from ${hex(RISCV_DRAM)})`, { frame: bad });
+    throw unsupported(`Cannot load the page table at ${hex(bad)} into QEMU virt: tables must lie in RAM ${hexRange(guestEnd(guest.length), input.memoryEnd)} (the guest runs from ${hex(RISCV_DRAM)})`, { frame: bad });
   }
-  const guestPath = join(dir, "guest.bin");
-  writeFileSync(guestPath, riscvGuest(riscvSatp(input), rv32));
-  const loaders = frameChunks(input.bus, frames).flatMap((chunk) => {
-    const file = join(dir, `tables-${chunk.address.toString(16)}.bin`);
-    writeFileSync(file, chunk.bytes);
-    return ["-device", `loader,file=${file},addr=${hex(chunk.address)},force-raw=on`];
-  });
+  const chunks = frameChunks(input.bus, frames);
+  let answers: number[];
+  let after: PageMapping[];
+  try {
+    answers = kmemRiscvAnswers(input.bus, satp, rv32, probes);
+    after = listMappings(codecOf(input.mode), input.bus, input.root);
+  } finally {
+    for (const chunk of chunks) {
+      const view = new DataView(chunk.bytes.buffer);
+      for (let offset = 0; offset < chunk.bytes.length; offset += 4) input.bus.write32(chunk.address + offset, view.getUint32(offset, true));
+    }
+  }
+  const load = (name: string, bytes: Uint8Array, address: number): string[] => {
+    const file = join(dir, name);
+    writeFileSync(file, bytes);
+    return ["-device", `loader,file=${file},addr=${hex(address)},force-raw=on`];
+  };
+  const loaders = [
+    ...load("guest.bin", guest, RISCV_DRAM),
+    ...chunks.flatMap((chunk) => load(`tables-${chunk.address.toString(16)}.bin`, chunk.bytes, chunk.address)),
+    ...[...tagPages(probes)].flatMap(([frame, page]) => load(`tag-${frame.toString(16)}.bin`, page, frame)),
+  ];
   const ramBytes = Math.ceil((input.memoryEnd - RISCV_DRAM) / MIB) * MIB;
-  const args = ["-M", "virt", "-accel", "tcg", "-smp", "1", "-m", `${String(ramBytes / MIB)}M`, "-display", "none", "-nodefaults", "-bios", "none",
-    "-device", `loader,file=${guestPath},addr=${hex(RISCV_DRAM)},force-raw=on`, ...loaders];
+  const args = ["-M", "virt", "-accel", "tcg", "-smp", "1", "-m", `${String(ramBytes / MIB)}M`, "-display", "none", "-nodefaults", "-bios", "none", ...loaders];
   const qemu = await QmpSession.start(qemuPath, args);
   try {
-    await waitForPaging(qemu, "info mem", "No translation", timeoutMs);
-    const comparison = compareRiscvRuns(riscvRuns(input.expected, input.mode), parseRiscvInfoMem(await qemu.hmp("info mem")));
-    return { ...comparison, source: "info mem", commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS] };
+    await waitForDone(qemu, RISCV_DRAM + DONE_OFFSET, timeoutMs);
+    const records = join(dir, "records.bin");
+    await qemu.execute("pmemsave", { val: RISCV_DRAM, size: guest.length, filename: records });
+    const probeDifferences = compareRiscvProbes(probes, answers, new Uint8Array(readFileSync(records)), rv32);
+    const comparison = compareRiscvRuns(riscvRuns(withAccessedDirty(expected, after), input.mode), parseRiscvInfoMem(await qemu.hmp("info mem")));
+    return {
+      ...comparison,
+      source: "info mem",
+      commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS],
+      probes: { count: probes.length, faulted: answers.filter((a) => a < 0).length, differences: probeDifferences.map(formatRiscvProbe) },
+    };
   } finally {
     qemu.close();
   }
@@ -245,7 +311,10 @@ async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: s
  * in `qemu-system-x86_64 -cpu max` copies the tables into place and enables paging; each leaf
  * of `info tlb` must have kmem's frame, size class, U, W (combined over the levels by
  * `info mem`), X, G, PCD and PWT. RISC-V (Sv32/39/48/57): an M-mode guest in QEMU `virt`
- * writes satp; each run of `info mem` must have kmem's frame, length and `rwxugad` bits.
+ * writes satp and makes real loads and stores through the tables as S-mode, U-mode and
+ * S-mode with SUM (mstatus.MPRV), each compared with kmem's {@link RiscvMmu} (the frame, by a
+ * tag QEMU's RAM holds there, or scause and stval); then each run of `info mem` must have
+ * kmem's frame, length and `rwxugad` bits, A and D as kmem's MMU set them for the same accesses.
  * QEMU is always killed before this returns.
  *
  * @throws {QemuError} `QemuMissing` (a tool not installed), `UnsupportedMachine` (tables QEMU's
@@ -260,7 +329,7 @@ export async function checkModeWithQemu(input: ModeCheckInput, options: ModeChec
   try {
     const timeout = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
     const run = input.mode.startsWith("riscv") ? await runRiscv(input, frames, dir, timeout) : await runX86(input, frames, dir, timeout);
-    return { ...run, ok: run.differences.length === 0, mode: input.mode, tableFrames: frames };
+    return { ...run, ok: run.differences.length === 0 && (run.probes?.differences.length ?? 0) === 0, mode: input.mode, tableFrames: frames };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
