@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { riscvCodec } from "../../arch/riscv/codec.js";
-import type { RiscvMmu } from "../../arch/riscv/cpu.js";
 import { SATP_MODE } from "../../arch/riscv/pte.js";
 import { x86Codec } from "../../arch/x86/codec.js";
 import { CR4_LA57, CR4_PAE, EFER_LME, EFER_NXE } from "../../arch/x86/entry64.js";
@@ -312,7 +311,7 @@ async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: s
  * of `info tlb` must have kmem's frame, size class, U, W (combined over the levels by
  * `info mem`), X, G, PCD and PWT. RISC-V (Sv32/39/48/57): an M-mode guest in QEMU `virt`
  * writes satp and makes real loads and stores through the tables as S-mode, U-mode and
- * S-mode with SUM (mstatus.MPRV), each compared with kmem's {@link RiscvMmu} (the frame, by a
+ * S-mode with SUM (mstatus.MPRV), each compared with kmem's `RiscvMmu` (the frame, by a
  * tag QEMU's RAM holds there, or scause and stval); then each run of `info mem` must have
  * kmem's frame, length and `rwxugad` bits, A and D as kmem's MMU set them for the same accesses.
  * QEMU is always killed before this returns.
