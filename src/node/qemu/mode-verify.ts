@@ -239,7 +239,7 @@ function withAccessedDirty(expected: readonly PageMapping[], after: readonly Pag
 /**
  * The RISC-V side: load the tables where they are and a tag in every probed frame; the M-mode
  * guest writes satp and makes each probe's access (MPRV); its records are compared with
- * kmem's {@link RiscvMmu}, then `info mem` with kmem's leaves — their A/D bits as kmem's MMU
+ * kmem's `RiscvMmu`, then `info mem` with kmem's leaves — their A/D bits as kmem's MMU
  * left them after the same accesses (on `input.bus`, restored afterwards).
  */
 async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: string, timeoutMs: number): Promise<Omit<ModeCheckResult, "ok" | "mode" | "tableFrames">> {
