@@ -20,7 +20,8 @@ import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
 import { compareRiscvRuns, parseRiscvInfoMem, type RiscvMemRun, riscvAttrs } from "./riscv-mem.js";
 import { chooseRiscvProbes, compareRiscvProbes, DONE_OFFSET, formatRiscvProbe, kmemRiscvAnswers, MAX_PROBE_BYTES, RECORDS_OFFSET, riscvProbeGuest, tagPages } from "./riscv-probes.js";
-import { stageChunks } from "./staging.js";
+import { stageChunks, type TableChunk } from "./staging.js";
+import { chooseLongProbes, compareLongProbes, encodeLongProbes, isFiveLevel, kmemLongAnswers, LONG_CONFIG, LONG_STATUS_DONE, type LongGuestArea, type LongProbe, longAreaBytes, longGuestChunks, longGuestPages, longRecordsAt, MAX_LONG_PROBES, placeLongGuest } from "./long-probes.js";
 import { findOnPath, findQemuTools } from "./tools.js";
 
 /** The modes {@link checkModeWithQemu} runs (32-bit x86 has its own check, `checkWithQemu`). */
@@ -35,14 +36,14 @@ const MAX_PC_RAM_BYTES = 0xc000_0000;
 const X86_GUEST_MIN = MIB;
 /** Pages kept free of tables at the x86 guest (its image, and the multiboot information QEMU puts after it). */
 const X86_GUEST_PAGES = 2;
-/** mode-guest.asm's configuration words: cr3, cr4, efer, copy table, copy count. */
+/** The configuration words of mode-guest.asm and long-guest.asm: cr3, cr4, efer, copy table, copy count (then long-guest.asm's own). */
 const X86_CONFIG_OFFSET = 32;
-const X86_CONFIG_WORDS = 5;
 /** QEMU virt's DRAM base, where `-bios none` starts the hart (in M-mode: nothing it runs is translated). */
 const RISCV_DRAM = 0x8000_0000;
 const POLL_MS = 20;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
 const GUEST_SOURCE = fileURLToPath(new URL("../../../qemu/mode-guest.asm", import.meta.url));
+const LONG_GUEST_SOURCE = fileURLToPath(new URL("../../../qemu/long-guest.asm", import.meta.url));
 
 /** The registers of the machine being checked, when they are known (else each mode's defaults). */
 export type ModeCheckRegisters = { readonly cr4: number; readonly efer: number } | { readonly satp: bigint };
@@ -70,6 +71,8 @@ export interface ModeCheckInput {
 export interface ModeCheckOptions {
   /** How long the guest may take to enable paging (default 10 s). */
   readonly bootTimeoutMs?: number;
+  /** Make real accesses through the tables (long mode and RISC-V; default true). */
+  readonly probes?: boolean;
 }
 
 /** What QEMU saw of a machine and how it compares with kmem. */
@@ -169,24 +172,56 @@ function x86Registers(input: ModeCheckInput): { cr4: number; efer: number } {
 }
 
 /** The x86 side: stage the tables above RAM, let the multiboot guest copy them and enable paging. */
-async function runX86(input: ModeCheckInput, frames: readonly number[], dir: string, timeoutMs: number): Promise<Omit<ModeCheckResult, "ok" | "mode" | "tableFrames">> {
+async function runX86(input: ModeCheckInput, frames: readonly number[], dir: string, timeoutMs: number, options: ModeCheckOptions): Promise<Omit<ModeCheckResult, "ok" | "mode" | "tableFrames">> {
   const nasm = findQemuTools().nasm;
   const qemuPath = findOnPath("qemu-system-x86_64");
   if (qemuPath === null) throw new QemuError("QemuMissing", "Cannot find qemu-system-x86_64 on PATH; install it with `apt-get install qemu-system-x86` (Debian/Ubuntu)", {});
+  const { cr4, efer } = x86Registers(input);
+  const long = input.mode !== "x86-pae" && (options.probes ?? true);
   const tableEnd = Math.max(...frames) + PAGE_BYTES;
   const stagingBase = Math.ceil(Math.max(input.memoryEnd, tableEnd) / MIB) * MIB;
-  const staged = stageChunks(frameChunks(input.bus, frames), stagingBase);
+  const tables = new Set(frames);
+  const tableChunks = frameChunks(input.bus, frames);
+  // Long mode: the 64-bit guest runs from an identity mapping it adds to root entry 0, and
+  // makes a read and a write from ring 0 and ring 3 at each probe address.
+  let probed: { probes: LongProbe[]; answers: number[]; area: LongGuestArea; extra: TableChunk[] } | null = null;
+  let guestBase: number;
+  if (long) {
+    const bytes = longAreaBytes(MAX_LONG_PROBES);
+    const base = placeLongGuest(bytes, stagingBase, tables);
+    const area = { base, bytes, records: longRecordsAt(base) };
+    const mayTouch = (address: number): boolean => {
+      const frame = address - (address % PAGE_BYTES);
+      return frame >= MIB && frame + PAGE_BYTES <= Math.min(input.memoryEnd, stagingBase) && !tables.has(frame) && (frame + PAGE_BYTES <= base || frame >= base + bytes);
+    };
+    const inArea = (v: bigint): boolean => v >= BigInt(base) && v < BigInt(base + bytes);
+    const probes = chooseLongProbes([...input.expected], isFiveLevel(cr4) ? 57 : 48, mayTouch).filter((p) => !inArea(p.vaddr));
+    const { rootEntry, chunks } = longGuestChunks(input.bus, input.root, isFiveLevel(cr4), area, probes, encodeLongProbes(probes));
+    let answers: number[];
+    try {
+      answers = kmemLongAnswers(input.bus, { cr3: input.root, cr4, efer }, probes);
+    } finally {
+      restoreChunks(input.bus, tableChunks);
+    }
+    probed = { probes, answers, area, extra: [...chunks, rootEntry] };
+    guestBase = base;
+  } else {
+    guestBase = x86GuestBase(tables, stagingBase);
+  }
+  const staged = stageChunks([...tableChunks, ...(probed?.extra ?? [])], stagingBase);
   const ramBytes = Math.ceil((stagingBase + staged.blob.length) / MIB) * MIB + FIRMWARE_SLACK_BYTES;
   if (ramBytes > MAX_PC_RAM_BYTES) {
     throw unsupported(`Cannot check tables up to ${hex(tableEnd)} in QEMU: they are staged above ${hex(stagingBase)} and the pc machine keeps at most ${hex(MAX_PC_RAM_BYTES)} bytes below 4 GiB`, { tableEnd });
   }
-  const guestBase = x86GuestBase(new Set(frames), stagingBase);
   const guestPath = join(dir, "guest.bin");
-  execFileSync(nasm, ["-f", "bin", `-DGUEST_BASE=${hex(guestBase)}`, "-o", guestPath, GUEST_SOURCE]);
+  execFileSync(nasm, ["-f", "bin", `-DGUEST_BASE=${hex(guestBase)}`, "-o", guestPath, long ? LONG_GUEST_SOURCE : GUEST_SOURCE]);
   const image = new Uint8Array(readFileSync(guestPath));
-  const config = new DataView(image.buffer, image.byteOffset + X86_CONFIG_OFFSET, X86_CONFIG_WORDS * 4);
-  const { cr4, efer } = x86Registers(input);
-  [input.root, cr4, efer, staged.copyTable, staged.copyCount].forEach((word, i) => config.setUint32(i * 4, word >>> 0, true));
+  const config = new DataView(image.buffer, image.byteOffset);
+  [input.root, cr4, efer, staged.copyTable, staged.copyCount].forEach((word, i) => config.setUint32(X86_CONFIG_OFFSET + i * 4, word >>> 0, true));
+  if (probed !== null) {
+    config.setUint32(LONG_CONFIG.records, probed.area.records, true);
+    config.setUint32(LONG_CONFIG.recordCount, probed.probes.length, true);
+  }
   writeFileSync(guestPath, image);
   const stagingPath = join(dir, "tables.bin");
   writeFileSync(stagingPath, staged.blob);
@@ -194,17 +229,48 @@ async function runX86(input: ModeCheckInput, frames: readonly number[], dir: str
     "-kernel", guestPath, "-device", `loader,file=${stagingPath},addr=${hex(stagingBase)},force-raw=on`];
   const qemu = await QmpSession.start(qemuPath, args);
   try {
-    await waitForPaging(qemu, "info tlb", "PG disabled", timeoutMs);
-    const tlb = parseInfoTlbWide(await qemu.hmp("info tlb"));
+    if (probed === null) await waitForPaging(qemu, "info tlb", "PG disabled", timeoutMs);
+    else await waitForWord(qemu, guestBase + LONG_CONFIG.status, LONG_STATUS_DONE, 4, timeoutMs);
+    let probes: ModeProbes | null = null;
+    let tlb = parseInfoTlbWide(await qemu.hmp("info tlb"));
+    if (probed !== null) {
+      const file = join(dir, "records.bin");
+      await qemu.execute("pmemsave", { val: probed.area.records, size: Math.max(PAGE_BYTES, probed.probes.length * 48), filename: file });
+      const differences = compareLongProbes(probed.probes, probed.answers, new Uint8Array(readFileSync(file)));
+      probes = { count: probed.probes.length, faulted: probed.answers.filter((a) => a < 0).length, differences };
+      const own = longGuestPages(probed.area);
+      tlb = tlb.filter((t) => !own.has(t.virt));
+    }
     // QEMU 7.2's `info mem` never answers in 5-level paging; kmem's table entries grant
     // everything (P|RW|US, no XD), so there the leaf's own bits from `info tlb` are the rights.
-    const fiveLevel = (cr4 & CR4_LA57) !== 0;
+    const fiveLevel = isFiveLevel(cr4);
     const mem = fiveLevel ? null : parseInfoMemWide(await qemu.hmp("info mem"));
     const comparison = compareLeavesWithQemu(x86Leaves(input.expected), tlb, mem);
-    return { ...comparison, source: fiveLevel ? "info tlb" : "info tlb + info mem", commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS], probes: null };
+    return { ...comparison, source: fiveLevel ? "info tlb" : "info tlb + info mem", commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS], probes };
   } finally {
     qemu.close();
   }
+}
+
+/** Writes `chunks` back to `bus` (undoing the A/D bits kmem's oracle MMU set). */
+function restoreChunks(bus: PhysicalBus, chunks: readonly TableChunk[]): void {
+  for (const chunk of chunks) {
+    const view = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
+    for (let offset = 0; offset < chunk.bytes.length; offset += 4) bus.write32(chunk.address + offset, view.getUint32(offset, true));
+  }
+}
+
+/** Polls the guest's word at `address` (`xp`) until it equals `value`, then stops the VM. */
+async function waitForWord(qemu: QmpSession, address: number, value: number, bytes: 4 | 8, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = (await qemu.hmp(`xp /1${bytes === 4 ? "w" : "g"}x ${hex(address)}`)).trim();
+    const m = /: (0x[0-9a-f]+)$/.exec(text);
+    if (m !== null && BigInt(m[1] ?? "0") === BigInt(value)) break;
+    if (Date.now() > deadline) throw new QemuError("GuestFailed", `The QEMU guest did not finish within ${String(timeoutMs)} ms (its word at ${hex(address)} reads ${text})`, { timeoutMs });
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  await qemu.execute("stop");
 }
 
 function riscvSatp(input: ModeCheckInput): bigint {
@@ -213,18 +279,6 @@ function riscvSatp(input: ModeCheckInput): bigint {
   if (input.mode === "riscv-sv32") return (1n << 31n) | ppn;
   const mode = input.mode === "riscv-sv39" ? SATP_MODE.sv39 : input.mode === "riscv-sv48" ? SATP_MODE.sv48 : SATP_MODE.sv57;
   return (BigInt(mode) << 60n) | ppn;
-}
-
-/** Polls the guest's done word (`xp`) until it is set. */
-async function waitForDone(qemu: QmpSession, address: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await qemu.hmp(`xp /1gx ${hex(address)}`);
-    if (/: 0x0*1\s*$/.test(text.trim())) break;
-    if (Date.now() > deadline) throw new QemuError("GuestFailed", `The QEMU guest did not finish its probes within ${String(timeoutMs)} ms`, { timeoutMs });
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  await qemu.execute("stop");
 }
 
 /** kmem's leaves with the accessed and dirty bits `after` (the same leaves read back after kmem's MMU made the probes' accesses). */
@@ -269,10 +323,7 @@ async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: s
     answers = kmemRiscvAnswers(input.bus, satp, rv32, probes);
     after = listMappings(codecOf(input.mode), input.bus, input.root);
   } finally {
-    for (const chunk of chunks) {
-      const view = new DataView(chunk.bytes.buffer);
-      for (let offset = 0; offset < chunk.bytes.length; offset += 4) input.bus.write32(chunk.address + offset, view.getUint32(offset, true));
-    }
+    restoreChunks(input.bus, chunks);
   }
   const load = (name: string, bytes: Uint8Array, address: number): string[] => {
     const file = join(dir, name);
@@ -288,7 +339,7 @@ async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: s
   const args = ["-M", "virt", "-accel", "tcg", "-smp", "1", "-m", `${String(ramBytes / MIB)}M`, "-display", "none", "-nodefaults", "-bios", "none", ...loaders];
   const qemu = await QmpSession.start(qemuPath, args);
   try {
-    await waitForDone(qemu, RISCV_DRAM + DONE_OFFSET, timeoutMs);
+    await waitForWord(qemu, RISCV_DRAM + DONE_OFFSET, 1, 8, timeoutMs);
     const records = join(dir, "records.bin");
     await qemu.execute("pmemsave", { val: RISCV_DRAM, size: guest.length, filename: records });
     const probeDifferences = compareRiscvProbes(probes, answers, new Uint8Array(readFileSync(records)), rv32);
@@ -327,7 +378,7 @@ export async function checkModeWithQemu(input: ModeCheckInput, options: ModeChec
   const dir = mkdtempSync(join(tmpdir(), "kmem-qemu-mode-"));
   try {
     const timeout = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
-    const run = input.mode.startsWith("riscv") ? await runRiscv(input, frames, dir, timeout) : await runX86(input, frames, dir, timeout);
+    const run = input.mode.startsWith("riscv") ? await runRiscv(input, frames, dir, timeout) : await runX86(input, frames, dir, timeout, options);
     return { ...run, ok: run.differences.length === 0 && (run.probes?.differences.length ?? 0) === 0, mode: input.mode, tableFrames: frames };
   } finally {
     rmSync(dir, { recursive: true, force: true });

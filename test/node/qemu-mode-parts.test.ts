@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { QemuError } from "../../src/node/qemu/qemu-error.js";
 import { compareRiscvRuns, mergeRuns, parseRiscvInfoMem, riscvAttrs } from "../../src/node/qemu/riscv-mem.js";
+import { compareLongProbes, encodeLongProbes, type LongProbe } from "../../src/node/qemu/long-probes.js";
 import { compareRiscvProbes, formatRiscvProbe, RECORDS_OFFSET, type RiscvProbe, riscvProbeGuest } from "../../src/node/qemu/riscv-probes.js";
 
 /** QEMU 7.2's RISC-V `info mem` (Sv39), as the monitor prints it. */
@@ -82,6 +83,41 @@ describe("RISC-V probe records against kmem's answers", () => {
       "0x00020018 U load: kmem 0x80310018, QEMU cause 13 tval 0x00020018",
       "0x00030020 U store: kmem cause 15 tval 0x00030020, QEMU cause 15 tval 0x00030000",
       "0x00040018 U store: kmem cause 15 tval 0x00040018, QEMU stored",
+    ]);
+  });
+});
+
+describe("long-mode probe records against kmem's answers", () => {
+  const probes: LongProbe[] = [
+    { vaddr: 0xffff_8000_0000_0018n, write: false, user: false, tagAt: 0x20_0018 },
+    { vaddr: 0xffff_8000_0000_0018n, write: true, user: true, tagAt: 0x20_0018 },
+    { vaddr: 0xffff_8000_0000_1020n, write: false, user: true, tagAt: null },
+  ];
+  function records(rows: readonly { value: bigint; vector: number; error: number; cr2: bigint }[]): Uint8Array {
+    const out = encodeLongProbes(probes);
+    const view = new DataView(out.buffer);
+    rows.forEach((r, i) => {
+      view.setBigUint64(i * 48 + 16, r.value, true);
+      view.setUint32(i * 48 + 24, r.vector, true);
+      view.setBigUint64(i * 48 + 32, BigInt(r.error), true);
+      view.setBigUint64(i * 48 + 40, r.cr2, true);
+    });
+    return out;
+  }
+  const tag = (phys: number): bigint => (0x7a67_0000n << 32n) | BigInt(phys);
+  const none = 0xffff_ffff;
+
+  test("a read of the tag kmem's frame holds, the same #PF error code and CR2, and QEMU's RSVD-without-P compare clean", () => {
+    const dump = records([{ value: tag(0x20_0018), vector: none, error: 0, cr2: 0n }, { value: 0n, vector: 14, error: 0x7, cr2: 0xffff_8000_0000_0018n }, { value: 0n, vector: 14, error: 0xc, cr2: 0xffff_8000_0000_1020n }]);
+    assert.deepEqual(compareLongProbes(probes, [0x20_0018, -1 - 0x7, -1 - 0xd], dump), []);
+  });
+
+  test("another frame, another error code or CR2, and #GP where kmem pages are each named", () => {
+    const dump = records([{ value: tag(0x30_0018), vector: none, error: 0, cr2: 0n }, { value: 0n, vector: 14, error: 0x5, cr2: 0xffff_8000_0000_0018n }, { value: 0n, vector: 13, error: 0, cr2: 0n }]);
+    assert.deepEqual(compareLongProbes(probes, [0x20_0018, -1 - 0x7, -1 - 0x4], dump), [
+      "0xFFFF800000000018 ring 0 read: kmem 0x00200018, QEMU 0x00300018",
+      "0xFFFF800000000018 ring 3 write: kmem #PF 0x7 CR2 0xFFFF800000000018, QEMU #PF 0x5 CR2 0xFFFF800000000018",
+      "0xFFFF800000001020 ring 3 read: kmem #PF 0x4 CR2 0xFFFF800000001020, QEMU #GP(0x0)",
     ]);
   });
 });
