@@ -1,8 +1,9 @@
 ; The long-mode guest of `kmem verify-qemu` (src/node/qemu/long-probes.ts): a multiboot image
 ; that copies staged table frames into place, enables 4- or 5-level paging with kmem's tables
 ; (plus the identity mapping of this guest the host adds), enters 64-bit mode and makes one
-; access per probe record — a read or a write from ring 0 or ring 3 — recording the value
-; read, or the vector, error code and CR2 of the fault. Build:
+; access per probe record — a read, a write or a fetch from ring 0 or ring 3 — recording the
+; value read (or where the fetched `int 0x80` came back from), or the vector, error code and
+; CR2 of the fault. Build:
 ;   nasm -f bin -DGUEST_BASE=0x100000 long-guest.asm
 
 %ifndef GUEST_BASE
@@ -29,11 +30,11 @@ IDT_BASE          equ GUEST_BASE + 0x2000   ; 256 gates of 16 bytes
 STACK_TOP         equ GUEST_BASE + 0x4000
 RECORD_SIZE       equ 48                    ; vaddr, kind, value, vector, error code, CR2
 R_VADDR           equ 0
-R_KIND            equ 8                     ; bit 0: write; bit 1: ring 3
+R_KIND            equ 8                     ; bit 0: write; bit 1: ring 3; bit 2: fetch (jump to vaddr, where `int 0x80` waits)
 R_VALUE           equ 16                    ; in: the value a write stores; out: the value read
 R_VECTOR          equ 24                    ; out: 0xFFFFFFFF when no fault
 R_ERROR           equ 32
-R_CR2             equ 40
+R_CR2             equ 40                    ; out: CR2 of a fault, or where a fetch's `int 0x80` returned from
 STATUS_DONE       equ 0x454E4F44            ; "DONE"
 
 bits 32
@@ -164,6 +165,10 @@ long_entry:
     mov rcx, [rbx + R_KIND]
     test rcx, 2
     jnz .user
+    test rcx, 4
+    jz .kernel_data
+    jmp rdi                                ; a ring-0 fetch
+.kernel_data:
     test rcx, 1
     jnz .kernel_write
     mov rax, [rdi]
@@ -177,6 +182,9 @@ long_entry:
     push 0
     push 2                                 ; RFLAGS: IF clear
     push USER_CS | 3
+    mov rdx, rdi                           ; a ring-3 fetch: iretq straight to vaddr
+    test rcx, 4
+    jnz .go
     test rcx, 1
     jnz .push_write
     lea rdx, [rel user_read]
@@ -233,6 +241,8 @@ fault:                                     ; [rsp] vector, [rsp+8] error code, t
     jmp .resume
 .returned:
     mov [rbx + R_VALUE], rax
+    mov rdx, [rsp]                         ; the RIP after `int 0x80`
+    mov [rbx + R_CR2], rdx
 .resume:                                   ; continue at r15 in ring 0 on the kernel stack
     mov [rsp], r15
     mov qword [rsp + 8], KERNEL_CS

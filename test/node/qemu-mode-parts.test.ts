@@ -89,9 +89,9 @@ describe("RISC-V probe records against kmem's answers", () => {
 
 describe("long-mode probe records against kmem's answers", () => {
   const probes: LongProbe[] = [
-    { vaddr: 0xffff_8000_0000_0018n, write: false, user: false, tagAt: 0x20_0018 },
-    { vaddr: 0xffff_8000_0000_0018n, write: true, user: true, tagAt: 0x20_0018 },
-    { vaddr: 0xffff_8000_0000_1020n, write: false, user: true, tagAt: null },
+    { vaddr: 0xffff_8000_0000_0018n, write: false, fetch: false, user: false, tagAt: 0x20_0018 },
+    { vaddr: 0xffff_8000_0000_0018n, write: true, fetch: false, user: true, tagAt: 0x20_0018 },
+    { vaddr: 0xffff_8000_0000_1020n, write: false, fetch: false, user: true, tagAt: null },
   ];
   function records(rows: readonly { value: bigint; vector: number; error: number; cr2: bigint }[]): Uint8Array {
     const out = encodeLongProbes(probes);

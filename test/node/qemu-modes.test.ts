@@ -125,7 +125,7 @@ describe("verify-qemu in every mode but 32-bit x86: QEMU lists exactly kmem's pa
       const { result, leaves } = await check(mode, built);
       assert.deepEqual(result.differences, [], `QEMU (${result.source}) and kmem differ`);
       assert.deepEqual(result.probes?.differences ?? [], [], "QEMU's accesses and kmem's MMU differ");
-      if (mode !== "x86-pae") assert.ok(result.probes !== null && result.probes.count >= 13 * 4 && result.probes.faulted > 0, `probes ran: ${JSON.stringify(result.probes)}`);
+      if (mode !== "x86-pae") assert.ok(result.probes !== null && result.probes.count >= 13 * 5 && result.probes.faulted > 0, `probes ran: ${JSON.stringify(result.probes)}`);
       assert.equal(result.ok, true);
       assert.ok(leaves >= 13, `expected at least 13 leaves, got ${String(leaves)}`);
       const sizes = new Set(listMappings(built.codec, built.bus, built.root).map((m) => m.size));

@@ -26,7 +26,11 @@ const LEVEL_BITS = 9;
 const PT_SPAN = 0x20_0000;
 /** The most probed addresses (and as many unmapped ones), each with 4 accesses. */
 const MAX_ADDRESSES = 48;
-const ACCESSES = 4;
+const ACCESSES = 6;
+/** `int 0x80`: what a fetch probe executes. */
+const INT_80 = [0xcd, 0x80];
+/** A fetch probe's offset from its address's read/write probe (past the 8-byte tag). */
+const FETCH_OFFSET = 8;
 /** Marks a tag word: the high half of a frame's tag (the low half is the probed physical address's low 32 bits). */
 const TAG_MARK = 0x7a67_0000n;
 /** The config words of long-guest.asm, from the image's start. */
@@ -38,11 +42,13 @@ export const LONG_STATUS_DONE = 0x454e_4f44;
 export interface LongProbe {
   /** The virtual address (unsigned, canonical). */
   readonly vaddr: bigint;
-  /** A write (else a read). */
+  /** A write (else a read, or a fetch). */
   readonly write: boolean;
+  /** A fetch: the guest jumps to `vaddr`, where QEMU's RAM holds `int 0x80`. */
+  readonly fetch: boolean;
   /** From ring 3 (else ring 0). */
   readonly user: boolean;
-  /** Where kmem's leaf puts it (ignoring rights), holding a tag in QEMU's RAM; null for an unmapped address. */
+  /** Where kmem's leaf puts it (ignoring rights), holding a tag (a fetch: `int 0x80`) in QEMU's RAM; null for an unmapped address. */
   readonly tagAt: number | null;
 }
 
@@ -87,7 +93,7 @@ export function placeLongGuest(bytes: number, limit: number, taken: ReadonlySet<
 /**
  * Chooses probes from kmem's leaves: an address in up to {@link MAX_ADDRESSES} leaves spread
  * over the list whose frame `mayTouch` allows, plus the address after each such leaf when no
- * leaf maps it and it is canonical; each is read and written from ring 0 and from ring 3.
+ * leaf maps it and it is canonical; each is read, written and (8 bytes on) fetched from ring 0 and from ring 3.
  */
 export function chooseLongProbes(expected: readonly PageMapping[], vaBits: number, mayTouch: (frame: number) => boolean): LongProbe[] {
   const leaves = expected.map((m) => ({ virt: BigInt.asUintN(64, BigInt(m.virt)), phys: m.phys, size: m.size })).filter((m) => mayTouch(m.phys + (m.size > PAGE_BYTES ? m.size / 2 : 0)));
@@ -102,12 +108,17 @@ export function chooseLongProbes(expected: readonly PageMapping[], vaBits: numbe
     const after = leaf.virt + BigInt(leaf.size) + 0x20n;
     if (after < 1n << 64n && canonical(after) && !mapped(after)) addresses.push({ vaddr: after, tagAt: null });
   }
-  return addresses.flatMap(({ vaddr, tagAt }) => [
-    { vaddr, tagAt, write: false, user: false },
-    { vaddr, tagAt, write: true, user: false },
-    { vaddr, tagAt, write: false, user: true },
-    { vaddr, tagAt, write: true, user: true },
-  ]);
+  return addresses.flatMap(({ vaddr, tagAt }) => {
+    const code = { vaddr: vaddr + BigInt(FETCH_OFFSET), tagAt: tagAt === null ? null : tagAt + FETCH_OFFSET, write: false, fetch: true };
+    return [
+      { vaddr, tagAt, write: false, fetch: false, user: false },
+      { vaddr, tagAt, write: true, fetch: false, user: false },
+      { vaddr, tagAt, write: false, fetch: false, user: true },
+      { vaddr, tagAt, write: true, fetch: false, user: true },
+      { ...code, user: false },
+      { ...code, user: true },
+    ];
+  });
 }
 
 /**
@@ -139,7 +150,8 @@ export function longGuestChunks(bus: PhysicalBus, root: number, fiveLevel: boole
     if (p.tagAt === null) continue;
     const frame = p.tagAt - (p.tagAt % PAGE_BYTES);
     const page = tags.get(frame) ?? new Uint8Array(PAGE_BYTES);
-    new DataView(page.buffer).setBigUint64(p.tagAt - frame, tagOf(p.tagAt), true);
+    if (p.fetch) page.set(INT_80, p.tagAt - frame);
+    else new DataView(page.buffer).setBigUint64(p.tagAt - frame, tagOf(p.tagAt), true);
     tags.set(frame, page);
   }
   return {
@@ -155,8 +167,8 @@ export function encodeLongProbes(probes: readonly LongProbe[]): Uint8Array {
   probes.forEach((p, i) => {
     const at = i * RECORD_BYTES;
     view.setBigUint64(at + FIELD.vaddr, p.vaddr, true);
-    view.setBigUint64(at + FIELD.kind, BigInt((p.write ? 1 : 0) | (p.user ? 2 : 0)), true);
-    view.setBigUint64(at + FIELD.value, p.tagAt === null ? 0n : tagOf(p.tagAt), true);
+    view.setBigUint64(at + FIELD.kind, BigInt((p.write ? 1 : 0) | (p.user ? 2 : 0) | (p.fetch ? 4 : 0)), true);
+    view.setBigUint64(at + FIELD.value, p.tagAt === null || p.fetch ? 0n : tagOf(p.tagAt), true);
   });
   return out;
 }
@@ -180,7 +192,7 @@ export function longRecordsAt(base: number): number {
  */
 export function kmemLongAnswers(bus: PhysicalBus, state: { cr3: number; cr4: number; efer: number }, probes: readonly LongProbe[]): number[] {
   const mmu = new X86Mmu({ bus, state: { cr0: (CR0_PE | CR0_PG | CR0_WP) >>> 0, ...state } });
-  return probes.map((p) => mmu.tryTranslate(p.vaddr, { write: p.write, user: p.user }));
+  return probes.map((p) => mmu.tryTranslate(p.vaddr, { write: p.write, fetch: p.fetch, user: p.user }));
 }
 
 /** Compares the guest's records (`records`: its dumped record pages) with kmem's answers: one line per access that differs. */
@@ -199,15 +211,15 @@ export function compareLongProbes(probes: readonly LongProbe[], answers: readonl
     const kmem = answer >= 0 ? hex(answer) : gp ? "#GP(0)" : `#PF ${hex(code, 1)} CR2 ${hex(probe.vaddr, 16)}`;
     const qemu =
       vector === NO_FAULT
-        ? probe.write ? "written" : value >> 32n === TAG_MARK ? hex(Number(value & 0xffff_ffffn)) : `read ${hex(value, 16)}, no tag`
+        ? probe.fetch ? `fetched, back from ${hex(cr2, 16)}` : probe.write ? "written" : value >> 32n === TAG_MARK ? hex(Number(value & 0xffff_ffffn)) : `read ${hex(value, 16)}, no tag`
         : vector === 13 ? `#GP(${hex(error, 1)})` : vector === 14 ? `#PF ${hex(error, 1)} CR2 ${hex(cr2, 16)}` : `vector ${String(vector)}`;
     const agree =
       answer >= 0
-        ? vector === NO_FAULT && (probe.write || qemu === hex(answer >>> 0))
+        ? vector === NO_FAULT && (probe.fetch ? cr2 === probe.vaddr + BigInt(INT_80.length) : probe.write || qemu === hex(answer >>> 0))
         : gp
           ? vector === 13 && error === 0
           : vector === 14 && cr2 === probe.vaddr && sameFault(code, error);
-    if (!agree) differences.push(`${hex(probe.vaddr, 16)} ${probe.user ? "ring 3" : "ring 0"} ${probe.write ? "write" : "read"}: kmem ${kmem}, QEMU ${qemu}`);
+    if (!agree) differences.push(`${hex(probe.vaddr, 16)} ${probe.user ? "ring 3" : "ring 0"} ${probe.fetch ? "fetch" : probe.write ? "write" : "read"}: kmem ${kmem}, QEMU ${qemu}`);
   });
   return differences;
 }
