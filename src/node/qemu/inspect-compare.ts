@@ -22,6 +22,10 @@ export interface QemuTlbEntry {
   readonly user: boolean;
   /** R/W of the leaf alone. */
   readonly writable: boolean;
+  /** A of the leaf. */
+  readonly accessed: boolean;
+  /** D of the leaf. */
+  readonly dirty: boolean;
 }
 
 /** One range of QEMU's `info mem`: U and R/W combined over every level. */
@@ -72,6 +76,8 @@ export function parseInfoTlbWide(text: string): QemuTlbEntry[] {
       writeThrough: m[9] === "T",
       user: m[10] === "U",
       writable: m[11] === "W",
+      accessed: m[7] === "A",
+      dirty: m[6] === "D",
     };
   });
 }
@@ -119,6 +125,10 @@ export interface ComparableLeaf {
   readonly pcd: boolean;
   /** PWT. */
   readonly pwt: boolean;
+  /** The leaf's A bit (compared only with `accessedDirty`). */
+  readonly accessed?: boolean;
+  /** The leaf's D bit (compared only with `accessedDirty`). */
+  readonly dirty?: boolean;
 }
 
 /**
@@ -145,9 +155,10 @@ export function compareInspectWithQemu(json: InspectJson, tlb: readonly QemuTlbE
 
 /**
  * Compares a list of leaves with QEMU's x86 view (see {@link compareInspectWithQemu}): every
- * leaf on either side must have the same frame, size class, U, W, X, G, PCD and PWT.
+ * leaf on either side must have the same frame, size class, U, W, X, G, PCD and PWT — and with
+ * `accessedDirty`, the leaf's A and D bits.
  */
-export function compareLeavesWithQemu(leaves: readonly ComparableLeaf[], tlb: readonly QemuTlbEntry[], mem: readonly QemuMemRange[] | null): InspectComparison {
+export function compareLeavesWithQemu(leaves: readonly ComparableLeaf[], tlb: readonly QemuTlbEntry[], mem: readonly QemuMemRange[] | null, accessedDirty = false): InspectComparison {
   const ranges = [...(mem ?? [])].sort((a, b) => (a.start < b.start ? -1 : 1));
   const covering = (virt: bigint): QemuMemRange | undefined => {
     let low = 0;
@@ -161,12 +172,14 @@ export function compareLeavesWithQemu(leaves: readonly ComparableLeaf[], tlb: re
     }
     return undefined;
   };
-  const describe = (p: { phys: number; large: boolean; user: boolean; writable: boolean; executable: boolean; global: boolean; pcd: boolean; pwt: boolean }): string =>
-    `${hex(p.phys)}${p.large ? " large" : ""} ${p.user ? "U" : "-"}${p.writable ? "W" : "-"}${p.executable ? "X" : "-"}${p.global ? "G" : "-"}${p.pcd ? "C" : "-"}${p.pwt ? "T" : "-"}`;
+  const describe = (p: ComparableLeaf): string =>
+    `${hex(p.phys)}${p.large ? " large" : ""} ${p.user ? "U" : "-"}${p.writable ? "W" : "-"}${p.executable ? "X" : "-"}${p.global ? "G" : "-"}${p.pcd ? "C" : "-"}${p.pwt ? "T" : "-"}${
+      accessedDirty ? `${p.accessed === true ? "A" : "-"}${p.dirty === true ? "D" : "-"}` : ""
+    }`;
   const qemu = new Map<bigint, string>();
   for (const t of tlb) {
     const range = mem === null ? { user: true, writable: true } : covering(t.virt);
-    qemu.set(t.virt, describe({ phys: t.phys, large: t.large, user: t.user && range?.user === true, writable: t.writable && range?.writable === true, executable: !t.noExecute, global: t.global, pcd: t.cacheDisable, pwt: t.writeThrough }));
+    qemu.set(t.virt, describe({ virt: t.virt, phys: t.phys, large: t.large, user: t.user && range?.user === true, writable: t.writable && range?.writable === true, executable: !t.noExecute, global: t.global, pcd: t.cacheDisable, pwt: t.writeThrough, accessed: t.accessed, dirty: t.dirty }));
   }
   const differences: string[] = [];
   const seen = new Set<bigint>();

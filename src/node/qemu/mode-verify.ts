@@ -134,6 +134,7 @@ async function waitForPaging(qemu: QmpSession, command: string, notYet: string, 
 
 /** kmem's leaves as QEMU's x86 `info tlb` shows them (kmem never writes PWT). */
 function x86Leaves(expected: Iterable<PageMapping>): ComparableLeaf[] {
+  // A and D ride along; compareLeavesWithQemu looks at them only when asked.
   return [...expected].map((m) => ({
     virt: BigInt.asUintN(64, BigInt(m.virt)),
     phys: m.phys,
@@ -144,6 +145,8 @@ function x86Leaves(expected: Iterable<PageMapping>): ComparableLeaf[] {
     global: m.global,
     pcd: !m.cachable,
     pwt: false,
+    accessed: m.accessed,
+    dirty: m.dirty,
   }));
 }
 
@@ -184,7 +187,7 @@ async function runX86(input: ModeCheckInput, frames: readonly number[], dir: str
   const tableChunks = frameChunks(input.bus, frames);
   // Long mode: the 64-bit guest runs from an identity mapping it adds to root entry 0, and
   // makes a read and a write from ring 0 and ring 3 at each probe address.
-  let probed: { probes: LongProbe[]; answers: number[]; area: LongGuestArea; extra: TableChunk[] } | null = null;
+  let probed: { probes: LongProbe[]; answers: number[]; area: LongGuestArea; extra: TableChunk[]; after: PageMapping[] } | null = null;
   let guestBase: number;
   if (long) {
     const bytes = longAreaBytes(MAX_LONG_PROBES);
@@ -198,12 +201,14 @@ async function runX86(input: ModeCheckInput, frames: readonly number[], dir: str
     const probes = chooseLongProbes([...input.expected], isFiveLevel(cr4) ? 57 : 48, mayTouch).filter((p) => !inArea(p.vaddr));
     const { rootEntry, chunks } = longGuestChunks(input.bus, input.root, isFiveLevel(cr4), area, probes, encodeLongProbes(probes));
     let answers: number[];
+    let after: PageMapping[];
     try {
       answers = kmemLongAnswers(input.bus, { cr3: input.root, cr4, efer }, probes);
+      after = listMappings(codecOf(input.mode), input.bus, input.root);
     } finally {
       restoreChunks(input.bus, tableChunks);
     }
-    probed = { probes, answers, area, extra: [...chunks, rootEntry] };
+    probed = { probes, answers, area, extra: [...chunks, rootEntry], after };
     guestBase = base;
   } else {
     guestBase = x86GuestBase(tables, stagingBase);
@@ -245,7 +250,8 @@ async function runX86(input: ModeCheckInput, frames: readonly number[], dir: str
     // everything (P|RW|US, no XD), so there the leaf's own bits from `info tlb` are the rights.
     const fiveLevel = isFiveLevel(cr4);
     const mem = fiveLevel ? null : parseInfoMemWide(await qemu.hmp("info mem"));
-    const comparison = compareLeavesWithQemu(x86Leaves(input.expected), tlb, mem);
+    // After real accesses, each leaf's A and D must also be what kmem's MMU set for the same accesses.
+    const comparison = probed === null ? compareLeavesWithQemu(x86Leaves(input.expected), tlb, mem) : compareLeavesWithQemu(x86Leaves(withAccessedDirty([...input.expected], probed.after)), tlb, mem, true);
     return { ...comparison, source: fiveLevel ? "info tlb" : "info tlb + info mem", commandLine: [qemuPath, ...args, ...QMP_STDIO_ARGS], probes };
   } finally {
     qemu.close();
