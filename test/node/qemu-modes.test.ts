@@ -134,15 +134,17 @@ describe("verify-qemu in every mode but 32-bit x86: QEMU lists exactly kmem's pa
     });
   }
 
-  for (const [mode, count] of [["x86-64", 10_000], ["riscv-sv39", 10_000], ["x86-pae", 2_000], ["x86-64-la57", 2_000], ["riscv-sv32", 2_000], ["riscv-sv48", 2_000], ["riscv-sv57", 2_000]] as const) {
+  for (const mode of Object.keys(SETUPS) as QemuCheckedMode[]) {
+    const count = 10_000;
     test(`${mode}: agrees with QEMU after ${String(count)} random alloc/set/free operations (seed ${String(SEED)})`, async () => {
       const built = build(mode, count);
       const random = built.random;
-      assert.ok(random !== null && random.allocs > count / 3 && random.frees > count / 4 && random.sets - random.refusedSets > 0, `operations ran: ${JSON.stringify(random)}`);
+      // Seed 1 in 32 MiB: ~5000 allocations (~10% refused for want of memory), ~4000 frees, ~170 device sets, 15–20 large leaves left.
+      assert.ok(random !== null && random.allocs > count / 3 && random.failedAllocs > 0 && random.frees > count / 4 && random.sets - random.refusedSets > 0, `operations ran: ${JSON.stringify(random)}`);
       const { result, leaves } = await check(mode, built);
       assert.deepEqual(result.differences, [], `QEMU (${result.source}) and kmem differ`);
       assert.deepEqual(result.probes?.differences ?? [], [], "QEMU's accesses and kmem's MMU differ");
-      assert.ok(leaves > 100, `expected many leaves, got ${String(leaves)}`);
+      assert.ok(leaves > 1000, `expected many leaves, got ${String(leaves)}`);
     });
   }
 

@@ -36,7 +36,7 @@ export interface ModeRandomOptions<A extends Address> {
 export interface ModeRandomSummary {
   /** `alloc` calls (small and large-page-aligned), including those that found no room. */
   readonly allocs: number;
-  /** `alloc` calls that returned `null`. */
+  /** `alloc` calls that found no room: `null`, or the mapper's `OutOfMemory` (no frame for a page table). */
   readonly failedAllocs: number;
   /** `set` calls of device memory. */
   readonly sets: number;
@@ -60,6 +60,16 @@ function offset<A extends Address>(base: A, bytes: number): A {
   return (typeof base === "bigint" ? base + BigInt(bytes) : Number(base) + bytes) as A;
 }
 
+/** `alloc`'s answer, or null when the mapper found no frame for a page table (the VMM undid everything). */
+function allocOrNull<A extends Address>(alloc: () => A | null): A | null {
+  try {
+    return alloc();
+  } catch (error) {
+    if (error instanceof KmemError && error.code === "OutOfMemory") return null;
+    throw error;
+  }
+}
+
 /**
  * Runs `count` seeded random operations on a kernel VMM: allocations of 1–8 blocks and
  * large-page-aligned allocations of a large page, `set`s of aligned device memory in
@@ -67,8 +77,8 @@ function offset<A extends Address>(base: A, bytes: number): A {
  * user, writable, cachable, executable, global for kernel pages). The same seed gives the
  * same operations everywhere.
  *
- * @throws Whatever `alloc`/`free` throw (a correct VMM throws nothing here); `set`'s
- *   `KmemError` for a taken slot is counted in `refusedSets`.
+ * @throws Whatever `alloc`/`free` throw but the mapper's `OutOfMemory` (counted in
+ *   `failedAllocs`); `set`'s `KmemError` for a taken slot is counted in `refusedSets`.
  * @example
  * const summary = applyModeRandomOperations(machine.space.vmm, { count: 10_000, seed: 1, largePageBytes: 0x200000 });
  */
@@ -89,7 +99,7 @@ export function applyModeRandomOperations<A extends Address>(vmm: RandomOpsSpace
     const choice = live.length === 0 ? 0 : random();
     if (choice < P_LARGE) {
       const large = choice >= P_SMALL;
-      const start = large ? vmm.alloc(largeBlocks, attributes(), { align: options.largePageBytes }) : vmm.alloc(1 + Math.floor(random() * MAX_BLOCKS), attributes());
+      const start = allocOrNull(() => (large ? vmm.alloc(largeBlocks, attributes(), { align: options.largePageBytes }) : vmm.alloc(1 + Math.floor(random() * MAX_BLOCKS), attributes())));
       allocs++;
       if (start === null) failedAllocs++;
       else live.push(start);
