@@ -9,8 +9,10 @@ import { GUEST_AREA_BYTES } from "../../node/qemu/guest.js";
 import { checkProfileWithQemu, type ProfileCheckResult } from "../../node/qemu/machine-check.js";
 import { CR4_PSE } from "../../node/qemu/monitor-text.js";
 import { QemuError } from "../../node/qemu/qemu-error.js";
-import { readProfileFile } from "../../node/profile-file.js";
-import { addMachineOptions, type MachineFlags } from "../machine-options.js";
+import { defaultProfilePath, readAnyProfileFile, type AnyProfile } from "../../node/profile-file.js";
+import { isModeName, MODE_NAMES } from "../../paging/geometry.js";
+import { addArchOption, addMachineOptions, type AnyMachineFlags } from "../machine-options.js";
+import { modeJson, modeSummary, verifyModeProfile } from "./verify-qemu-mode.js";
 import { UsageError } from "../usage-error.js";
 import type { RegisterCommand } from "./index.js";
 
@@ -22,7 +24,7 @@ const DIFF_LINES = 20;
 const EXIT_MISMATCH = 1;
 const JSON_INDENT = 2;
 
-interface VerifyQemuOptions extends MachineFlags {
+interface VerifyQemuOptions extends AnyMachineFlags {
   readonly random: string;
   readonly seed: string;
   readonly json?: boolean;
@@ -36,9 +38,13 @@ function parseCount(flag: string, text: string, max: number): number {
   return value;
 }
 
-function loadProfile(file: string | undefined): MemoryProfile {
+/** The profile `--profile` or `--arch` names (one at most; neither: the built-in x86 profile). */
+function loadProfile(options: VerifyQemuOptions): { read: AnyProfile; source: string } {
+  if (options.arch !== undefined && options.profile !== undefined) throw new UsageError("--arch and --profile both name a profile: give one");
+  if (options.arch !== undefined && !isModeName(options.arch)) throw new UsageError(`--arch ${JSON.stringify(options.arch)} is not a paging mode (use ${MODE_NAMES.join(", ")})`);
   try {
-    return readProfileFile(file);
+    const read = readAnyProfileFile(options.arch === undefined ? options.profile : defaultProfilePath(options.arch));
+    return { read, source: options.arch === undefined ? (options.profile ?? "the default profile") : `the default ${options.arch} profile` };
   } catch (error) {
     if (error instanceof KmemError) throw new UsageError(error.message);
     throw error;
@@ -97,22 +103,30 @@ function summary(result: ProfileCheckResult, source: string): string {
  * Exit 0 on a match, 1 on a mismatch or a guest that QEMU could not run, 2 on bad input or missing tools.
  */
 export const registerVerifyQemu: RegisterCommand = (program: Command, setExitCode) => {
-  addMachineOptions(
-    program
-      .command("verify-qemu")
-      .description("check kmem's page tables against QEMU's x86 MMU: boot the profile (plus a reservation for a tiny guest), enable paging on its tables in QEMU, compare every present page"),
+  addArchOption(
+    addMachineOptions(
+      program
+        .command("verify-qemu")
+        .description("check kmem's page tables against QEMU's MMU in the profile's mode: boot the profile, enable paging on its tables in QEMU, compare every present page and real accesses"),
+    ),
   )
     .option("--random <n>", "random alloc/free operations (mixed attributes) on the kernel VMM before the check", "0")
     .option("--seed <s>", "seed for --random", DEFAULT_SEED)
     .option("--json", "print the result as JSON")
-    .addHelpText("after", "\nNeeds qemu-system-i386 and nasm (apt-get install qemu-system-x86 nasm).\nExit status: 0 QEMU agrees on every page, 1 a page differs or QEMU could not run the guest, 2 bad input or tools missing.")
+    .addHelpText("after", "\nNeeds qemu-system-i386 (32-bit x86) or qemu-system-x86_64, and nasm (apt-get install qemu-system-x86 nasm); qemu-system-riscv32/riscv64 for RISC-V (apt-get install qemu-system-misc).\nExit status: 0 QEMU agrees on every page, 1 a page differs or QEMU could not run the guest, 2 bad input or tools missing.")
     .action(async (options: VerifyQemuOptions) => {
       const count = parseCount("--random", options.random, MAX_RANDOM_OPERATIONS);
       const seed = parseCount("--seed", options.seed, 0xffff_ffff);
-      const profile = loadProfile(options.profile);
+      const { read, source } = loadProfile(options);
       let result: ProfileCheckResult;
       try {
-        result = await checkProfileWithQemu(profile, { largePages: options.largePages === true, ...(count === 0 ? {} : { random: { count, seed } }) });
+        if (read.arch !== "x86") {
+          const run = await verifyModeProfile(read.profile, { largePages: options.largePages === true, random: count === 0 ? null : { count, seed } });
+          process.stdout.write(options.json === true ? JSON.stringify(modeJson(run, source), null, JSON_INDENT) + "\n" : modeSummary(run, source));
+          if (!run.result.ok) setExitCode(EXIT_MISMATCH);
+          return;
+        }
+        result = await checkProfileWithQemu(read.profile, { largePages: options.largePages === true, ...(count === 0 ? {} : { random: { count, seed } }) });
       } catch (error) {
         if (error instanceof QemuError && (error.code === "GuestFailed" || error.code === "MonitorError")) {
           process.stderr.write(`kmem: ${printable(error.message)}\n`);
@@ -122,7 +136,7 @@ export const registerVerifyQemu: RegisterCommand = (program: Command, setExitCod
         if (error instanceof KmemError) throw new UsageError(error.message);
         throw error;
       }
-      process.stdout.write(options.json === true ? JSON.stringify(toJson(result), null, JSON_INDENT) + "\n" : summary(result, options.profile ?? "the default profile"));
+      process.stdout.write(options.json === true ? JSON.stringify(toJson(result), null, JSON_INDENT) + "\n" : summary(result, source));
       if (!result.ok) setExitCode(EXIT_MISMATCH);
     });
 };
