@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import type { MemoryProfile } from "../../boot/profile.js";
 import { KmemError } from "../../errors/kmem-error.js";
 import { hex, hexRange, printable } from "../../format.js";
 import { formatEntryDifferences } from "../../node/qemu/accessed-dirty.js";
@@ -98,8 +97,9 @@ function summary(result: ProfileCheckResult, source: string): string {
 }
 
 /**
- * `kmem verify-qemu [--profile FILE] [--random N] [--seed S] [--large-pages] [--json]`: boots the
- * profile (plus the guest's reservation), runs QEMU on its page tables and compares every page.
+ * `kmem verify-qemu [--profile FILE] [--arch MODE] [--random N] [--seed S] [--large-pages] [--json]`:
+ * boots the profile in its mode (32-bit x86: plus the guest's reservation), runs QEMU on its
+ * page tables and compares every page and real accesses.
  * Exit 0 on a match, 1 on a mismatch or a guest that QEMU could not run, 2 on bad input or missing tools.
  */
 export const registerVerifyQemu: RegisterCommand = (program: Command, setExitCode) => {
