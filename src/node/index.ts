@@ -37,7 +37,7 @@ export { compareLeavesWithQemu } from "./qemu/inspect-compare.js";
 export type { ComparableLeaf } from "./qemu/inspect-compare.js";
 // verify-qemu in PAE, long mode (4/5-level) and RISC-V Sv32/39/48/57.
 export { checkModeWithQemu } from "./qemu/mode-verify.js";
-export type { ModeCheckInput, ModeCheckOptions, ModeCheckRegisters, ModeCheckResult, QemuCheckedMode } from "./qemu/mode-verify.js";
+export type { ModeCheckInput, ModeCheckOptions, ModeCheckRegisters, ModeCheckResult, ModeProbes, QemuCheckedMode } from "./qemu/mode-verify.js";
 export { applyModeRandomOperations } from "./qemu/mode-random.js";
 export type { ModeRandomOptions, ModeRandomSummary, RandomOpsSpace, RandomSetArea } from "./qemu/mode-random.js";
 export { compareRiscvRuns, mergeRuns, parseRiscvInfoMem } from "./qemu/riscv-mem.js";

@@ -5,8 +5,11 @@ import { seededRandom } from "./random-ops.js";
 
 /** What {@link applyModeRandomOperations} needs from a VMM of either address type (as `VirtualMemoryManager`). */
 export interface RandomOpsSpace<A extends Address> {
+  /** Allocates `numBlocks` blocks (`VirtualMemoryManager.alloc`). */
   alloc(numBlocks: number, attrs: Attributes, options?: A | AllocOptions<A>): A | null;
+  /** Frees the allocation at `vaddr` (`VirtualMemoryManager.free`). */
   free(vaddr: A): void;
+  /** Maps `virtual` to `physical` (`VirtualMemoryManager.set`). */
   set(virtual: Range<A>, physical: Range<A> | null, attrs: Attributes): void;
 }
 

@@ -46,7 +46,17 @@ const GUEST_SOURCE = fileURLToPath(new URL("../../../qemu/mode-guest.asm", impor
 const LONG_GUEST_SOURCE = fileURLToPath(new URL("../../../qemu/long-guest.asm", import.meta.url));
 
 /** The registers of the machine being checked, when they are known (else each mode's defaults). */
-export type ModeCheckRegisters = { readonly cr4: number; readonly efer: number } | { readonly satp: bigint };
+export type ModeCheckRegisters =
+  | {
+      /** CR4 (PAE, LA57, PGE…). */
+      readonly cr4: number;
+      /** EFER (LME, NXE). */
+      readonly efer: number;
+    }
+  | {
+      /** satp: MODE and the root PPN. */
+      readonly satp: bigint;
+    };
 
 /** A machine of any mode but 32-bit x86, as {@link checkModeWithQemu} compares it with QEMU. */
 export interface ModeCheckInput {
