@@ -10,8 +10,9 @@ import { PhysicalMemoryManager } from "../../src/pmm.js";
 import { PhysicalMemory } from "../../src/ram.js";
 import type { Address, Attributes } from "../../src/types.js";
 import { VirtualMemoryManager } from "../../src/vmm.js";
-import { applyModeRandomOperations, type ModeRandomSummary } from "../../src/node/qemu/mode-random.js";
 import { checkModeWithQemu, type ModeCheckResult, type QemuCheckedMode } from "../../src/node/qemu/mode-verify.js";
+import { defaultProfilePath, readAnyProfileFile } from "../../src/node/profile-file.js";
+import { verifyModeProfile } from "../../src/cli/commands/verify-qemu-mode.js";
 
 const MIB = 0x10_0000;
 const SEED = 1;
@@ -64,15 +65,14 @@ interface Built {
   readonly bus: RamAt;
   readonly root: number;
   readonly codec: EntryCodec<Address>;
-  readonly random: ModeRandomSummary | null;
 }
 
 /**
  * kmem's stack for `mode`, as a kernel builds it: a PMM over [0, RAM end) with everything
  * below RAM (and its first MiB) reserved, the mode's TableMapper with large pages, a kernel
- * VMM; a few mappings of every kind, then `random` seeded operations.
+ * VMM; a few mappings of every kind.
  */
-function build(mode: QemuCheckedMode, random: number): Built {
+function build(mode: QemuCheckedMode): Built {
   const s = SETUPS[mode];
   const bus = new RamAt(s.ramBase, s.ramBytes);
   const end = s.ramBase + s.ramBytes;
@@ -91,9 +91,7 @@ function build(mode: QemuCheckedMode, random: number): Built {
     vmm.alloc(1, U_RX);
     const [virt, phys] = [Number(setVirt), Number(s.device)];
     vmm.set({ start: virt, end: virt + s.large }, { start: phys, end: phys + s.large }, K_UC);
-    const setArea = { slots: 16, virt: virt + s.large, phys: phys + s.large };
-    const summary = random === 0 ? null : applyModeRandomOperations(vmm, { count: random, seed: SEED, largePageBytes: s.large, setArea });
-    return { bus, root, codec: mapper.codec as EntryCodec<Address>, random: summary };
+    return { bus, root, codec: mapper.codec as EntryCodec<Address> };
   }
   const mapper = mode.startsWith("x86") ? new TableMapper({ codec: x86Codec(mode as "x86-64"), ...common }) : new TableMapper({ codec: riscvCodec(mode as "riscv-sv39"), ...common });
   const root = mapper.createRoot();
@@ -106,9 +104,7 @@ function build(mode: QemuCheckedMode, random: number): Built {
   vmm.alloc(1, U_RX);
   const large = BigInt(s.large);
   vmm.set({ start: setVirt, end: setVirt + large }, { start: s.device, end: s.device + large }, K_UC);
-  const setArea = { slots: 16, virt: setVirt + large, phys: s.device + large };
-  const summary = random === 0 ? null : applyModeRandomOperations(vmm, { count: random, seed: SEED, largePageBytes: s.large, setArea });
-  return { bus, root, codec: mapper.codec as EntryCodec<Address>, random: summary };
+  return { bus, root, codec: mapper.codec as EntryCodec<Address> };
 }
 
 async function check(mode: QemuCheckedMode, built: Built): Promise<{ result: ModeCheckResult; leaves: number }> {
@@ -118,14 +114,14 @@ async function check(mode: QemuCheckedMode, built: Built): Promise<{ result: Mod
   return { result, leaves: expected.length };
 }
 
-describe("verify-qemu in every mode but 32-bit x86: QEMU lists exactly kmem's pages with their bits", () => {
-  for (const mode of Object.keys(SETUPS) as QemuCheckedMode[]) {
-    test(`${mode}: kernel, user, uncached, read-only, no-execute, 2 MiB/4 MiB and device pages agree with QEMU`, async () => {
-      const built = build(mode, 0);
+describe("verify-qemu in every mode but 32-bit x86: QEMU lists exactly kmem's pages with their bits, and its accesses match kmem's MMU", () => {
+  for (const mode of ["x86-64", "riscv-sv32", "riscv-sv39"] as const) {
+    test(`${mode}: a hand-built PMM + TableMapper + VMM with kernel, user, uncached, read-only, no-execute, 2 MiB/4 MiB and device pages agrees with QEMU`, async () => {
+      const built = build(mode);
       const { result, leaves } = await check(mode, built);
       assert.deepEqual(result.differences, [], `QEMU (${result.source}) and kmem differ`);
       assert.deepEqual(result.probes?.differences ?? [], [], "QEMU's accesses and kmem's MMU differ");
-      if (mode !== "x86-pae") assert.ok(result.probes !== null && result.probes.count >= 13 * 5 && result.probes.faulted > 0, `probes ran: ${JSON.stringify(result.probes)}`);
+      assert.ok(result.probes !== null && result.probes.count >= 13 * 5 && result.probes.faulted > 0, `probes ran: ${JSON.stringify(result.probes)}`);
       assert.equal(result.ok, true);
       assert.ok(leaves >= 13, `expected at least 13 leaves, got ${String(leaves)}`);
       const sizes = new Set(listMappings(built.codec, built.bus, built.root).map((m) => m.size));
@@ -135,22 +131,26 @@ describe("verify-qemu in every mode but 32-bit x86: QEMU lists exactly kmem's pa
   }
 
   for (const mode of Object.keys(SETUPS) as QemuCheckedMode[]) {
-    const count = 10_000;
-    test(`${mode}: agrees with QEMU after ${String(count)} random alloc/set/free operations (seed ${String(SEED)})`, async () => {
-      const built = build(mode, count);
-      const random = built.random;
-      // Seed 1 in 32 MiB: ~5000 allocations (~10% refused for want of memory), ~4000 frees, ~170 device sets, 15–20 large leaves left.
-      assert.ok(random !== null && random.allocs > count / 3 && random.failedAllocs > 0 && random.frees > count / 4 && random.sets - random.refusedSets > 0, `operations ran: ${JSON.stringify(random)}`);
-      const { result, leaves } = await check(mode, built);
-      assert.deepEqual(result.differences, [], `QEMU (${result.source}) and kmem differ`);
+    test(`${mode}: the default profile (profiles/${mode}.json) agrees with QEMU, then again after 10^4 random alloc/set/free operations (seed ${String(SEED)})`, async () => {
+      const read = readAnyProfileFile(defaultProfilePath(mode));
+      assert.ok(read.arch === mode, `profiles/${mode}.json names its arch`);
+      const plain = await verifyModeProfile(read.profile, { largePages: false, random: null });
+      assert.deepEqual([...plain.result.differences, ...(plain.result.probes?.differences ?? [])], [], `QEMU (${plain.result.source}) and kmem differ on the default profile`);
+      assert.equal(plain.result.ok, true);
+      const run = await verifyModeProfile(read.profile, { largePages: false, random: { count: 10_000, seed: SEED } });
+      const { random, result } = run;
+      // ~5000 allocations (some refused for want of memory), ~4000 frees, ~150 device sets.
+      assert.ok(random !== null && random.allocs > 3000 && random.frees > 2500 && random.sets - random.refusedSets > 50, `operations ran: ${JSON.stringify(random)}`);
+      assert.deepEqual(result.differences, [], `QEMU (${result.source}) and kmem differ after the random operations`);
       assert.deepEqual(result.probes?.differences ?? [], [], "QEMU's accesses and kmem's MMU differ");
-      assert.ok(leaves > 1000, `expected many leaves, got ${String(leaves)}`);
+      assert.ok(result.compared > plain.result.compared, `more compared after the operations (${String(result.compared)} > ${String(plain.result.compared)})`);
+      if (mode !== "x86-pae") assert.ok(result.probes !== null && result.probes.count > 200 && result.probes.faulted > 0, `accesses made: ${JSON.stringify(result.probes)}`);
     });
   }
 
   for (const mode of ["x86-64", "riscv-sv39"] as const) {
     test(`${mode}: a leaf changed behind kmem's list (W cleared) is reported at its address`, async () => {
-      const built = build(mode, 0);
+      const built = build(mode);
       const expected = listMappings(built.codec, built.bus, built.root);
       const target = expected.find((m) => m.writable && m.size === 4096);
       assert.ok(target !== undefined, "a writable 4 KiB page");

@@ -9,6 +9,7 @@ function kmem(args: readonly string[]): { status: number | null; stdout: string;
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+// The text report of both families is pinned by the README's verify-qemu commands (doc tests).
 describe("kmem verify-qemu in other modes (--arch, a profile's arch)", () => {
   test("--arch x86-64 --random 2000 --json: pages and ring 0/3 accesses agree after the random operations", () => {
     const run = kmem(["verify-qemu", "--arch", "x86-64", "--random", "2000", "--seed", "1", "--json"]);
@@ -22,17 +23,9 @@ describe("kmem verify-qemu in other modes (--arch, a profile's arch)", () => {
     assert.ok(report.random.allocs > 500 && report.random.frees > 500, `random operations ${JSON.stringify(report.random)}`);
   });
 
-  test("--profile profiles/riscv-sv39.json prints the page runs and the S/U accesses it compared", () => {
-    const run = kmem(["verify-qemu", "--profile", "profiles/riscv-sv39.json"]);
-    assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /^kmem verify-qemu: profiles\/riscv-sv39\.json \(riscv-sv39\); root 0x[0-9A-F]{8}, \d+ table frames\nPages: QEMU \(info mem\) agrees with kmem on all \d+ runs of pages\nAccesses: QEMU's CPU agrees with kmem's MMU on all \d+ real accesses \(loads and stores from S-mode and U-mode; \d+ faults\)\n$/);
-  });
-
-  test("--arch and --profile together, or an unknown mode, exit 2 with one line", () => {
-    for (const args of [["--arch", "x86-64", "--profile", "profiles/x86-64.json"], ["--arch", "sv39"]]) {
-      const run = kmem(["verify-qemu", ...args]);
-      assert.equal(run.status, 2, run.stdout);
-      assert.match(run.stderr, /^kmem: --arch .*\n$/);
-    }
+  test("--arch and --profile together exit 2 with one line", () => {
+    const run = kmem(["verify-qemu", "--arch", "x86-64", "--profile", "profiles/x86-64.json"]);
+    assert.equal(run.status, 2, run.stdout);
+    assert.equal(run.stderr, "kmem: --arch and --profile both name a profile: give one\n");
   });
 });
