@@ -48,3 +48,11 @@ export function frameChunks(bus: PhysicalBus, frames: readonly number[]): TableC
   flush();
   return chunks;
 }
+
+/** Writes `chunks` back to `bus` (undoing the A/D bits kmem's oracle MMU set). */
+export function restoreChunks(bus: PhysicalBus, chunks: readonly TableChunk[]): void {
+  for (const chunk of chunks) {
+    const view = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
+    for (let offset = 0; offset < chunk.bytes.length; offset += 4) bus.write32(chunk.address + offset, view.getUint32(offset, true));
+  }
+}

@@ -15,7 +15,8 @@ import { listMappings, type PageMapping } from "../../paging/mappings.js";
 import type { EntryCodec } from "../../paging/mode.js";
 import type { Address } from "../../types.js";
 import { type ComparableLeaf, compareLeavesWithQemu, type InspectComparison, parseInfoMemWide, parseInfoTlbWide } from "./inspect-compare.js";
-import { frameChunks, modeTableFrames } from "./mode-tables.js";
+import { waitForPaging, waitForWord } from "./guest-wait.js";
+import { frameChunks, modeTableFrames, restoreChunks } from "./mode-tables.js";
 import { QemuError } from "./qemu-error.js";
 import { QMP_STDIO_ARGS, QmpSession } from "./qmp.js";
 import { compareRiscvRuns, parseRiscvInfoMem, type RiscvMemRun, riscvAttrs } from "./riscv-mem.js";
@@ -40,7 +41,6 @@ const X86_GUEST_PAGES = 2;
 const X86_CONFIG_OFFSET = 32;
 /** QEMU virt's DRAM base, where `-bios none` starts the hart (in M-mode: nothing it runs is translated). */
 const RISCV_DRAM = 0x8000_0000;
-const POLL_MS = 20;
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
 const GUEST_SOURCE = fileURLToPath(new URL("../../../qemu/mode-guest.asm", import.meta.url));
 const LONG_GUEST_SOURCE = fileURLToPath(new URL("../../../qemu/long-guest.asm", import.meta.url));
@@ -130,16 +130,6 @@ function codecOf(mode: QemuCheckedMode): EntryCodec<Address> {
 
 function unsupported(message: string, data: Record<string, number>): QemuError {
   return new QemuError("UnsupportedMachine", message, data);
-}
-
-/** Polls `command` until its output no longer starts with `notYet`, then stops the VM. */
-async function waitForPaging(qemu: QmpSession, command: string, notYet: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await qemu.hmp(command)).trimStart().startsWith(notYet)) {
-    if (Date.now() > deadline) throw new QemuError("GuestFailed", `The QEMU guest did not enable paging within ${String(timeoutMs)} ms`, { timeoutMs });
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  await qemu.execute("stop");
 }
 
 /** kmem's leaves as QEMU's x86 `info tlb` shows them (kmem never writes PWT). */
@@ -266,27 +256,6 @@ async function runX86(input: ModeCheckInput, frames: readonly number[], dir: str
   } finally {
     qemu.close();
   }
-}
-
-/** Writes `chunks` back to `bus` (undoing the A/D bits kmem's oracle MMU set). */
-function restoreChunks(bus: PhysicalBus, chunks: readonly TableChunk[]): void {
-  for (const chunk of chunks) {
-    const view = new DataView(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
-    for (let offset = 0; offset < chunk.bytes.length; offset += 4) bus.write32(chunk.address + offset, view.getUint32(offset, true));
-  }
-}
-
-/** Polls the guest's word at `address` (`xp`) until it equals `value`, then stops the VM. */
-async function waitForWord(qemu: QmpSession, address: number, value: number, bytes: 4 | 8, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = (await qemu.hmp(`xp /1${bytes === 4 ? "w" : "g"}x ${hex(address)}`)).trim();
-    const m = /: (0x[0-9a-f]+)$/.exec(text);
-    if (m !== null && BigInt(m[1] ?? "0") === BigInt(value)) break;
-    if (Date.now() > deadline) throw new QemuError("GuestFailed", `The QEMU guest did not finish within ${String(timeoutMs)} ms (its word at ${hex(address)} reads ${text})`, { timeoutMs });
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  await qemu.execute("stop");
 }
 
 function riscvSatp(input: ModeCheckInput): bigint {
