@@ -3,6 +3,9 @@ import { byTestId, el, formatSize } from "./dom.js";
 import { saveFile } from "./download.js";
 import { hex } from "../src/format.js";
 import { bootViewMachine } from "./kmem-machine.js";
+import { bootModeView } from "./mode-machine.js";
+import { startModeView } from "./mode-main.js";
+import { profileArch } from "../src/boot/mode-profile.js";
 import { OperationLog } from "./log.js";
 import { Highlight } from "./highlight.js";
 import { bindQuiz } from "./quiz-panel.js";
@@ -214,6 +217,10 @@ function run(): void {
   const data = readEmbedded();
   let machine: ViewMachine;
   try {
+    if (data.profile !== null && profileArch(data.profile) !== "x86") {
+      startModeView(bootModeView(data.profile, data.largePages), data.source);
+      return;
+    }
     machine = bootViewMachine(data.profile, { largePages: data.largePages });
   } catch (error) {
     const banner = byTestId("boot-error");

@@ -48,7 +48,7 @@ function fixedKey(category: number): number {
 }
 
 /** Keys every block of `snapshot`: page tables first, then the regions' blocks by label, then the PMM's categories. */
-export function physicalPaint(snapshot: PhysicalSnapshot, regions: readonly RegionRow[], colorOf: (label: string) => string): PhysicalPaint {
+export function physicalPaint(snapshot: PhysicalSnapshot, regions: readonly Pick<RegionRow, "label" | "physBlocks">[], colorOf: (label: string) => string): PhysicalPaint {
   const { blockSize, categories } = snapshot;
   const keys = new Uint16Array(categories.length);
   for (let block = 0; block < categories.length; block += 1) {

@@ -107,6 +107,12 @@ export class PhysicalMapView {
     highlight.onChange(() => this.#draw());
   }
 
+  /** Moves the zoomed window to the 4 MiB holding physical address `paddr` (e.g. RAM's base when RAM does not start at 0). */
+  zoomOn(paddr: number): void {
+    this.#window = Math.floor(paddr / this.#paint.blockSize / ZOOM_BLOCKS) * ZOOM_BLOCKS;
+    this.#draw();
+  }
+
   /** Redraws from fresh paint keys; `virtualOf` names the virtual page mapping a physical block (for the tooltips). */
   update(paint: PhysicalPaint, virtualOf: (paddr: number) => number | null): void {
     this.#paint = paint;

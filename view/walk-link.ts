@@ -47,3 +47,44 @@ export function parseWalkLink(hash: string): WalkLink | null {
 export function walkLinkOf(link: WalkLink): string {
   return `#${WALK_KEY}=${hex(link.vaddr)}${FLAGS.filter((f) => link.access[f]).map((f) => `&${f}`).join("")}`;
 }
+
+/** A walk named by the URL in a paging mode whose addresses may pass 2^53: the address as a bigint. */
+export interface WideWalkLink {
+  readonly vaddr: bigint;
+  readonly access: AccessKind;
+}
+
+/**
+ * {@link parseWalkLink} for a mode whose virtual addresses end at `limit` (exclusive):
+ * `#walk=0xFFFFFFFF81000000&user`, exact beyond 2^53.
+ *
+ * @throws Error naming the bad address or flag.
+ */
+export function parseWideWalkLink(hash: string, limit: bigint): WideWalkLink | null {
+  const parts = hash.replace(/^#/, "").split("&").filter((p) => p !== "");
+  const first = parts[0] ?? "";
+  if (!first.startsWith(`${WALK_KEY}=`)) {
+    return null;
+  }
+  const text = decodeURIComponent(first.slice(WALK_KEY.length + 1)).replaceAll("_", "");
+  if (!NUMBER.test(text)) {
+    throw new Error(`The URL's walk address "${text}" is not a number (use 0x… hex or decimal)`);
+  }
+  const vaddr = BigInt(text);
+  if (vaddr >= limit) {
+    throw new Error(`The URL's walk address ${hex(vaddr)} is beyond this mode's virtual addresses (they end at ${hex(limit - 1n)})`);
+  }
+  const flags = new Set<string>();
+  for (const flag of parts.slice(1)) {
+    if (!(FLAGS as readonly string[]).includes(flag)) {
+      throw new Error(`The URL's walk flag "${flag}" is not one of ${FLAGS.join(", ")}`);
+    }
+    flags.add(flag);
+  }
+  return { vaddr, access: { user: flags.has("user"), write: flags.has("write"), fetch: flags.has("fetch") } };
+}
+
+/** The URL fragment of a wide walk: the inverse of {@link parseWideWalkLink}. */
+export function wideWalkLinkOf(link: WideWalkLink, digits: number): string {
+  return `#${WALK_KEY}=${hex(link.vaddr, digits)}${FLAGS.filter((f) => link.access[f]).map((f) => `&${f}`).join("")}`;
+}

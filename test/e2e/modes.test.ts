@@ -122,9 +122,13 @@ describe("kmem with every paging mode", CONCURRENT, () => {
     assertBadInput(both, "kmem: --arch and --profile both name a profile: give one");
   });
 
-  test("view refuses a 64-bit profile in one line, exit 2; a VADDR beyond 64 bits too", async () => {
-    const [view, wide] = await Promise.all([kmem("view", "--profile", "profiles/x86-64.json", "--static", join(scratch, "v.html")), kmem("translate", "--arch", "x86-64", "0x1_0000_0000_0000_0000")]);
-    assertBadInput(view, "kmem: profiles/x86-64.json: kmem view shows 32-bit x86 machines for now, and this profile is x86-64 (use kmem boot or kmem translate)");
+  test("view writes the page of a 64-bit profile (its profile embedded, addresses as \"0x…\" strings); a VADDR beyond 64 bits is one line, exit 2", async () => {
+    const page = join(scratch, "v.html");
+    const [view, wide] = await Promise.all([kmem("view", "--profile", "profiles/x86-64.json", "--static", page), kmem("translate", "--arch", "x86-64", "0x1_0000_0000_0000_0000")]);
+    assert.equal(view.status, EXIT_OK, view.stderr);
+    assert.equal(view.stdout, `kmem view: wrote ${page} (open it in a browser; works offline)\n`);
+    const html = readFileSync(page, "utf8");
+    assert.ok(html.includes('"arch":"x86-64"') && html.includes('"virtStart":"0xffffffff81000000"'), "the page embeds the x86-64 profile with its kernel address as a hex string");
     assertBadInput(wide, "kmem: VADDR 0x1_0000_0000_0000_0000 is beyond 64 bits (virtual addresses end at 0xFFFFFFFFFFFFFFFF)");
   });
 });

@@ -1,10 +1,9 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { printable } from "../../format.js";
-import { readAnyProfileFile } from "../../node/profile-file.js";
 import { loadViewTemplate, renderViewPage, type ViewData, writeStaticView } from "../../node/view-bundle.js";
 import { startViewServer, VIEW_HOST } from "../../node/view-server.js";
-import { addMachineOptions, bootFromFlags, type MachineFlags } from "../machine-options.js";
+import { addArchOption, addMachineOptions, type AnyMachineFlags, bootAnyFromFlags } from "../machine-options.js";
 import { UsageError } from "../usage-error.js";
 import type { RegisterCommand } from "./index.js";
 
@@ -13,22 +12,14 @@ export const DEFAULT_VIEW_PORT = 4096;
 const MAX_PORT = 65535;
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 
-interface ViewOptions extends MachineFlags {
+interface ViewOptions extends AnyMachineFlags {
   readonly port: string;
   readonly static?: string;
 }
 
-/** The view draws 32-bit x86 machines: another mode's profile is refused in one line (exit 2). */
-function requireX86(file: string | undefined): void {
-  let arch: string;
-  try {
-    arch = readAnyProfileFile(file).arch;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  if (arch !== "x86") {
-    throw new UsageError(`${file ?? ""}: kmem view shows 32-bit x86 machines for now, and this profile is ${arch} (use kmem boot or kmem translate)`);
-  }
+/** A profile as JSON the page reads back: bigints (64-bit addresses) as `"0x…"` strings. */
+function embeddable(profile: unknown): unknown {
+  return JSON.parse(JSON.stringify(profile, (_key, value: unknown) => (typeof value === "bigint" ? `0x${value.toString(16)}` : value)));
 }
 
 function parsePort(text: string): number {
@@ -68,23 +59,25 @@ async function serve(data: ViewData, port: number): Promise<void> {
 }
 
 /**
- * `kmem view [--profile FILE] [--port N] [--static FILE.html]`: the machine in the browser,
+ * `kmem view [--profile FILE | --arch MODE] [--port N] [--static FILE.html]`: the machine in the browser,
  * served on 127.0.0.1 or written as one self-contained HTML file.
  */
 export const registerView: RegisterCommand = (program: Command) => {
-  addMachineOptions(
-    program
-      .command("view")
-      .description("show the booted machine in a browser page: the 4 GiB virtual map, physical memory, regions, page walks and live actions (kmem's core runs in the page)"),
+  addArchOption(
+    addMachineOptions(
+      program
+        .command("view")
+        .description("show the booted machine in a browser page: the virtual map, physical memory, regions, page walks (and, for 32-bit x86, live actions); kmem's core runs in the page"),
+    ),
   )
     .option("--port <n>", "port on 127.0.0.1 (0 picks a free port)", String(DEFAULT_VIEW_PORT))
     .option("--static <FILE.html>", "write one self-contained HTML file (no server) and exit")
     .addHelpText("after", "\nThe page boots the same validated profile in the browser; a bad profile exits with status 2.")
     .action(async (options: ViewOptions) => {
       const port = parsePort(options.port);
-      requireX86(options.profile);
-      const { machine, source } = bootFromFlags(options);
-      const data: ViewData = { profile: machine.profile, source, largePages: options.largePages === true };
+      const booted = bootAnyFromFlags(options);
+      const profile = booted.kind === "x86" ? booted.machine.profile : embeddable(booted.machine.profile);
+      const data: ViewData = { profile, source: booted.source, largePages: options.largePages === true };
       if (options.static !== undefined) {
         await writeStaticView(options.static, data).catch((error: unknown) => {
           throw new UsageError(`Cannot write ${options.static ?? ""}: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,0 +1,70 @@
+/**
+ * The virtual map of a 64-bit (or PAE/Sv32) space on a compressed axis: each region gets a
+ * segment whose width grows with the logarithm of its size, and the unused stretches between
+ * them are drawn as narrow breaks labelled with their real range, so that a 2 MiB kernel and a
+ * 128 MiB direct map are both visible in a 2^64 space. The non-canonical hole of a
+ * sign-extended space is its own break.
+ */
+
+/** One stretch of the axis. */
+export interface SpaceSegment {
+  /** `region`: a region of the map; `gap`: nothing mapped or reserved; `hole`: non-canonical addresses. */
+  readonly kind: "region" | "gap" | "hole";
+  readonly start: bigint;
+  readonly end: bigint;
+  /** The region's index in the list given, for `region` segments. */
+  readonly region: number;
+}
+
+/** A region as the axis needs it. */
+export interface SpaceRegion {
+  readonly virtStart: bigint;
+  readonly virtEnd: bigint;
+}
+
+/** Where a sign-extended space of `vaBits` bits is not canonical: `[2^(vaBits-1), 2^64 - 2^(vaBits-1))`. */
+export function nonCanonicalHole(vaBits: number): { readonly start: bigint; readonly end: bigint } {
+  const half = 1n << BigInt(vaBits - 1);
+  return { start: half, end: (1n << 64n) - half };
+}
+
+/**
+ * The axis from 0 to `spaceEnd`: the regions (in address order, overlaps clipped) and the breaks
+ * between them, a gap that meets `hole` split around it.
+ *
+ * @example
+ * spaceSegments([{ virtStart: 0xffffffff81000000n, virtEnd: 0xffffffff81200000n }], 1n << 64n, nonCanonicalHole(48));
+ * // gap 0…0x00007FFFFFFFFFFF, hole …, gap 0xFFFF800000000000…, region, gap …2^64
+ */
+export function spaceSegments(regions: readonly SpaceRegion[], spaceEnd: bigint, hole: { readonly start: bigint; readonly end: bigint } | null): SpaceSegment[] {
+  const segments: SpaceSegment[] = [];
+  const addGap = (start: bigint, end: bigint): void => {
+    if (start >= end) return;
+    if (hole === null || end <= hole.start || start >= hole.end) {
+      segments.push({ kind: "gap", start, end, region: -1 });
+      return;
+    }
+    if (start < hole.start) segments.push({ kind: "gap", start, end: hole.start, region: -1 });
+    segments.push({ kind: "hole", start: start > hole.start ? start : hole.start, end: end < hole.end ? end : hole.end, region: -1 });
+    if (end > hole.end) segments.push({ kind: "gap", start: hole.end, end, region: -1 });
+  };
+  const order = regions.map((r, i) => ({ r, i })).sort((a, b) => (a.r.virtStart < b.r.virtStart ? -1 : a.r.virtStart > b.r.virtStart ? 1 : 0));
+  let cursor = 0n;
+  for (const { r, i } of order) {
+    const start = r.virtStart > cursor ? r.virtStart : cursor;
+    if (r.virtEnd <= start) continue;
+    addGap(cursor, start);
+    segments.push({ kind: "region", start, end: r.virtEnd, region: i });
+    cursor = r.virtEnd;
+  }
+  addGap(cursor, spaceEnd);
+  return segments;
+}
+
+const MIN_REGION_WEIGHT = 2;
+const PAGE_BITS = 12;
+
+/** The relative width of a region segment: grows with log2 of its size in pages, so a huge region is wider but never swamps a small one. */
+export function regionWeight(bytes: bigint): number {
+  return MIN_REGION_WEIGHT + Math.max(0, bytes.toString(2).length - 1 - PAGE_BITS);
+}
