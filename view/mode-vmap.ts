@@ -3,23 +3,7 @@ import { el } from "./dom.js";
 import type { Highlight } from "./highlight.js";
 import type { ModeRegionRow } from "./mode-machine.js";
 import type { LabelColors } from "./palette.js";
-import { nonCanonicalHole, regionWeight, spaceSegments } from "./mode-vspace.js";
-
-const WIDE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-const UNIT_BITS = 10n;
-
-/** A byte count up to 2^64 as text: exact when a whole number of its unit (`256 GiB`, `16 EiB`), else to one decimal (`127.5 TiB`). */
-export function wideSize(bytes: bigint): string {
-  let unit = 0;
-  while (unit < WIDE_UNITS.length - 1 && bytes >= 1n << (UNIT_BITS * BigInt(unit + 1))) unit += 1;
-  const scale = 1n << (UNIT_BITS * BigInt(unit));
-  const whole = bytes / scale;
-  const tenths = ((bytes % scale) * 10n) / scale;
-  const units = WIDE_UNITS[unit] ?? "B";
-  if (bytes % scale === 0n) return `${whole} ${units}`;
-  if (unit > 0 && bytes % (scale >> UNIT_BITS) === 0n && whole < 1024n) return `${bytes / (scale >> UNIT_BITS)} ${WIDE_UNITS[unit - 1] ?? "B"}`;
-  return `${whole}.${tenths} ${units}`;
-}
+import { nonCanonicalHole, regionWeight, spaceSegments, wideSize } from "./mode-vspace.js";
 
 /**
  * Draws the compressed virtual axis of a mode machine into `host`: one coloured segment per

@@ -6,8 +6,7 @@ import { PAGING_MODES } from "../../src/boot/modes.js";
 import { exportModeMachine } from "../../src/boot/mode-describe.js";
 import { modeEntryFields, modeFault } from "../../view/mode-fields.js";
 import { bootModeView } from "../../view/mode-machine.js";
-import { wideSize } from "../../view/mode-vmap.js";
-import { nonCanonicalHole, spaceSegments } from "../../view/mode-vspace.js";
+import { nonCanonicalHole, spaceSegments, wideSize } from "../../view/mode-vspace.js";
 import { PhysCategory } from "../../view/model.js";
 import { parseWideWalkLink, wideWalkLinkOf } from "../../view/walk-link.js";
 
