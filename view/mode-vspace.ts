@@ -71,8 +71,10 @@ export function regionWeight(bytes: bigint): number {
 
 const WIDE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 const UNIT_BITS = 10n;
+/** A size is written exactly in the next smaller unit while that count stays short (`6160 KiB`), else to one decimal. */
+const EXACT_BELOW = 10_000n;
 
-/** A byte count up to 2^64 as text: exact when a whole number of its unit (`256 GiB`, `16 EiB`), else to one decimal (`127.5 TiB`). */
+/** A byte count up to 2^64 as text: exact when a whole number of its unit (`256 GiB`, `16 EiB`) or a short count of the next smaller one (`6160 KiB`), else to one decimal (`1020.3 MiB`). */
 export function wideSize(bytes: bigint): string {
   let unit = 0;
   while (unit < WIDE_UNITS.length - 1 && bytes >= 1n << (UNIT_BITS * BigInt(unit + 1))) unit += 1;
@@ -81,6 +83,7 @@ export function wideSize(bytes: bigint): string {
   const tenths = ((bytes % scale) * 10n) / scale;
   const units = WIDE_UNITS[unit] ?? "B";
   if (bytes % scale === 0n) return `${whole} ${units}`;
-  if (unit > 0 && bytes % (scale >> UNIT_BITS) === 0n && whole < 1024n) return `${bytes / (scale >> UNIT_BITS)} ${WIDE_UNITS[unit - 1] ?? "B"}`;
+  const smaller = scale >> UNIT_BITS;
+  if (unit > 0 && bytes % smaller === 0n && bytes / smaller < EXACT_BELOW) return `${bytes / smaller} ${WIDE_UNITS[unit - 1] ?? "B"}`;
   return `${whole}.${tenths} ${units}`;
 }

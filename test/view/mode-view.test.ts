@@ -47,6 +47,7 @@ describe("the compressed virtual axis", () => {
     assert.equal(wideSize(0x604000n), "6160 KiB");
     assert.equal(wideSize(0x1800n), "6 KiB");
     assert.equal(wideSize(0x1801n), "6145 B");
+    assert.equal(wideSize(0x1_0000_0000n - 0xc039d000n), "1020.3 MiB");
     assert.equal(wideSize(0x1_0000_0800_0000n), "256.0 TiB");
   });
 });
