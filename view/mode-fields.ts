@@ -113,8 +113,11 @@ const X86_ERROR_BITS: readonly [number, string, string, string][] = [
 
 /** A fault as the page shows it: a headline and the fault code's fields (x86 error code bits, or RISC-V scause and stval). */
 export interface ModeFault {
+  /** What faulted, with CR2 and the error code, #GP(0), or scause and stval. */
   readonly headline: string;
+  /** Why, in words (the MMU's fault reason). */
   readonly reason: string;
+  /** The error code's bits (x86), or scause and stval (RISC-V); none for #GP. */
   readonly fields: readonly ModeField[];
 }
 

@@ -8,25 +8,35 @@ import { type AccessKind, type ExportFiles, type PhysicalSnapshot, PhysCategory 
 
 /** One row of a mode machine's region table: a {@link ModeMachine} region, its physical blocks, and whether it is the direct map. */
 export interface ModeRegionRow {
+  /** The first virtual address. */
   readonly virtStart: bigint;
+  /** The virtual address just past the region. */
   readonly virtEnd: bigint;
+  /** The physical address of `virtStart`, or null when only reserved. */
   readonly physStart: number | null;
   /** The blocks behind the region (empty for the direct map, an alias of all RAM, and for reservations). */
   readonly physBlocks: readonly number[];
+  /** Supervisor only. */
   readonly kernel: boolean;
+  /** Writes allowed. */
   readonly writable: boolean;
+  /** Cached (x86 PCD clear). */
   readonly cachable: boolean;
+  /** Instruction fetches allowed. */
   readonly executable: boolean;
   /** The direct map: every RAM block, aliased. */
   readonly direct: boolean;
+  /** What the region is. */
   readonly label: string;
 }
 
 /** A booted machine of a paging mode other than 32-bit x86, as the page shows it (display and walks; no live actions). */
 export interface ModeViewMachine {
+  /** The booted machine (kmem's own `bootMode`). */
   readonly machine: ModeMachine;
   /** What boot and its self-check reported, for the log. */
   readonly bootReport: string;
+  /** The address-space map, in virtual address order. */
   readonly regions: readonly ModeRegionRow[];
   /** The kernel image's first byte (the walk the page opens with). */
   readonly kernelStart: bigint;

@@ -10,7 +10,9 @@
 export interface SpaceSegment {
   /** `region`: a region of the map; `gap`: nothing mapped or reserved; `hole`: non-canonical addresses. */
   readonly kind: "region" | "gap" | "hole";
+  /** The first address. */
   readonly start: bigint;
+  /** The address just past the stretch (2^64 at the top of a 64-bit space). */
   readonly end: bigint;
   /** The region's index in the list given, for `region` segments. */
   readonly region: number;
@@ -18,7 +20,9 @@ export interface SpaceSegment {
 
 /** A region as the axis needs it. */
 export interface SpaceRegion {
+  /** The first virtual address. */
   readonly virtStart: bigint;
+  /** The virtual address just past the region. */
   readonly virtEnd: bigint;
 }
 

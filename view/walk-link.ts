@@ -50,7 +50,9 @@ export function walkLinkOf(link: WalkLink): string {
 
 /** A walk named by the URL in a paging mode whose addresses may pass 2^53: the address as a bigint. */
 export interface WideWalkLink {
+  /** The virtual address, exact at any width. */
   readonly vaddr: bigint;
+  /** Write, user and fetch, as the URL's flags say. */
   readonly access: AccessKind;
 }
 
