@@ -49,6 +49,19 @@ function fillRegionTable(table: HTMLTableElement, rows: readonly ModeRegionRow[]
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
 }
 
+/** Physical address → the virtual address mapping it: the region owning the block, else the direct map's alias. */
+function virtualOf(rows: readonly ModeRegionRow[]): (paddr: number) => bigint | null {
+  const mapped = rows.filter((r) => r.physStart !== null);
+  const ordered = [...mapped.filter((r) => !r.direct), ...mapped.filter((r) => r.direct)];
+  return (paddr) => {
+    for (const row of ordered) {
+      const start = row.physStart ?? 0;
+      if (paddr >= start && BigInt(paddr - start) < row.virtEnd - row.virtStart) return row.virtStart + BigInt(paddr - start);
+    }
+    return null;
+  };
+}
+
 /**
  * Shows a machine of a paging mode other than 32-bit x86 in the page's sections: the compressed
  * virtual map, the physical map from physical 0 (what lies below RAM collapsed into a break),
@@ -86,7 +99,7 @@ export function startModeView(view: ModeViewMachine, source: string): void {
   );
   const snapshot = view.physical();
   const paint = physicalPaint(snapshot, rows, (label) => colors.colorOf(label));
-  physicalMap.update(paint, () => null);
+  physicalMap.update(paint, virtualOf(rows));
   physicalMap.zoomOn(machine.layout.ramBase);
   const counts = countKeys(paint);
   const legend = byTestId("physical-legend");

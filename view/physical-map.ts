@@ -84,7 +84,7 @@ export class PhysicalMapView {
   #layout: BandLayout = { perCell: 1, columns: COLUMNS, bands: [], height: 0 };
   /** The first block of the zoomed window. */
   #window = 0;
-  #virtualOf: (paddr: number) => number | null = () => null;
+  #virtualOf: (paddr: number) => number | bigint | null = () => null;
 
   constructor(parts: PhysicalMapParts, tooltip: Tooltip, highlight: Highlight) {
     this.#canvas = parts.overview;
@@ -113,8 +113,8 @@ export class PhysicalMapView {
     this.#draw();
   }
 
-  /** Redraws from fresh paint keys; `virtualOf` names the virtual page mapping a physical block (for the tooltips). */
-  update(paint: PhysicalPaint, virtualOf: (paddr: number) => number | null): void {
+  /** Redraws from fresh paint keys; `virtualOf` names the virtual page mapping a physical block (for the tooltips; a bigint in 64-bit modes). */
+  update(paint: PhysicalPaint, virtualOf: (paddr: number) => number | bigint | null): void {
     this.#paint = paint;
     this.#virtualOf = virtualOf;
     const collapsible = (key: number): boolean => key === KEY_FREE || key === KEY_FIRMWARE;

@@ -145,5 +145,14 @@ describe("kmem view of 64-bit modes in Chromium", () => {
     assert.deepEqual(leaf.slice(0, 8).map((r) => r.split("\t").slice(1, 3).join("=")), ["V=1", "R=1", "W=0", "X=1", "U=0", "G=0", "A=1", "D=0"]);
     assert.match(await b.getByTestId("physical-scale").innerText(), /^RAM 0x80000000–0x88000000 \(128 MiB\)/);
     assert.match(await b.getByTestId("physical-zoom-title").innerText(), /^0x80000000–0x80400000/);
+    const zoom = b.getByTestId("physical-zoom");
+    await zoom.scrollIntoViewIfNeeded();
+    const box = await zoom.boundingBox();
+    assert.ok(box !== null, "the physical zoom is visible");
+    // The zoom opens on 0x80000000–0x80400000, one cell per block, 32 per row: 0x80200000 is the first cell of row 16.
+    const [columns, pitch, margin] = await Promise.all(["data-columns", "data-pitch-px", "data-margin-px"].map(async (name) => Number(await zoom.getAttribute(name))));
+    assert.equal(columns, 32, "the zoom has 32 columns");
+    await b.mouse.move(box.x + (margin ?? 0) + (pitch ?? 0) / 2, box.y + 16 * (pitch ?? 0) + (pitch ?? 0) / 2);
+    assert.match(await b.locator(".tooltip").innerText(), /mapped at: 0x80200000 ← virtual 0xFFFFFFFF80000000/);
   });
 });
