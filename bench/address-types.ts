@@ -5,7 +5,7 @@
  * `[0xFFFF_8000_0000_0000, 2^64)` (2^35 blocks: the extent tree), and a `number` VMM with the
  * extent tree — all in one run, the `number` one first (before any `bigint` code has run) and
  * again last, so the cost of a process that uses both types shows. Also the before/after of
- * the two figures stage one recorded in bench/results.json (section 1's ratio, the MMU's
+ * the two figures stage one recorded in bench/stage-one-results.json (its bench/results.json, kept) (section 1's ratio, the MMU's
  * TLB-hit rate), which this change must keep within 10%.
  */
 
@@ -109,7 +109,7 @@ export interface AddressTypeSection {
   readonly perOpRatios: Record<string, number>;
   /** Whether every subject returned the same address offsets (all are first fit by lowest address). */
   readonly sameAddresses: boolean;
-  /** When stage one's bench/results.json was written, if readable. */
+  /** When bench/stage-one-results.json was written, if readable. */
   readonly stageOneDate: string | null;
   readonly beforeAfter: readonly BeforeAfter[];
 }
@@ -189,7 +189,7 @@ export function printAddressTypes(section: AddressTypeSection): string {
       section.results.map((r) => [r.subject, duration(r.usPerOp), duration(r.cpuUsPerOp), times(section.perOpRatios[r.subject] ?? Number.NaN)]),
     ),
     `same addresses (offsets from each space's start) returned by all: ${section.sameAddresses ? "yes" : "no"}`,
-    `Stage one's figures (bench/results.json${section.stageOneDate === null ? ", not found" : `, ${section.stageOneDate}`}; another run, so machine load differs) against this run's — the 32-bit number path must stay within 10%:`,
+    `Stage one's figures (bench/stage-one-results.json${section.stageOneDate === null ? ", not found" : `, ${section.stageOneDate}`}; another run, so machine load differs) against this run's — the 32-bit number path must stay within 10%:`,
     markdownTable(
       ["figure", "stage one", "this run", "this run ÷ stage one"],
       section.beforeAfter.map((b) => [b.figure, b.stageOne === null ? "n/a" : b.figure.startsWith("MMU") ? rate(b.stageOne) : times(b.stageOne), b.figure.startsWith("MMU") ? rate(b.thisRun) : times(b.thisRun), b.ratio === null ? "n/a" : b.ratio.toFixed(2)]),

@@ -153,7 +153,7 @@ function main(): void {
   const frameChurn = timed("frameChurn", () => runFrameChurn(config.frameChurn));
   const replaySection = timed("replay", () => runReplayBench(SUBJECTS, config.replay));
   // Last: its bigint VMMs must not reach the VMM's code before the number-only sections ran.
-  const addressTypes = timed("address types", () => runAddressTypes(kmemSubject, addressTypeConfig(config.mixed), config.jitWarmupOps, { mixed, mmu }, new URL("./results.json", import.meta.url)));
+  const addressTypes = timed("address types", () => runAddressTypes(kmemSubject, addressTypeConfig(config.mixed), config.jitWarmupOps, { mixed, mmu }, new URL("./stage-one-results.json", import.meta.url)));
 
   const targets = targetRows(mixed, scaling, mmu, bootSection, memory);
   const results = {
