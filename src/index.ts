@@ -84,6 +84,7 @@ export type { Geometry, MmuHooks, ModeName, PageMapping, TableMapperOptions, Tlb
 export { CR0_PG, CR0_WP, CR4_LA57, CR4_PAE, CR4_PGE, CR4_PSE, CpuStateError, EFER_LME, EFER_NXE, X86Mmu, x86Codec } from "./arch/x86/index.js";
 export type { CpuStateErrorData, X86CpuState, X86MmuOptions } from "./arch/x86/index.js";
 export { RiscvMmu, RiscvStateError, SSTATUS_MXR, SSTATUS_SUM, riscvCodec } from "./arch/riscv/index.js";
+export { entryCodecFor } from "./arch/entry-codec-for.js";
 export type { RiscvCpuState, RiscvMmuOptions, RiscvStateErrorData } from "./arch/riscv/index.js";
 
 // Boot: memory profiles, the kernel address space they describe, the self-check, export.

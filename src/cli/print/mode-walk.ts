@@ -1,13 +1,11 @@
 import { PDE_PAGE_SIZE, PTE_ACCESSED, PTE_CACHE_DISABLE, PTE_DIRTY, PTE_GLOBAL, PTE_USER, PTE_WRITABLE, PTE_WRITE_THROUGH } from "../../arch/x86/entry.js";
 import { HI_NX } from "../../arch/x86/entry64.js";
-import { x86Codec } from "../../arch/x86/codec.js";
-import { riscvCodec } from "../../arch/riscv/codec.js";
+import { entryCodecFor } from "../../arch/entry-codec-for.js";
 import { PTE_A, PTE_D, PTE_G, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from "../../arch/riscv/pte.js";
 import type { PagingModeName } from "../../boot/modes.js";
 import { hex, jsonAddress } from "../../format.js";
 import { KIND_FETCH, KIND_USER, KIND_WRITE, describeReason, kindOperation, reasonName } from "../../paging/access.js";
 import { PAGE_BYTES } from "../../paging/geometry.js";
-import type { EntryCodec } from "../../paging/mode.js";
 import type { WalkExplanation } from "../../paging/mmu.js";
 import { formatSize } from "./size.js";
 
@@ -21,19 +19,6 @@ const X86_LEVEL_NAMES: Readonly<Record<string, readonly string[]>> = {
   "x86-64-la57": ["PT", "PD", "PDPT", "PML4", "PML5"],
 };
 
-function codecOf(mode: PagingModeName): EntryCodec<number> | EntryCodec<bigint> {
-  switch (mode) {
-    case "x86-pae":
-      return x86Codec(mode);
-    case "x86-64":
-    case "x86-64-la57":
-      return x86Codec(mode);
-    case "riscv-sv32":
-      return riscvCodec(mode);
-    default:
-      return riscvCodec(mode);
-  }
-}
 
 /**
  * An entry's flags in words, then what it points at, e.g.
@@ -42,7 +27,7 @@ function codecOf(mode: PagingModeName): EntryCodec<number> | EntryCodec<bigint> 
 export function describeModeEntry(mode: PagingModeName, entry: bigint, level: number): string {
   const lo = Number(entry % TWO_32);
   const hi = Number(entry / TWO_32);
-  const codec = codecOf(mode);
+  const codec = entryCodecFor(mode);
   if (!codec.isPresent(lo, hi)) return "not present";
   const leaf = level === 0 || codec.isLeaf(lo, hi, level);
   const target = `${leaf ? "page" : "table"} ${hex(codec.pageNumber(lo, hi, level) * PAGE_BYTES)}`;

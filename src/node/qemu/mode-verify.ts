@@ -3,17 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
-import { riscvCodec } from "../../arch/riscv/codec.js";
+import { entryCodecFor } from "../../arch/entry-codec-for.js";
 import { SATP_MODE } from "../../arch/riscv/pte.js";
-import { x86Codec } from "../../arch/x86/codec.js";
 import { CR4_LA57, CR4_PAE, EFER_LME, EFER_NXE } from "../../arch/x86/entry64.js";
 import type { PhysicalBus } from "../../bus.js";
 import { hex, hexRange } from "../../format.js";
 import type { ModeName } from "../../paging/geometry.js";
 import { PAGE_BYTES } from "../../paging/geometry.js";
 import { listMappings, type PageMapping } from "../../paging/mappings.js";
-import type { EntryCodec } from "../../paging/mode.js";
-import type { Address } from "../../types.js";
 import { type ComparableLeaf, compareLeavesWithQemu, type InspectComparison, parseInfoMemWide, parseInfoTlbWide } from "./inspect-compare.js";
 import { waitForPaging, waitForWord } from "./guest-wait.js";
 import { frameChunks, modeTableFrames, restoreChunks } from "./mode-tables.js";
@@ -114,19 +111,6 @@ export interface ModeProbes {
   readonly differences: readonly string[];
 }
 
-function codecOf(mode: QemuCheckedMode): EntryCodec<Address> {
-  switch (mode) {
-    case "x86-pae":
-      return x86Codec(mode);
-    case "x86-64":
-    case "x86-64-la57":
-      return x86Codec(mode);
-    case "riscv-sv32":
-      return riscvCodec(mode);
-    default:
-      return riscvCodec(mode);
-  }
-}
 
 function unsupported(message: string, data: Record<string, number>): QemuError {
   return new QemuError("UnsupportedMachine", message, data);
@@ -204,7 +188,7 @@ async function runX86(input: ModeCheckInput, frames: readonly number[], dir: str
     let after: PageMapping[];
     try {
       answers = kmemLongAnswers(input.bus, { cr3: input.root, cr4, efer }, probes);
-      after = listMappings(codecOf(input.mode), input.bus, input.root);
+      after = listMappings(entryCodecFor(input.mode), input.bus, input.root);
     } finally {
       restoreChunks(input.bus, tableChunks);
     }
@@ -306,7 +290,7 @@ async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: s
   let after: PageMapping[];
   try {
     answers = kmemRiscvAnswers(input.bus, satp, rv32, probes);
-    after = listMappings(codecOf(input.mode), input.bus, input.root);
+    after = listMappings(entryCodecFor(input.mode), input.bus, input.root);
   } finally {
     restoreChunks(input.bus, chunks);
   }
@@ -359,7 +343,7 @@ async function runRiscv(input: ModeCheckInput, frames: readonly number[], dir: s
  * result.ok; // true when QEMU agrees page by page
  */
 export async function checkModeWithQemu(input: ModeCheckInput, options: ModeCheckOptions = {}): Promise<ModeCheckResult> {
-  const frames = modeTableFrames(codecOf(input.mode), input.bus, input.root);
+  const frames = modeTableFrames(entryCodecFor(input.mode), input.bus, input.root);
   const dir = mkdtempSync(join(tmpdir(), "kmem-qemu-mode-"));
   try {
     const timeout = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
