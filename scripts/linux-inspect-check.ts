@@ -1,4 +1,4 @@
-// The real-kernel check of `kmem inspect` (run by .ci/run after npm test):
+// The real-kernel check of `kmem inspect` (run by .ci/run before npm test):
 //   node --import tsx scripts/linux-inspect-check.ts path/to/vmlinuz [KEEP_CORE_AS]
 // Boots the kernel in qemu-system-x86_64 (TCG, 512 MiB, no KASLR) with a one-file initramfs
 // whose init (qemu/linux-init.asm) maps some pages and spins in user mode; stops the VM,
