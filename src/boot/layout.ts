@@ -127,8 +127,11 @@ function shift(range: Range, by: number): Range {
   return { start: range.start + by, end: range.end + by };
 }
 
-/** Available map entries (aligned inward) minus reserved ones (aligned outward), within RAM. */
-function usableMemory(profile: MemoryProfile): Range[] {
+/**
+ * Available map entries (aligned inward) minus reserved ones (aligned outward), within RAM:
+ * the physical memory the kernel may use (every mode's layout reads it the same way).
+ */
+export function usableMemory(profile: Pick<MemoryProfile, "memoryBytes" | "memoryMap">): Range[] {
   const available: Range[] = [];
   const reserved: Range[] = [];
   profile.memoryMap.forEach((entry, i) => {
@@ -145,7 +148,7 @@ function usableMemory(profile: MemoryProfile): Range[] {
 }
 
 /** The first sub-range of `range` that `usable` does not cover, for error messages. */
-function firstGap(usable: readonly Range[], range: Range): string {
+export function firstGap(usable: readonly Range[], range: Range): string {
   const gap = subtract([range], usable)[0] ?? range;
   return hexRange(gap.start, gap.end);
 }

@@ -1,10 +1,10 @@
 import { hex, hexRange } from "../format.js";
 import { type Attributes, BLOCK_SIZE, type Range } from "../types.js";
-import { EARLY_ALLOC_BYTES, KERNEL_IMAGE_ATTRS, NULL_PAGE, RESERVED_ATTRS } from "./layout.js";
+import { EARLY_ALLOC_BYTES, KERNEL_IMAGE_ATTRS, NULL_PAGE, RESERVED_ATTRS, firstGap, usableMemory } from "./layout.js";
 import { MODE_MAX_RAM_BYTES, type ModeProfile } from "./mode-profile.js";
 import { MODE_SPECS } from "./modes.js";
 import { fail, type Field } from "./profile-fields.js";
-import { alignDown, alignOutward, alignUp, covers, normalize, overlaps, subtract } from "./ranges.js";
+import { alignDown, alignOutward, covers, normalize, overlaps, subtract } from "./ranges.js";
 
 /** The direct map's attributes: kernel, writable, cachable, not executable (Linux's `PAGE_KERNEL`). */
 export const DIRECT_MAP_ATTRS: Attributes = { kernel: true, writable: true, cachable: true, executable: false };
@@ -92,25 +92,6 @@ export function planModeLayout(profile: ModeProfile): ModeLayout {
   const ram: Range = { start: ramBase, end: profile.memoryBytes };
   const mapped = mappings.flatMap((m) => (m.physical === null || m.direct ? [] : [{ start: Math.max(m.physical.start, ram.start), end: Math.min(m.physical.end, ram.end) }]));
   return { ramBase, mappings, regions: describeRegions(profile, mappings), usable, claimed: subtract(mapped, pmmReserved), pmmReserved };
-}
-
-function usableMemory(profile: ModeProfile): Range[] {
-  const available: Range[] = [];
-  const reserved: Range[] = [];
-  profile.memoryMap.forEach((entry, i) => {
-    if (entry.type === "available") {
-      if (entry.end > profile.memoryBytes) fail({ path: `memoryMap[${i}].end`, value: entry.end }, `is beyond memoryBytes ${hex(profile.memoryBytes)}`);
-      available.push({ start: alignUp(entry.start), end: alignDown(entry.end) });
-    } else {
-      reserved.push(alignOutward(entry));
-    }
-  });
-  return subtract(available, reserved);
-}
-
-function firstGap(usable: readonly Range[], range: Range): string {
-  const gap = subtract([range], usable)[0] ?? range;
-  return hexRange(gap.start, gap.end);
 }
 
 const BLOCK = BigInt(BLOCK_SIZE);

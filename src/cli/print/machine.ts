@@ -23,7 +23,7 @@ function regionRow(region: Region): string[] {
 }
 
 /** One line of fragmentation figures: free extents, the largest, and the index. */
-function fragmentationLine(stats: FragmentationStats): string {
+export function fragmentationLine(stats: FragmentationStats): string {
   const extents = `${stats.freeExtents} free extent${stats.freeExtents === 1 ? "" : "s"}`;
   return `${extents}, the largest ${stats.largestFreeExtent} blocks (${formatSize(stats.largestFreeExtent * BLOCK_SIZE)}); fragmentation index ${stats.fragmentationIndex.toFixed(3)}`;
 }

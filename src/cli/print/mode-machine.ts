@@ -1,8 +1,7 @@
-import type { FragmentationStats } from "../../alloc/policy.js";
 import type { ModeMachineDescription, ModeRegionJson } from "../../boot/mode-describe.js";
-import { hex, hexRange } from "../../format.js";
+import { hex, hexRange, printable } from "../../format.js";
 import { BLOCK_SIZE } from "../../types.js";
-import type { BootTimings } from "./machine.js";
+import { type BootTimings, fragmentationLine } from "./machine.js";
 import { formatSize } from "./size.js";
 import { renderTable } from "./table.js";
 
@@ -20,12 +19,7 @@ function regionRow(region: ModeRegionJson): string[] {
   const end = big(region.virtEnd);
   const size = Number(end - start);
   const physical = region.physStart === null ? "(reserved, unmapped)" : hexRange(region.physStart, region.physStart + size);
-  return [hexRange(start, end), physical, formatSize(size), attributes(region), region.label];
-}
-
-function fragmentationLine(stats: FragmentationStats): string {
-  const extents = `${stats.freeExtents} free extent${stats.freeExtents === 1 ? "" : "s"}`;
-  return `${extents}, the largest ${stats.largestFreeExtent} blocks (${formatSize(stats.largestFreeExtent * BLOCK_SIZE)}); fragmentation index ${stats.fragmentationIndex.toFixed(3)}`;
+  return [hexRange(start, end), physical, formatSize(size), attributes(region), printable(region.label)];
 }
 
 /**
