@@ -110,6 +110,16 @@ describe("kmem with every paging mode", CONCURRENT, () => {
     assert.equal(statSync(join(out, "ram.bin")).size, Number(machine.memoryBytes) - 0x8000_0000);
   });
 
+  test("a control character in a mode profile's module name is escaped in the boot map, as for x86", async () => {
+    const file = join(scratch, "escaped.json");
+    const profile = JSON.parse(readFileSync(join(ROOT, "profiles", "x86-64.json"), "utf8")) as { modules: { name: string }[] };
+    profile.modules[0]!.name = "in\nitrd\u001b";
+    writeFileSync(file, JSON.stringify(profile));
+    const run = await kmem("boot", "--profile", file);
+    assert.equal(run.status, EXIT_OK, run.stderr);
+    assert.match(run.stdout, /module in\\nitrd\\x1B\n/);
+  });
+
   test("a profile with an unknown arch is one line, exit 2", async () => {
     const file = join(scratch, "arm.json");
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(join(ROOT, "profiles", "x86-64.json"), "utf8")), arch: "arm64" }));
