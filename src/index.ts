@@ -167,8 +167,8 @@ export type { ReplacementErrorCode } from "./errors/replacement-error.js";
 // Processes: address spaces sharing the kernel half, ELF loading, demand paging, copy-on-write
 // fork, swap, and a driver that runs user accesses through the MMU with the OS behind it.
 export { AddressSpace, invalidatePage } from "./process/address-space.js";
-export type { AnyMmu, LazyOptions, MapOptions, SpaceRegion } from "./process/address-space.js";
-export { kernelHalf, kernelHalfOf, x86PagingRoots } from "./process/kernel-half.js";
+export type { AnyMmu, LazyOptions, MapOptions, ResidentPage, SpaceRegion } from "./process/address-space.js";
+export { kernelHalf, kernelHalfOf, kernelHalfOfMode, x86PagingRoots } from "./process/kernel-half.js";
 export type { KernelHalf, KernelHalfOptions, ProcessMemory, RootMapper } from "./process/kernel-half.js";
 export { KERNEL_IMAGE_BASE, tableMachine } from "./process/machines.js";
 export type { TableMachine, TableMachineMode, TableMachineOptions } from "./process/machines.js";

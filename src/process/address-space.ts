@@ -28,6 +28,20 @@ export interface SpaceRegion<A extends Address> {
   readonly label: string;
 }
 
+/** One user page that has a frame, as {@link AddressSpace.pages} lists it. */
+export interface ResidentPage<A extends Address> {
+  /** The page's address. */
+  readonly vaddr: A;
+  /** The physical frame behind it. */
+  readonly frame: number;
+  /** Whether the page is mapped writable now (false for a copy-on-write page until its write fault). */
+  readonly writable: boolean;
+  /** Shared after a fork, read-only until a write copies it or takes it over. */
+  readonly cow: boolean;
+  /** Its region's label. */
+  readonly label: string;
+}
+
 /** Options of {@link AddressSpace.map}. */
 export interface MapOptions<A extends Address> {
   /** Where the region must start (else first fit). */
@@ -309,6 +323,27 @@ export class AddressSpace<A extends Address> {
       const lazy = this.#lazy.region(pageOf(a.virtual.start));
       const frames = lazy === undefined ? a.physical.length : this.#lazy.presentPages(lazy).length;
       out.push({ virtual: a.virtual, attrs: info?.attrs ?? a.attrs, frames, label: info?.label ?? "anonymous", lazy: lazy !== undefined });
+    }
+    return out;
+  }
+
+  /**
+   * Every user page with a frame, in address order: the frame, whether it is copy-on-write
+   * (how many spaces share a frame: `frameRefsOf(space.kernel.pmm).count(frame)`). O(pages).
+   */
+  pages(): ResidentPage<A>[] {
+    const out: ResidentPage<A>[] = [];
+    for (const region of this.regions()) {
+      const start = pageOf(region.virtual.start);
+      const lazy = this.#lazy.region(start);
+      if (lazy !== undefined) {
+        for (const p of this.#lazy.presentPages(lazy)) out.push({ vaddr: this.#address(p.page), frame: p.frame, writable: region.attrs.writable && !p.cow, cow: p.cow, label: region.label });
+        continue;
+      }
+      const end = pageOf(region.virtual.end);
+      for (let page = start; page < end && region.frames > 0; page++) {
+        out.push({ vaddr: this.#address(page), frame: Number(this.vmm.virtToPhys(this.#address(page))), writable: region.attrs.writable, cow: false, label: region.label });
+      }
     }
     return out;
   }

@@ -1,5 +1,6 @@
 import type { X86Paging } from "../arch/x86/paging.js";
 import type { Machine } from "../boot/boot.js";
+import type { ModeMachine } from "../boot/mode-boot.js";
 import type { PhysicalBus } from "../bus.js";
 import { ProcessError } from "../errors/process-error.js";
 import { hex } from "../format.js";
@@ -122,16 +123,42 @@ export function kernelHalf<A extends Address>(options: KernelHalfOptions<A>): Ke
  * @throws {ProcessError} `InvalidKernelHalf` when the kernel maps nothing, or maps below 4 MiB.
  */
 export function kernelHalfOf(machine: Machine): KernelHalf<number> {
+  const kernelStart = narrowKernelStart(machine.vmm.allocations(), GEOMETRIES.x86, "x86");
+  return kernelHalf({ geometry: GEOMETRIES.x86, memory: machine.ram, pmm: machine.pmm, mapper: x86PagingRoots(machine.paging), root: machine.cr3, kernelStart });
+}
+
+/**
+ * The kernel half of a machine booted by `bootMode` (every mode but 32-bit x86): in 64-bit
+ * modes the upper canonical half the kernel VMM manages; in PAE and Sv32 the kernel's lowest
+ * mapping rounded down to one top-level entry's span (for the shipped profiles: PDPTE 3 from
+ * 0xC0000000 in PAE; in Sv32 0xC0400000, the linear map of the first usable RAM). Narrow on
+ * `machine.space.wide` (or `typeof kernel.userStart`) to get the address type.
+ *
+ * @throws {ProcessError} `InvalidKernelHalf` when a 32-bit kernel maps nothing, or maps inside the first top-level span.
+ * @example
+ * const machine = bootMode(readModeProfile(JSON.parse(readFileSync("profiles/x86-64.json", "utf8"))));
+ * const space = AddressSpace.create(kernelHalfOfMode(machine));
+ */
+export function kernelHalfOfMode(machine: ModeMachine): KernelHalf<bigint> | KernelHalf<number> {
+  const geometry = GEOMETRIES[machine.arch];
+  const common = { geometry, memory: machine.ram, pmm: machine.pmm, root: machine.root };
+  const space = machine.space;
+  if (space.wide) return kernelHalf<bigint>({ ...common, mapper: space.mapper, kernelStart: machine.spec.vmmStart, userStart: BigInt(PAGE_BYTES) });
+  return kernelHalf<number>({ ...common, mapper: space.mapper, kernelStart: narrowKernelStart(space.vmm.allocations(), geometry, machine.arch) });
+}
+
+/** A 32-bit kernel's lowest mapping rounded down to one top-level entry's span. @throws {ProcessError} `InvalidKernelHalf` when that is 0. */
+function narrowKernelStart(allocations: readonly { readonly virtual: { readonly start: number } }[], geometry: Geometry, arch: string): number {
   let lowest = Number.POSITIVE_INFINITY;
-  for (const allocation of machine.vmm.allocations()) lowest = Math.min(lowest, allocation.virtual.start);
-  const span = 2 ** levelShift(GEOMETRIES.x86, 1);
+  for (const allocation of allocations) lowest = Math.min(lowest, allocation.virtual.start);
+  const span = 2 ** levelShift(geometry, geometry.levels - 1);
   const kernelStart = Number.isFinite(lowest) ? Math.floor(lowest / span) * span : 0;
   if (kernelStart === 0) {
-    throw new ProcessError("InvalidKernelHalf", `Cannot share the kernel half of the machine: it maps ${Number.isFinite(lowest) ? `from ${hex(lowest)}, below ${hex(span)}` : "nothing"}`, {
+    throw new ProcessError("InvalidKernelHalf", `Cannot share the kernel half of the ${arch} machine: it maps ${Number.isFinite(lowest) ? `from ${hex(lowest)}, below ${hex(span)}` : "nothing"}`, {
       lowest: Number.isFinite(lowest) ? lowest : null,
     });
   }
-  return kernelHalf({ geometry: GEOMETRIES.x86, memory: machine.ram, pmm: machine.pmm, mapper: x86PagingRoots(machine.paging), root: machine.cr3, kernelStart });
+  return kernelStart;
 }
 
 /** The 32-bit {@link X86Paging} as a {@link RootMapper} (directories are its roots). */
