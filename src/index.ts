@@ -176,7 +176,10 @@ export { EM_386, EM_RISCV, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD
 export type { ElfImage, ElfSegment } from "./process/elf.js";
 export { loadElf } from "./process/loader.js";
 export type { LoadElfOptions, LoadedElf, LoadedSegment } from "./process/loader.js";
-export type { AccessOp, Backing, FaultCounters, FaultOutcome, LazyRegion, ResolvedFault, Segfault, SwapOptions } from "./process/lazy-pages.js";
+export type { AccessOp, FaultCounters, FaultOutcome, ResolvedFault, Segfault, SwapOptions } from "./process/user-pages.js";
+export type { Backing, Paging, UserRegion } from "./process/regions.js";
+export { SwapPool } from "./process/swap-pool.js";
+export type { SwapMember, SwapPoolOptions } from "./process/swap-pool.js";
 export { translateAudited } from "./process/tlb-audit.js";
 export type { AuditedTranslation, StaleTranslation } from "./process/tlb-audit.js";
 export { FrameRefs, frameRefsOf } from "./process/frame-refs.js";

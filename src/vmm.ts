@@ -214,29 +214,55 @@ export class VirtualMemoryManagerImpl<P, A extends Address = number> {
    * const big = vmm.alloc(1024, attrs, { align: 0x400000 }); // one 4 MiB page with large pages on
    */
   alloc(numBlocks: number, attrs: Attributes, options?: A | AllocOptions<A>): A | null {
-    if (!Number.isSafeInteger(numBlocks) || numBlocks < 0) {
-      throw new VmmError("InvalidVirtAddresses", `Cannot allocate ${describeValue(numBlocks)} blocks: the count must be a non-negative safe integer`, { numBlocks });
-    }
-    this.space.checkAttributes(attrs, `allocate ${numBlocks} block${numBlocks === 1 ? "" : "s"}`);
-    const { at, alignment } = allocRequest(options, this.blockSize);
-    let first: number | null = null;
-    if (at !== undefined) {
-      const start = this.space.blockOf(at, "allocate at") + this.startBlock;
-      const end = this.codec.addressOf(start + numBlocks, this.codec.offsetOf(at));
-      first = this.space.checkVirtualRange({ start: at, end }, "allocate", true);
-      if (start % alignment !== 0) {
-        throw new VmmError("InvalidVirtAddresses", `Cannot allocate at ${hex(at)}: not aligned to ${hex(alignment * this.blockSize)}`, { address: at });
-      }
-      this.checkVirtualFree(first, numBlocks, "allocate");
-    }
+    const { first, alignment } = this.placement(numBlocks, attrs, options, "allocate");
     if (numBlocks === 0 || this.frames.freeBlocks < numBlocks) return null;
-    first ??= this.allocator.findFree(numBlocks, alignment, this.startBlock);
-    if (first === null) return null;
-    this.allocator.reserve(first, numBlocks);
+    const block = first ?? this.allocator.findFree(numBlocks, alignment, this.startBlock);
+    if (block === null) return null;
+    this.allocator.reserve(block, numBlocks);
     const runs = this.frames.take(numBlocks, alignment);
-    this.mapRuns(first, numBlocks, runs, attrs);
-    this.table.add(first, makeRecord(numBlocks, attrs, runs));
-    return this.addressOf(first);
+    this.mapRuns(block, numBlocks, runs, attrs);
+    this.table.add(block, makeRecord(numBlocks, attrs, runs));
+    return this.addressOf(block);
+  }
+
+  /**
+   * Reserves `numBlocks` contiguous virtual blocks with no backing and no translation — the
+   * lowest fit, or at `options.at` — as {@link set} with a `null` physical range does for a
+   * range the caller already knows (a process layer that maps pages itself uses it to place
+   * regions). `free` releases it. Returns the start, or `null` when `numBlocks` is 0 or
+   * (without `at`) no contiguous room is left. O(log n) for n virtual blocks.
+   *
+   * @throws {VmmError} as {@link alloc}: `InvalidVirtAddresses`, `InvalidAttributes`, `AlreadyAllocated`.
+   * @throws {BitmapError} `OutOfBounds` when the blocks at `at` do not fit inside `[start, end)`.
+   * @example
+   * const heap = vmm.reserve(16, { kernel: false, writable: true, cachable: true }); // no frame taken
+   */
+  reserve(numBlocks: number, attrs: Attributes, options?: A | AllocOptions<A>): A | null {
+    const { first, alignment } = this.placement(numBlocks, attrs, options, "reserve");
+    if (numBlocks === 0) return null;
+    const block = first ?? this.allocator.findFree(numBlocks, alignment, this.startBlock);
+    if (block === null) return null;
+    this.allocator.reserve(block, numBlocks);
+    this.table.add(block, makeRecord(numBlocks, attrs, []));
+    return this.addressOf(block);
+  }
+
+  /** Checks `alloc`/`reserve`'s arguments; with `at`, the first block there (checked free). */
+  private placement(numBlocks: number, attrs: Attributes, options: A | AllocOptions<A> | undefined, action: string): { first: number | null; alignment: number } {
+    if (!Number.isSafeInteger(numBlocks) || numBlocks < 0) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} ${describeValue(numBlocks)} blocks: the count must be a non-negative safe integer`, { numBlocks });
+    }
+    this.space.checkAttributes(attrs, `${action} ${numBlocks} block${numBlocks === 1 ? "" : "s"}`);
+    const { at, alignment } = allocRequest(options, this.blockSize);
+    if (at === undefined) return { first: null, alignment };
+    const start = this.space.blockOf(at, `${action} at`) + this.startBlock;
+    const end = this.codec.addressOf(start + numBlocks, this.codec.offsetOf(at));
+    const first = this.space.checkVirtualRange({ start: at, end }, action, true);
+    if (start % alignment !== 0) {
+      throw new VmmError("InvalidVirtAddresses", `Cannot ${action} at ${hex(at)}: not aligned to ${hex(alignment * this.blockSize)}`, { address: at });
+    }
+    this.checkVirtualFree(first, numBlocks, action);
+    return { first, alignment };
   }
 
   /**

@@ -246,6 +246,30 @@ describe("VirtualMemoryManager.alloc", () => {
   });
 });
 
+describe("VirtualMemoryManager.reserve", () => {
+  test("reserve places the lowest fit (or at a given address) without frames or mapper calls; free releases it", () => {
+    const { vmm, pmm, mapper } = makeStack({ blocks: 16, memoryBlocks: 4 });
+    vmm.set({ start: 0, end: 2 * B }, null, ATTRS);
+    assert.equal(vmm.reserve(8, USER), 2 * B, "more blocks than the PMM has: no frame is taken");
+    assert.equal(vmm.reserve(2, USER, { at: 12 * B }), 12 * B);
+    assert.equal(vmm.reserve(3, USER), null, "no room of 3 left (2 blocks at 10)");
+    assert.equal(vmm.reserve(0, USER), null);
+    assert.deepEqual([pmm.blocksFree(), mapper.calls.length, vmm.blocksUsed], [4, 0, 12]);
+    assert.deepEqual(vmm.allocationAt(2 * B)?.physical, []);
+    vmm.free(2 * B);
+    assert.equal(vmm.reserve(3, USER, { align: 4 * B }), 4 * B);
+  });
+
+  test("reserve checks its arguments as alloc does and changes nothing", () => {
+    const { vmm } = makeStack({ blocks: 8 });
+    vmm.reserve(2, USER, { at: 2 * B });
+    assert.throws(() => vmm.reserve(1, USER, { at: 3 * B }), vmmError("AlreadyAllocated"));
+    assert.throws(() => vmm.reserve(1.5, USER), vmmError("InvalidVirtAddresses", /reserve 1\.5 blocks/));
+    assert.throws(() => vmm.reserve(1, { kernel: false } as Attributes), vmmError("InvalidAttributes"));
+    assert.equal(vmm.blocksUsed, 2);
+  });
+});
+
 describe("VirtualMemoryManager.free", () => {
   test("free unmaps the whole allocation in one call and returns its blocks", () => {
     const { vmm, mapper, pmm } = makeStack();

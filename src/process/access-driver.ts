@@ -3,7 +3,7 @@ import { X86Mmu } from "../arch/x86/cpu.js";
 import type { Address } from "../types.js";
 import { type AddressSpace, type AnyMmu, invalidatePage } from "./address-space.js";
 import type { ProcessMemory } from "./kernel-half.js";
-import type { AccessOp, FaultOutcome } from "./lazy-pages.js";
+import type { AccessOp, FaultOutcome } from "./user-pages.js";
 import { type StaleTranslation, translateAudited } from "./tlb-audit.js";
 
 /** One user access of a task. */

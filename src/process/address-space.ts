@@ -2,14 +2,16 @@ import type { Mmu } from "../arch/x86/mmu.js";
 import { X86Mmu } from "../arch/x86/cpu.js";
 import { RiscvMmu } from "../arch/riscv/cpu.js";
 import { ProcessError } from "../errors/process-error.js";
-import { hex } from "../format.js";
+import { describeValue, hex } from "../format.js";
 import { PAGE_BYTES, tableEntries } from "../paging/geometry.js";
 import type { Address, Attributes, Range } from "../types.js";
 import { attributesProblem } from "../validate.js";
 import { VirtualMemoryManagerImpl } from "../vmm.js";
 import { frameRefsOf } from "./frame-refs.js";
 import { type KernelHalf, sameType } from "./kernel-half.js";
-import { type AccessOp, type Backing, type FaultCounters, type FaultOutcome, LazyPages, type SwapOptions } from "./lazy-pages.js";
+import type { Backing, Paging, RegionPiece, UserRegion } from "./regions.js";
+import { SwapPool } from "./swap-pool.js";
+import { type AccessOp, type FaultCounters, type FaultOutcome, type SwapOptions, UserPages } from "./user-pages.js";
 
 /** An MMU an address space can be loaded into: 32-bit `Mmu`, any-mode `X86Mmu`, or `RiscvMmu`. */
 export type AnyMmu = Mmu | X86Mmu | RiscvMmu;
@@ -20,9 +22,11 @@ export interface SpaceRegion<A extends Address> {
   readonly virtual: Range<A>;
   /** The rights it is mapped with (`kernel` false). */
   readonly attrs: Attributes;
-  /** Frames behind it now (0 for a guard page; for a demand-paged region, the pages touched so far). */
+  /** Pages with a frame now (0 for a guard page; for a demand-paged region, the pages touched and not swapped out). */
   readonly frames: number;
-  /** Demand-paged: pages get frames on first touch. */
+  /** How its pages get frames: at `map`, on first touch, or never (a guard). */
+  readonly paging: Paging;
+  /** Demand-paged: pages get frames on first touch (`paging === "lazy"`). */
   readonly lazy: boolean;
   /** Its name in listings (`PT_LOAD 0`, `stack`, `stack guard`, …). */
   readonly label: string;
@@ -60,9 +64,14 @@ export interface LazyOptions {
 
 /**
  * A task's address space: its own root table whose kernel-half top-level entries are copies
- * of the kernel's (so kernel tables are shared, never owned), and a user VMM over the user
- * half that owns every user frame and user table. Generic over the mode: any
- * {@link KernelHalf} (32-bit x86 from `boot`, x86-64, RISC-V with `TableMapper`).
+ * of the kernel's (so kernel tables are shared, never owned), a user VMM over the user half
+ * that places the regions, and the user pages behind them (every user frame and table is
+ * this space's, or shared copy-on-write with reference counts). Generic over the mode: any
+ * {@link KernelHalf} (32-bit x86 from `boot`, every other mode from `bootMode`).
+ *
+ * Every region is page-managed, whether its frames come at `map` (eager), on first touch
+ * (`reserveLazy`) or never (a guard): so `fork` shares every user frame copy-on-write, and
+ * `protect` and `unmapRange` work on any part of any region.
  *
  * Ownership: `destroy` frees every user frame, every user table and the root, and nothing
  * of the kernel's, so the PMM's free count returns exactly to where it was before `create`.
@@ -80,11 +89,11 @@ export class AddressSpace<A extends Address> {
   readonly kernel: KernelHalf<A>;
   /** Physical address of this space's root table (what CR3 / satp holds). */
   readonly root: number;
-  /** The user half's VMM (payload: {@link root}). */
+  /** The user half's VMM: a record per region, no frames (payload: {@link root}). */
   readonly vmm: VirtualMemoryManagerImpl<number, A>;
-  /** Label and full attributes per region start (the VMM's records keep only kernel/writable/cachable). */
-  readonly #info = new Map<string, { readonly label: string; readonly attrs: Attributes }>();
-  readonly #lazy: LazyPages<A>;
+  readonly #pages: UserPages<A>;
+  /** Whether this space made its swap pool itself ({@link enableSwap}) rather than joining a shared one. */
+  #ownPool = false;
   /** The MMU this space was last loaded into (for TLB invalidations of its own changes). */
   #mmu: AnyMmu | null = null;
   #destroyed = false;
@@ -93,12 +102,12 @@ export class AddressSpace<A extends Address> {
     this.kernel = kernel;
     this.root = root;
     this.vmm = new VirtualMemoryManagerImpl<number, A>({ start: kernel.userStart, end: kernel.userEnd, pmm: kernel.pmm, mapper: kernel.mapper, payload: root, memory: kernel.memory });
-    this.#lazy = new LazyPages(kernel, root, frameRefsOf(kernel.pmm));
+    this.#pages = new UserPages(kernel, root, frameRefsOf(kernel.pmm), (page) => this.#invalidate([page]));
   }
 
-  /** This space's page-fault counters (demand paging and copy-on-write). */
+  /** This space's page-fault counters (demand paging, copy-on-write, swap). */
   get faults(): Readonly<FaultCounters> {
-    return this.#lazy.counters;
+    return this.#pages.counters;
   }
 
   /**
@@ -114,13 +123,22 @@ export class AddressSpace<A extends Address> {
     } catch (error) {
       throw new ProcessError("OutOfMemory", `Cannot create an address space: ${error instanceof Error ? error.message : String(error)}`, {});
     }
-    const g = kernel.geometry;
-    const entries = tableEntries(g, g.levels - 1);
-    for (let i = kernel.firstSharedEntry; i < entries; i++) {
-      const offset = i * g.entryBytes;
-      for (let word = 0; word < g.entryBytes; word += 4) kernel.memory.write32(root + offset + word, kernel.memory.read32(kernel.root + offset + word));
-    }
-    return new AddressSpace(kernel, root);
+    const space = new AddressSpace(kernel, root);
+    space.syncKernelHalf();
+    return space;
+  }
+
+  /**
+   * Copies the kernel's top-level entries of the kernel half into this space's root again,
+   * as Linux's `sync_global_pgds` does: needed only after the kernel filled a top-level entry
+   * that was empty when this space was made (tables below shared entries are seen at once).
+   * O(top-level entries).
+   */
+  syncKernelHalf(): void {
+    const { geometry: g, memory } = this.kernel;
+    const first = this.kernel.firstSharedEntry * g.entryBytes;
+    const bytes = tableEntries(g, g.levels - 1) * g.entryBytes - first;
+    memory.writeBytes(this.root + first, memory.readBytes(this.kernel.root + first, bytes));
   }
 
   /** Whether {@link destroy} was called. */
@@ -129,7 +147,8 @@ export class AddressSpace<A extends Address> {
   }
 
   /**
-   * Allocates `pages` zeroed user pages with `attrs` (forced to `kernel: false`). O(pages).
+   * Maps `pages` zeroed user pages with `attrs` (forced to `kernel: false`), a frame for each
+   * now: at `options.at`, or the lowest fit. All-or-nothing. O(pages).
    *
    * @throws {ProcessError} `Destroyed`, `OutOfMemory` (no virtual room, frames or tables).
    * @throws {VmmError} for a bad `at` (`AlreadyAllocated`, `InvalidVirtAddresses`) or attributes.
@@ -137,16 +156,16 @@ export class AddressSpace<A extends Address> {
   map(pages: number, attrs: Attributes, options: MapOptions<A> = {}): A {
     this.#check("map");
     const userAttrs = { ...attrs, kernel: false };
-    let start: A | null;
+    const start = this.vmm.reserve(pages, userAttrs, options.at === undefined ? {} : { at: options.at });
+    if (start === null) throw new ProcessError("OutOfMemory", `Cannot map ${describeValue(pages)} pages: no room in the user space`, { pages });
+    const region = this.#add(start, pages, userAttrs, "eager", options.label ?? "anonymous", null);
     try {
-      start = this.vmm.alloc(pages, userAttrs, options.at === undefined ? {} : { at: options.at });
+      this.#pages.populate(region);
     } catch (error) {
-      if (error instanceof Error && "code" in error && error.code === "OutOfMemory") throw outOfMemory(`map ${String(pages)} pages`, error);
-      throw error;
+      this.#pages.regions.remove(region.startPage);
+      this.vmm.free(start);
+      throw error instanceof ProcessError ? error : outOfMemory(`map ${String(pages)} pages`, error as Error);
     }
-    if (start === null) throw new ProcessError("OutOfMemory", `Cannot map ${String(pages)} pages: no room in the user space or no free frames`, { pages });
-    for (const frame of this.vmm.allocationAt(start)?.physical ?? []) this.kernel.memory.writeBytes(Number(frame), new Uint8Array(PAGE_BYTES));
-    this.#info.set(String(start), { label: options.label ?? "anonymous", attrs: userAttrs });
     return start;
   }
 
@@ -158,10 +177,9 @@ export class AddressSpace<A extends Address> {
    */
   reserve(at: A, pages: number, label = "guard"): A {
     this.#check("reserve");
-    const end = sameType(at, BigInt(at) + BigInt(pages * PAGE_BYTES));
     const attrs = { kernel: false, writable: false, cachable: true, executable: false };
-    this.vmm.set({ start: at, end }, null, attrs);
-    this.#info.set(String(at), { label, attrs });
+    this.#reserveAt(at, pages, attrs);
+    this.#add(at, pages, attrs, "guard", label, null);
     return at;
   }
 
@@ -174,201 +192,82 @@ export class AddressSpace<A extends Address> {
   reserveLazy(at: A, pages: number, attrs: Attributes, options: LazyOptions = {}): A {
     this.#check("reserve");
     const userAttrs = { ...attrs, kernel: false };
-    const end = sameType(at, BigInt(at) + BigInt(pages * PAGE_BYTES));
-    this.vmm.set({ start: at, end }, null, userAttrs);
-    const startPage = pageOf(at);
-    this.#lazy.add({ startPage, endPage: startPage + pages, attrs: userAttrs, backing: options.backing ?? null });
-    this.#info.set(String(at), { label: options.label ?? "anonymous", attrs: userAttrs });
+    this.#reserveAt(at, pages, userAttrs);
+    this.#add(at, pages, userAttrs, "lazy", options.label ?? "anonymous", options.backing ?? null);
     return at;
   }
 
   /**
-   * Bounds this space's resident demand-paged pages to `options.frames`: a fault beyond it
-   * first evicts the policy's victim to `options.device` (written there, unmapped, its TLB
-   * entry invalidated in the MMU the space was last loaded into); a fault on a swapped-out
-   * page reads it back (a major fault). A fork inherits the setting (not OPT, whose future is
-   * this space's own).
+   * Bounds this space's resident pages to `options.frames` (a per-process limit): a fault
+   * beyond it first evicts the policy's victim to `options.device` (written there, unmapped,
+   * its TLB entry invalidated in the MMU the space was last loaded into); a fault on a
+   * swapped-out page reads it back (a major fault). A fork gets a limit of its own with the
+   * same settings (not OPT, whose future is this space's own). For one limit over several
+   * spaces, see {@link joinSwap}.
    *
    * @throws {ProcessError} `Destroyed`. @throws {ReplacementError} `InvalidFrames`; OPT without `future`.
-   * @throws {RangeError} when more pages than `frames` are already resident.
+   * @throws {RangeError} when more pages than `frames` are already resident, or the space already pages to swap.
    */
   enableSwap(options: SwapOptions): void {
     this.#check("enable swap");
-    this.#lazy.enableSwap(options, (page) => {
-      if (this.#mmu !== null && this.isActive(this.#mmu)) invalidatePage(this.#mmu, sameType(this.kernel.userStart, BigInt(page) * BigInt(PAGE_BYTES)));
-    });
+    this.#checkNoSwap();
+    const pool = new SwapPool(options);
+    if (this.#pages.residentPages > options.frames) throw new RangeError(`Cannot bound the space to ${String(options.frames)} frames: ${String(this.#pages.residentPages)} pages are resident`);
+    this.#pages.joinSwap(pool);
+    this.#ownPool = true;
+  }
+
+  /**
+   * Puts this space under a shared (system-wide) bound: `pool` limits the resident pages of
+   * all its members together, and evicts from any of them. A fork joins the same pool.
+   * Pages already resident are admitted, evicting others when the pool is full.
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {ReplacementError} when the pool refuses (OPT takes one space).
+   * @throws {RangeError} when the space already pages to swap.
+   */
+  joinSwap(pool: SwapPool): void {
+    this.#check("join a swap pool");
+    this.#checkNoSwap();
+    this.#pages.joinSwap(pool);
+    this.#ownPool = false;
+  }
+
+  /** The pool bounding this space's resident pages, or null. */
+  get swapPool(): SwapPool | null {
+    return this.#pages.swapPool;
   }
 
   /** Pages of this space on the swap device. */
   get swappedPages(): number {
-    return this.#lazy.swappedPages;
+    return this.#pages.swappedPages;
   }
 
   /** Reports a completed user access at `vaddr` to the replacement policy (exact LRU, OPT); the access driver calls it. */
   noteAccess(vaddr: A): void {
-    this.#lazy.noteAccess(pageOf(vaddr));
+    this.#pages.noteAccess(pageOf(vaddr));
   }
 
   /**
    * The OS's page-fault handler: resolves a fault of a user `op` at `vaddr` (demand paging,
-   * copy-on-write) or reports a segfault. The caller invalidates the page in the TLB.
+   * copy-on-write, swap-in) or reports a segfault. The caller invalidates the page in the TLB.
    *
    * @throws {ProcessError} `Destroyed`, `OutOfMemory` (no frame; nothing changed).
    */
   handleFault(vaddr: A, op: AccessOp): FaultOutcome {
     this.#check("handle a fault");
-    return this.#lazy.fault(pageOf(vaddr), op);
+    return this.#pages.fault(pageOf(vaddr), op);
   }
 
   /**
-   * Copy-on-write fork: a new space with the same regions; demand-paged regions share every
-   * present frame (read-only in both when writable, one more reference each), other regions
-   * are copied. The caller flushes this space's TLB entries (its pages became read-only).
+   * Copy-on-write fork: a new space with the same regions, sharing every present frame
+   * (read-only in both where the region is writable, one more reference each); swapped-out
+   * pages are copied to new slots. The caller flushes this space's TLB entries (its pages
+   * became read-only): `AccessDriver.fork` does.
    *
    * @throws {ProcessError} `Destroyed`, `OutOfMemory` (the partial child is destroyed first).
    */
   fork(): AddressSpace<A> {
     return this.#duplicate("fork", true);
-  }
-
-  /**
-   * Unmaps the region starting at `start` and frees its frames and emptied tables.
-   *
-   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated`.
-   */
-  unmap(start: A): void {
-    this.#check("unmap");
-    if (this.vmm.allocationAt(start)?.virtual.start === start) this.#lazy.release(pageOf(start));
-    this.vmm.free(start);
-    this.#info.delete(String(start));
-  }
-
-  /**
-   * mprotect: gives the pages `[start, end)` of a demand-paged region the attributes `attrs`,
-   * splitting the region in up to three; present pages are re-mapped (copy-on-write ones stay
-   * read-only) and dropped from the TLB of the MMU this space is loaded into. All-or-nothing.
-   * O(pages in the range).
-   *
-   * @throws {ProcessError} `Destroyed`, `InvalidRange` (misaligned, empty, not inside one
-   * demand-paged region), `InvalidAttributes`.
-   */
-  protect(start: A, end: A, attrs: Attributes): void {
-    const problem = attributesProblem(attrs);
-    if (problem !== null) throw new ProcessError("InvalidAttributes", `Cannot protect ${hex(start)}–${hex(end)}: ${problem.message}`, { field: problem.field });
-    const { region, from, to } = this.#lazyRange(start, end, "protect");
-    const userAttrs = { ...attrs, kernel: false };
-    this.#split(region, from, to, userAttrs);
-    this.#invalidate(this.#lazy.remap(from, to));
-  }
-
-  /**
-   * munmap of part of a demand-paged region: unmaps `[start, end)` (frames dropped, swap
-   * slots freed, TLB entries invalidated) and keeps the pieces on either side. All-or-nothing.
-   * O(pages in the range).
-   *
-   * @throws {ProcessError} `Destroyed`, `InvalidRange`.
-   */
-  unmapRange(start: A, end: A): void {
-    const { region, from, to } = this.#lazyRange(start, end, "unmap");
-    this.#split(region, from, to, null);
-    this.#invalidate(this.#lazy.releasePages(from, to));
-  }
-
-  /** The demand-paged region holding all of `[start, end)`, and the range's pages. */
-  #lazyRange(start: A, end: A, action: string): { region: NonNullable<ReturnType<LazyPages<A>["regionOf"]>>; from: number; to: number } {
-    this.#check(action);
-    const page = BigInt(PAGE_BYTES);
-    const s = BigInt(start);
-    const e = BigInt(end);
-    const region = s % page === 0n && e % page === 0n && s < e ? this.#lazy.regionOf(Number(s / page)) : undefined;
-    if (region === undefined || Number(e / page) > region.endPage) {
-      throw new ProcessError("InvalidRange", `Cannot ${action} ${hex(start)}–${hex(end)}: not a page-aligned, non-empty range inside one demand-paged region`, { start, end });
-    }
-    return { region, from: Number(s / page), to: Number(e / page) };
-  }
-
-  /** Splits `region` around `[from, to)`: the middle gets `attrs`, or disappears when `attrs` is null. VMM reservations follow. */
-  #split(region: NonNullable<ReturnType<LazyPages<A>["regionOf"]>>, from: number, to: number, attrs: Attributes | null): void {
-    const label = this.#info.get(String(this.#address(region.startPage)))?.label ?? "anonymous";
-    const pieces = [
-      { startPage: region.startPage, endPage: from, attrs: region.attrs },
-      ...(attrs === null ? [] : [{ startPage: from, endPage: to, attrs }]),
-      { startPage: to, endPage: region.endPage, attrs: region.attrs },
-    ].filter((p) => p.endPage > p.startPage);
-    this.vmm.free(this.#address(region.startPage));
-    this.#info.delete(String(this.#address(region.startPage)));
-    for (const p of pieces) {
-      this.vmm.set({ start: this.#address(p.startPage), end: this.#address(p.endPage) }, null, p.attrs);
-      this.#info.set(String(this.#address(p.startPage)), { label, attrs: p.attrs });
-    }
-    this.#lazy.splitRegion(region, pieces);
-  }
-
-  /** Drops `pages` from the TLB of the MMU this space is loaded into (none when it is not running). */
-  #invalidate(pages: readonly number[]): void {
-    const mmu = this.#mmu;
-    if (mmu === null || !this.isActive(mmu)) return;
-    for (const p of pages) invalidatePage(mmu, this.#address(p));
-  }
-
-  #address(page: number): A {
-    return sameType(this.kernel.userStart, BigInt(page) * BigInt(PAGE_BYTES));
-  }
-
-  /** The user regions in address order. O(regions). */
-  regions(): SpaceRegion<A>[] {
-    const out: SpaceRegion<A>[] = [];
-    for (const a of this.vmm.allocations()) {
-      const info = this.#info.get(String(a.virtual.start));
-      const lazy = this.#lazy.region(pageOf(a.virtual.start));
-      const frames = lazy === undefined ? a.physical.length : this.#lazy.presentPages(lazy).length;
-      out.push({ virtual: a.virtual, attrs: info?.attrs ?? a.attrs, frames, label: info?.label ?? "anonymous", lazy: lazy !== undefined });
-    }
-    return out;
-  }
-
-  /**
-   * Every user page with a frame, in address order: the frame, whether it is copy-on-write
-   * (how many spaces share a frame: `frameRefsOf(space.kernel.pmm).count(frame)`). O(pages).
-   */
-  pages(): ResidentPage<A>[] {
-    const out: ResidentPage<A>[] = [];
-    for (const region of this.regions()) {
-      const start = pageOf(region.virtual.start);
-      const lazy = this.#lazy.region(start);
-      if (lazy !== undefined) {
-        for (const p of this.#lazy.presentPages(lazy)) out.push({ vaddr: this.#address(p.page), frame: p.frame, writable: region.attrs.writable && !p.cow, cow: p.cow, label: region.label });
-        continue;
-      }
-      const end = pageOf(region.virtual.end);
-      for (let page = start; page < end && region.frames > 0; page++) {
-        out.push({ vaddr: this.#address(page), frame: Number(this.vmm.virtToPhys(this.#address(page))), writable: region.attrs.writable, cow: false, label: region.label });
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Copies `data` into user memory at `vaddr` through this space's tables (as the kernel's
-   * `copy_to_user`, ignoring the pages' write protection). O(bytes).
-   *
-   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated` when a page has no frame.
-   */
-  write(vaddr: A, data: Uint8Array): void {
-    this.#check("write");
-    this.#pages(vaddr, data.length, "write", (physical, from, to) => this.kernel.memory.writeBytes(physical, data.subarray(from, to)));
-  }
-
-  /**
-   * Reads `length` bytes of user memory at `vaddr` through this space's tables. O(bytes).
-   *
-   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated` when a page has no frame.
-   */
-  read(vaddr: A, length: number): Uint8Array {
-    this.#check("read");
-    const out = new Uint8Array(length);
-    this.#pages(vaddr, length, "read", (physical, from, to) => out.set(this.kernel.memory.readBytes(physical, to - from), from));
-    return out;
   }
 
   /**
@@ -382,33 +281,161 @@ export class AddressSpace<A extends Address> {
     return this.#duplicate("copy", false);
   }
 
+  /**
+   * Unmaps the region starting at `start` and frees its frames and emptied tables.
+   *
+   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated`.
+   */
+  unmap(start: A): void {
+    this.#check("unmap");
+    const page = pageOf(start);
+    const region = this.#pages.regions.startingAt(page);
+    if (region === undefined || BigInt(start) % BigInt(PAGE_BYTES) !== 0n) {
+      this.vmm.free(start);
+      return;
+    }
+    this.vmm.free(start);
+    this.#invalidate(this.#pages.release(region.startPage, region.endPage));
+    this.#pages.regions.remove(page);
+  }
+
+  /**
+   * mprotect: gives the pages `[start, end)` the rights `attrs`, splitting the regions it
+   * cuts (in up to three pieces each; a guard page given rights becomes demand-paged);
+   * present pages are re-mapped (copy-on-write ones stay read-only) and dropped from the TLB
+   * of the MMU this space is loaded into. All-or-nothing. O(pages in the range).
+   *
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (misaligned, empty, or a page of it in
+   * no region), `InvalidAttributes`.
+   */
+  protect(start: A, end: A, attrs: Attributes): void {
+    this.#check("protect");
+    const problem = attributesProblem(attrs);
+    if (problem !== null) throw new ProcessError("InvalidAttributes", `Cannot protect ${hex(start)}–${hex(end)}: ${problem.message}`, { field: problem.field });
+    const { regions, from, to } = this.#covered(start, end, "protect");
+    const userAttrs = { ...attrs, kernel: false };
+    for (const region of regions) this.#reshape(region, from, to, { attrs: userAttrs, paging: region.paging === "guard" ? "lazy" : region.paging });
+    this.#invalidate(this.#pages.remap(from, to));
+  }
+
+  /**
+   * munmap of any part of the user regions: unmaps `[start, end)` (frames dropped, swap
+   * slots freed, TLB entries invalidated) and keeps the pieces on either side. Unlike Linux,
+   * a hole in the range is refused (`InvalidRange`): kmem takes it for a caller's mistake.
+   * All-or-nothing. O(pages in the range).
+   *
+   * @throws {ProcessError} `Destroyed`, `InvalidRange`.
+   */
+  unmapRange(start: A, end: A): void {
+    this.#check("unmap");
+    const { regions, from, to } = this.#covered(start, end, "unmap");
+    for (const region of regions) this.#reshape(region, from, to, null);
+    this.#invalidate(this.#pages.release(from, to));
+  }
+
+  /** The regions covering all of `[start, end)`, and the range's pages. */
+  #covered(start: A, end: A, action: string): { regions: UserRegion[]; from: number; to: number } {
+    const page = BigInt(PAGE_BYTES);
+    const s = BigInt(start);
+    const e = BigInt(end);
+    const regions = s % page === 0n && e % page === 0n && s < e ? this.#pages.regions.covering(Number(s / page), Number(e / page)) : null;
+    if (regions === null) {
+      throw new ProcessError("InvalidRange", `Cannot ${action} ${hex(start)}–${hex(end)}: not a page-aligned, non-empty range inside the user regions`, { start, end });
+    }
+    return { regions, from: Number(s / page), to: Number(e / page) };
+  }
+
+  /** Splits `region` around `[from, to)`: that part gets `middle`'s rights and paging, or disappears when `middle` is null. The VMM's records follow. */
+  #reshape(region: UserRegion, from: number, to: number, middle: { readonly attrs: Attributes; readonly paging: Paging } | null): void {
+    const lo = Math.max(from, region.startPage);
+    const hi = Math.min(to, region.endPage);
+    const pieces: RegionPiece[] = [
+      { startPage: region.startPage, endPage: lo, attrs: region.attrs },
+      ...(middle === null ? [] : [{ startPage: lo, endPage: hi, ...middle }]),
+      { startPage: hi, endPage: region.endPage, attrs: region.attrs },
+    ].filter((p) => p.endPage > p.startPage);
+    this.vmm.free(this.#address(region.startPage));
+    for (const p of pieces) this.vmm.set({ start: this.#address(p.startPage), end: this.#address(p.endPage) }, null, p.attrs);
+    this.#pages.regions.split(region, pieces);
+  }
+
+  /** The user regions in address order. O(regions + resident pages). */
+  regions(): SpaceRegion<A>[] {
+    const resident = new Map<number, number>();
+    for (const { page } of this.#pages.present()) {
+      const region = this.#pages.regions.holding(page);
+      if (region !== undefined) resident.set(region.startPage, (resident.get(region.startPage) ?? 0) + 1);
+    }
+    return this.#pages.regions.all().map((r) => ({
+      virtual: { start: this.#address(r.startPage), end: this.#address(r.endPage) },
+      attrs: r.attrs,
+      frames: resident.get(r.startPage) ?? 0,
+      paging: r.paging,
+      lazy: r.paging === "lazy",
+      label: r.label,
+    }));
+  }
+
+  /**
+   * Every user page with a frame, in address order: the frame, whether it is copy-on-write
+   * (how many spaces share a frame: `frameRefsOf(space.kernel.pmm).count(frame)`). O(pages).
+   */
+  pages(): ResidentPage<A>[] {
+    return this.#pages.present().map(({ page, frame, cow }) => {
+      const region = this.#pages.regions.holding(page);
+      return { vaddr: this.#address(page), frame, writable: (region?.attrs.writable ?? false) && !cow, cow, label: region?.label ?? "anonymous" };
+    });
+  }
+
+  /** The physical address behind `vaddr` in this space's pages now, or null (no frame yet, swapped out, a guard, no region). O(1). */
+  physicalAddress(vaddr: A): number | null {
+    const frame = this.#pages.frameOf(pageOf(vaddr));
+    return frame === null ? null : frame + Number(BigInt(vaddr) % BigInt(PAGE_BYTES));
+  }
+
+  /**
+   * Copies `data` into user memory at `vaddr` through this space's pages (as the kernel's
+   * `copy_to_user`, ignoring the pages' write protection; a demand-paged or swapped-out page
+   * is filled first, a copy-on-write one copied). O(bytes).
+   *
+   * @throws {ProcessError} `Destroyed`, `OutOfMemory` when a page has no frame and cannot get one (a guard, no region).
+   */
+  write(vaddr: A, data: Uint8Array): void {
+    this.#check("write");
+    this.#bytes(vaddr, data.length, "write", (physical, from, to) => this.kernel.memory.writeBytes(physical, data.subarray(from, to)));
+  }
+
+  /**
+   * Reads `length` bytes of user memory at `vaddr` through this space's pages. O(bytes).
+   *
+   * @throws {ProcessError} `Destroyed`, `OutOfMemory` when a page has no frame and cannot get one.
+   */
+  read(vaddr: A, length: number): Uint8Array {
+    this.#check("read");
+    const out = new Uint8Array(length);
+    this.#bytes(vaddr, length, "read", (physical, from, to) => out.set(this.kernel.memory.readBytes(physical, to - from), from));
+    return out;
+  }
+
   #duplicate(action: string, share: boolean): AddressSpace<A> {
     this.#check(action);
     const child = AddressSpace.create(this.kernel);
     try {
-      const swap = this.#lazy.swapOptions;
-      if (swap !== null && swap.policy !== "opt") child.enableSwap({ frames: swap.frames, policy: swap.policy, device: swap.device });
-      for (const region of this.regions()) {
-        const { start, end } = region.virtual;
-        const pages = Number((BigInt(end) - BigInt(start)) / BigInt(PAGE_BYTES));
-        const lazy = this.#lazy.region(pageOf(start));
-        if (lazy !== undefined) {
-          child.reserveLazy(start, pages, region.attrs, { label: region.label, ...(lazy.backing === null ? {} : { backing: lazy.backing }) });
-          if (share) this.#lazy.shareInto(child.#lazy, lazy);
-          else this.#lazy.copyInto(child.#lazy, lazy);
-          continue;
-        }
-        if (region.frames === 0) {
-          child.reserve(start, pages, region.label);
-          continue;
-        }
-        child.map(pages, region.attrs, { at: start, label: region.label });
-        child.write(start, this.read(start, pages * PAGE_BYTES));
+      const pool = this.#pages.swapPool;
+      if (pool !== null && !this.#ownPool) child.joinSwap(pool);
+      else if (pool !== null && pool.policyName !== "opt") child.enableSwap({ frames: pool.frames, policy: pool.policyName, device: pool.device });
+      for (const region of this.#pages.regions.all()) {
+        const start = this.#address(region.startPage);
+        child.#reserveAt(start, region.endPage - region.startPage, region.attrs);
+        child.#pages.regions.add(region);
+        if (share) this.#pages.shareInto(child.#pages, region);
+        else this.#pages.copyInto(child.#pages, region);
       }
     } catch (error) {
       child.destroy();
       throw error;
     }
+    if (share) this.#invalidateAll();
     return child;
   }
 
@@ -420,11 +447,11 @@ export class AddressSpace<A extends Address> {
    */
   destroy(): void {
     this.#check("destroy");
-    for (const region of this.regions()) this.unmap(region.virtual.start);
+    for (const region of this.#pages.regions.all()) this.unmap(this.#address(region.startPage));
+    this.#pages.leaveSwap();
     const g = this.kernel.geometry;
     this.kernel.memory.writeBytes(this.root + this.kernel.firstSharedEntry * g.entryBytes, new Uint8Array((tableEntries(g, g.levels - 1) - this.kernel.firstSharedEntry) * g.entryBytes));
     this.kernel.mapper.destroyRoot(this.root);
-    this.#info.clear();
     this.#destroyed = true;
   }
 
@@ -450,7 +477,42 @@ export class AddressSpace<A extends Address> {
     return mmu.cr3 === this.root;
   }
 
-  #pages(vaddr: A, length: number, action: string, each: (physical: number, from: number, to: number) => void): void {
+  /** Reserves `[at, at + pages)` in the VMM (no frames). */
+  #reserveAt(at: A, pages: number, attrs: Attributes): void {
+    if (!Number.isSafeInteger(pages) || pages < 1) throw new ProcessError("InvalidRange", `Cannot reserve ${describeValue(pages)} pages at ${hex(at)}: use a positive integer`, { pages });
+    this.vmm.set({ start: at, end: sameType(at, BigInt(at) + BigInt(pages) * BigInt(PAGE_BYTES)) }, null, attrs);
+  }
+
+  /** Records a region over VMM-reserved pages. */
+  #add(at: A, pages: number, attrs: Attributes, paging: Paging, label: string, backing: Backing | null): UserRegion {
+    const startPage = pageOf(at);
+    const region: UserRegion = { startPage, endPage: startPage + pages, attrs, backing, paging, label };
+    this.#pages.regions.add(region);
+    return region;
+  }
+
+  #checkNoSwap(): void {
+    if (this.#pages.swapPool !== null) throw new RangeError(`Cannot bound the space at root ${hex(this.root)} again: it already pages to swap`);
+  }
+
+  /** Drops `pages` from the TLB of the MMU this space is loaded into (none when it is not running). */
+  #invalidate(pages: readonly number[]): void {
+    const mmu = this.#mmu;
+    if (mmu === null || !this.isActive(mmu)) return;
+    for (const p of pages) invalidatePage(mmu, this.#address(p));
+  }
+
+  /** Drops this space's non-global TLB entries when it is running (a CR3 / satp reload). */
+  #invalidateAll(): void {
+    const mmu = this.#mmu;
+    if (mmu !== null && this.isActive(mmu)) this.activate(mmu);
+  }
+
+  #address(page: number): A {
+    return sameType(this.kernel.userStart, BigInt(page) * BigInt(PAGE_BYTES));
+  }
+
+  #bytes(vaddr: A, length: number, action: string, each: (physical: number, from: number, to: number) => void): void {
     let offset = 0;
     const base = BigInt(vaddr);
     while (offset < length) {
@@ -458,20 +520,11 @@ export class AddressSpace<A extends Address> {
       const within = Number(address % BigInt(PAGE_BYTES));
       const to = Math.min(length, offset + PAGE_BYTES - within);
       const page = Number(address / BigInt(PAGE_BYTES));
-      const lazy = this.#lazy.regionOf(page);
-      if (lazy !== undefined) {
-        this.#lazy.fault(page, action === "write" && lazy.attrs.writable ? "write" : "read");
-        const frame = this.#lazy.frameOf(page);
-        if (frame === null) throw new ProcessError("OutOfMemory", `Cannot ${action} ${hex(sameType(vaddr, address))}: no frame there`, { address: sameType(vaddr, address) });
-        each(frame + within, offset, to);
-        offset = to;
-        continue;
-      }
-      const allocation = this.vmm.allocationAt(sameType(vaddr, address));
-      if (allocation === null || allocation.physical.length === 0) {
-        throw new ProcessError("OutOfMemory", `Cannot ${action} ${hex(sameType(vaddr, address))}: no frame there`, { address: sameType(vaddr, address) });
-      }
-      each(Number(this.vmm.virtToPhys(sameType(vaddr, address))), offset, to);
+      const region = this.#pages.regions.holding(page);
+      if (region !== undefined && region.paging !== "guard") this.#pages.fault(page, action === "write" && region.attrs.writable ? "write" : "read");
+      const frame = this.#pages.frameOf(page);
+      if (frame === null) throw new ProcessError("OutOfMemory", `Cannot ${action} ${hex(sameType(vaddr, address))}: no frame there`, { address: sameType(vaddr, address) });
+      each(frame + within, offset, to);
       offset = to;
     }
   }

@@ -70,7 +70,7 @@ describe("AddressSpace on the 32-bit boot", () => {
       child.regions().map((r) => [r.virtual, r.label, r.frames]),
       parent.regions().map((r) => [r.virtual, r.label, r.frames]),
     );
-    assert.notEqual(child.vmm.virtToPhys(at), parent.vmm.virtToPhys(at), "own frames");
+    assert.notEqual(child.physicalAddress(at), parent.physicalAddress(at), "own frames");
     assert.equal(new TextDecoder().decode(child.read(at, 6)), "parent");
     child.write(at, new TextEncoder().encode("child!"));
     assert.equal(new TextDecoder().decode(parent.read(at, 6)), "parent");
@@ -111,14 +111,14 @@ describe("AddressSpace on 64-bit tables", () => {
     b.map(1, USER_RW, { at: 0x40_0000n });
     a.write(at, new Uint8Array([7]));
     a.activate(mmu);
-    assert.equal(mmu.translate(at, { user: true }), Number(a.vmm.virtToPhys(at)));
+    assert.equal(mmu.translate(at, { user: true }), a.physicalAddress(at));
     // After the user page: both share a slot of the direct-mapped TLB.
     assert.equal(mmu.translate(KERNEL_IMAGE_BASE + 8n), 0x10_0008);
     const walks = mmu.walks;
     b.activate(mmu);
     assert.equal(mmu.translate(KERNEL_IMAGE_BASE + 8n), 0x10_0008);
     assert.equal(mmu.walks, walks, "the global kernel page came from the TLB");
-    assert.equal(mmu.translate(at, { user: true }), Number(b.vmm.virtToPhys(at)), "the user page was walked again in b");
+    assert.equal(mmu.translate(at, { user: true }), b.physicalAddress(at), "the user page was walked again in b");
     assert.equal(mmu.walks, walks + 1);
   });
 
@@ -189,7 +189,7 @@ describe("AddressSpace on 64-bit tables", () => {
             const owned = new Set<number>();
             let count = 0;
             for (const s of spaces) {
-              const frames = [...s.regions().flatMap((r) => s.vmm.allocationAt(r.virtual.start)?.physical ?? []).map(Number), ...machine.mapper.tables(s.root).filter((t) => !kernelTables.has(t))];
+              const frames = [...s.pages().map((p) => p.frame), ...machine.mapper.tables(s.root).filter((t) => !kernelTables.has(t))];
               for (const f of frames) {
                 assert.equal(owned.has(f), false, `frame ${f} owned twice`);
                 assert.equal(kernelTables.has(f), false, `frame ${f} is a kernel table`);
