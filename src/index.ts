@@ -166,8 +166,10 @@ export type { ReplacementErrorCode } from "./errors/replacement-error.js";
 
 // Processes: address spaces sharing the kernel half, ELF loading, demand paging, copy-on-write
 // fork, swap, and a driver that runs user accesses through the MMU with the OS behind it.
-export { AddressSpace, invalidatePage } from "./process/address-space.js";
-export type { AnyMmu, LazyOptions, MapOptions, ResidentPage, SpaceRegion } from "./process/address-space.js";
+export { AddressSpace } from "./process/address-space.js";
+export type { LazyOptions, MapOptions, ResidentPage, SpaceRegion } from "./process/space-types.js";
+export { holdsRoot, invalidatePage, loadRoot } from "./process/context-switch.js";
+export type { AnyMmu } from "./process/context-switch.js";
 export { kernelHalf, kernelHalfOf, kernelHalfOfMode, x86PagingRoots } from "./process/kernel-half.js";
 export type { KernelHalf, KernelHalfOptions, ProcessMemory, RootMapper } from "./process/kernel-half.js";
 export { KERNEL_IMAGE_BASE, tableMachine } from "./process/machines.js";

@@ -1,7 +1,8 @@
 import { RiscvMmu } from "../arch/riscv/cpu.js";
 import { X86Mmu } from "../arch/x86/cpu.js";
 import type { Address } from "../types.js";
-import { type AddressSpace, type AnyMmu, invalidatePage } from "./address-space.js";
+import type { AddressSpace } from "./address-space.js";
+import { type AnyMmu, invalidatePage } from "./context-switch.js";
 import type { ProcessMemory } from "./kernel-half.js";
 import type { AccessOp, FaultOutcome } from "./user-pages.js";
 import { type StaleTranslation, translateAudited } from "./tlb-audit.js";

@@ -1,66 +1,19 @@
-import type { Mmu } from "../arch/x86/mmu.js";
-import { X86Mmu } from "../arch/x86/cpu.js";
-import { RiscvMmu } from "../arch/riscv/cpu.js";
 import { ProcessError } from "../errors/process-error.js";
 import { describeValue, hex } from "../format.js";
 import { PAGE_BYTES, tableEntries } from "../paging/geometry.js";
-import type { Address, Attributes, Range } from "../types.js";
+import type { Address, Attributes } from "../types.js";
 import { attributesProblem } from "../validate.js";
 import { VirtualMemoryManagerImpl } from "../vmm.js";
+import { type AnyMmu, holdsRoot, invalidatePage, loadRoot } from "./context-switch.js";
 import { frameRefsOf } from "./frame-refs.js";
 import { type KernelHalf, sameType } from "./kernel-half.js";
-import type { Backing, Paging, RegionPiece, UserRegion } from "./regions.js";
+import { type Backing, type Paging, type UserRegion, piecesAround } from "./regions.js";
+import type { LazyOptions, MapOptions, ResidentPage, SpaceRegion } from "./space-types.js";
+
+export type { LazyOptions, MapOptions, ResidentPage, SpaceRegion } from "./space-types.js";
+export { type AnyMmu, invalidatePage } from "./context-switch.js";
 import { SwapPool } from "./swap-pool.js";
 import { type AccessOp, type FaultCounters, type FaultOutcome, type SwapOptions, UserPages } from "./user-pages.js";
-
-/** An MMU an address space can be loaded into: 32-bit `Mmu`, any-mode `X86Mmu`, or `RiscvMmu`. */
-export type AnyMmu = Mmu | X86Mmu | RiscvMmu;
-
-/** One user region of an address space, as `kmem load-elf` prints it. */
-export interface SpaceRegion<A extends Address> {
-  /** Its pages, end exclusive. */
-  readonly virtual: Range<A>;
-  /** The rights it is mapped with (`kernel` false). */
-  readonly attrs: Attributes;
-  /** Pages with a frame now (0 for a guard page; for a demand-paged region, the pages touched and not swapped out). */
-  readonly frames: number;
-  /** How its pages get frames: at `map`, on first touch, or never (a guard). */
-  readonly paging: Paging;
-  /** Demand-paged: pages get frames on first touch (`paging === "lazy"`). */
-  readonly lazy: boolean;
-  /** Its name in listings (`PT_LOAD 0`, `stack`, `stack guard`, …). */
-  readonly label: string;
-}
-
-/** One user page that has a frame, as {@link AddressSpace.pages} lists it. */
-export interface ResidentPage<A extends Address> {
-  /** The page's address. */
-  readonly vaddr: A;
-  /** The physical frame behind it. */
-  readonly frame: number;
-  /** Whether the page is mapped writable now (false for a copy-on-write page until its write fault). */
-  readonly writable: boolean;
-  /** Shared after a fork, read-only until a write copies it or takes it over. */
-  readonly cow: boolean;
-  /** Its region's label. */
-  readonly label: string;
-}
-
-/** Options of {@link AddressSpace.map}. */
-export interface MapOptions<A extends Address> {
-  /** Where the region must start (else first fit). */
-  readonly at?: A;
-  /** A name for listings (default `"anonymous"`). */
-  readonly label?: string;
-}
-
-/** Options of {@link AddressSpace.reserveLazy}. */
-export interface LazyOptions {
-  /** A name for listings (default `"anonymous"`). */
-  readonly label?: string;
-  /** File bytes behind the region (an ELF segment); without, pages are zero-filled. */
-  readonly backing?: Backing;
-}
 
 /**
  * A task's address space: its own root table whose kernel-half top-level entries are copies
@@ -347,13 +300,7 @@ export class AddressSpace<A extends Address> {
 
   /** Splits `region` around `[from, to)`: that part gets `middle`'s rights and paging, or disappears when `middle` is null. The VMM's records follow. */
   #reshape(region: UserRegion, from: number, to: number, middle: { readonly attrs: Attributes; readonly paging: Paging } | null): void {
-    const lo = Math.max(from, region.startPage);
-    const hi = Math.min(to, region.endPage);
-    const pieces: RegionPiece[] = [
-      { startPage: region.startPage, endPage: lo, attrs: region.attrs },
-      ...(middle === null ? [] : [{ startPage: lo, endPage: hi, ...middle }]),
-      { startPage: hi, endPage: region.endPage, attrs: region.attrs },
-    ].filter((p) => p.endPage > p.startPage);
+    const pieces = piecesAround(region, from, to, middle);
     this.vmm.free(this.#address(region.startPage));
     for (const p of pieces) this.vmm.set({ start: this.#address(p.startPage), end: this.#address(p.endPage) }, null, p.attrs);
     this.#pages.regions.split(region, pieces);
@@ -465,16 +412,12 @@ export class AddressSpace<A extends Address> {
   activate(mmu: AnyMmu, options: { readonly asid?: number } = {}): void {
     this.#check("activate");
     this.#mmu = mmu;
-    if (mmu instanceof X86Mmu) mmu.setState({ cr3: this.root });
-    else if (mmu instanceof RiscvMmu) mmu.setState({ satp: satpFor(mmu, this.root, options.asid ?? 0) });
-    else mmu.loadCr3(this.root);
+    loadRoot(mmu, this.root, options.asid ?? 0);
   }
 
   /** Whether `mmu` currently translates through this space. */
   isActive(mmu: AnyMmu): boolean {
-    if (mmu instanceof X86Mmu) return mmu.state.cr3 - (mmu.state.cr3 % PAGE_BYTES) === this.root;
-    if (mmu instanceof RiscvMmu) return Number(BigInt(mmu.state.satp) & (mmu.xlen === 64 ? 0xfff_ffff_ffffn : 0x3f_ffffn)) * PAGE_BYTES === this.root;
-    return mmu.cr3 === this.root;
+    return holdsRoot(mmu, this.root);
   }
 
   /** Reserves `[at, at + pages)` in the VMM (no frames). */
@@ -534,24 +477,10 @@ export class AddressSpace<A extends Address> {
   }
 }
 
-/** Drops the TLB entry of the page holding `vaddr` in `mmu` (`invlpg` / `sfence.vma vaddr`). */
-export function invalidatePage(mmu: AnyMmu, vaddr: Address): void {
-  if (mmu instanceof RiscvMmu) mmu.sfenceVma(vaddr);
-  else if (mmu instanceof X86Mmu) mmu.invlpg(vaddr);
-  else mmu.invlpg(Number(vaddr));
-}
-
 function pageOf(vaddr: Address): number {
   return Number(BigInt(vaddr) / BigInt(PAGE_BYTES));
 }
 
 function outOfMemory(action: string, cause: Error): ProcessError {
   return new ProcessError("OutOfMemory", `Cannot ${action}: ${cause.message}`, {});
-}
-
-/** satp with `mmu`'s current MODE, `asid` and the root's PPN. */
-function satpFor(mmu: RiscvMmu, root: number, asid: number): bigint | number {
-  const ppn = BigInt(root / PAGE_BYTES);
-  if (mmu.xlen === 64) return (BigInt(mmu.state.satp) & (0xfn << 60n)) | (BigInt(asid) << 44n) | ppn;
-  return Number((BigInt(mmu.state.satp) & (1n << 31n)) | (BigInt(asid) << 22n) | ppn);
 }

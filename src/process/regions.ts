@@ -136,3 +136,18 @@ export class RegionList {
     return lo;
   }
 }
+
+/**
+ * The pieces `region` becomes when `[fromPage, toPage)` (which may reach past it) gets
+ * `middle`'s rights and paging, or is cut out when `middle` is null: up to three, empty ones left out.
+ */
+export function piecesAround(region: UserRegion, fromPage: number, toPage: number, middle: Pick<RegionPiece, "attrs" | "paging"> | null): RegionPiece[] {
+  const lo = Math.max(fromPage, region.startPage);
+  const hi = Math.min(toPage, region.endPage);
+  const pieces: RegionPiece[] = [
+    { startPage: region.startPage, endPage: lo, attrs: region.attrs },
+    ...(middle === null ? [] : [{ startPage: lo, endPage: hi, ...middle }]),
+    { startPage: hi, endPage: region.endPage, attrs: region.attrs },
+  ];
+  return pieces.filter((p) => p.endPage > p.startPage);
+}

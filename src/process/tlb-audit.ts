@@ -3,7 +3,7 @@ import { X86Mmu } from "../arch/x86/cpu.js";
 import { CR0_PG, CR0_WP, CR4_PSE } from "../arch/x86/entry64.js";
 import type { Access } from "../paging/access.js";
 import type { Address } from "../types.js";
-import type { AnyMmu } from "./address-space.js";
+import type { AnyMmu } from "./context-switch.js";
 import type { ProcessMemory } from "./kernel-half.js";
 
 /** A translation the TLB served that the tables in RAM no longer give: a missed invalidation. */
