@@ -1,10 +1,10 @@
-import { AccessDriver, AddressSpace, SwapDevice, SwapPool, bootMode, kernelHalfOfMode, readModeProfile } from "kmem";
+import { AccessDriver, AddressSpace, SwapDevice, SwapPool, bootMode, isWideKernelHalf, kernelHalfOfMode, readModeProfile } from "kmem";
 import { readFileSync } from "node:fs";
 
 // Two processes on an x86-64 machine share one system-wide bound of 4 resident pages.
 const machine = bootMode(readModeProfile(JSON.parse(readFileSync(new URL("../profiles/x86-64.json", import.meta.url), "utf8"))));
 const kernel = kernelHalfOfMode(machine);
-if (typeof kernel.userStart !== "bigint") throw new Error("x86-64 addresses are bigints");
+if (!isWideKernelHalf(kernel)) throw new Error("x86-64 addresses are bigints");
 const driver = new AccessDriver(machine.mmu);
 const pool = new SwapPool({ frames: 4, policy: "clock", device: new SwapDevice(64) });
 const rw = { kernel: false, writable: true, cachable: true };

@@ -170,7 +170,7 @@ export { AddressSpace } from "./process/address-space.js";
 export type { LazyOptions, MapOptions, ResidentPage, SpaceRegion } from "./process/space-types.js";
 export { holdsRoot, invalidatePage, loadRoot } from "./process/context-switch.js";
 export type { AnyMmu } from "./process/context-switch.js";
-export { kernelHalf, kernelHalfOf, kernelHalfOfMode, x86PagingRoots } from "./process/kernel-half.js";
+export { isWideKernelHalf, kernelHalf, kernelHalfOf, kernelHalfOfMode, x86PagingRoots } from "./process/kernel-half.js";
 export type { KernelHalf, KernelHalfOptions, ProcessMemory, RootMapper } from "./process/kernel-half.js";
 export { KERNEL_IMAGE_BASE, tableMachine } from "./process/machines.js";
 export type { TableMachine, TableMachineMode, TableMachineOptions } from "./process/machines.js";

@@ -9,7 +9,7 @@ import { KmemError } from "./kmem-error.js";
  * - `InvalidRange`: a `protect`/`unmapRange` range that is misaligned, empty, or not inside one demand-paged region;
  * - `InvalidAttributes`: attributes that are not `Attributes` (`data.field` names the field).
  */
-export type ProcessErrorCode = "InvalidKernelHalf" | "Destroyed" | "OutOfMemory" | "InvalidRange" | "InvalidAttributes";
+export type ProcessErrorCode = "InvalidKernelHalf" | "Destroyed" | "OutOfMemory" | "InvalidRange" | "InvalidAttributes" | "InvalidSwap";
 
 /** Thrown by address spaces and tasks; `data` names the offending values (addresses as given). */
 export class ProcessError extends KmemError<ProcessErrorCode, Record<string, unknown>> {}

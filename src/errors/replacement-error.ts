@@ -7,7 +7,8 @@ export type ReplacementErrorCode =
   | "NothingResident"
   | "CapacityExceeded"
   | "TraceMismatch"
-  | "InvalidFrames";
+  | "InvalidFrames"
+  | "InvalidPolicy";
 
 /** Thrown by a page-replacement policy used out of its contract; `data` names the page and the policy. */
 export class ReplacementError extends KmemError<ReplacementErrorCode, Record<string, unknown>> {}

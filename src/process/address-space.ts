@@ -103,11 +103,13 @@ export class AddressSpace<A extends Address> {
    * Maps `pages` zeroed user pages with `attrs` (forced to `kernel: false`), a frame for each
    * now: at `options.at`, or the lowest fit. All-or-nothing. O(pages).
    *
-   * @throws {ProcessError} `Destroyed`, `OutOfMemory` (no virtual room, frames or tables).
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (a count that is not a positive integer, an `at` that is not an address of the space), `OutOfMemory` (no virtual room, frames or tables).
    * @throws {VmmError} for a bad `at` (`AlreadyAllocated`, `InvalidVirtAddresses`) or attributes.
    */
   map(pages: number, attrs: Attributes, options: MapOptions<A> = {}): A {
     this.#check("map");
+    this.#checkPages(pages, "map", options.at);
+    if (options.at !== undefined) this.#checkAddress(options.at, "map at");
     const userAttrs = { ...attrs, kernel: false };
     const start = this.vmm.reserve(pages, userAttrs, options.at === undefined ? {} : { at: options.at });
     if (start === null) throw new ProcessError("OutOfMemory", `Cannot map ${describeValue(pages)} pages: no room in the user space`, { pages });
@@ -126,7 +128,7 @@ export class AddressSpace<A extends Address> {
    * Reserves `pages` user pages with no frames and no translations (a guard page: every
    * access faults). Returns the start.
    *
-   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `AlreadyAllocated` when in use.
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (bad count or address). @throws {VmmError} `AlreadyAllocated` when in use.
    */
   reserve(at: A, pages: number, label = "guard"): A {
     this.#check("reserve");
@@ -140,7 +142,7 @@ export class AddressSpace<A extends Address> {
    * Reserves `pages` user pages at `at` for demand paging: no frame and no translation until
    * the first access faults and {@link handleFault} fills the page (zeros, or `backing`'s bytes).
    *
-   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `AlreadyAllocated`, `InvalidVirtAddresses`, `InvalidAttributes`.
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (bad count or address). @throws {VmmError} `AlreadyAllocated`, `InvalidVirtAddresses`, `InvalidAttributes`.
    */
   reserveLazy(at: A, pages: number, attrs: Attributes, options: LazyOptions = {}): A {
     this.#check("reserve");
@@ -159,13 +161,13 @@ export class AddressSpace<A extends Address> {
    * spaces, see {@link joinSwap}.
    *
    * @throws {ProcessError} `Destroyed`. @throws {ReplacementError} `InvalidFrames`; OPT without `future`.
-   * @throws {RangeError} when more pages than `frames` are already resident, or the space already pages to swap.
+   * @throws {ProcessError} `InvalidSwap` when more pages than `frames` are already resident, or the space already pages to swap.
    */
   enableSwap(options: SwapOptions): void {
     this.#check("enable swap");
     this.#checkNoSwap();
     const pool = new SwapPool(options);
-    if (this.#pages.residentPages > options.frames) throw new RangeError(`Cannot bound the space to ${String(options.frames)} frames: ${String(this.#pages.residentPages)} pages are resident`);
+    if (this.#pages.residentPages > options.frames) throw new ProcessError("InvalidSwap", `Cannot bound the space to ${String(options.frames)} frames: ${String(this.#pages.residentPages)} pages are resident`, { frames: options.frames });
     this.#pages.joinSwap(pool);
     this.#ownPool = true;
   }
@@ -176,7 +178,7 @@ export class AddressSpace<A extends Address> {
    * Pages already resident are admitted, evicting others when the pool is full.
    *
    * @throws {ProcessError} `Destroyed`. @throws {ReplacementError} when the pool refuses (OPT takes one space).
-   * @throws {RangeError} when the space already pages to swap.
+   * @throws {ProcessError} `InvalidSwap` when the space already pages to swap.
    */
   joinSwap(pool: SwapPool): void {
     this.#check("join a swap pool");
@@ -204,10 +206,11 @@ export class AddressSpace<A extends Address> {
    * The OS's page-fault handler: resolves a fault of a user `op` at `vaddr` (demand paging,
    * copy-on-write, swap-in) or reports a segfault. The caller invalidates the page in the TLB.
    *
-   * @throws {ProcessError} `Destroyed`, `OutOfMemory` (no frame; nothing changed).
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (not an address of the space), `OutOfMemory` (no frame; nothing changed).
    */
   handleFault(vaddr: A, op: AccessOp): FaultOutcome {
     this.#check("handle a fault");
+    this.#checkAddress(vaddr, "handle a fault at");
     return this.#pages.fault(pageOf(vaddr), op);
   }
 
@@ -237,10 +240,11 @@ export class AddressSpace<A extends Address> {
   /**
    * Unmaps the region starting at `start` and frees its frames and emptied tables.
    *
-   * @throws {ProcessError} `Destroyed`. @throws {VmmError} `NotAllocated`.
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (not an address of the space). @throws {VmmError} `NotAllocated`.
    */
   unmap(start: A): void {
     this.#check("unmap");
+    this.#checkAddress(start, "unmap");
     const page = pageOf(start);
     const region = this.#pages.regions.startingAt(page);
     if (region === undefined || BigInt(start) % BigInt(PAGE_BYTES) !== 0n) {
@@ -288,6 +292,8 @@ export class AddressSpace<A extends Address> {
 
   /** The regions covering all of `[start, end)`, and the range's pages. */
   #covered(start: A, end: A, action: string): { regions: UserRegion[]; from: number; to: number } {
+    this.#checkAddress(start, action);
+    this.#checkAddress(end, action);
     const page = BigInt(PAGE_BYTES);
     const s = BigInt(start);
     const e = BigInt(end);
@@ -336,6 +342,7 @@ export class AddressSpace<A extends Address> {
 
   /** The physical address behind `vaddr` in this space's pages now, or null (no frame yet, swapped out, a guard, no region). O(1). */
   physicalAddress(vaddr: A): number | null {
+    this.#checkAddress(vaddr, "translate");
     const frame = this.#pages.frameOf(pageOf(vaddr));
     return frame === null ? null : frame + Number(BigInt(vaddr) % BigInt(PAGE_BYTES));
   }
@@ -345,7 +352,7 @@ export class AddressSpace<A extends Address> {
    * `copy_to_user`, ignoring the pages' write protection; a demand-paged or swapped-out page
    * is filled first, a copy-on-write one copied). O(bytes).
    *
-   * @throws {ProcessError} `Destroyed`, `OutOfMemory` when a page has no frame and cannot get one (a guard, no region).
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (not an address, a negative length, a page in no region or a guard), `OutOfMemory` (no frame for a page).
    */
   write(vaddr: A, data: Uint8Array): void {
     this.#check("write");
@@ -355,10 +362,11 @@ export class AddressSpace<A extends Address> {
   /**
    * Reads `length` bytes of user memory at `vaddr` through this space's pages. O(bytes).
    *
-   * @throws {ProcessError} `Destroyed`, `OutOfMemory` when a page has no frame and cannot get one.
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (as {@link write}), `OutOfMemory` (no frame for a page).
    */
   read(vaddr: A, length: number): Uint8Array {
     this.#check("read");
+    this.#checkLength(vaddr, length, "read");
     const out = new Uint8Array(length);
     this.#bytes(vaddr, length, "read", (physical, from, to) => out.set(this.kernel.memory.readBytes(physical, to - from), from));
     return out;
@@ -422,7 +430,8 @@ export class AddressSpace<A extends Address> {
 
   /** Reserves `[at, at + pages)` in the VMM (no frames). */
   #reserveAt(at: A, pages: number, attrs: Attributes): void {
-    if (!Number.isSafeInteger(pages) || pages < 1) throw new ProcessError("InvalidRange", `Cannot reserve ${describeValue(pages)} pages at ${hex(at)}: use a positive integer`, { pages });
+    this.#checkAddress(at, "reserve");
+    this.#checkPages(pages, "reserve", at);
     this.vmm.set({ start: at, end: sameType(at, BigInt(at) + BigInt(pages) * BigInt(PAGE_BYTES)) }, null, attrs);
   }
 
@@ -434,8 +443,30 @@ export class AddressSpace<A extends Address> {
     return region;
   }
 
+  /** @throws {ProcessError} `InvalidRange` unless `pages` is a positive safe integer. */
+  #checkPages(pages: number, action: string, at: A | undefined): void {
+    if (!Number.isSafeInteger(pages) || pages < 1) {
+      throw new ProcessError("InvalidRange", `Cannot ${action} ${describeValue(pages)} pages${at === undefined ? "" : ` at ${describeValue(at)}`}: the count must be a positive integer`, { pages });
+    }
+  }
+
+  /** @throws {ProcessError} `InvalidRange` unless `value` is a non-negative integer of this space's address type. */
+  #checkAddress(value: A, action: string): void {
+    const wide = typeof this.kernel.userStart === "bigint";
+    const ok = wide ? typeof value === "bigint" && value >= 0n : typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+    if (!ok) {
+      throw new ProcessError("InvalidRange", `Cannot ${action} ${describeValue(value)}: not an address of this space (a non-negative ${wide ? "bigint" : "safe integer"})`, { address: value });
+    }
+  }
+
+  /** @throws {ProcessError} `InvalidRange` for a bad address or a length that is not a non-negative safe integer. */
+  #checkLength(vaddr: A, length: number, action: string): void {
+    this.#checkAddress(vaddr, action);
+    if (!Number.isSafeInteger(length) || length < 0) throw new ProcessError("InvalidRange", `Cannot ${action} ${describeValue(length)} bytes at ${hex(vaddr)}: the length must be a non-negative integer`, { length });
+  }
+
   #checkNoSwap(): void {
-    if (this.#pages.swapPool !== null) throw new RangeError(`Cannot bound the space at root ${hex(this.root)} again: it already pages to swap`);
+    if (this.#pages.swapPool !== null) throw new ProcessError("InvalidSwap", `Cannot bound the space at root ${hex(this.root)} again: it already pages to swap`, { root: this.root });
   }
 
   /** Drops `pages` from the TLB of the MMU this space is loaded into (none when it is not running). */
@@ -456,6 +487,7 @@ export class AddressSpace<A extends Address> {
   }
 
   #bytes(vaddr: A, length: number, action: string, each: (physical: number, from: number, to: number) => void): void {
+    this.#checkLength(vaddr, length, action);
     let offset = 0;
     const base = BigInt(vaddr);
     while (offset < length) {
@@ -466,7 +498,10 @@ export class AddressSpace<A extends Address> {
       const region = this.#pages.regions.holding(page);
       if (region !== undefined && region.paging !== "guard") this.#pages.fault(page, action === "write" && region.attrs.writable ? "write" : "read");
       const frame = this.#pages.frameOf(page);
-      if (frame === null) throw new ProcessError("OutOfMemory", `Cannot ${action} ${hex(sameType(vaddr, address))}: no frame there`, { address: sameType(vaddr, address) });
+      if (frame === null) {
+        const why = region === undefined ? "no user region holds it" : "it is a guard page";
+        throw new ProcessError("InvalidRange", `Cannot ${action} ${hex(sameType(vaddr, address))}: ${why}`, { address: sameType(vaddr, address) });
+      }
       each(frame + within, offset, to);
       offset = to;
     }

@@ -161,6 +161,18 @@ function narrowKernelStart(allocations: readonly { readonly virtual: { readonly 
   return kernelStart;
 }
 
+/**
+ * Whether `kernel` belongs to a 64-bit mode (its addresses are bigints): narrows the union
+ * {@link kernelHalfOfMode} returns.
+ *
+ * @example
+ * const kernel = kernelHalfOfMode(machine);
+ * if (isWideKernelHalf(kernel)) AddressSpace.create(kernel).map(1, attrs, { at: 0x40_0000n });
+ */
+export function isWideKernelHalf(kernel: KernelHalf<bigint> | KernelHalf<number>): kernel is KernelHalf<bigint> {
+  return typeof kernel.userStart === "bigint";
+}
+
 /** The 32-bit {@link X86Paging} as a {@link RootMapper} (directories are its roots). */
 export function x86PagingRoots(paging: X86Paging): RootMapper<number> {
   return {

@@ -361,7 +361,7 @@ export class ClockPolicy<K> implements ReplacementPolicy<K> {
 /**
  * Creates the policy `name` for `options.frames` frames.
  *
- * @throws {ReplacementError} `InvalidFrames` when `frames` is not a positive integer;
+ * @throws {ReplacementError} `InvalidPolicy` for an unknown name; `InvalidFrames` when `frames` is not a positive integer;
  * `TraceMismatch` when `name` is `"opt"` and no `future` is given.
  * @example
  * const fifo = createReplacementPolicy("fifo", { frames: 3 });
@@ -369,6 +369,9 @@ export class ClockPolicy<K> implements ReplacementPolicy<K> {
  * fifo.evict(); // 1
  */
 export function createReplacementPolicy<K>(name: ReplacementPolicyName, options: ReplacementOptions<K>): ReplacementPolicy<K> {
+  if (!REPLACEMENT_POLICIES.includes(name)) {
+    throw new ReplacementError("InvalidPolicy", `Cannot create the replacement policy ${describeValue(name)}: use ${REPLACEMENT_POLICIES.join(", ")}`, { policy: name });
+  }
   switch (name) {
     case "fifo":
       return new FifoPolicy<K>(options.frames);

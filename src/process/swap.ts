@@ -1,4 +1,5 @@
 import { ProcessError } from "../errors/process-error.js";
+import { describeValue } from "../format.js";
 import { PAGE_BYTES } from "../paging/geometry.js";
 
 /**
@@ -15,9 +16,9 @@ export class SwapDevice {
   readonly #data = new Map<number, Uint8Array>();
   readonly #free: number[] = [];
 
-  /** @throws {RangeError} when `slots` is not a positive safe integer. */
+  /** @throws {ProcessError} `InvalidSwap` when `slots` is not a positive safe integer. */
   constructor(slots: number) {
-    if (!Number.isSafeInteger(slots) || slots < 1) throw new RangeError(`Cannot create a swap device of ${String(slots)} slots: use a positive integer`);
+    if (!Number.isSafeInteger(slots) || slots < 1) throw new ProcessError("InvalidSwap", `Cannot create a swap device of ${describeValue(slots)} slots: use a positive integer`, { slots });
     this.slots = slots;
     for (let i = slots - 1; i >= 0; i--) this.#free.push(i);
   }
