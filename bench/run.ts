@@ -18,6 +18,7 @@ import { runBoot, type BootConfig } from "./boot.js";
 import { runMmu, type MmuConfig } from "./mmu.js";
 import { printPagingModes, runPagingModes, type PagingModesConfig } from "./paging-modes.js";
 import { VMALLOC_SCENARIOS } from "../src/trace/workloads.js";
+import { printProcesses, runProcesses, type ProcessesConfig } from "./processes.js";
 import { printReplayBench, runReplayBench, type ReplayBenchConfig } from "./replay.js";
 import { printBoot, printChurn, printMemory, printMixed, printMmu, printScaling, printTargets, targetRows } from "./report.js";
 import { printExtent, printFrameChurn } from "./policy-report.js";
@@ -41,6 +42,7 @@ interface SuiteConfig {
   readonly extent: ExtentConfig;
   readonly frameChurn: FrameChurnConfig;
   readonly replay: ReplayBenchConfig;
+  readonly processes: ProcessesConfig;
   /** Untimed operations per subject before anything is measured (JIT warm-up). */
   readonly jitWarmupOps: number;
 }
@@ -58,6 +60,7 @@ const FULL: SuiteConfig = {
   extent: { runs: 3, seed: SEED, windowOps: 100_000, smallBlocks: blocksOf(20), hugeBlocks: blocksOf(35), hugeLive: 1_000_000, warmupTurnovers: 1 },
   frameChurn: { blocks: blocksOf(20), runs: 3, seed: SEED, turnovers: [0, 1, 10, 30], windowOps: 20_000 },
   replay: { scale: 0.01, runs: 5, scenarios: VMALLOC_SCENARIOS },
+  processes: { pages: 4096, runs: 5 },
   jitWarmupOps: 100_000,
 };
 
@@ -72,6 +75,7 @@ const QUICK: SuiteConfig = {
   extent: { runs: 3, seed: SEED, windowOps: 20_000, smallBlocks: blocksOf(20), hugeBlocks: blocksOf(35), hugeLive: 100_000, warmupTurnovers: 1 },
   frameChurn: { blocks: blocksOf(18), runs: 3, seed: SEED, turnovers: [0, 3], windowOps: 5_000 },
   replay: { scale: 0.001, runs: 3, scenarios: VMALLOC_SCENARIOS.filter((s) => s !== "full-fit" && s !== "long-busy-list") },
+  processes: { pages: 512, runs: 3 },
   jitWarmupOps: 100_000,
 };
 
@@ -152,6 +156,7 @@ function main(): void {
   const extent = timed("extent", () => runExtent(config.extent));
   const frameChurn = timed("frameChurn", () => runFrameChurn(config.frameChurn));
   const replaySection = timed("replay", () => runReplayBench(SUBJECTS, config.replay));
+  const processes = timed("processes", () => runProcesses(config.processes));
   // Last: its bigint VMMs must not reach the VMM's code before the number-only sections ran.
   const addressTypes = timed("address types", () => runAddressTypes(kmemSubject, addressTypeConfig(config.mixed), config.jitWarmupOps, { mixed, mmu }, new URL("./stage-one-results.json", import.meta.url)));
 
@@ -186,8 +191,9 @@ function main(): void {
     extent,
     frameChurn,
     replay: replaySection,
+    processes,
   };
-  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printChurn(churnBuddy, "2c"), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes), printExtent(extent), printFrameChurn(frameChurn), printReplayBench(replaySection, config.replay)].join("\n\n");
+  const markdown = [printTargets(targets), printMixed(mixed), printScaling(scaling), printChurn(churn), printChurn(churnBuddy, "2c"), printMmu(mmu), printPagingModes(pagingModes), printBoot(bootSection), printMemory(memory), printAddressTypes(addressTypes), printExtent(extent), printFrameChurn(frameChurn), printReplayBench(replaySection, config.replay), printProcesses(processes)].join("\n\n");
   console.log(markdown);
   if (values.markdown !== undefined) writeFileSync(values.markdown, markdown + "\n");
   writeFileSync(out, JSON.stringify(results, null, 2) + "\n");

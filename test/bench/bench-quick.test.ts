@@ -11,7 +11,7 @@ const run = promisify(execFile);
 /** Generous: the quick suite targets < 30 s on 2 cores; this only guards against a hang. */
 const TIMEOUT_MS = 120_000;
 
-const EXPECTED_SECTIONS = ["meta", "targets", "mixed", "scaling", "churn", "churnBuddy", "mmu", "boot", "memory", "addressTypes", "extent", "frameChurn", "replay"];
+const EXPECTED_SECTIONS = ["meta", "targets", "mixed", "scaling", "churn", "churnBuddy", "mmu", "boot", "memory", "addressTypes", "extent", "frameChurn", "replay", "processes"];
 
 test("bench --quick completes and writes JSON with every section", { timeout: TIMEOUT_MS }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "kmem-bench-"));
