@@ -122,7 +122,17 @@ export function faultRows(pid: number, vaddr: Address, op: AccessOp, faults: rea
   return faults.map((f) => ({ pid, vaddr: BigInt(vaddr), op, kind: f.kind, reason: f.kind === "segfault" ? f.reason : null }));
 }
 
-/** A fault row as one line: `pid 2 write 0x00600000: cow-copy` (`segfault (read-only)`). */
+/** Which access faulted: `pid 2 write 0x00600000`. */
+export function faultSubject(row: FaultRow, hexOf: (value: bigint) => string): string {
+  return `pid ${String(row.pid)} ${row.op} ${hexOf(row.vaddr)}`;
+}
+
+/** How it was resolved: `cow-copy`, or `segfault (read-only)`. */
+export function faultOutcomeText(row: FaultRow): string {
+  return row.reason === null ? row.kind : `${row.kind} (${row.reason})`;
+}
+
+/** A fault row as one line: `pid 2 write 0x00600000: cow-copy`. */
 export function faultText(row: FaultRow, hexOf: (value: bigint) => string): string {
-  return `pid ${String(row.pid)} ${row.op} ${hexOf(row.vaddr)}: ${row.kind}${row.reason === null ? "" : ` (${row.reason})`}`;
+  return `${faultSubject(row, hexOf)}: ${faultOutcomeText(row)}`;
 }
