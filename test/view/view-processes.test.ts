@@ -124,6 +124,15 @@ describe("kmem view: the Processes panel in Chromium (x86, x86-64, riscv-sv39)",
       assert.match(await page.getByTestId("loaded-root").innerText(), new RegExp(`^${machine.register} = ${root1.split(" ")[0] ?? ""} \\(pid 1\\)$`));
       await access(page, "read");
       assert.match(await page.getByTestId("log-entry").first().innerText(), /read 0x41 \(no fault\)/, "the parent still sees its byte");
+      const frame1 = await page.getByTestId("frame-row").filter({ hasText: `pid 1 @ ${data}` }).getAttribute("data-frame");
+      await page.getByTestId("walk-address").fill(data);
+      await page.getByTestId("walk-user").setChecked(true);
+      await page.getByTestId("walk-write").setChecked(false);
+      await page.getByTestId("walk-submit").click();
+      const result = page.getByTestId("walk-physical");
+      // The x86 page names the physical address in an attribute; the mode page writes `vaddr → physical`.
+      const walked = machine.name === "x86" ? await result.getAttribute("data-physical") : (await result.innerText()).split("\n")[0]?.split(" → ")[1];
+      assert.equal(walked, frame1, "the page walk goes through pid 1's root");
 
       await page.getByTestId("process-select").selectOption("2");
       await page.getByTestId("process-exit").click();
