@@ -130,6 +130,22 @@ describe("ProcessTable (the Processes panel's model)", () => {
     assert.ok((rows[0]?.frame ?? 0) < (rows[1]?.frame ?? 0), "ascending frames");
   });
 
+  test("x86-64: data is non-executable (a fetch segfaults with no-execute), the stack ends at the top of the lower half", () => {
+    withModeTable("x86-64", (table) => {
+      const { pid } = table.start();
+      assert.deepEqual(faultRows(pid, table.layout.data.start, "fetch", table.access(pid, table.layout.data.start, "fetch").faults).map((r) => faultText(r, (v) => hex(v, 16))), [
+        "pid 1 fetch 0x0000000000600000: segfault (no-execute)",
+      ]);
+      const [row] = processRows(table.list(), table.active());
+      assert.deepEqual(row?.regions.map((r) => `${hex(r.end, 16)} ${r.rights} ${r.label}`), [
+        "0x0000000000402000 r-x text",
+        "0x0000000000610000 rw- data/heap",
+        "0x00007FFFFFFF8000 --- stack guard",
+        "0x0000800000000000 rw- stack",
+      ]);
+    });
+  });
+
   for (const mode of PAGING_MODES) {
     test(`${mode}: start, write, fork, write in the child (cow-copy), exit both: the free-frame count returns exactly`, () => {
       withModeTable(mode, (table) => {
