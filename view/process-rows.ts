@@ -1,4 +1,4 @@
-import type { AccessOp, FaultCounters, FaultOutcome } from "../src/process/lazy-pages.js";
+import type { AccessOp, FaultCounters, FaultOutcome } from "../src/index.js";
 import type { Address } from "../src/types.js";
 import type { Process } from "./processes.js";
 
@@ -16,8 +16,8 @@ export interface ProcessRegionRow {
   readonly resident: number;
   /** Pages in the region. */
   readonly pages: number;
-  /** Demand-paged. */
-  readonly lazy: boolean;
+  /** How its pages get frames: at map time (`eager`), on first touch (`lazy`), or never (`guard`). */
+  readonly paging: "eager" | "lazy" | "guard";
 }
 
 /** One row of the process list. */
@@ -87,10 +87,10 @@ export function processRows<A extends Address>(processes: readonly Process<A>[],
       start: BigInt(r.virtual.start),
       end: BigInt(r.virtual.end),
       label: r.label,
-      rights: `${r.frames === 0 && !r.lazy ? "-" : "r"}${r.attrs.writable ? "w" : "-"}${r.attrs.executable === false ? "-" : "x"}`,
+      rights: `${r.paging === "guard" ? "-" : "r"}${r.attrs.writable ? "w" : "-"}${r.attrs.executable === false ? "-" : "x"}`,
       resident: r.frames,
       pages: Number((BigInt(r.virtual.end) - BigInt(r.virtual.start)) / PAGE),
-      lazy: r.lazy,
+      paging: r.paging,
     }));
     return { pid, parent, root: space.root, active: active?.pid === pid, regions, resident: space.pages().length, faults: { ...space.faults } };
   });

@@ -1,7 +1,7 @@
 import { parseAddress } from "../src/address.js";
 import { hex } from "../src/format.js";
 import { PAGE_BYTES } from "../src/paging/geometry.js";
-import type { AccessOp } from "../src/process/lazy-pages.js";
+import type { AccessOp } from "../src/index.js";
 import { sameType } from "../src/process/kernel-half.js";
 import type { Address } from "../src/types.js";
 import { byTestId, el, parseNumber } from "./dom.js";
@@ -31,7 +31,7 @@ function faultCells(row: ProcessRow): HTMLElement[] {
 
 function processRow(row: ProcessRow, register: string, digits: number, selected: boolean): HTMLTableRowElement {
   const regions = row.regions.map((r) =>
-    el("div", { class: "addr" }, `${hex(r.start, digits)}–${hex(r.end, digits)} ${r.rights} `, el("span", { class: "badge" }, r.label), ` ${String(r.resident)}/${String(r.pages)} pages${r.lazy ? "" : " (no frames)"}`),
+    el("div", { class: "addr" }, `${hex(r.start, digits)}–${hex(r.end, digits)} ${r.rights} `, el("span", { class: "badge" }, r.label), ` ${String(r.resident)}/${String(r.pages)} pages${r.paging === "lazy" ? "" : ` (${r.paging})`}`),
   );
   const props: Record<string, string> = { "data-testid": "process-row", "data-pid": String(row.pid), "data-active": String(row.active) };
   if (selected) props["class"] = "selected";

@@ -7,7 +7,7 @@ import { AddressSpace, type AnyMmu } from "../src/process/address-space.js";
 import { frameRefsOf } from "../src/process/frame-refs.js";
 import type { ModeMachine } from "../src/boot/mode-boot.js";
 import { type KernelHalf, kernelHalfOfMode, sameType } from "../src/process/kernel-half.js";
-import type { AccessOp } from "../src/process/lazy-pages.js";
+import type { AccessOp } from "../src/index.js";
 import type { Address } from "../src/types.js";
 
 /** One process of the page: a pid, who forked it, and its address space. */
