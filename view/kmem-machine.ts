@@ -5,7 +5,9 @@ import { pageTables } from "../src/arch/x86/mappings.js";
 import { PageFault } from "../src/arch/x86/page-fault.js";
 import { Mmu, type WalkResult } from "../src/arch/x86/mmu.js";
 import { boot, DEFAULT_PROFILE, exportMachine, type Machine, parseProfile, type Region, selfCheck } from "../src/boot/index.js";
+import { kernelHalfOf } from "../src/process/kernel-half.js";
 import type { Attributes, Range } from "../src/types.js";
+import { ProcessTable } from "./processes.js";
 import { entryFields, errorCodeFields } from "./entry-fields.js";
 import {
   type AccessKind, type ExportFiles, type PageMapping, PhysCategory, type PhysicalSnapshot, type RegionRow, type ViewMachine,
@@ -80,9 +82,16 @@ class KmemViewMachine implements ViewMachine {
    */
   readonly #labels = new Map<number, string | readonly Region[]>();
   readonly bootReport: string;
+  readonly processes: ProcessTable<number> | { readonly unavailable: string };
 
   constructor(machine: Machine) {
     this.#machine = machine;
+    // The kernel half is taken as booted, before the page's actions allocate below it.
+    try {
+      this.processes = new ProcessTable(kernelHalfOf(machine), machine.mmu);
+    } catch (error) {
+      this.processes = { unavailable: error instanceof Error ? error.message : String(error) };
+    }
     for (const allocation of machine.vmm.allocations()) {
       const inside = machine.regions.filter((r) => r.virtStart >= allocation.virtual.start && r.virtEnd <= allocation.virtual.end);
       this.#labels.set(allocation.virtual.start, inside.length > 0 ? inside : UNLABELLED);
@@ -144,6 +153,12 @@ class KmemViewMachine implements ViewMachine {
         backing.add(block);
       }
     }
+    const processes = this.processes instanceof ProcessTable ? this.processes.list() : [];
+    for (const { space } of processes) {
+      for (const page of space.pages()) {
+        backing.add(page.frame);
+      }
+    }
     for (let block = 0; block < categories.length; block += 1) {
       const address = block * blockSize;
       if (pmm.isSet(address)) {
@@ -159,9 +174,11 @@ class KmemViewMachine implements ViewMachine {
     for (const module of profile.modules) {
       mark(categories, { start: module.physStart, end: module.physEnd }, blockSize, PhysCategory.Module);
     }
-    mark(categories, { start: cr3, end: cr3 + blockSize }, blockSize, PhysCategory.PageTable);
-    for (const table of pageTables(this.#machine.ram, cr3, { pse: this.#machine.cr4Pse })) {
-      mark(categories, { start: table, end: table + blockSize }, blockSize, PhysCategory.PageTable);
+    for (const root of [cr3, ...processes.map((p) => p.space.root)]) {
+      mark(categories, { start: root, end: root + blockSize }, blockSize, PhysCategory.PageTable);
+      for (const table of pageTables(this.#machine.ram, root, { pse: this.#machine.cr4Pse })) {
+        mark(categories, { start: table, end: table + blockSize }, blockSize, PhysCategory.PageTable);
+      }
     }
     return { blockSize, categories };
   }

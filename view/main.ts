@@ -9,6 +9,8 @@ import { profileArch } from "../src/boot/mode-profile.js";
 import { OperationLog } from "./log.js";
 import { Highlight } from "./highlight.js";
 import { bindQuiz } from "./quiz-panel.js";
+import { bindProcessesPanel, showProcessesUnavailable } from "./processes-panel.js";
+import { ProcessTable } from "./processes.js";
 import type { PageMapping, RegionRow, ViewMachine } from "./model.js";
 import { LabelColors } from "./palette.js";
 import { PhysicalMapView } from "./physical-map.js";
@@ -184,6 +186,11 @@ function start(machine: ViewMachine, source: string): void {
     refresh();
   };
   bindActions(document, machine, perform);
+  if (machine.processes instanceof ProcessTable) {
+    bindProcessesPanel(document, machine.processes, { digits: 8, register: "CR3", log, changed: refresh });
+  } else {
+    showProcessesUnavailable(document, machine.processes.unavailable);
+  }
   byTestId("download").addEventListener("click", () => {
     perform("download machine.json + ram.bin", () => {
       const files = machine.exportFiles();

@@ -100,11 +100,24 @@ function physicalSnapshot(machine: ModeMachine): PhysicalSnapshot {
 }
 
 const TABLE_BYTES = 4096;
+/** satp's PPN field: bits 0–43 (RV64), 0–21 (RV32). */
+const SATP64_PPN = (1n << 44n) - 1n;
+const SATP32_PPN = (1n << 22n) - 1n;
+
+/** The root table the MMU translates through now: the kernel's, or a process's after a switch. */
+function loadedRoot(mmu: ModeMachine["mmu"]): number {
+  if (mmu instanceof RiscvMmu) {
+    const ppn = mmu.xlen === 64 ? BigInt(mmu.state.satp) & SATP64_PPN : BigInt(mmu.state.satp) & SATP32_PPN;
+    return Number(ppn) * TABLE_BYTES;
+  }
+  return mmu.state.cr3 - (mmu.state.cr3 % TABLE_BYTES);
+}
 
 function previewWalk(machine: ModeMachine, vaddr: bigint, access: AccessKind): WalkExplanation {
   const { mmu, ram, layout } = machine;
   const bytes = ram.memory.bytes;
-  const saved = machine.space.mapper.tables(machine.root).map((table) => {
+  const priv = mmu instanceof RiscvMmu ? mmu.state.priv : null;
+  const saved = machine.space.mapper.tables(loadedRoot(mmu)).map((table) => {
     const offset = table - layout.ramBase;
     return { offset, copy: bytes.slice(offset, offset + TABLE_BYTES) };
   });
@@ -114,7 +127,7 @@ function previewWalk(machine: ModeMachine, vaddr: bigint, access: AccessKind): W
     if (mmu instanceof RiscvMmu) mmu.setState({ priv: access.user ? "U" : "S" });
     return mmu.walk(address, access);
   } finally {
-    if (mmu instanceof RiscvMmu) mmu.setState({ priv: "S" });
+    if (mmu instanceof RiscvMmu && priv !== null) mmu.setState({ priv });
     for (const { offset, copy } of saved) bytes.set(copy, offset);
     mmu.flushTlb();
   }

@@ -12,6 +12,8 @@ import { renderModeWalk } from "./mode-walk-panel.js";
 import type { AccessKind } from "./model.js";
 import { LabelColors } from "./palette.js";
 import { PhysicalMapView } from "./physical-map.js";
+import { bindProcessesPanel, showProcessesUnavailable } from "./processes-panel.js";
+import { processTableOfMode } from "./processes.js";
 import { countKeys, physicalPaint } from "./phys-paint.js";
 import { tarParts } from "./tar.js";
 import { Tooltip } from "./tooltip.js";
@@ -121,7 +123,7 @@ export function startModeView(view: ModeViewMachine, source: string): void {
   if (actions !== null) {
     actions.replaceChildren(
       el("h2", {}, "Actions"),
-      el("p", { class: "hint", "data-testid": "mode-actions-note" }, `Live actions (alloc, free, set, TLB flush) work on 32-bit x86 machines; for ${machine.arch} the page shows the machine as booted. Use the kmem library or kmem translate for more.`),
+      el("p", { class: "hint", "data-testid": "mode-actions-note" }, `Live actions (alloc, free, set, TLB flush) work on 32-bit x86 machines; for ${machine.arch} the page shows the kernel as booted (the Processes card runs processes in every mode). Use the kmem library or kmem translate for more.`),
     );
   }
 
@@ -175,6 +177,16 @@ export function startModeView(view: ModeViewMachine, source: string): void {
     saveFile("kmem-machine.tar", tarParts([{ name: "machine.json", data: json }, { name: "ram.bin", data: files.ram }], Math.floor(Date.now() / MS_PER_SECOND)), "application/x-tar");
     log.add("download machine.json + ram.bin", `kmem-machine.tar (${formatSize(files.ram.length)} RAM from ${hex(ramBase)}; extract with tar xf)`);
   });
+  // Processes: address spaces sharing this mode's kernel half, run in its MMU.
+  const registerName = isRiscv(machine.arch) ? "satp" : "CR3";
+  try {
+    const processes = processTableOfMode(machine);
+    const panel = { digits, register: registerName, log };
+    if (processes.wide) bindProcessesPanel(document, processes.table, panel);
+    else bindProcessesPanel(document, processes.table, panel);
+  } catch (error) {
+    showProcessesUnavailable(document, error instanceof Error ? error.message : String(error));
+  }
   log.add(`boot ${source}`, view.bootReport);
   document.body.dataset["ready"] = "true";
 }

@@ -1,5 +1,6 @@
 import type { Attributes } from "../src/types.js";
 import type { X86Mapping } from "../src/arch/x86/mappings.js";
+import type { ProcessTable } from "./processes.js";
 
 /**
  * One row of the region table, as `kmem boot --json` lists it: a boot region or a user's
@@ -138,4 +139,6 @@ export interface ViewMachine {
   invlpg(vaddr: number): void;
   /** The files `kmem export` would write for the current state. */
   exportFiles(): ExportFiles;
+  /** The machine's processes (sharing the kernel half as booted), or why it cannot have any. */
+  readonly processes: ProcessTable<number> | { readonly unavailable: string };
 }
