@@ -89,3 +89,14 @@ export function printable(text: string): string {
     return NAMED_ESCAPES[c] ?? (code <= 0xff ? `\\x${code.toString(16).toUpperCase().padStart(2, "0")}` : `\\u${code.toString(16).toUpperCase()}`);
   });
 }
+
+/**
+ * What an operation was doing, for its error messages: the text, or a function that makes it
+ * (so a hot path does not format addresses it will only print when it fails).
+ */
+export type ActionText = string | (() => string);
+
+/** The text of an {@link ActionText}. */
+export function actionText(action: ActionText): string {
+  return typeof action === "string" ? action : action();
+}

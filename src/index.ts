@@ -187,6 +187,7 @@ export type { AuditedTranslation, StaleTranslation } from "./process/tlb-audit.j
 export { FrameRefs, frameRefsOf } from "./process/frame-refs.js";
 export { SwapDevice } from "./process/swap.js";
 export { AccessedBits } from "./process/accessed-bits.js";
+export { LeafEntries } from "./process/leaf-entries.js";
 export { AccessDriver } from "./process/access-driver.js";
 export type { AccessRecord, UserAccess } from "./process/access-driver.js";
 export { ElfError } from "./errors/elf-error.js";

@@ -1,5 +1,5 @@
 import { MapperError } from "../errors/mapper-error.js";
-import { describeValue, hex } from "../format.js";
+import { type ActionText, actionText, describeValue, hex } from "../format.js";
 import type { Address } from "../types.js";
 import { type Geometry, PAGE_BYTES, PAGE_SHIFT } from "./geometry.js";
 
@@ -24,14 +24,14 @@ const PAGE = BigInt(PAGE_BYTES);
  *
  * @throws {MapperError} `InvalidVirtualAddress`, `MisalignedVirtualAddress`.
  */
-export function toPageRange(vStart: Address, vEnd: Address, g: Geometry, action: string): PageRange {
+export function toPageRange(vStart: Address, vEnd: Address, g: Geometry, action: ActionText): PageRange {
   const invalid = (why: string): MapperError =>
-    new MapperError("InvalidVirtualAddress", `Cannot ${action}: the virtual range ${why}`, {});
+    new MapperError("InvalidVirtualAddress", `Cannot ${actionText(action)}: the virtual range ${why}`, {});
   if (g.signExtended) {
     if (typeof vStart !== "bigint" || typeof vEnd !== "bigint") throw invalid(`must be given as bigints in ${g.name}, not ${describeValue(vStart)}–${describeValue(vEnd)}`);
     if (vStart < 0n || vEnd > 1n << 64n || vStart > vEnd) throw invalid("must lie in [0, 2^64) with start ≤ end");
     if (vStart % PAGE !== 0n || vEnd % PAGE !== 0n) {
-      throw new MapperError("MisalignedVirtualAddress", `Cannot ${action}: the virtual range is not ${hex(PAGE_BYTES)}-aligned`, {});
+      throw new MapperError("MisalignedVirtualAddress", `Cannot ${actionText(action)}: the virtual range is not ${hex(PAGE_BYTES)}-aligned`, {});
     }
     const half = 1n << BigInt(g.vaBits - 1);
     const upperBase = (1n << 64n) - half;
@@ -44,7 +44,7 @@ export function toPageRange(vStart: Address, vEnd: Address, g: Geometry, action:
   const ok = (a: Address): a is number => typeof a === "number" && Number.isSafeInteger(a) && a >= 0 && a <= 2 ** 32;
   if (!ok(vStart) || !ok(vEnd) || vStart > vEnd) throw invalid(`${describeValue(vStart)}–${describeValue(vEnd)} must be numbers within 32 bits with start ≤ end`);
   if (vStart % PAGE_BYTES !== 0 || vEnd % PAGE_BYTES !== 0) {
-    throw new MapperError("MisalignedVirtualAddress", `Cannot ${action}: the virtual range ${hex(vStart)}–${hex(vEnd)} is not ${hex(PAGE_BYTES)}-aligned`, {
+    throw new MapperError("MisalignedVirtualAddress", `Cannot ${actionText(action)}: the virtual range ${hex(vStart)}–${hex(vEnd)} is not ${hex(PAGE_BYTES)}-aligned`, {
       start: vStart,
       end: vEnd,
     });
@@ -57,13 +57,13 @@ export function toPageRange(vStart: Address, vEnd: Address, g: Geometry, action:
  *
  * @throws {MapperError} `InvalidPhysicalAddress`, `MisalignedPhysicalAddress`.
  */
-export function toPhysicalPage(address: Address, limit: number, action: string, which: string): number {
+export function toPhysicalPage(address: Address, limit: number, action: ActionText, which: string): number {
   const value = typeof address === "bigint" ? (address >= 0n && address <= BigInt(limit) ? Number(address) : Number.NaN) : address;
   if (!Number.isSafeInteger(value) || value < 0 || value > limit) {
-    throw new MapperError("InvalidPhysicalAddress", `Cannot ${action}: the physical ${which} ${describeValue(address)} is not an address below ${hex(limit)}`, {});
+    throw new MapperError("InvalidPhysicalAddress", `Cannot ${actionText(action)}: the physical ${which} ${describeValue(address)} is not an address below ${hex(limit)}`, {});
   }
   if (value % PAGE_BYTES !== 0) {
-    throw new MapperError("MisalignedPhysicalAddress", `Cannot ${action}: the physical ${which} ${hex(value)} is not ${hex(PAGE_BYTES)}-aligned`, { address: value });
+    throw new MapperError("MisalignedPhysicalAddress", `Cannot ${actionText(action)}: the physical ${which} ${hex(value)} is not ${hex(PAGE_BYTES)}-aligned`, { address: value });
   }
   return value / PAGE_BYTES;
 }

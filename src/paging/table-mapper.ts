@@ -1,6 +1,6 @@
 import type { PhysicalBus } from "../bus.js";
 import { MapperError } from "../errors/mapper-error.js";
-import { describeValue, hex } from "../format.js";
+import { type ActionText, actionText, describeValue, hex } from "../format.js";
 import type { FrameAllocator, Mapper } from "../mapper.js";
 import type { Address, Attributes } from "../types.js";
 import { PAGE_BYTES, PAGE_SHIFT, levelShift, tableEntries } from "./geometry.js";
@@ -128,13 +128,13 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
    * `AlreadyMapped`, `OutOfMemory`.
    */
   map(vStart: A, vEnd: A, pStart: A, pEnd: A, attrs: Attributes, root: number): void {
-    const action = `map ${hex(vStart)}–${hex(vEnd)} to ${hex(pStart)}–${hex(pEnd)}`;
+    const action = (): string => `map ${hex(vStart)}–${hex(vEnd)} to ${hex(pStart)}–${hex(pEnd)}`;
     this.#checkRoot(root, action);
     const range = toPageRange(vStart, vEnd, this.codec.geometry, action);
     const pFrom = toPhysicalPage(pStart, this.codec.physicalLimit, action, "start");
     const pTo = toPhysicalPage(pEnd, this.codec.physicalLimit, action, "end");
     if (pTo < pFrom || pTo - pFrom !== range.to - range.from) {
-      throw new MapperError("AddressMismatch", `Cannot ${action}: the virtual range is ${String(range.to - range.from)} pages but the physical range is ${String(pTo - pFrom)}`, {
+      throw new MapperError("AddressMismatch", `Cannot ${actionText(action)}: the virtual range is ${String(range.to - range.from)} pages but the physical range is ${String(pTo - pFrom)}`, {
         pages: range.to - range.from,
         physicalPages: pTo - pFrom,
       });
@@ -155,7 +155,7 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
    * `InvalidPhysicalAddress` (a bad root).
    */
   unmap(vStart: A, vEnd: A, root: number): void {
-    const action = `unmap ${hex(vStart)}–${hex(vEnd)}`;
+    const action = (): string => `unmap ${hex(vStart)}–${hex(vEnd)}`;
     this.#checkRoot(root, action);
     const range = toPageRange(vStart, vEnd, this.codec.geometry, action);
     const top = this.codec.geometry.levels - 1;
@@ -165,7 +165,7 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
   }
 
   /** Counts the tables a map needs, throwing `AlreadyMapped` for a present page; writes nothing. */
-  #planMap(table: number | null, level: number, range: PageRange, pFrom: number, action: string): number {
+  #planMap(table: number | null, level: number, range: PageRange, pFrom: number, action: ActionText): number {
     let count = 0;
     this.#chunks(level, range.from, range.to, (index, from, to) => {
       const p = pFrom + (from - range.from);
@@ -173,7 +173,7 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
         const [lo, hi] = this.#read(table, index);
         if (this.codec.isPresent(lo, hi)) {
           if (level === 0 || this.codec.isLeaf(lo, hi, level)) {
-            throw new MapperError("AlreadyMapped", `Cannot ${action}: ${hex(virtualAddressOf(from, this.codec.geometry))} is already mapped`, { page: from, level });
+            throw new MapperError("AlreadyMapped", `Cannot ${actionText(action)}: ${hex(virtualAddressOf(from, this.codec.geometry))} is already mapped`, { page: from, level });
           }
           count += this.#planMap(this.codec.pageNumber(lo, hi, level) * PAGE_BYTES, level - 1, { ...range, from, to }, p, action);
           return;
@@ -202,7 +202,7 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
   }
 
   /** Counts the tables an unmap needs to split large pages, throwing `NotMapped`; writes nothing. */
-  #planUnmap(table: number, level: number, vFrom: number, vTo: number, action: string): number {
+  #planUnmap(table: number, level: number, vFrom: number, vTo: number, action: ActionText): number {
     let count = 0;
     this.#chunks(level, vFrom, vTo, (index, from, to) => {
       let leaf = true;
@@ -210,7 +210,7 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
       if (table !== SPLIT) {
         const [lo, hi] = this.#read(table, index);
         if (!this.codec.isPresent(lo, hi)) {
-          throw new MapperError("NotMapped", `Cannot ${action}: ${hex(virtualAddressOf(from, this.codec.geometry))} is not mapped`, { page: from, level });
+          throw new MapperError("NotMapped", `Cannot ${actionText(action)}: ${hex(virtualAddressOf(from, this.codec.geometry))} is not mapped`, { page: from, level });
         }
         leaf = level === 0 || this.codec.isLeaf(lo, hi, level);
         child = leaf ? 0 : this.codec.pageNumber(lo, hi, level) * PAGE_BYTES;
@@ -284,32 +284,32 @@ export class TableMapper<A extends Address> implements Mapper<number, A> {
     if (this.codec.geometry.entryBytes === 8) this.#bus.write32(address + 4, entry.hi);
   }
 
-  #checkRoot(root: number, action: string): void {
+  #checkRoot(root: number, action: ActionText): void {
     if (Number.isSafeInteger(root) && root >= 0 && root % PAGE_BYTES === 0 && root < this.codec.physicalLimit) return;
-    throw new MapperError("InvalidPhysicalAddress", `Cannot ${action}: root table ${describeValue(root)} is not a page-aligned physical address below ${hex(this.codec.physicalLimit)}`, {
+    throw new MapperError("InvalidPhysicalAddress", `Cannot ${actionText(action)}: root table ${describeValue(root)} is not a page-aligned physical address below ${hex(this.codec.physicalLimit)}`, {
       root,
     });
   }
 
-  #checkAttributes(attrs: Attributes, action: string): void {
+  #checkAttributes(attrs: Attributes, action: ActionText): void {
     const problem = attributesProblem(attrs);
-    if (problem !== null) throw new MapperError("InvalidAttributes", `Cannot ${action}: ${problem.message}`, { field: problem.field });
+    if (problem !== null) throw new MapperError("InvalidAttributes", `Cannot ${actionText(action)}: ${problem.message}`, { field: problem.field });
     const why = this.codec.unsupported(attrs);
-    if (why !== null) throw new MapperError("InvalidAttributes", `Cannot ${action}: ${why}`, {});
+    if (why !== null) throw new MapperError("InvalidAttributes", `Cannot ${actionText(action)}: ${why}`, {});
   }
 
   /** Takes `count` zeroed frames, or none at all (returning what it took) and throws. */
-  #takeFrames(count: number, action: string): number[] {
+  #takeFrames(count: number, action: ActionText): number[] {
     const taken: number[] = [];
     try {
       while (taken.length < count) {
         const frame = this.#frames.alloc();
         if (frame === null) {
-          throw new MapperError("OutOfMemory", `Cannot ${action}: no free frame for a page table (${String(count)} needed)`, { needed: count });
+          throw new MapperError("OutOfMemory", `Cannot ${actionText(action)}: no free frame for a page table (${String(count)} needed)`, { needed: count });
         }
         taken.push(frame);
         if (frame % PAGE_BYTES !== 0 || frame + PAGE_BYTES > this.codec.physicalLimit) {
-          throw new MapperError("InvalidPhysicalAddress", `Cannot ${action}: the frame allocator gave ${hex(frame)}, which the entries cannot hold`, { frame });
+          throw new MapperError("InvalidPhysicalAddress", `Cannot ${actionText(action)}: the frame allocator gave ${hex(frame)}, which the entries cannot hold`, { frame });
         }
         for (let offset = 0; offset < PAGE_BYTES; offset += 4) this.#bus.write32(frame + offset, 0);
       }

@@ -110,7 +110,11 @@ export class AddressSpace<A extends Address> {
     this.#check("map");
     this.#checkPages(pages, "map", options.at);
     if (options.at !== undefined) this.#checkAddress(options.at, "map at");
-    const userAttrs = { ...attrs, kernel: false };
+    const userAttrs = userRights(attrs);
+    const free = this.kernel.pmm.blocksFree();
+    if (this.#pages.swapPool === null && pages > free) {
+      throw new ProcessError("OutOfMemory", `Cannot map ${String(pages)} pages: ${String(free)} frames are free`, { pages, free });
+    }
     const start = this.vmm.reserve(pages, userAttrs, options.at === undefined ? {} : { at: options.at });
     if (start === null) throw new ProcessError("OutOfMemory", `Cannot map ${describeValue(pages)} pages: no room in the user space`, { pages });
     const region = this.#add(start, pages, userAttrs, "eager", options.label ?? "anonymous", null);
@@ -146,7 +150,7 @@ export class AddressSpace<A extends Address> {
    */
   reserveLazy(at: A, pages: number, attrs: Attributes, options: LazyOptions = {}): A {
     this.#check("reserve");
-    const userAttrs = { ...attrs, kernel: false };
+    const userAttrs = userRights(attrs);
     this.#reserveAt(at, pages, userAttrs);
     this.#add(at, pages, userAttrs, "lazy", options.label ?? "anonymous", options.backing ?? null);
     return at;
@@ -270,7 +274,7 @@ export class AddressSpace<A extends Address> {
     const problem = attributesProblem(attrs);
     if (problem !== null) throw new ProcessError("InvalidAttributes", `Cannot protect ${hex(start)}–${hex(end)}: ${problem.message}`, { field: problem.field });
     const { regions, from, to } = this.#covered(start, end, "protect");
-    const userAttrs = { ...attrs, kernel: false };
+    const userAttrs = userRights(attrs);
     for (const region of regions) this.#reshape(region, from, to, { attrs: userAttrs, paging: region.paging === "guard" ? "lazy" : region.paging });
     this.#invalidate(this.#pages.remap(from, to));
   }
@@ -402,8 +406,12 @@ export class AddressSpace<A extends Address> {
    */
   destroy(): void {
     this.#check("destroy");
-    for (const region of this.#pages.regions.all()) this.unmap(this.#address(region.startPage));
-    this.#pages.leaveSwap();
+    this.#pages.discard();
+    for (const region of this.#pages.regions.all()) {
+      this.vmm.free(this.#address(region.startPage));
+      this.#pages.regions.remove(region.startPage);
+    }
+    this.#invalidateAll();
     const g = this.kernel.geometry;
     this.kernel.memory.writeBytes(this.root + this.kernel.firstSharedEntry * g.entryBytes, new Uint8Array((tableEntries(g, g.levels - 1) - this.kernel.firstSharedEntry) * g.entryBytes));
     this.kernel.mapper.destroyRoot(this.root);
@@ -510,6 +518,12 @@ export class AddressSpace<A extends Address> {
   #check(action: string): void {
     if (this.#destroyed) throw new ProcessError("Destroyed", `Cannot ${action}: the address space at root ${hex(this.root)} was destroyed`, { root: this.root });
   }
+}
+
+/** `attrs` as a user page's rights: not kernel, never global (a global user page would outlive a CR3 switch in the TLB). */
+function userRights(attrs: Attributes): Attributes {
+  const { global: _global, ...rest } = attrs;
+  return { ...rest, kernel: false };
 }
 
 function pageOf(vaddr: Address): number {

@@ -5,6 +5,7 @@ import type { Address } from "../types.js";
 import { AccessedBits } from "./accessed-bits.js";
 import type { FrameRefs } from "./frame-refs.js";
 import { type KernelHalf, sameType } from "./kernel-half.js";
+import { LeafEntries } from "./leaf-entries.js";
 import type { ReplacementPolicyName } from "./replacement.js";
 import { RegionList, type UserRegion } from "./regions.js";
 import type { SwapMember, SwapPool } from "./swap-pool.js";
@@ -91,6 +92,7 @@ export class UserPages<A extends Address> implements SwapMember {
   readonly #kernel: KernelHalf<A>;
   readonly #root: number;
   readonly #refs: FrameRefs;
+  readonly #leaves: LeafEntries;
   readonly #pages = new Map<number, PageEntry>();
   /** Pages on the swap device: page → slot. */
   readonly #swapped = new Map<number, number>();
@@ -104,7 +106,8 @@ export class UserPages<A extends Address> implements SwapMember {
     this.#root = root;
     this.#refs = refs;
     this.#invalidate = invalidate;
-    this.accessed = new AccessedBits(kernel.memory, kernel.geometry, root, invalidate);
+    this.#leaves = new LeafEntries(kernel.memory, kernel.geometry, root);
+    this.accessed = new AccessedBits(kernel.memory, this.#leaves, invalidate);
   }
 
   /**
@@ -211,8 +214,7 @@ export class UserPages<A extends Address> implements SwapMember {
     for (const { page, frame, cow } of this.#presentBetween(fromPage, toPage)) {
       const region = this.regions.holding(page);
       if (region === undefined) continue;
-      this.#unmapPage(page);
-      this.#mapPage(region, page, frame, region.attrs.writable && !cow);
+      this.#rewrite(region, page, frame, region.attrs.writable && !cow);
       done.push(page);
     }
     return done;
@@ -236,6 +238,21 @@ export class UserPages<A extends Address> implements SwapMember {
     return done;
   }
 
+  /**
+   * Drops every frame and swap slot and leaves the swap pool, without touching the tables:
+   * for a space about to free its whole root (which frees the tables). O(resident + swapped).
+   */
+  discard(): void {
+    for (const [page, entry] of this.#pages) {
+      this.#refs.drop(entry.frame);
+      this.#pool?.remove(this.#member, page);
+    }
+    this.#pages.clear();
+    for (const slot of this.#swapped.values()) this.#pool?.device.free(slot);
+    this.#swapped.clear();
+    this.leaveSwap();
+  }
+
   /** Leaves the swap pool (after every page was released). */
   leaveSwap(): void {
     this.#pool?.leave(this.#member);
@@ -253,8 +270,7 @@ export class UserPages<A extends Address> implements SwapMember {
       const cow = region.attrs.writable;
       const entry = this.#pages.get(page);
       if (cow && entry !== undefined && !entry.cow) {
-        this.#unmapPage(page);
-        this.#mapPage(region, page, frame, false);
+        this.#rewrite(region, page, frame, false);
         entry.cow = true;
       }
       child.#mapPage(region, page, frame, false);
@@ -359,8 +375,7 @@ export class UserPages<A extends Address> implements SwapMember {
   #breakCow(region: UserRegion, page: number, entry: PageEntry): FaultOutcome {
     this.counters.minor++;
     if (this.#refs.count(entry.frame) === 1) {
-      this.#unmapPage(page);
-      this.#mapPage(region, page, entry.frame, true);
+      this.#rewrite(region, page, entry.frame, true);
       entry.cow = false;
       this.counters.cowReuses++;
       return { kind: "cow-reuse", page };
@@ -368,8 +383,7 @@ export class UserPages<A extends Address> implements SwapMember {
     const fresh = this.#takeFrame(page);
     const memory = this.#kernel.memory;
     memory.writeBytes(fresh, memory.readBytes(entry.frame, PAGE_BYTES));
-    this.#unmapPage(page);
-    this.#mapPage(region, page, fresh, true);
+    this.#rewrite(region, page, fresh, true);
     this.#refs.drop(entry.frame);
     entry.frame = fresh;
     entry.cow = false;
@@ -383,10 +397,18 @@ export class UserPages<A extends Address> implements SwapMember {
     return frame;
   }
 
+  /** Maps `page` (not mapped now) to `frame`: the leaf written in place when its table exists, else through the mapper (which makes the tables). */
   #mapPage(region: UserRegion, page: number, frame: number, writable: boolean): void {
+    const attrs = { ...region.attrs, kernel: false, writable };
+    if (this.#leaves.install(page, frame, attrs)) return;
     const start = this.#address(page);
     const phys = sameType(this.#kernel.userStart, frame);
-    this.#kernel.mapper.map(start, this.#address(page + 1), phys, sameType(this.#kernel.userStart, frame + PAGE_BYTES), { ...region.attrs, kernel: false, writable }, this.#root);
+    this.#kernel.mapper.map(start, this.#address(page + 1), phys, sameType(this.#kernel.userStart, frame + PAGE_BYTES), attrs, this.#root);
+  }
+
+  /** Points the present leaf of `page` at `frame` with the region's rights (writable or not), in place. */
+  #rewrite(region: UserRegion, page: number, frame: number, writable: boolean): void {
+    this.#leaves.rewrite(page, frame, { ...region.attrs, kernel: false, writable });
   }
 
   #unmapPage(page: number): void {

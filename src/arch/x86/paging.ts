@@ -1,5 +1,5 @@
 import { MapperError } from "../../errors/mapper-error.js";
-import { describeNumberAddress, hex } from "../../format.js";
+import { type ActionText, actionText, describeNumberAddress, hex } from "../../format.js";
 import type { FrameAllocator, Mapper } from "../../mapper.js";
 import type { PhysicalMemory } from "../../ram.js";
 import type { Attributes } from "../../types.js";
@@ -151,16 +151,16 @@ export class X86Paging implements Mapper<number> {
    * `InvalidAttributes` (`attrs` not an `Attributes`; the message names the field).
    */
   map(vStart: number, vEnd: number, pStart: number, pEnd: number, attrs: Attributes, directory: number): void {
-    const action = `map ${numberRange(vStart, vEnd)} to ${numberRange(pStart, pEnd)}`;
+    const action = (): string => `map ${numberRange(vStart, vEnd)} to ${numberRange(pStart, pEnd)}`;
     this.#checkDirectory(directory, action);
     checkRange(vStart, vEnd, "virtual", action);
     checkRange(pStart, pEnd, "physical", action);
     const problem = attributesProblem(attrs);
     if (problem !== null) {
-      throw new MapperError("InvalidAttributes", `Cannot ${action}: ${problem.message}`, { field: problem.field });
+      throw new MapperError("InvalidAttributes", `Cannot ${actionText(action)}: ${problem.message}`, { field: problem.field });
     }
     if (vEnd - vStart !== pEnd - pStart) {
-      throw new MapperError("AddressMismatch", `Cannot ${action}: the virtual range is ${hex(vEnd - vStart)} bytes but the physical range is ${hex(pEnd - pStart)}`, {
+      throw new MapperError("AddressMismatch", `Cannot ${actionText(action)}: the virtual range is ${hex(vEnd - vStart)} bytes but the physical range is ${hex(pEnd - pStart)}`, {
         vStart,
         vEnd,
         pStart,
@@ -221,7 +221,7 @@ export class X86Paging implements Mapper<number> {
    * (a page of the range is not present), `OutOfMemory` (no frame to split a 4 MiB page).
    */
   unmap(vStart: number, vEnd: number, directory: number): void {
-    const action = `unmap ${numberRange(vStart, vEnd)}`;
+    const action = (): string => `unmap ${numberRange(vStart, vEnd)}`;
     this.#checkDirectory(directory, action);
     checkRange(vStart, vEnd, "virtual", action);
     const plans: SlotPlan[] = [];
@@ -237,7 +237,7 @@ export class X86Paging implements Mapper<number> {
         if (!whole && (pde & (LARGE_HIGH_FRAME_MASK | LARGE_RESERVED_MASK)) !== 0) {
           throw new MapperError(
             "InvalidPhysicalAddress",
-            `Cannot ${action}: the 4 MiB PDE ${hex(pde)} of ${hex(vFrom)} sets bits 13–21 (a frame above 4 GiB, or its reserved bit), which 4 KiB PTEs cannot express`,
+            `Cannot ${actionText(action)}: the 4 MiB PDE ${hex(pde)} of ${hex(vFrom)} sets bits 13–21 (a frame above 4 GiB, or its reserved bit), which 4 KiB PTEs cannot express`,
             { address: vFrom, entry: pde },
           );
         }
@@ -302,19 +302,19 @@ export class X86Paging implements Mapper<number> {
     return listMappings(this.#ram, directory, { pse: options.pse ?? this.pse });
   }
 
-  #checkDirectory(directory: number, action: string): void {
+  #checkDirectory(directory: number, action: ActionText): void {
     if (Number.isSafeInteger(directory) && directory >= 0 && directory % PAGE_SIZE === 0 && directory + TABLE_BYTES <= this.#ram.size) {
       return;
     }
     throw new MapperError(
       "InvalidPhysicalAddress",
-      `Cannot ${action}: page directory ${describeNumberAddress(directory)} is not a page-aligned frame inside ${hex(this.#ram.size)} bytes of RAM`,
+      `Cannot ${actionText(action)}: page directory ${describeNumberAddress(directory)} is not a page-aligned frame inside ${hex(this.#ram.size)} bytes of RAM`,
       { directory },
     );
   }
 
   /** Takes `count` zeroed frames, or none at all (returning what it took) and throws. */
-  #takeFrames(count: number, action: string): number[] {
+  #takeFrames(count: number, action: ActionText): number[] {
     const taken: number[] = [];
     try {
       while (taken.length < count) {
@@ -333,14 +333,14 @@ export class X86Paging implements Mapper<number> {
   }
 
   /** Takes one frame usable as a table (page-aligned, inside RAM), or throws having taken none. */
-  #takeFrame(action: string, needed: number): number {
+  #takeFrame(action: ActionText, needed: number): number {
     const frame = this.#frames.alloc();
     if (frame === null) {
-      throw new MapperError("OutOfMemory", `Cannot ${action}: no free frame for a page table (${String(needed)} needed)`, { needed });
+      throw new MapperError("OutOfMemory", `Cannot ${actionText(action)}: no free frame for a page table (${String(needed)} needed)`, { needed });
     }
     if (frame % PAGE_SIZE !== 0 || frame + TABLE_BYTES > this.#ram.size) {
       this.#frames.free(frame);
-      throw new MapperError("InvalidPhysicalAddress", `Cannot ${action}: the frame allocator gave ${hex(frame)}, which is not a frame inside RAM`, {
+      throw new MapperError("InvalidPhysicalAddress", `Cannot ${actionText(action)}: the frame allocator gave ${hex(frame)}, which is not a frame inside RAM`, {
         frame,
       });
     }
@@ -380,28 +380,28 @@ function forEachSlot(vStart: number, vEnd: number, visit: (vFrom: number, vTo: n
   }
 }
 
-function checkRange(start: number, end: number, kind: "virtual" | "physical", action: string): void {
+function checkRange(start: number, end: number, kind: "virtual" | "physical", action: ActionText): void {
   const isAddress = (a: number): boolean => Number.isSafeInteger(a) && a >= 0 && a <= ADDRESS_LIMIT;
   if (!isAddress(start) || !isAddress(end) || start > end) {
     throw new MapperError(
       kind === "virtual" ? "InvalidVirtualAddress" : "InvalidPhysicalAddress",
-      `Cannot ${action}: the ${kind} range ${numberRange(start, end)} must lie within 32 bits with start ≤ end`,
+      `Cannot ${actionText(action)}: the ${kind} range ${numberRange(start, end)} must lie within 32 bits with start ≤ end`,
       { start, end },
     );
   }
   if (start % PAGE_SIZE !== 0 || end % PAGE_SIZE !== 0) {
     throw new MapperError(
       kind === "virtual" ? "MisalignedVirtualAddress" : "MisalignedPhysicalAddress",
-      `Cannot ${action}: the ${kind} range ${numberRange(start, end)} is not ${hex(PAGE_SIZE)}-aligned`,
+      `Cannot ${actionText(action)}: the ${kind} range ${numberRange(start, end)} is not ${hex(PAGE_SIZE)}-aligned`,
       { start, end },
     );
   }
 }
 
-function alreadyMapped(action: string, vaddr: number, entry: number): MapperError {
-  return new MapperError("AlreadyMapped", `Cannot ${action}: ${hex(vaddr)} is already mapped (entry ${hex(entry)})`, { address: vaddr, entry });
+function alreadyMapped(action: ActionText, vaddr: number, entry: number): MapperError {
+  return new MapperError("AlreadyMapped", `Cannot ${actionText(action)}: ${hex(vaddr)} is already mapped (entry ${hex(entry)})`, { address: vaddr, entry });
 }
 
-function notMapped(action: string, vaddr: number, entry: number): MapperError {
-  return new MapperError("NotMapped", `Cannot ${action}: ${hex(vaddr)} is not mapped (entry ${hex(entry)})`, { address: vaddr, entry });
+function notMapped(action: ActionText, vaddr: number, entry: number): MapperError {
+  return new MapperError("NotMapped", `Cannot ${actionText(action)}: ${hex(vaddr)} is not mapped (entry ${hex(entry)})`, { address: vaddr, entry });
 }
