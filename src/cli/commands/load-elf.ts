@@ -112,7 +112,7 @@ function loadAndRender<A extends Address>(arch: string, kernel: KernelHalf<A>, b
 
 function render<A extends Address>(arch: string, space: AddressSpace<A>, loaded: LoadedElf<A>, options: LoadOptions): { report: LoadElfReport; text: string } {
   const all = space.regions();
-  const mapped = (r: (typeof all)[number]): boolean => r.frames > 0 || r.lazy;
+  const mapped = (r: (typeof all)[number]): boolean => r.paging !== "guard";
   const regions = all.filter(mapped).map((r) => ({
     virtStart: hex(r.virtual.start),
     virtEnd: hex(r.virtual.end),

@@ -1,13 +1,27 @@
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { loadElfReport } from "../../../src/cli/commands/load-elf.js";
 import { UsageError } from "../../../src/cli/usage-error.js";
 import { EM_386, EM_RISCV, EM_X86_64, ET_DYN, PF_R, PF_W, PF_X } from "../../../src/process/elf.js";
 import { buildElf } from "../../process/elf-builder.js";
 
 const page = new Uint8Array(0x1000).fill(0x90);
+
+/** A 4 MiB PC: the kernel image and 2 MiB of free RAM. */
+const SMALL_PC = join(mkdtempSync(join(tmpdir(), "kmem-load-elf-")), "small-pc.json");
+writeFileSync(
+  SMALL_PC,
+  JSON.stringify({
+    memoryBytes: "0x00400000",
+    memoryMap: [{ start: "0x00000000", end: "0x00400000", type: "available" }],
+    kernel: { physStart: "0x00100000", physEnd: "0x00200000", virtStart: "0xC0100000", virtEnd: "0xC0200000" },
+  }),
+);
+after(() => rmSync(dirname(SMALL_PC), { recursive: true, force: true }));
 
 describe("kmem load-elf", () => {
   test("/bin/ls: one region per PT_LOAD, page-rounded at the PIE base, with readelf -l's W and E, plus the stack", () => {
@@ -74,7 +88,7 @@ describe("kmem load-elf", () => {
     ["--arch and --profile together", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { arch: "x86", profile: "profiles/x86.json" }, /^--arch and --profile both name a profile/],
     ["an unreadable --profile", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { profile: "no-such.json" }, /^cannot read profile no-such.json: no such file$/],
     ["a 32-bit --base beyond 4 GiB", buildElf({ bits: 32, machine: EM_RISCV, type: ET_DYN, entry: 0, segments: [{ vaddr: 0, flags: PF_R, data: page }] }), { base: "0x1_0000_0000" }, /^--base 0x1_0000_0000 is beyond 4 GiB/],
-    ["a file too large for the machine's RAM", buildElf({ bits: 64, machine: EM_RISCV, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R | PF_W, data: page, memSize: 0x1000_0000 }] }), {}, /^Cannot map 65536 pages: .*no free frames$/],
+    ["a file too large for the machine's RAM", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R | PF_W, data: page, memSize: 0x80_0000 }] }), { profile: SMALL_PC }, /^Cannot give 0x[0-9A-F]+ a frame: physical memory is full$/],
     ["an ELF64 for another machine", buildElf({ bits: 64, machine: 183, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), {}, /e_machine 183/],
   ];
   for (const [name, bytes, flags, message] of bad) {
