@@ -176,6 +176,8 @@ export { KERNEL_IMAGE_BASE, tableMachine } from "./process/machines.js";
 export type { TableMachine, TableMachineMode, TableMachineOptions } from "./process/machines.js";
 export { EM_386, EM_RISCV, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD, parseElf } from "./process/elf.js";
 export type { ElfImage, ElfSegment } from "./process/elf.js";
+export { ELF_TARGETS, defaultModeOfElf, describeElfTarget, runsElf } from "./process/elf-modes.js";
+export type { ElfTarget } from "./process/elf-modes.js";
 export { loadElf } from "./process/loader.js";
 export type { LoadElfOptions, LoadedElf, LoadedSegment } from "./process/loader.js";
 export type { AccessOp, FaultCounters, FaultOutcome, ResolvedFault, Segfault, SwapOptions } from "./process/user-pages.js";

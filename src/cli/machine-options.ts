@@ -5,7 +5,7 @@ import { ProfileError } from "../boot/profile-error.js";
 import { FOUR_GIB } from "../boot/profile-fields.js";
 import { describeValue, hex, MAX_ECHO_CHARS } from "../format.js";
 import { bootMode, type ModeMachine } from "../boot/mode-boot.js";
-import { defaultProfilePath, readAnyProfileFile, readProfileFile } from "../node/profile-file.js";
+import { type AnyProfile, defaultProfilePath, readAnyProfileFile, readProfileFile } from "../node/profile-file.js";
 import { MODE_NAMES, isModeName } from "../paging/geometry.js";
 import { UsageError } from "./usage-error.js";
 
@@ -83,12 +83,21 @@ export function addArchOption(command: Command): Command {
   return command.option("--arch <MODE>", `boot MODE's default profile, profiles/MODE.json (${MODE_NAMES.join(", ")})`);
 }
 
+/** The profile `--profile` or `--arch` names, read and checked but not booted yet. */
+export interface ChosenProfile {
+  /** The profile and its mode. */
+  readonly read: AnyProfile;
+  /** `the default profile`, `the default MODE profile` or the file name. */
+  readonly source: string;
+}
+
 /**
- * Reads the profile `--profile` or `--arch` names (one of them at most) and boots it in its mode.
+ * Reads the profile `--profile` or `--arch` names (one of them at most) without booting it, so
+ * that a verb can check its mode first.
  *
- * @throws UsageError (exit status 2) for both flags, an unknown mode, or an unreadable, malformed or invalid profile.
+ * @throws UsageError (exit status 2) for both flags, an unknown mode or PMM policy, or an unreadable, malformed or invalid profile.
  */
-export function bootAnyFromFlags(flags: AnyMachineFlags): AnyBootedMachine {
+export function readAnyFromFlags(flags: AnyMachineFlags): ChosenProfile {
   const pmmPolicy = flags.pmmPolicy ?? "lowest";
   if (pmmPolicy !== "lowest" && pmmPolicy !== "buddy") {
     throw new UsageError(`--pmm-policy ${JSON.stringify(pmmPolicy)} is not a policy (use lowest or buddy)`);
@@ -101,10 +110,27 @@ export function bootAnyFromFlags(flags: AnyMachineFlags): AnyBootedMachine {
   }
   const file = flags.arch === undefined ? flags.profile : defaultProfilePath(flags.arch);
   const source = flags.arch === undefined ? (flags.profile ?? "the default profile") : `the default ${flags.arch} profile`;
-  const started = performance.now();
   try {
-    const read = readAnyProfileFile(file);
-    const largePages = flags.largePages === true;
+    return { read: readAnyProfileFile(file), source };
+  } catch (error) {
+    if (error instanceof ProfileError) {
+      throw new UsageError(error.message);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Boots a profile {@link readAnyFromFlags} read, in its mode, with the flags' `--large-pages`
+ * and PMM policy; `started` (default now) is when `bootMs` starts counting.
+ *
+ * @throws UsageError (exit status 2) when the profile cannot boot (its layout does not fit).
+ */
+export function bootChosenProfile(chosen: ChosenProfile, flags: AnyMachineFlags, started = performance.now()): AnyBootedMachine {
+  const { read, source } = chosen;
+  const pmmPolicy = flags.pmmPolicy === "buddy" ? "buddy" : "lowest";
+  const largePages = flags.largePages === true;
+  try {
     if (read.arch === "x86") {
       const machine = boot(read.profile, { largePages, pmmPolicy });
       return { kind: "x86", machine, source, bootMs: performance.now() - started };
@@ -117,4 +143,14 @@ export function bootAnyFromFlags(flags: AnyMachineFlags): AnyBootedMachine {
     }
     throw error;
   }
+}
+
+/**
+ * Reads the profile `--profile` or `--arch` names (one of them at most) and boots it in its mode.
+ *
+ * @throws UsageError (exit status 2) for both flags, an unknown mode, or an unreadable, malformed or invalid profile.
+ */
+export function bootAnyFromFlags(flags: AnyMachineFlags): AnyBootedMachine {
+  const started = performance.now();
+  return bootChosenProfile(readAnyFromFlags(flags), flags, started);
 }

@@ -3,7 +3,8 @@ import { hex } from "../format.js";
 import { PAGE_BYTES } from "../paging/geometry.js";
 import type { Address, Range } from "../types.js";
 import type { AddressSpace } from "./address-space.js";
-import { EM_386, EM_RISCV, EM_X86_64, ET_DYN, type ElfImage, PF_W, PF_X, parseElf } from "./elf.js";
+import { ET_DYN, type ElfImage, PF_W, PF_X, parseElf } from "./elf.js";
+import { describeElfTarget, ELF_TARGETS, runsElf } from "./elf-modes.js";
 import { sameType } from "./kernel-half.js";
 
 /** Options of {@link loadElf}. */
@@ -40,18 +41,6 @@ export interface LoadedElf<A extends Address> {
   readonly guard: Range<A>;
 }
 
-/** The ELF class and machine each mode runs. */
-const MACHINES: Readonly<Record<string, { bits: 32 | 64; machine: number; name: string }>> = {
-  x86: { bits: 32, machine: EM_386, name: "ELF32 EM_386" },
-  "x86-pae": { bits: 32, machine: EM_386, name: "ELF32 EM_386" },
-  "x86-64": { bits: 64, machine: EM_X86_64, name: "ELF64 EM_X86_64" },
-  "x86-64-la57": { bits: 64, machine: EM_X86_64, name: "ELF64 EM_X86_64" },
-  "riscv-sv32": { bits: 32, machine: EM_RISCV, name: "ELF32 EM_RISCV" },
-  "riscv-sv39": { bits: 64, machine: EM_RISCV, name: "ELF64 EM_RISCV" },
-  "riscv-sv48": { bits: 64, machine: EM_RISCV, name: "ELF64 EM_RISCV" },
-  "riscv-sv57": { bits: 64, machine: EM_RISCV, name: "ELF64 EM_RISCV" },
-};
-
 const DEFAULT_STACK_PAGES = 8;
 const PAGE = BigInt(PAGE_BYTES);
 
@@ -78,9 +67,9 @@ const PAGE = BigInt(PAGE_BYTES);
 export function loadElf<A extends Address>(space: AddressSpace<A>, bytes: Uint8Array, options: LoadElfOptions<A> = {}): LoadedElf<A> {
   const kernel = space.kernel;
   const image = parseElf(bytes);
-  const want = MACHINES[kernel.geometry.name];
-  if (want === undefined || want.bits !== image.bits || want.machine !== image.machine) {
-    throw new ElfError("WrongMachine", `Cannot load an ELF${String(image.bits)} file for e_machine ${String(image.machine)} into a ${kernel.geometry.name} address space: it runs ${want?.name ?? "nothing"}`, {
+  const mode = kernel.geometry.name;
+  if (!runsElf(mode, image)) {
+    throw new ElfError("WrongMachine", `Cannot load an ${describeElfTarget(image)} file into a ${mode} address space: it runs ${describeElfTarget(ELF_TARGETS[mode])}`, {
       bits: image.bits,
       machine: image.machine,
     });

@@ -48,8 +48,8 @@ const MIB = 0x10_0000;
  * Builds a small 64-bit machine — no boot protocol, no profile: a {@link TableMapper}
  * kernel root with the kernel image mapped read-only, executable and global at
  * {@link KERNEL_IMAGE_BASE}, and an MMU in the mode (x86: CR0.PG|WP, CR4.PAE|PGE, EFER.LME|NXE;
- * RISC-V: satp.MODE, S-mode). What `kmem load-elf` uses for 64-bit ELF files until 64-bit
- * profiles boot.
+ * RISC-V: satp.MODE, S-mode). A small machine without a profile, for tests and examples; a
+ * real machine of any mode boots from its profile (`bootMode`, `kernelHalfOfMode`).
  *
  * @throws {ProfileError | MapperError} when RAM is too small for the kernel image and its tables.
  * @example

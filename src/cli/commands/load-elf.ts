@@ -1,22 +1,23 @@
 import { readFileSync } from "node:fs";
 import { parseAddress } from "../../address.js";
-import { boot } from "../../boot/boot.js";
-import { ProfileError } from "../../boot/profile-error.js";
 import { ElfError } from "../../errors/elf-error.js";
-import { hex } from "../../format.js";
+import { ProcessError } from "../../errors/process-error.js";
+import { describeValue, hex } from "../../format.js";
 import { AddressSpace } from "../../process/address-space.js";
-import { EM_386, EM_RISCV, EM_X86_64, ET_DYN, parseElf } from "../../process/elf.js";
-import { kernelHalfOf } from "../../process/kernel-half.js";
+import { ET_DYN, type ElfImage, parseElf } from "../../process/elf.js";
+import { defaultModeOfElf, describeElfTarget, ELF_TARGETS, runsElf } from "../../process/elf-modes.js";
+import { isWideKernelHalf, type KernelHalf, kernelHalfOf, kernelHalfOfMode, sameType } from "../../process/kernel-half.js";
 import { type LoadedElf, loadElf } from "../../process/loader.js";
-import { tableMachine } from "../../process/machines.js";
+import { MODE_NAMES, type ModeName } from "../../paging/geometry.js";
 import type { Address } from "../../types.js";
-import { readProfileFile } from "../../node/profile-file.js";
+import { addArchOption, addMachineOptions, type AnyMachineFlags, bootChosenProfile, type ChosenProfile, parseAddressArgument, readAnyFromFlags } from "../machine-options.js";
 import { UsageError } from "../usage-error.js";
 import type { RegisterCommand } from "./index.js";
 
-interface LoadElfFlags {
-  readonly profile?: string;
+/** The flags of `kmem load-elf`. */
+export interface LoadElfFlags extends AnyMachineFlags {
   readonly base?: string;
+  readonly lazy?: boolean;
   readonly json?: boolean;
 }
 
@@ -38,67 +39,116 @@ export interface LoadElfReport {
 }
 
 /**
- * Loads the ELF file `bytes` into a fresh address space of the machine its class and
- * e_machine call for: ELF32 x86 into the 32-bit boot of `profile` (default profile when
- * undefined); ELF64 x86-64 / RISC-V into a minimal x86-64 / Sv39 machine (`tableMachine`),
- * since profiles describe 32-bit machines only. Returns the JSON report and the text.
+ * Loads the ELF file `bytes` into a fresh address space of a booted profile and returns the
+ * JSON report and the text. The profile is `--profile` or `--arch`'s; without either, the
+ * ELF header picks the mode's built-in one: ELF32 `EM_386` → the default 32-bit x86 PC, ELF64
+ * `EM_X86_64` → x86-64, ELF32 `EM_RISCV` → Sv32, ELF64 `EM_RISCV` → Sv39. Everything is
+ * checked before the machine boots.
  *
- * @throws UsageError for a bad ELF, a bad base, a profile given for a 64-bit file, or an unreadable profile.
+ * @throws UsageError for a bad ELF, a mode that cannot run it (naming both), a bad base, an
+ * unreadable or invalid profile, or a file that does not fit the machine.
+ * @example
+ * const { report } = loadElfReport(readFileSync("/bin/ls"), { arch: "x86-64-la57" });
+ * report.arch; // "x86-64-la57"
  */
 export function loadElfReport(bytes: Uint8Array, flags: LoadElfFlags): { report: LoadElfReport; text: string } {
   try {
     const image = parseElf(bytes);
-    const base = flags.base === undefined ? undefined : parseAddress(flags.base);
-    if (base === null) throw new UsageError(`--base ${JSON.stringify(flags.base)} is not an address (use 0x… hex or decimal)`);
-    if (image.bits === 32 && image.machine === EM_386) {
-      const space = AddressSpace.create(kernelHalfOf(boot(readProfileFile(flags.profile))));
-      return render("x86", space, loadElf(space, bytes, base === undefined ? {} : { base: Number(base) }), image.type === ET_DYN);
-    }
-    if (image.bits === 64 && (image.machine === EM_X86_64 || image.machine === EM_RISCV)) {
-      if (flags.profile !== undefined) throw new UsageError(`--profile describes a 32-bit x86 machine; a 64-bit ELF file loads into kmem's minimal ${image.machine === EM_X86_64 ? "x86-64" : "riscv-sv39"} machine (omit --profile)`);
-      const mode = image.machine === EM_X86_64 ? "x86-64" : "riscv-sv39";
-      const space = AddressSpace.create(tableMachine(mode).kernel);
-      return render(mode, space, loadElf(space, bytes, base === undefined ? {} : { base }), image.type === ET_DYN);
-    }
-    throw new UsageError(`the ELF${String(image.bits)} file is for e_machine ${String(image.machine)}; kmem load-elf takes ELF32 x86 (3), ELF64 x86-64 (62) or ELF64 RISC-V (243)`);
+    const chosen = chooseProfile(image, flags);
+    const base = flags.base === undefined ? undefined : image.bits === 32 ? BigInt(parseAddressArgument(flags.base, "--base")) : parseWideAddress(flags.base);
+    const booted = bootChosenProfile(chosen, flags);
+    const kernel = booted.kind === "x86" ? kernelHalfOf(booted.machine) : kernelHalfOfMode(booted.machine);
+    const options = { base, lazy: flags.lazy === true, pie: image.type === ET_DYN };
+    return isWideKernelHalf(kernel) ? loadAndRender(chosen.read.arch, kernel, bytes, options) : loadAndRender(chosen.read.arch, kernel, bytes, options);
   } catch (error) {
-    if (error instanceof ElfError || error instanceof ProfileError) throw new UsageError(error.message);
+    if (error instanceof ElfError || (error instanceof ProcessError && (error.code === "OutOfMemory" || error.code === "InvalidKernelHalf"))) throw new UsageError(error.message);
     throw error;
   }
 }
 
-function render<A extends Address>(arch: string, space: AddressSpace<A>, loaded: LoadedElf<A>, pie: boolean): { report: LoadElfReport; text: string } {
+/** The profile the flags name, or the header's default; @throws UsageError when its mode cannot run `image`. */
+function chooseProfile(image: ElfImage, flags: LoadElfFlags): ChosenProfile {
+  const file = describeElfTarget(image);
+  if (flags.arch !== undefined || flags.profile !== undefined) {
+    const chosen = readAnyFromFlags(flags);
+    const mode = chosen.read.arch;
+    if (!runsElf(mode, image)) {
+      const named = flags.arch === undefined ? `--profile ${describeValue(flags.profile)} (${mode})` : `--arch ${mode}`;
+      throw new UsageError(`${named} cannot run an ${file} file: ${mode} runs ${describeElfTarget(ELF_TARGETS[mode])}${modesFor(image)}`);
+    }
+    return chosen;
+  }
+  const mode = defaultModeOfElf(image);
+  if (mode === null) {
+    throw new UsageError(`kmem load-elf cannot run an ${file} file: it takes ELF32 EM_386, ELF64 EM_X86_64, and ELF32 or ELF64 EM_RISCV`);
+  }
+  return readAnyFromFlags(mode === "x86" ? {} : { arch: mode });
+}
+
+/** `; use --arch A, B` listing the modes that run `image`, or nothing when none does. */
+function modesFor(image: ElfImage): string {
+  const modes: ModeName[] = MODE_NAMES.filter((mode) => runsElf(mode, image));
+  return modes.length === 0 ? "" : `; use --arch ${modes.join(" or ")}`;
+}
+
+/** A 64-bit `--base`. @throws UsageError when it is not an address. */
+function parseWideAddress(text: string): bigint {
+  const parsed = parseAddress(text);
+  if (parsed === null) throw new UsageError(`--base ${describeValue(text)} is not an address (use 0x… hex or decimal)`);
+  return parsed;
+}
+
+interface LoadOptions {
+  readonly base: bigint | undefined;
+  readonly lazy: boolean;
+  readonly pie: boolean;
+}
+
+function loadAndRender<A extends Address>(arch: string, kernel: KernelHalf<A>, bytes: Uint8Array, options: LoadOptions): { report: LoadElfReport; text: string } {
+  const space = AddressSpace.create(kernel);
+  const loaded = loadElf(space, bytes, { lazy: options.lazy, ...(options.base === undefined ? {} : { base: sameType(kernel.userStart, options.base) }) });
+  return render(arch, space, loaded, options);
+}
+
+function render<A extends Address>(arch: string, space: AddressSpace<A>, loaded: LoadedElf<A>, options: LoadOptions): { report: LoadElfReport; text: string } {
   const all = space.regions();
-  const regions = all
-    .filter((r) => r.frames > 0)
-    .map((r) => ({
-      virtStart: hex(r.virtual.start),
-      virtEnd: hex(r.virtual.end),
-      user: !r.attrs.kernel,
-      writable: r.attrs.writable,
-      executable: r.attrs.executable ?? true,
-      label: r.label,
-    }));
+  const mapped = (r: (typeof all)[number]): boolean => r.paging !== "guard";
+  const regions = all.filter(mapped).map((r) => ({
+    virtStart: hex(r.virtual.start),
+    virtEnd: hex(r.virtual.end),
+    user: !r.attrs.kernel,
+    writable: r.attrs.writable,
+    executable: r.attrs.executable ?? true,
+    label: r.label,
+  }));
   const lines = [
-    `Loaded an ${pie ? `ELF PIE at base ${hex(loaded.base)}` : "ELF executable"} into a new ${arch} address space (root table ${hex(space.root)})`,
+    `Loaded an ${options.pie ? `ELF PIE at base ${hex(loaded.base)}` : "ELF executable"} into a new ${arch} address space (root table ${hex(space.root)})${options.lazy ? ", demand-paged: no page has a frame until its first touch" : ""}`,
     `Entry:  ${hex(loaded.entry)}`,
     `Stack:  ${hex(loaded.stack.start)}–${hex(loaded.stack.end)} (initial stack pointer ${hex(loaded.stack.end)})`,
     "",
-    ...all.map((r) => `${hex(r.virtual.start)}–${hex(r.virtual.end)}  ${r.frames > 0 ? `${r.attrs.kernel ? "k" : "u"}r${r.attrs.writable ? "w" : "-"}${r.attrs.executable ?? true ? "x" : "-"}` : "----"}  ${r.label}`),
+    ...all.map((r) => `${hex(r.virtual.start)}–${hex(r.virtual.end)}  ${mapped(r) ? `${r.attrs.kernel ? "k" : "u"}r${r.attrs.writable ? "w" : "-"}${r.attrs.executable ?? true ? "x" : "-"}` : "----"}  ${r.label}`),
   ];
   return { report: { arch, entry: hex(loaded.entry), regions }, text: `${lines.join("\n")}\n` };
 }
 
 /** `kmem load-elf FILE`: load an ELF executable into a new address space and print it. */
 export const registerLoadElf: RegisterCommand = (program) => {
-  program
-    .command("load-elf")
-    .description("load an ELF executable (x86, x86-64, RISC-V; static or PIE) into a new address space and print its regions")
-    .argument("<FILE>", "the ELF file")
-    .option("--profile <FILE>", "memory profile JSON for an ELF32 x86 file (default: the built-in 128 MiB PC)")
+  addArchOption(
+    addMachineOptions(
+      program
+        .command("load-elf")
+        .description("load an ELF executable (x86, x86-64, RISC-V; static or PIE) into a new address space and print its regions")
+        .argument("<FILE>", "the ELF file"),
+    ),
+  )
     .option("--base <ADDR>", "load address of a PIE (default: two thirds of the user half)")
+    .option("--lazy", "demand-page the load: no frame until a page's first touch")
     .option("--json", "print { arch, entry, regions } as JSON (schema: docs/cli.md)")
-    .addHelpText("after", "\nExit status: 0 loaded, 2 bad input (unreadable or invalid ELF, bad base).")
+    .addHelpText(
+      "after",
+      "\nWithout --profile or --arch the ELF header picks the machine: ELF32 EM_386 the default 32-bit PC, ELF64 EM_X86_64 x86-64, ELF32 EM_RISCV riscv-sv32, ELF64 EM_RISCV riscv-sv39." +
+        "\nExit status: 0 loaded, 2 bad input (unreadable or invalid ELF, a mode that cannot run it, bad base, bad profile).",
+    )
     .action((file: string, flags: LoadElfFlags) => {
       let bytes: Uint8Array;
       try {

@@ -1,13 +1,27 @@
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { loadElfReport } from "../../../src/cli/commands/load-elf.js";
 import { UsageError } from "../../../src/cli/usage-error.js";
-import { EM_386, EM_X86_64, ET_DYN, PF_R, PF_W, PF_X } from "../../../src/process/elf.js";
+import { EM_386, EM_RISCV, EM_X86_64, ET_DYN, PF_R, PF_W, PF_X } from "../../../src/process/elf.js";
 import { buildElf } from "../../process/elf-builder.js";
 
 const page = new Uint8Array(0x1000).fill(0x90);
+
+/** A 4 MiB PC: the kernel image and 2 MiB of free RAM. */
+const SMALL_PC = join(mkdtempSync(join(tmpdir(), "kmem-load-elf-")), "small-pc.json");
+writeFileSync(
+  SMALL_PC,
+  JSON.stringify({
+    memoryBytes: "0x00400000",
+    memoryMap: [{ start: "0x00000000", end: "0x00400000", type: "available" }],
+    kernel: { physStart: "0x00100000", physEnd: "0x00200000", virtStart: "0xC0100000", virtEnd: "0xC0200000" },
+  }),
+);
+after(() => rmSync(dirname(SMALL_PC), { recursive: true, force: true }));
 
 describe("kmem load-elf", () => {
   test("/bin/ls: one region per PT_LOAD, page-rounded at the PIE base, with readelf -l's W and E, plus the stack", () => {
@@ -47,16 +61,43 @@ describe("kmem load-elf", () => {
     assert.match(text, /\n0xBFFF6000–0xBFFF7000 {2}---- {2}stack guard\n/);
   });
 
-  const bad: readonly [string, Uint8Array, { profile?: string; base?: string }, RegExp][] = [
+  test("--lazy lists the same regions with the same rights, demand-paged; an ELF32 RISC-V file boots Sv32 by default", () => {
+    const bytes = buildElf({ bits: 32, machine: EM_RISCV, entry: 0x40_0000, segments: [{ vaddr: 0x40_0000, flags: PF_R | PF_X, data: page }, { vaddr: 0x40_1000, flags: PF_R | PF_W, data: page, memSize: 0x10_0000 }] });
+    const eager = loadElfReport(bytes, {});
+    const lazy = loadElfReport(bytes, { lazy: true });
+    assert.equal(eager.report.arch, "riscv-sv32");
+    assert.deepEqual(lazy.report, eager.report);
+    assert.deepEqual(
+      eager.report.regions.map((r) => [r.virtStart, r.virtEnd, r.writable, r.executable]),
+      [
+        ["0x00400000", "0x00401000", false, true],
+        ["0x00401000", "0x00501000", true, false],
+        ["0xC03F7000", "0xC03FF000", true, false],
+      ],
+    );
+    assert.match(lazy.text, /^Loaded an ELF executable into a new riscv-sv32 address space \(root table 0x[0-9A-F]+\), demand-paged: no page has a frame until its first touch\n/);
+    assert.equal(lazy.text.split("\n").slice(1).join("\n"), eager.text.split("\n").slice(1).join("\n"), "the same listing below the first line");
+  });
+
+  const bad: readonly [string, Uint8Array, { profile?: string; arch?: string; base?: string }, RegExp][] = [
     ["not an ELF file", new Uint8Array(100), {}, /^Cannot load the file: it does not start with/],
     ["a bad --base", buildElf({ bits: 64, machine: EM_X86_64, type: ET_DYN, entry: 0, segments: [{ vaddr: 0, flags: PF_R, data: page }] }), { base: "0x1234" }, /^Cannot load the PIE at 0x00001234: the base must be a page-aligned/],
     ["--base that is no number", buildElf({ bits: 64, machine: EM_X86_64, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { base: "lots" }, /^--base "lots" is not an address/],
-    ["--profile with a 64-bit file", buildElf({ bits: 64, machine: EM_X86_64, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { profile: "x.json" }, /^--profile describes a 32-bit x86 machine/],
+    ["--profile of a mode that cannot run the file", buildElf({ bits: 64, machine: EM_X86_64, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { profile: "profiles/x86-pae.json" }, /^--profile "profiles\/x86-pae.json" \(x86-pae\) cannot run an ELF64 EM_X86_64 file: x86-pae runs ELF32 EM_386; use --arch x86-64 or x86-64-la57$/],
+    ["--arch of a mode that cannot run the file", buildElf({ bits: 32, machine: EM_RISCV, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { arch: "riscv-sv39" }, /^--arch riscv-sv39 cannot run an ELF32 EM_RISCV file: riscv-sv39 runs ELF64 EM_RISCV; use --arch riscv-sv32$/],
+    ["--arch and --profile together", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { arch: "x86", profile: "profiles/x86.json" }, /^--arch and --profile both name a profile/],
+    ["an unreadable --profile", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { profile: "no-such.json" }, /^cannot read profile no-such.json: no such file$/],
+    ["a 32-bit --base beyond 4 GiB", buildElf({ bits: 32, machine: EM_RISCV, type: ET_DYN, entry: 0, segments: [{ vaddr: 0, flags: PF_R, data: page }] }), { base: "0x1_0000_0000" }, /^--base 0x1_0000_0000 is beyond 4 GiB/],
+    ["a file too large for the machine's RAM", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R | PF_W, data: page, memSize: 0x80_0000 }] }), { profile: SMALL_PC }, /^Cannot give 0x[0-9A-F]+ a frame: physical memory is full$/],
     ["an ELF64 for another machine", buildElf({ bits: 64, machine: 183, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), {}, /e_machine 183/],
   ];
   for (const [name, bytes, flags, message] of bad) {
     test(`${name} is a UsageError (exit 2)`, () => {
-      assert.throws(() => loadElfReport(bytes, flags), (e: unknown) => e instanceof UsageError && message.test(e.message));
+      assert.throws(() => loadElfReport(bytes, flags), (e: unknown) => {
+        assert.ok(e instanceof UsageError, `a UsageError, not ${String(e)}`);
+        assert.match(e.message, message);
+        return true;
+      });
     });
   }
 });
