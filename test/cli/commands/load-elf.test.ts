@@ -88,7 +88,7 @@ describe("kmem load-elf", () => {
     ["--arch and --profile together", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { arch: "x86", profile: "profiles/x86.json" }, /^--arch and --profile both name a profile/],
     ["an unreadable --profile", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), { profile: "no-such.json" }, /^cannot read profile no-such.json: no such file$/],
     ["a 32-bit --base beyond 4 GiB", buildElf({ bits: 32, machine: EM_RISCV, type: ET_DYN, entry: 0, segments: [{ vaddr: 0, flags: PF_R, data: page }] }), { base: "0x1_0000_0000" }, /^--base 0x1_0000_0000 is beyond 4 GiB/],
-    ["a file too large for the machine's RAM", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R | PF_W, data: page, memSize: 0x80_0000 }] }), { profile: SMALL_PC }, /^Cannot give 0x[0-9A-F]+ a frame: physical memory is full$/],
+    ["a file too large for the machine's RAM", buildElf({ bits: 32, machine: EM_386, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R | PF_W, data: page, memSize: 0x80_0000 }] }), { profile: SMALL_PC }, /^Cannot map 2048 pages: \d+ frames are free$/],
     ["an ELF64 for another machine", buildElf({ bits: 64, machine: 183, entry: 0, segments: [{ vaddr: 0x400000, flags: PF_R, data: page }] }), {}, /e_machine 183/],
   ];
   for (const [name, bytes, flags, message] of bad) {
