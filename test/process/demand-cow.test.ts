@@ -10,6 +10,7 @@ import { frameRefsOf } from "../../src/process/frame-refs.js";
 import { kernelHalfOf } from "../../src/process/kernel-half.js";
 import { loadElf } from "../../src/process/loader.js";
 import { tableMachine } from "../../src/process/machines.js";
+import { assertFrameAccounting } from "../helpers/frame-accounting.js";
 import { assertProperty } from "../helpers/property.js";
 import { buildElf } from "./elf-builder.js";
 
@@ -172,15 +173,7 @@ describe("copy-on-write fork", () => {
             if (o.op === "write") t.data.set(o.page, o.value);
             else assert.equal(r.value, t.data.get(o.page) ?? 0, `task reads its own byte of page ${o.page}`);
           }
-          const seen = new Map<number, number>();
-          let tables = 0;
-          for (const { space } of tasks) {
-            tables += machine.mapper.tables(space.root).filter((f) => !kernelTables.has(f)).length;
-            for (const leaf of machine.mapper.mappings(space.root)) if (leaf.user) seen.set(leaf.phys, (seen.get(leaf.phys) ?? 0) + 1);
-          }
-          for (const [frame, count] of seen) assert.equal(refs.count(frame), count, `frame ${frame} is referenced by exactly its mappings`);
-          assert.equal(refs.size, seen.size, "no counted frame without a mapping");
-          assert.equal(machine.pmm.blocksFree(), before - seen.size - tables, "the PMM counts exactly the frames and tables in use");
+          assertFrameAccounting(machine, refs, kernelTables, tasks.map((t) => t.space), before);
         }
         for (const { space } of tasks) space.destroy();
         assert.equal(machine.pmm.blocksFree(), before);

@@ -11,6 +11,7 @@ import { tableMachine } from "../../src/process/machines.js";
 import { RegionList, type UserRegion } from "../../src/process/regions.js";
 import { SwapDevice } from "../../src/process/swap.js";
 import { SwapPool } from "../../src/process/swap-pool.js";
+import { assertFrameAccounting } from "../helpers/frame-accounting.js";
 import { assertProperty } from "../helpers/property.js";
 
 const RW = { kernel: false, writable: true, cachable: true };
@@ -209,21 +210,9 @@ describe("a system-wide swap pool", () => {
             if (o.op === "write" && allowed) t.data.set(o.page, o.value);
             else if (o.op === "read") assert.equal(r.value, t.data.get(o.page) ?? 0, `page ${o.page} reads back`);
           }
-          const seen = new Map<number, number>();
-          let tables = 0;
-          let swapped = 0;
-          for (const { space } of tasks) {
-            tables += machine.mapper.tables(space.root).filter((f) => !kernelTables.has(f)).length;
-            swapped += space.swappedPages;
-            for (const leaf of machine.mapper.mappings(space.root)) if (leaf.user) seen.set(leaf.phys, (seen.get(leaf.phys) ?? 0) + 1);
-          }
-          const mapped = [...seen.values()].reduce((x, y) => x + y, 0);
+          const { mapped } = assertFrameAccounting(machine, refs, kernelTables, tasks.map((t) => t.space), before, device);
           assert.equal(pool.resident, mapped, "the pool counts every resident page");
           assert.ok(mapped <= frames, `at most ${frames} pages resident, not ${mapped}`);
-          for (const [frame, count] of seen) assert.equal(refs.count(frame), count, `frame ${frame}'s references`);
-          assert.equal(refs.size, seen.size, "no counted frame without a mapping");
-          assert.equal(device.used, swapped, "every swap slot belongs to exactly one swapped page");
-          assert.equal(machine.pmm.blocksFree(), before - seen.size - tables, "the PMM counts exactly the frames and tables in use");
         }
         assert.deepEqual(driver.stale, [], "no missed invalidation");
         for (const { space } of tasks) space.destroy();

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { openViewPage } from "../helpers/view-page.js";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -15,7 +16,6 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = `${ROOT}bin/kmem.js`;
 const BUILT_PAGE = `${ROOT}dist/view/index.html`;
 const URL_PATTERN = /http:\/\/127\.0\.0\.1:\d+\/\S*/;
-const STEP_TIMEOUT_MS = 15_000;
 const run = promisify(execFile);
 
 /** Starts `kmem view --arch MODE --port 0` and resolves with the process and the URL it prints. */
@@ -32,18 +32,8 @@ function startServer(mode: string): Promise<{ child: ChildProcessWithoutNullStre
   });
 }
 
-/** Opens `url`, recording console errors and uncaught exceptions, and waits for the page to boot. */
-async function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1100 } });
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(url);
-  await page.waitForSelector("body[data-ready='true']");
-  return { page, errors };
+function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  return openViewPage(browser, url);
 }
 
 async function levels(page: Page): Promise<string[][]> {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { openViewPage } from "../helpers/view-page.js";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -14,7 +15,6 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = `${ROOT}bin/kmem.js`;
 const BUILT_PAGE = `${ROOT}dist/view/index.html`;
-const STEP_TIMEOUT_MS = 15_000;
 const run = promisify(execFile);
 
 /** The pages under test: `kmem view --static` of each machine. */
@@ -24,17 +24,8 @@ const MACHINES = [
   { name: "riscv-sv39", args: ["--arch", "riscv-sv39"], register: "satp" },
 ] as const;
 
-async function open(browser: Browser, file: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1100 } });
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(pathToFileURL(file).href);
-  await page.waitForSelector("body[data-ready='true']");
-  return { page, errors };
+function open(browser: Browser, file: string): Promise<{ page: Page; errors: string[] }> {
+  return openViewPage(browser, pathToFileURL(file).href);
 }
 
 async function freeFrames(page: Page): Promise<number> {

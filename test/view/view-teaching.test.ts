@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { openViewPage } from "../helpers/view-page.js";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { CELL_BYTES, PAGE_BYTES } from "../../view/vspace.js";
 
@@ -14,7 +15,6 @@ const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update"];
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = `${ROOT}bin/kmem.js`;
-const STEP_TIMEOUT_MS = 15_000;
 const VIEWPORT = { width: 1600, height: 1100 };
 const BLOCK = 4096;
 const run = promisify(execFile);
@@ -82,18 +82,7 @@ describe("kmem view for teaching, in Chromium", () => {
 
   async function open(hash = ""): Promise<{ page: Page; errors: string[] }> {
     assert.ok(browser !== undefined, "a browser was launched");
-    const page = await browser.newPage({ viewport: VIEWPORT });
-    page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") {
-        errors.push(message.text());
-      }
-    });
-    await page.goto(`${pathToFileURL(file).href}${hash}`);
-    await page.waitForSelector("body[data-ready='true']");
-    return { page, errors };
+    return openViewPage(browser, `${pathToFileURL(file).href}${hash}`, VIEWPORT);
   }
 
   test("the page opens with the kernel's first page walked, as a preview that changes nothing", async () => {

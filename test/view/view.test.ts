@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { openViewPage } from "../helpers/view-page.js";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { CELL_BYTES, PAGE_BYTES } from "../../view/vspace.js";
 
@@ -20,7 +21,6 @@ const CLI = `${ROOT}bin/kmem.js`;
 const BUILT_PAGE = `${ROOT}dist/view/index.html`;
 const OUTPUT = `${ROOT}test-output/`;
 const URL_PATTERN = /http:\/\/127\.0\.0\.1:\d+\/\S*/;
-const STEP_TIMEOUT_MS = 15_000;
 const VIEWPORT = { width: 1600, height: 1100 };
 const run = promisify(execFile);
 /** The default PC cut to 8 MiB of RAM, so that downloading its RAM image stays quick. */
@@ -57,19 +57,8 @@ function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; url: st
 }
 
 /** Opens `url` in a fresh page, recording console errors and uncaught exceptions, and waits for the page to boot. */
-async function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: VIEWPORT });
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") {
-      errors.push(message.text());
-    }
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(url);
-  await page.waitForSelector("body[data-ready='true']");
-  return { page, errors };
+function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  return openViewPage(browser, url, VIEWPORT);
 }
 
 async function regionRows(page: Page): Promise<string[]> {
