@@ -1,5 +1,7 @@
 import { ProcessError } from "../errors/process-error.js";
+import { entryCodecFor } from "../arch/entry-codec-for.js";
 import { describeValue, hex } from "../format.js";
+import type { EntryCodec } from "../paging/mode.js";
 import { PAGE_BYTES, tableEntries } from "../paging/geometry.js";
 import type { Address, Attributes } from "../types.js";
 import { attributesProblem } from "../validate.js";
@@ -45,6 +47,8 @@ export class AddressSpace<A extends Address> {
   /** The user half's VMM: a record per region, no frames (payload: {@link root}). */
   readonly vmm: VirtualMemoryManagerImpl<number, A>;
   readonly #pages: UserPages<A>;
+  /** The mode's entry codec: which rights its leaves can express. */
+  readonly #codec: EntryCodec<Address>;
   /** Whether this space made its swap pool itself ({@link enableSwap}) rather than joining a shared one. */
   #ownPool = false;
   /** The MMU this space was last loaded into (for TLB invalidations of its own changes). */
@@ -56,6 +60,7 @@ export class AddressSpace<A extends Address> {
     this.root = root;
     this.vmm = new VirtualMemoryManagerImpl<number, A>({ start: kernel.userStart, end: kernel.userEnd, pmm: kernel.pmm, mapper: kernel.mapper, payload: root, memory: kernel.memory });
     this.#pages = new UserPages(kernel, root, frameRefsOf(kernel.pmm), (page) => this.#invalidate([page]));
+    this.#codec = entryCodecFor(kernel.geometry.name);
   }
 
   /** This space's page-fault counters (demand paging, copy-on-write, swap). */
@@ -103,14 +108,14 @@ export class AddressSpace<A extends Address> {
    * Maps `pages` zeroed user pages with `attrs` (forced to `kernel: false`), a frame for each
    * now: at `options.at`, or the lowest fit. All-or-nothing. O(pages).
    *
-   * @throws {ProcessError} `Destroyed`, `InvalidRange` (a count that is not a positive integer, an `at` that is not an address of the space), `OutOfMemory` (no virtual room, frames or tables).
-   * @throws {VmmError} for a bad `at` (`AlreadyAllocated`, `InvalidVirtAddresses`) or attributes.
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (a count that is not a positive integer, an `at` that is not an address of the space), `InvalidAttributes` (not `Attributes`, or not expressible in the mode), `OutOfMemory` (no virtual room, frames or tables).
+   * @throws {VmmError} for a bad `at` (`AlreadyAllocated`, `InvalidVirtAddresses`).
    */
   map(pages: number, attrs: Attributes, options: MapOptions<A> = {}): A {
     this.#check("map");
     this.#checkPages(pages, "map", options.at);
     if (options.at !== undefined) this.#checkAddress(options.at, "map at");
-    const userAttrs = userRights(attrs);
+    const userAttrs = this.#rights(attrs, `map ${String(pages)} pages`);
     const free = this.kernel.pmm.blocksFree();
     if (this.#pages.swapPool === null && pages > free) {
       throw new ProcessError("OutOfMemory", `Cannot map ${String(pages)} pages: ${String(free)} frames are free`, { pages, free });
@@ -146,11 +151,11 @@ export class AddressSpace<A extends Address> {
    * Reserves `pages` user pages at `at` for demand paging: no frame and no translation until
    * the first access faults and {@link handleFault} fills the page (zeros, or `backing`'s bytes).
    *
-   * @throws {ProcessError} `Destroyed`, `InvalidRange` (bad count or address). @throws {VmmError} `AlreadyAllocated`, `InvalidVirtAddresses`, `InvalidAttributes`.
+   * @throws {ProcessError} `Destroyed`, `InvalidRange` (bad count or address), `InvalidAttributes` (as {@link map}). @throws {VmmError} `AlreadyAllocated`, `InvalidVirtAddresses`.
    */
   reserveLazy(at: A, pages: number, attrs: Attributes, options: LazyOptions = {}): A {
     this.#check("reserve");
-    const userAttrs = userRights(attrs);
+    const userAttrs = this.#rights(attrs, `reserve ${describeValue(pages)} pages at ${describeValue(at)}`);
     this.#reserveAt(at, pages, userAttrs);
     this.#add(at, pages, userAttrs, "lazy", options.label ?? "anonymous", options.backing ?? null);
     return at;
@@ -267,14 +272,12 @@ export class AddressSpace<A extends Address> {
    * of the MMU this space is loaded into. All-or-nothing. O(pages in the range).
    *
    * @throws {ProcessError} `Destroyed`, `InvalidRange` (misaligned, empty, or a page of it in
-   * no region), `InvalidAttributes`.
+   * no region), `InvalidAttributes` (as {@link map}).
    */
   protect(start: A, end: A, attrs: Attributes): void {
     this.#check("protect");
-    const problem = attributesProblem(attrs);
-    if (problem !== null) throw new ProcessError("InvalidAttributes", `Cannot protect ${hex(start)}–${hex(end)}: ${problem.message}`, { field: problem.field });
     const { regions, from, to } = this.#covered(start, end, "protect");
-    const userAttrs = userRights(attrs);
+    const userAttrs = this.#rights(attrs, `protect ${hex(start)}–${hex(end)}`);
     for (const region of regions) this.#reshape(region, from, to, { attrs: userAttrs, paging: region.paging === "guard" ? "lazy" : region.paging });
     this.#invalidate(this.#pages.remap(from, to));
   }
@@ -451,6 +454,22 @@ export class AddressSpace<A extends Address> {
     return region;
   }
 
+  /**
+   * `attrs` as a user page's rights: not kernel, never global (a global user page would
+   * outlive a CR3 switch in the TLB).
+   *
+   * @throws {ProcessError} `InvalidAttributes` when `attrs` is not an `Attributes`, or the mode cannot express it (`executable: false` without NX).
+   */
+  #rights(attrs: Attributes, action: string): Attributes {
+    const problem = attributesProblem(attrs);
+    if (problem !== null) throw new ProcessError("InvalidAttributes", `Cannot ${action}: ${problem.message}`, { field: problem.field });
+    const { global: _global, ...rest } = attrs;
+    const rights = { ...rest, kernel: false };
+    const why = this.#codec.unsupported(rights);
+    if (why !== null) throw new ProcessError("InvalidAttributes", `Cannot ${action}: ${why}`, { field: "attrs.executable" });
+    return rights;
+  }
+
   /** @throws {ProcessError} `InvalidRange` unless `pages` is a positive safe integer. */
   #checkPages(pages: number, action: string, at: A | undefined): void {
     if (!Number.isSafeInteger(pages) || pages < 1) {
@@ -518,12 +537,6 @@ export class AddressSpace<A extends Address> {
   #check(action: string): void {
     if (this.#destroyed) throw new ProcessError("Destroyed", `Cannot ${action}: the address space at root ${hex(this.root)} was destroyed`, { root: this.root });
   }
-}
-
-/** `attrs` as a user page's rights: not kernel, never global (a global user page would outlive a CR3 switch in the TLB). */
-function userRights(attrs: Attributes): Attributes {
-  const { global: _global, ...rest } = attrs;
-  return { ...rest, kernel: false };
 }
 
 function pageOf(vaddr: Address): number {

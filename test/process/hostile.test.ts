@@ -62,6 +62,21 @@ describe("the address space refuses values that are not addresses or counts, and
     refuses(machine, space, () => space.write(BASE + 0x20_0000, new Uint8Array(1)), "InvalidRange", /no user region/, "no region");
   });
 
+  test("rights the mode cannot express, or that are not Attributes, are InvalidAttributes in map, reserveLazy and protect", () => {
+    const { machine, space } = setup();
+    const noNx = { ...RW, executable: false };
+    refuses(machine, space, () => space.map(1, noNx), "InvalidAttributes", /no XD bit/, "map without NX");
+    refuses(machine, space, () => space.reserveLazy(BASE + 0x10_0000, 1, noNx), "InvalidAttributes", /no XD bit/, "reserveLazy without NX");
+    refuses(machine, space, () => space.protect(BASE, BASE + 0x1000, noNx), "InvalidAttributes", /no XD bit/, "protect without NX");
+    refuses(machine, space, () => space.map(1, { kernel: false, writable: "yes" } as never), "InvalidAttributes", /attrs\.writable/, "map, not Attributes");
+  });
+
+  test("a user page is never global, whatever the caller asks", () => {
+    const { space } = setup();
+    space.map(1, { ...RW, global: true }, { at: BASE + 0x10_0000 });
+    assert.equal(space.regions().find((r) => r.label === "anonymous")?.attrs.global, undefined);
+  });
+
   test("swap settings: unknown policy, bad counts, a second bound", () => {
     const { space } = setup();
     assert.throws(() => space.enableSwap({ frames: 2, policy: "nope" as never, device: new SwapDevice(4) }), (e: unknown) => e instanceof ReplacementError && e.code === "InvalidPolicy" && /"nope"/.test(e.message));
