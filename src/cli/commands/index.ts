@@ -10,6 +10,7 @@ import { registerView } from "./view.js";
 import { registerReplay } from "./replay.js";
 import { registerTraceGen } from "./trace-gen.js";
 import { registerTraceImport } from "./trace-import.js";
+import { registerSimulate } from "./simulate.js";
 
 /**
  * Adds one verb to the program. `setExitCode` records the status `main` returns
@@ -18,4 +19,4 @@ import { registerTraceImport } from "./trace-import.js";
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 /** Every verb of `kmem`, in the order `kmem --help` lists them. */
-export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView, registerQuiz, registerInspect, registerLoadElf, registerReplay, registerTraceGen, registerTraceImport];
+export const commands: readonly RegisterCommand[] = [registerBoot, registerTranslate, registerExport, registerVerifyQemu, registerView, registerQuiz, registerInspect, registerLoadElf, registerSimulate, registerReplay, registerTraceGen, registerTraceImport];
