@@ -10,5 +10,11 @@ import { KmemError } from "./kmem-error.js";
  */
 export type ScriptErrorCode = "UnknownCommand" | "BadArgument" | "UnknownTask" | "TaskExists" | "UnreadableFile";
 
+/** The `data` of a {@link ScriptError}. */
+export interface ScriptErrorData {
+  /** The 1-based number of the line at fault. */
+  readonly line: number;
+}
+
 /** Thrown for a process script that cannot run (before any of it runs); `data.line` is the 1-based line. */
-export class ScriptError extends KmemError<ScriptErrorCode, { readonly line: number }> {}
+export class ScriptError extends KmemError<ScriptErrorCode, ScriptErrorData> {}

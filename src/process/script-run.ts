@@ -38,24 +38,74 @@ export const DEFAULT_SWAP_SLOTS = 4096;
 
 /** A page a line evicted to swap. */
 export interface EvictedPage {
+  /** The task the page belongs to. */
   readonly task: string;
+  /** The page's address. */
   readonly vaddr: Address;
 }
 
 /** What a line did beyond its frames: see {@link LineResult}. */
-export type LineDetail =
-  /** spawn, load, fork, copy: the new task, its root table, the ELF entry (load), the frames it shares copy-on-write (fork). */
-  | { readonly type: "created"; readonly task: string; readonly root: number; readonly entry: Address | null; readonly shared: number }
-  /** map, guard, protect, unmap: the pages changed, end exclusive. */
-  | { readonly type: "range"; readonly start: Address; readonly end: Address }
-  /** read, write, fetch: the faults in order, the physical address and the byte (null after a segfault). */
-  | { readonly type: "access"; readonly faults: readonly FaultOutcome[]; readonly physical: number | null; readonly value: number | null }
-  /** exit, swap: nothing more to say. */
-  | { readonly type: "done" }
-  /** The library refused the operation (nothing changed): its error's code and message. */
-  | { readonly type: "refused"; readonly code: string; readonly message: string }
-  /** Not run: the task it names was never created, because the line creating it was refused. */
-  | { readonly type: "skipped"; readonly reason: string };
+export type LineDetail = CreatedDetail | RangeDetail | AccessDetail | DoneDetail | RefusedDetail | SkippedDetail;
+
+/** spawn, load, fork, copy: the task made. */
+export interface CreatedDetail {
+  /** `"created"`. */
+  readonly type: "created";
+  /** The new task's name. */
+  readonly task: string;
+  /** Its root table (what CR3 / satp.PPN × 4096 holds while it runs). */
+  readonly root: number;
+  /** load: the ELF entry point; otherwise null. */
+  readonly entry: Address | null;
+  /** fork: the frames the child shares copy-on-write; otherwise 0. */
+  readonly shared: number;
+}
+
+/** map, guard, protect, unmap: the pages changed. */
+export interface RangeDetail {
+  /** `"range"`. */
+  readonly type: "range";
+  /** The first address. */
+  readonly start: Address;
+  /** The end, exclusive. */
+  readonly end: Address;
+}
+
+/** read, write, fetch: what the access did. */
+export interface AccessDetail {
+  /** `"access"`. */
+  readonly type: "access";
+  /** The faults taken, in order (the last a segfault when `physical` is null). */
+  readonly faults: readonly FaultOutcome[];
+  /** The physical address accessed, or null after a segfault. */
+  readonly physical: number | null;
+  /** The byte read or written, or null after a segfault. */
+  readonly value: number | null;
+}
+
+/** exit, swap: nothing more to say. */
+export interface DoneDetail {
+  /** `"done"`. */
+  readonly type: "done";
+}
+
+/** The library refused the operation (nothing changed). */
+export interface RefusedDetail {
+  /** `"refused"`. */
+  readonly type: "refused";
+  /** The error's code (`InvalidRange`, `OutOfMemory`, `AlreadyAllocated`, …; `RangeError` for a plain one). */
+  readonly code: string;
+  /** The error's message. */
+  readonly message: string;
+}
+
+/** Not run: the task it names was never created, because the line creating it was refused. */
+export interface SkippedDetail {
+  /** `"skipped"`. */
+  readonly type: "skipped";
+  /** Why, naming the refused line. */
+  readonly reason: string;
+}
 
 /** What one script line did. */
 export interface LineResult {
@@ -73,6 +123,7 @@ export interface LineResult {
 
 /** One task at the end of the script. */
 export interface TaskSummary {
+  /** Its name in the script. */
   readonly name: string;
   /** The line that created it. */
   readonly createdAt: number;
@@ -81,7 +132,7 @@ export interface TaskSummary {
   /** Its root table (what CR3 / satp.PPN × 4096 holds while it runs). */
   readonly root: number;
   /** Its regions at the end (none after exit). */
-  readonly regions: readonly { readonly start: Address; readonly end: Address; readonly rights: string; readonly paging: string; readonly frames: number; readonly label: string }[];
+  readonly regions: readonly TaskRegion[];
   /** Pages with a frame at the end. */
   readonly resident: number;
   /** Pages on swap at the end. */
@@ -90,9 +141,27 @@ export interface TaskSummary {
   readonly faults: Readonly<FaultCounters>;
 }
 
+/** One region of a live task at the end of the script. */
+export interface TaskRegion {
+  /** Its first address. */
+  readonly start: Address;
+  /** Its end, exclusive. */
+  readonly end: Address;
+  /** `r`, `w`, `x` or `-` each (`---` for a guard). */
+  readonly rights: string;
+  /** `eager`, `lazy` or `guard`. */
+  readonly paging: string;
+  /** Its pages with a frame. */
+  readonly frames: number;
+  /** Its label. */
+  readonly label: string;
+}
+
 /** A frame several live tasks map copy-on-write at the end of the script. */
 export interface SharedFrame {
+  /** The frame's physical address. */
   readonly frame: number;
+  /** The pages mapping it, in task creation order. */
   readonly pages: readonly EvictedPage[];
 }
 
@@ -109,7 +178,17 @@ export interface ScriptRun {
   /** Accesses run. */
   readonly accesses: number;
   /** The PMM's free blocks before the first line, after the last, and after the runner exited every task still alive. */
-  readonly pmm: { readonly freeBefore: number; readonly freeAtEnd: number; readonly freeAfterExit: number };
+  readonly pmm: PmmCheck;
+}
+
+/** The PMM's free blocks at three points of a run (see {@link ScriptRun.pmm}). */
+export interface PmmCheck {
+  /** Before the first line. */
+  readonly freeBefore: number;
+  /** After the last line. */
+  readonly freeAtEnd: number;
+  /** After the runner exited every task still alive: equal to {@link PmmCheck.freeBefore} when nothing leaked. */
+  readonly freeAfterExit: number;
 }
 
 /**

@@ -11,7 +11,7 @@ export type ScriptRights = "r" | "rw" | "rx" | "rwx";
 export type SwapScope = "system" | "task";
 
 /** What every parsed line carries. */
-interface LineOf<K extends string> {
+export interface ScriptLineBase<K extends string> {
   /** The command. */
   readonly kind: K;
   /** The 1-based line number in the script. */
@@ -21,75 +21,104 @@ interface LineOf<K extends string> {
 }
 
 /** `spawn T`: a new, empty address space named T. */
-export interface SpawnCommand extends LineOf<"spawn"> {
+export interface SpawnCommand extends ScriptLineBase<"spawn"> {
+  /** The task the line acts on. */
   readonly task: string;
 }
 
 /** `load T FILE [lazy]`: a new address space T with the ELF executable FILE loaded (demand-paged with `lazy`). */
-export interface LoadCommand extends LineOf<"load"> {
+export interface LoadCommand extends ScriptLineBase<"load"> {
+  /** The task the line acts on. */
   readonly task: string;
+  /** The ELF file, relative to the script's directory. */
   readonly file: string;
+  /** Demand-paged: frames on first touch. */
   readonly lazy: boolean;
 }
 
 /** `map T ADDR PAGES RIGHTS [lazy] [LABEL…]`: a region of zeroed pages, frames now or (lazy) on first touch. */
-export interface MapCommand extends LineOf<"map"> {
+export interface MapCommand extends ScriptLineBase<"map"> {
+  /** The task the line acts on. */
   readonly task: string;
+  /** The region's first address. */
   readonly at: bigint;
+  /** The region's length in pages. */
   readonly pages: number;
+  /** The rights given. */
   readonly rights: ScriptRights;
+  /** Demand-paged: frames on first touch. */
   readonly lazy: boolean;
   /** The region's name; null for the library's default. */
   readonly label: string | null;
 }
 
 /** `guard T ADDR PAGES [LABEL…]`: pages reserved with no frame and no rights (every access segfaults). */
-export interface GuardCommand extends LineOf<"guard"> {
+export interface GuardCommand extends ScriptLineBase<"guard"> {
+  /** The task the line acts on. */
   readonly task: string;
+  /** The region's first address. */
   readonly at: bigint;
+  /** The region's length in pages. */
   readonly pages: number;
+  /** The region's name; null for `"guard"`. */
   readonly label: string | null;
 }
 
 /** `protect T START END RIGHTS`: mprotect of `[START, END)`. */
-export interface ProtectCommand extends LineOf<"protect"> {
+export interface ProtectCommand extends ScriptLineBase<"protect"> {
+  /** The task the line acts on. */
   readonly task: string;
+  /** The range's first address. */
   readonly start: bigint;
+  /** The range's end, exclusive. */
   readonly end: bigint;
+  /** The rights given. */
   readonly rights: ScriptRights;
 }
 
 /** `unmap T START END`: munmap of `[START, END)`. */
-export interface UnmapCommand extends LineOf<"unmap"> {
+export interface UnmapCommand extends ScriptLineBase<"unmap"> {
+  /** The task the line acts on. */
   readonly task: string;
+  /** The range's first address. */
   readonly start: bigint;
+  /** The range's end, exclusive. */
   readonly end: bigint;
 }
 
 /** `fork T CHILD` (copy-on-write) or `copy T NEW` (every page copied now). */
-export interface DuplicateCommand extends LineOf<"fork" | "copy"> {
+export interface DuplicateCommand extends ScriptLineBase<"fork" | "copy"> {
+  /** The task the line acts on. */
   readonly task: string;
+  /** The new task. */
   readonly child: string;
 }
 
 /** `exit T`: destroys T's address space. */
-export interface ExitCommand extends LineOf<"exit"> {
+export interface ExitCommand extends ScriptLineBase<"exit"> {
+  /** The task the line acts on. */
   readonly task: string;
 }
 
 /** `read T ADDR`, `fetch T ADDR`, `write T ADDR BYTE`: one user access through the MMU. */
-export interface AccessCommand extends LineOf<"access"> {
+export interface AccessCommand extends ScriptLineBase<"access"> {
+  /** The task the line acts on. */
   readonly task: string;
+  /** Read, write or fetch. */
   readonly op: AccessOp;
+  /** The user address accessed. */
   readonly vaddr: bigint;
   /** The byte a write stores (0 for reads and fetches). */
   readonly value: number;
 }
 
 /** `swap FRAMES POLICY [per-task]`: bounds the resident pages of the tasks spawned or loaded after it. */
-export interface SwapCommand extends LineOf<"swap"> {
+export interface SwapCommand extends ScriptLineBase<"swap"> {
+  /** The bound on resident pages. */
   readonly frames: number;
+  /** The replacement policy. */
   readonly policy: ReplacementPolicyName;
+  /** One pool for all the tasks created after the line, or one bound per task. */
   readonly scope: SwapScope;
 }
 

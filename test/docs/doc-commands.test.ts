@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,7 +42,8 @@ const EXEMPT: ReadonlyMap<string, string> = new Map([
 
 /**
  * The files the docs' commands read, written into the temporary directory each command runs in:
- * the default profile under the names the docs use, and `bad.json`, an invalid profile.
+ * the default profile under the names the docs use, `bad.json`, an invalid profile, and the
+ * process scripts of examples/ (`examples/*.kmem`) for `kmem simulate`.
  */
 const DEFAULT_PROFILE_COPIES = ["my.json", "my-pc.json"];
 const BAD_PROFILE = "bad.json";
@@ -119,6 +120,8 @@ before(async () => {
   const bad = JSON.parse(readFileSync(profile, "utf8")) as { kernel: Record<string, string> };
   bad.kernel["physEnd"] = BAD_KERNEL_END;
   await writeFile(join(dir, BAD_PROFILE), JSON.stringify(bad, null, 2));
+  await mkdir(join(dir, "examples"));
+  await Promise.all(readdirSync(EXAMPLES).filter((f) => f.endsWith(".kmem")).map((f) => copyFile(join(EXAMPLES, f), join(dir, "examples", f))));
 });
 
 after(async () => {
