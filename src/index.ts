@@ -195,7 +195,7 @@ export type { AccessRecord, UserAccess } from "./process/access-driver.js";
 export { SCRIPT_SYNOPSES, parseScript } from "./process/script.js";
 export type { AccessCommand, DuplicateCommand, ExitCommand, GuardCommand, LoadCommand, MapCommand, ProtectCommand, ScriptCommand, ScriptLineBase, ScriptRights, SpawnCommand, SwapCommand, SwapScope, UnmapCommand } from "./process/script.js";
 export { DEFAULT_SWAP_SLOTS, runScript } from "./process/script-run.js";
-export type { AccessDetail, CreatedDetail, DoneDetail, EvictedPage, LineDetail, LineResult, PmmCheck, RunScriptOptions, RangeDetail, RefusedDetail, ScriptMachine, ScriptRun, SharedFrame, SkippedDetail, TaskRegion, TaskSummary } from "./process/script-run.js";
+export type { AccessDetail, CreatedDetail, DoneDetail, TaskPage, LineDetail, LineResult, PmmCheck, RunScriptOptions, RangeDetail, RefusedDetail, ScriptMachine, ScriptRun, SharedFrame, SkippedDetail, TaskRegion, TaskSummary } from "./process/script-run.js";
 export { ElfError } from "./errors/elf-error.js";
 export type { ElfErrorCode } from "./errors/elf-error.js";
 export { ProcessError } from "./errors/process-error.js";

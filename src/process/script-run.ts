@@ -36,8 +36,8 @@ export interface RunScriptOptions {
 /** Slots of a swap device a `swap` line makes: 4096 pages, 16 MiB. */
 export const DEFAULT_SWAP_SLOTS = 4096;
 
-/** A page a line evicted to swap. */
-export interface EvictedPage {
+/** A page of a task (evicted to swap, or sharing a frame). */
+export interface TaskPage {
   /** The task the page belongs to. */
   readonly task: string;
   /** The page's address. */
@@ -115,8 +115,10 @@ export interface LineResult {
   readonly detail: LineDetail;
   /** PMM blocks the line took (positive) or returned (negative): pages, tables and roots. */
   readonly frames: number;
-  /** Pages the line evicted to swap, in order. */
-  readonly evicted: readonly EvictedPage[];
+  /** Pages resident before the line that it evicted to swap, by task, in address order. */
+  readonly evicted: readonly TaskPage[];
+  /** Pages the line evicted in all: those of {@link LineResult.evicted}, and pages it made resident and evicted again (an eager `map` beyond the bound, a fork's shared pages). */
+  readonly evictions: number;
   /** Translations the TLB served during the line that the tables in RAM contradict (missed invalidations). */
   readonly stale: readonly StaleTranslation[];
 }
@@ -162,7 +164,7 @@ export interface SharedFrame {
   /** The frame's physical address. */
   readonly frame: number;
   /** The pages mapping it, in task creation order. */
-  readonly pages: readonly EvictedPage[];
+  readonly pages: readonly TaskPage[];
 }
 
 /** The result of {@link runScript}. */
@@ -316,6 +318,7 @@ class Runner {
   #line(command: ScriptCommand): LineResult {
     const free = this.#kernel.pmm.blocksFree();
     const staleBefore = this.#driver.stale.length;
+    const evictionsBefore = this.#evictions();
     const resident = this.#swap === null && !this.#all.some((t) => t.space.swapPool !== null) ? null : this.#residentPages();
     let detail: LineDetail;
     try {
@@ -327,7 +330,8 @@ class Runner {
       if (command.kind === "fork" || command.kind === "copy") this.#refused.set(command.child, command.line);
     }
     const evicted = resident === null || command.kind === "exit" || command.kind === "unmap" ? [] : this.#evictedSince(resident);
-    return { command, detail, frames: free - this.#kernel.pmm.blocksFree(), evicted, stale: this.#driver.stale.slice(staleBefore) };
+    const evictions = this.#evictions() - evictionsBefore;
+    return { command, detail, frames: free - this.#kernel.pmm.blocksFree(), evicted, evictions, stale: this.#driver.stale.slice(staleBefore) };
   }
 
   #execute(command: ScriptCommand): LineDetail {
@@ -432,6 +436,11 @@ class Runner {
     if (line !== null) task.exitedAt = line;
   }
 
+  /** Evictions of every task so far (exited ones included: their counters stay). */
+  #evictions(): number {
+    return this.#all.reduce((n, task) => n + task.space.faults.evictions, 0);
+  }
+
   /** Every live task's resident pages, as `task@page` keys. */
   #residentPages(): Set<string> {
     const keys = new Set<string>();
@@ -440,9 +449,9 @@ class Runner {
   }
 
   /** The pages resident before a line that no live task has now: the line's evictions. */
-  #evictedSince(before: Set<string>): EvictedPage[] {
+  #evictedSince(before: Set<string>): TaskPage[] {
     const now = this.#residentPages();
-    const evicted: EvictedPage[] = [];
+    const evicted: TaskPage[] = [];
     for (const task of this.#alive.values()) {
       if (task.space.swappedPages === 0) continue;
       for (const key of before) {
@@ -455,7 +464,7 @@ class Runner {
 
   /** Frames mapped by more than one live task, with the pages mapping them. */
   #shared(): SharedFrame[] {
-    const byFrame = new Map<number, EvictedPage[]>();
+    const byFrame = new Map<number, TaskPage[]>();
     const refs = frameRefsOf(this.#kernel.pmm);
     for (const task of this.#alive.values()) {
       for (const page of task.space.pages()) {

@@ -60,7 +60,7 @@ describe("kmem simulate (built CLI)", { concurrency: true }, () => {
     assert.deepEqual(Object.keys(json), ["arch", "lines", "tasks", "shared", "accesses", "pmm"]);
     assert.equal(json.arch, "x86");
     const write = json.lines[2];
-    assert.deepEqual(Object.keys(write ?? {}), ["line", "command", "kind", "status", "frames", "faults", "physical", "value", "evicted", "stale"]);
+    assert.deepEqual(Object.keys(write ?? {}), ["line", "command", "kind", "status", "frames", "faults", "physical", "value", "evicted", "evictions", "stale"]);
     assert.deepEqual(write?.faults, [{ kind: "minor", vaddr: "0x10000000", reason: null }]);
     assert.equal(write?.value, 0x5a);
     assert.match(write?.physical ?? "", /^0x[0-9A-F]{8}$/);

@@ -93,6 +93,9 @@ describe("runScript", () => {
     const perTask = run(`swap 2 fifo per-task\nspawn A\nmap A 0x10000000 4 rw lazy\nspawn B\nmap B 0x10000000 4 rw lazy\n${touches("A")}\n${touches("B")}\n`);
     assert.deepEqual(perTask.tasks.map((t) => [t.resident, t.swapped]), [[2, 2], [2, 2]]);
     assert.deepEqual(perTask.lines.flatMap((l) => l.evicted.map((e) => e.task)), ["A", "A", "B", "B"], "each task evicts its own pages");
+    const eager = run("swap 2 fifo\nspawn A\nmap A 0x10000000 4 rw\nread A 0x10000000\n");
+    assert.deepEqual(eager.lines.map((l) => [l.evictions, l.evicted.length]), [[0, 0], [0, 0], [2, 0], [1, 1]], "an eager map beyond the bound evicts pages it made resident");
+    assert.deepEqual(eager.lines[3]?.evicted.map((e) => e.vaddr), [0x1000_2000]);
   });
 
   test("Belady's anomaly: examples/belady.kmem faults 9 times with 3 FIFO frames, 10 with 4; OPT 7 and 6", () => {

@@ -1,6 +1,6 @@
 import { hex, printable } from "../../format.js";
 import { PAGE_BYTES } from "../../paging/geometry.js";
-import type { EvictedPage, LineResult, ScriptRun, TaskSummary } from "../../process/script-run.js";
+import type { TaskPage, LineResult, ScriptRun, TaskSummary } from "../../process/script-run.js";
 import type { StaleTranslation } from "../../process/tlb-audit.js";
 import type { FaultCounters, FaultOutcome } from "../../process/user-pages.js";
 import type { Address } from "../../types.js";
@@ -63,7 +63,10 @@ function lineText(line: LineResult, register: string): string {
     default:
       parts.push(`skipped: ${d.reason}`);
   }
-  if (line.evicted.length > 0) parts.push(`evicted ${line.evicted.map(pageText).join(", ")}`);
+  const more = line.evictions - line.evicted.length;
+  const listed = line.evicted.map(pageText);
+  if (more > 0) listed.push(`${plural(more, "page")} it made resident`);
+  if (listed.length > 0) parts.push(`evicted ${listed.join(", ")}`);
   if (line.frames !== 0) parts.push(`${line.frames > 0 ? "+" : ""}${String(line.frames)} frame${Math.abs(line.frames) === 1 ? "" : "s"}`);
   for (const s of line.stale) parts.push(`MISSED INVALIDATION at ${hex(s.vaddr)}: the TLB gave ${answerText(s.cached)}, the tables give ${answerText(s.tables)}`);
   return parts.join("; ");
@@ -73,7 +76,7 @@ function faultText(fault: FaultOutcome): string {
   return fault.kind === "segfault" ? `segfault (${fault.reason})` : fault.kind;
 }
 
-function pageText(page: EvictedPage): string {
+function pageText(page: TaskPage): string {
   return `${page.task} ${hex(page.vaddr)}`;
 }
 
@@ -122,7 +125,7 @@ function lineJson(line: LineResult): Record<string, unknown> {
   const d = line.detail;
   const status = d.type === "refused" ? "refused" : d.type === "skipped" ? "skipped" : "ok";
   const head = { line: line.command.line, command: line.command.text, kind: line.command.kind === "access" ? line.command.op : line.command.kind, status, frames: line.frames };
-  const tail = { evicted: line.evicted.map(pageJson), stale: line.stale.map(staleJson) };
+  const tail = { evicted: line.evicted.map(pageJson), evictions: line.evictions, stale: line.stale.map(staleJson) };
   switch (d.type) {
     case "created":
       return { ...head, task: d.task, root: hex(d.root), entry: d.entry === null ? null : hex(d.entry), shared: d.shared, ...tail };
@@ -145,7 +148,7 @@ function lineJson(line: LineResult): Record<string, unknown> {
   }
 }
 
-function pageJson(page: EvictedPage): { task: string; vaddr: string } {
+function pageJson(page: TaskPage): { task: string; vaddr: string } {
   return { task: page.task, vaddr: hex(page.vaddr) };
 }
 
