@@ -9,7 +9,8 @@ import { AddressSpace } from "../../src/process/address-space.js";
 import { EM_386, PF_R, PF_X } from "../../src/process/elf.js";
 import { kernelHalfOf } from "../../src/process/kernel-half.js";
 import { parseScript } from "../../src/process/script.js";
-import { type LineResult, type RunScriptOptions, type ScriptMachine, type ScriptRun, runScript } from "../../src/process/script-run.js";
+import type { LineResult, ScriptRun } from "../../src/process/script-results.js";
+import { type RunScriptOptions, type ScriptMachine, runScript } from "../../src/process/script-run.js";
 import { buildElf } from "./elf-builder.js";
 
 function x86(): ScriptMachine {

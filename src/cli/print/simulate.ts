@@ -1,6 +1,6 @@
 import { hex, printable } from "../../format.js";
 import { PAGE_BYTES } from "../../paging/geometry.js";
-import type { TaskPage, LineResult, ScriptRun, TaskSummary } from "../../process/script-run.js";
+import type { TaskPage, LineResult, ScriptRun, TaskSummary } from "../../process/script-results.js";
 import type { StaleTranslation } from "../../process/tlb-audit.js";
 import type { FaultCounters, FaultOutcome } from "../../process/user-pages.js";
 import type { Address } from "../../types.js";
