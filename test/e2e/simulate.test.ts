@@ -1,10 +1,13 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Run } from "../helpers/run-process.js";
+import { EM_386, PF_R, PF_X } from "../../src/process/elf.js";
+import { buildElf } from "../process/elf-builder.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin", "kmem.js");
@@ -81,6 +84,24 @@ describe("kmem simulate (built CLI)", { concurrency: true }, () => {
     const missing = await kmem(["simulate", "no-such.kmem"]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^kmem: cannot read no-such\.kmem: ENOENT/);
+  });
+
+  test("load reads its FILE relative to the script's directory; a lazy load's first fetch is a major fault", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kmem-simulate-"));
+    try {
+      writeFileSync(join(dir, "prog.elf"), buildElf({ bits: 32, machine: EM_386, entry: 0x0804_8000, segments: [{ vaddr: 0x0804_8000, flags: PF_R | PF_X, data: new Uint8Array([0x90, 0xc3]) }] }));
+      writeFileSync(join(dir, "run.kmem"), "load P prog.elf lazy\nfetch P 0x08048001\n");
+      const run = await kmem(["simulate", join(dir, "run.kmem")]);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(resultOf(run.stdout, 1), /^P: root 0x[0-9A-F]{8} \(CR3\), entry 0x08048000; \+1 frame$/);
+      assert.match(resultOf(run.stdout, 2), /^major → 0x[0-9A-F]{8} = 0xC3; \+2 frames$/);
+      writeFileSync(join(dir, "missing.kmem"), "load P nothing.elf\n");
+      const missing = await kmem(["simulate", join(dir, "missing.kmem")]);
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /^kmem simulate: line 1: cannot read nothing\.elf: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   for (const [arch, register] of [["x86-64", "CR3"], ["riscv-sv39", "satp.PPN × 4096"]] as const) {
