@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { ScriptError } from "../../errors/script-error.js";
 import { printable } from "../../format.js";
 import { kernelHalfOf, kernelHalfOfMode } from "../../process/kernel-half.js";
-import { parseScript } from "../../process/script.js";
+import { SCRIPT_SYNOPSES, parseScript } from "../../process/script.js";
 import { type ScriptMachine, runScript } from "../../process/script-run.js";
 import { renderSimulation, simulationJson, simulationPassed } from "../print/simulate.js";
 import { addArchOption, addMachineOptions, type AnyMachineFlags, bootAnyFromFlags } from "../machine-options.js";
@@ -43,6 +43,7 @@ export const registerSimulate: RegisterCommand = (program, setExitCode) => {
     ),
   )
     .option("--json", "print { arch, lines, tasks, shared, accesses, pmm } as JSON (schema: docs/cli.md)")
+    .addHelpText("after", `\nScript lines (# starts a comment):\n${Object.values(SCRIPT_SYNOPSES).map((s) => `  ${s}`).join("\n")}`)
     .addHelpText("after", "\nExit status: 0 ran, 1 a frame leaked or the TLB audit found a missed invalidation, 2 bad input (a script error names its line).")
     .action((file: string, flags: SimulateFlags) => {
       const text = readScript(file);
