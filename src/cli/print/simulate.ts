@@ -33,7 +33,7 @@ export function renderSimulation(run: ScriptRun, title: string): string {
   const { freeBefore, freeAtEnd, freeAfterExit } = run.pmm;
   const alive = run.tasks.filter((t) => t.exitedAt === null).length;
   const after = alive === 0 ? "after every task exited" : `after exiting the ${String(alive)} task${alive === 1 ? "" : "s"} still alive`;
-  const verdict = freeAfterExit === freeBefore ? "every frame came back" : `LEAK: ${String(freeBefore - freeAfterExit)} blocks did not come back`;
+  const verdict = freeAfterExit === freeBefore ? "every frame came back" : `LEAK: ${plural(freeBefore - freeAfterExit, "block")} did not come back`;
   out.push(`PMM: ${String(freeBefore)} free blocks before, ${String(freeAtEnd)} at the end, ${String(freeAfterExit)} ${after}: ${verdict}`);
   return `${out.join("\n")}\n`;
 }
