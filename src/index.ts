@@ -14,7 +14,8 @@
 // Shared value types and address formatting.
 export { BLOCK_SIZE } from "./types.js";
 export type { Address, Attributes, ByteStore, Range } from "./types.js";
-export { MAX_ECHO_CHARS, describeValue, hex, hexRange, jsonAddress } from "./format.js";
+export { MAX_ECHO_CHARS, actionText, describeValue, hex, hexRange, jsonAddress } from "./format.js";
+export type { ActionText } from "./format.js";
 export { mulberry32 } from "./random.js";
 export { ADDRESS_LIMIT_64, codecFor, parseAddress } from "./address.js";
 export type { AddressCodec } from "./address.js";

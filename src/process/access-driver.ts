@@ -2,7 +2,7 @@ import { RiscvMmu } from "../arch/riscv/cpu.js";
 import { X86Mmu } from "../arch/x86/cpu.js";
 import type { Address } from "../types.js";
 import type { AddressSpace } from "./address-space.js";
-import { type AnyMmu, invalidatePage } from "./context-switch.js";
+import { type AnyMmu, invalidatePage, loadRoot } from "./context-switch.js";
 import type { ProcessMemory } from "./kernel-half.js";
 import type { AccessOp, FaultOutcome } from "./user-pages.js";
 import { type StaleTranslation, translateAudited } from "./tlb-audit.js";
@@ -102,6 +102,17 @@ export class AccessDriver {
     const child = task.fork();
     if (task.isActive(this.mmu)) task.activate(this.mmu);
     return child;
+  }
+
+  /**
+   * Ends `task`: when the MMU runs it, switches to the kernel's root first (as a kernel does
+   * before it frees a page directory), then destroys the space.
+   *
+   * @throws {ProcessError} `Destroyed` when it already ended.
+   */
+  exit<A extends Address>(task: AddressSpace<A>): void {
+    if (!task.destroyed && task.isActive(this.mmu)) loadRoot(this.mmu, task.kernel.root);
+    task.destroy();
   }
 
   #translate(memory: ProcessMemory, vaddr: Address, op: AccessOp): number {

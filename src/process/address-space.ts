@@ -206,6 +206,11 @@ export class AddressSpace<A extends Address> {
     return this.#pages.swappedPages;
   }
 
+  /** The addresses of the pages on the swap device, in order. O(s log s). */
+  swappedOut(): A[] {
+    return this.#pages.swappedOut().map((page) => this.#address(page));
+  }
+
   /** Reports a completed user access at `vaddr` to the replacement policy (exact LRU, OPT); the access driver calls it. */
   noteAccess(vaddr: A): void {
     this.#pages.noteAccess(pageOf(vaddr));

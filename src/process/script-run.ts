@@ -5,7 +5,7 @@ import { PAGE_BYTES } from "../paging/geometry.js";
 import type { Address, Attributes } from "../types.js";
 import { AccessDriver } from "./access-driver.js";
 import { AddressSpace } from "./address-space.js";
-import { type AnyMmu, loadRoot } from "./context-switch.js";
+import type { AnyMmu } from "./context-switch.js";
 import { frameRefsOf } from "./frame-refs.js";
 import { type KernelHalf, sameType } from "./kernel-half.js";
 import { loadElf } from "./loader.js";
@@ -272,8 +272,7 @@ class Runner {
 
   /** Switches away from `task` if it runs (to the kernel's root), then destroys it. */
   #exit(task: Task, line: number | null): void {
-    if (task.space.isActive(this.#mmu)) loadRoot(this.#mmu, this.#kernel.root);
-    task.space.destroy();
+    this.#driver.exit(task.space);
     this.#alive.delete(task.name);
     if (line !== null) task.exitedAt = line;
   }

@@ -319,15 +319,27 @@ export class UserPages<A extends Address> implements SwapMember {
     return this.presentIn({ startPage: fromPage, endPage: toPage } as UserRegion);
   }
 
-  /** Gives `child` its own swap slot (a copy) of every page of `region` this space has on swap. */
+  /** Gives `child` its own copy of every page of `region` this space has on swap: in a slot of the child's device, or in a frame when the child has no bound. */
   #copySwapped(child: UserPages<A>, region: UserRegion): void {
     const device = this.#pool?.device;
     if (device === undefined) return;
     for (const [page, slot] of this.#swapped) {
       if (page < region.startPage || page >= region.endPage) continue;
-      const target = child.#pool?.device ?? device;
-      child.#swapped.set(page, target.write(device.read(slot)));
+      if (child.#pool !== null) {
+        child.#swapped.set(page, child.#pool.device.write(device.read(slot)));
+        continue;
+      }
+      // A child without a bound (an OPT parent's) cannot page: its copy is resident at once.
+      const fresh = child.#takeFrame(page);
+      this.#kernel.memory.writeBytes(fresh, device.read(slot));
+      child.#pages.set(page, { frame: fresh, cow: false });
+      child.#mapPage(region, page, fresh, region.attrs.writable);
     }
+  }
+
+  /** Pages on the swap device, in page order. */
+  swappedOut(): number[] {
+    return [...this.#swapped.keys()].sort((a, b) => a - b);
   }
 
   /** Admits `page` to the swap pool (which may first evict another page). */

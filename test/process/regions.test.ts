@@ -164,6 +164,22 @@ describe("a system-wide swap pool", () => {
     assert.deepEqual([pool.members, pool.resident, device.used], [0, 0, 0]);
   });
 
+  test("a fork of an OPT-bounded space has no bound, and gets the parent's swapped-out pages resident with their bytes", () => {
+    const { machine, driver, space } = setup();
+    space.reserveLazy(BASE, 2, RW);
+    space.enableSwap({ frames: 1, policy: "opt", device: new SwapDevice(4), future: [BASE / 4096, BASE / 4096 + 1] });
+    driver.run({ task: space, vaddr: BASE, op: "write", value: 0x77 });
+    driver.run({ task: space, vaddr: BASE + 0x1000, op: "read" });
+    assert.deepEqual(space.swappedOut(), [BASE], "the written page is on swap");
+    const free = machine.pmm.blocksFree();
+    const child = driver.fork(space);
+    assert.equal(child.swapPool, null);
+    assert.deepEqual(outcomes(driver.run({ task: child, vaddr: BASE, op: "read" })), [], "resident in the child, no fault");
+    assert.equal(driver.run({ task: child, vaddr: BASE, op: "read" }).value, 0x77);
+    driver.exit(child);
+    assert.equal(machine.pmm.blocksFree(), free, "the child's frames, tables and root come back");
+  });
+
   test("OPT takes one member", () => {
     const machine = tableMachine("x86-64");
     const pool = new SwapPool({ frames: 2, policy: "opt", device: new SwapDevice(4), future: [] });
