@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Run } from "../helpers/run-process.js";
+import { type Run, runProcess } from "../helpers/run-process.js";
 import { EM_386, PF_R, PF_X } from "../../src/process/elf.js";
 import { buildElf } from "../process/elf-builder.js";
 
@@ -15,16 +14,7 @@ const BUILT_MAIN = join(ROOT, "dist", "cli", "main.js");
 
 /** Runs the built CLI as a user would, with `input` on its standard input. */
 function kmem(args: readonly string[], input = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runProcess(process.execPath, [BIN, ...args], { cwd: ROOT, input });
 }
 
 /** The result column of the output line for script line `line`. */

@@ -17,6 +17,8 @@ export interface RunProcessOptions {
   readonly timeout?: number;
   /** Close the reading end of stdout at once, as `| head -0` would (stdout is then ""). */
   readonly closeStdout?: boolean;
+  /** Text written to the child's standard input, which is then closed (default: nothing, stdin left open). */
+  readonly input?: string;
 }
 
 /**
@@ -33,5 +35,6 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (status) => resolve({ status, stdout, stderr }));
+    if (options.input !== undefined) child.stdin.end(options.input);
   });
 }
