@@ -213,7 +213,7 @@ export class AddressSpace<A extends Address> {
 
   /** Reports a completed user access at `vaddr` to the replacement policy (exact LRU, OPT); the access driver calls it. */
   noteAccess(vaddr: A): void {
-    this.#pages.noteAccess(pageOf(vaddr));
+    if (this.#pages.swapPool !== null) this.#pages.noteAccess(pageOf(vaddr));
   }
 
   /**
@@ -545,7 +545,7 @@ export class AddressSpace<A extends Address> {
 }
 
 function pageOf(vaddr: Address): number {
-  return Number(BigInt(vaddr) / BigInt(PAGE_BYTES));
+  return typeof vaddr === "number" ? Math.floor(vaddr / PAGE_BYTES) : Number(vaddr / BigInt(PAGE_BYTES));
 }
 
 function outOfMemory(action: string, cause: Error): ProcessError {
