@@ -9,7 +9,7 @@ import { sameType } from "./kernel-half.js";
 
 /** Options of {@link loadElf}. */
 export interface LoadElfOptions<A extends Address> {
-  /** Where a PIE (`ET_DYN`) is loaded (page-aligned). Default: two thirds of the user half, page-aligned (Linux's `ELF_ET_DYN_BASE` idea). Ignored for `ET_EXEC`. */
+  /** Where a PIE (`ET_DYN`) is loaded (page-aligned). Default: two thirds of the user window (the user half, at most 2^47), page-aligned (Linux's `ELF_ET_DYN_BASE`). Ignored for `ET_EXEC`. */
   readonly base?: A;
   /** Pages of user stack (default 8, 32 KiB). */
   readonly stackPages?: number;
@@ -42,6 +42,8 @@ export interface LoadedElf<A extends Address> {
 }
 
 const DEFAULT_STACK_PAGES = 8;
+/** The top of the user window new processes get by default: 2^47, as in Linux with 5-level paging (x86 LA57, RISC-V Sv57). */
+const MAP_WINDOW = 1n << 47n;
 const PAGE = BigInt(PAGE_BYTES);
 
 /**
@@ -49,7 +51,8 @@ const PAGE = BigInt(PAGE_BYTES);
  * `PT_LOAD` at its (page-rounded) address with its rights — user, writable iff `PF_W`,
  * executable iff `PF_X` where the mode can refuse execution (32-bit x86 paging cannot) — the
  * file bytes copied and the rest (`.bss`) zeroed; then a user stack just below the top page
- * of the user half, with an unmapped guard page below it. Every check runs before anything
+ * of the user window (the user half, or 2^47 in 5-level modes, as Linux's `DEFAULT_MAP_WINDOW`),
+ * with an unmapped guard page below it. Every check runs before anything
  * is allocated; when allocation fails midway, every region made is freed. O(file + pages).
  *
  * Not modelled: `PT_INTERP` (no dynamic linker is loaded), `PT_TLS`, auxv/argv on the stack,
@@ -76,10 +79,13 @@ export function loadElf<A extends Address>(space: AddressSpace<A>, bytes: Uint8A
   }
   const userStart = BigInt(kernel.userStart);
   const userEnd = BigInt(kernel.userEnd);
-  const base = image.type === ET_DYN ? BigInt(options.base ?? sameType(kernel.userEnd, ((userEnd * 2n) / 3n / PAGE) * PAGE)) : 0n;
+  // Linux's DEFAULT_MAP_WINDOW: with 5-level tables a new process still lives below 2^47
+  // (what 4-level tables reach), unless it asks for more.
+  const window = userEnd < MAP_WINDOW ? userEnd : MAP_WINDOW;
+  const base = image.type === ET_DYN ? BigInt(options.base ?? sameType(kernel.userEnd, ((window * 2n) / 3n / PAGE) * PAGE)) : 0n;
   if (base % PAGE !== 0n || base < 0n || base >= userEnd) throw new ElfError("BadBase", `Cannot load the PIE at ${hex(options.base ?? 0)}: the base must be a page-aligned user address`, { base: options.base ?? null });
   const stackPages = options.stackPages ?? DEFAULT_STACK_PAGES;
-  const stack = { start: userEnd - PAGE - BigInt(stackPages) * PAGE, end: userEnd - PAGE };
+  const stack = { start: window - PAGE - BigInt(stackPages) * PAGE, end: window - PAGE };
   const guard = { start: stack.start - PAGE, end: stack.start };
   const planned = plan(image, base, userStart, userEnd, guard.start);
   const made: A[] = [];
