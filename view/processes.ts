@@ -1,12 +1,10 @@
-import { RiscvMmu } from "../src/arch/riscv/cpu.js";
-import { X86Mmu } from "../src/arch/x86/cpu.js";
 import { hex } from "../src/format.js";
 import { PAGE_BYTES } from "../src/paging/geometry.js";
 import { type AccessRecord, AccessDriver } from "../src/process/access-driver.js";
 import { AddressSpace, type AnyMmu } from "../src/process/address-space.js";
 import { frameRefsOf } from "../src/process/frame-refs.js";
 import type { ModeMachine } from "../src/boot/mode-boot.js";
-import { type KernelHalf, kernelHalfOfMode, sameType } from "../src/process/kernel-half.js";
+import { type KernelHalf, isWideKernelHalf, kernelHalfOfMode, sameType } from "../src/process/kernel-half.js";
 import type { AccessOp } from "../src/index.js";
 import type { Address } from "../src/types.js";
 
@@ -58,14 +56,6 @@ export function programLayout<A extends Address>(kernel: KernelHalf<A>): Program
   };
 }
 
-/** The register value that loads the kernel's root again (CR3, or satp with its MODE). */
-type BootRegister = { readonly kind: "x86"; readonly cr3: number } | { readonly kind: "x86-64"; readonly cr3: number } | { readonly kind: "riscv"; readonly satp: number | bigint };
-
-function bootRegister(mmu: AnyMmu): BootRegister {
-  if (mmu instanceof RiscvMmu) return { kind: "riscv", satp: mmu.state.satp };
-  if (mmu instanceof X86Mmu) return { kind: "x86-64", cr3: mmu.state.cr3 };
-  return { kind: "x86", cr3: mmu.cr3 };
-}
 
 /**
  * The processes of a booted machine, as the view's Processes panel drives them: address
@@ -88,14 +78,12 @@ export class ProcessTable<A extends Address> {
   readonly driver: AccessDriver;
   /** Where the built-in program's regions lie. */
   readonly layout: ProgramLayout<A>;
-  readonly #boot: BootRegister;
   readonly #processes = new Map<number, Process<A>>();
   #nextPid = 1;
 
-  /** Takes the MMU's register (CR3 / satp) as the kernel's, to load again when the running process exits. */
+  /** Processes of `kernel`'s half, running in `mmu` (which holds the kernel's root). */
   constructor(kernel: KernelHalf<A>, mmu: AnyMmu) {
     this.kernel = kernel;
-    this.#boot = bootRegister(mmu);
     this.driver = new AccessDriver(mmu);
     this.layout = programLayout(kernel);
   }
@@ -191,8 +179,7 @@ export class ProcessTable<A extends Address> {
    */
   exit(pid: number): void {
     const process = this.get(pid);
-    if (process.space.isActive(this.mmu)) this.#loadKernel();
-    process.space.destroy();
+    this.driver.exit(process.space);
     this.#processes.delete(pid);
   }
 
@@ -218,13 +205,6 @@ export class ProcessTable<A extends Address> {
     return process;
   }
 
-  #loadKernel(): void {
-    const mmu = this.mmu;
-    const boot = this.#boot;
-    if (boot.kind === "riscv" && mmu instanceof RiscvMmu) mmu.setState({ satp: boot.satp });
-    else if (boot.kind === "x86-64" && mmu instanceof X86Mmu) mmu.setState({ cr3: boot.cr3 });
-    else if (boot.kind === "x86" && !(mmu instanceof RiscvMmu) && !(mmu instanceof X86Mmu)) mmu.loadCr3(boot.cr3);
-  }
 }
 
 /** A process table in its mode's address type: `bigint` in 64-bit modes, `number` in 32-bit ones. */
@@ -237,9 +217,5 @@ export type AnyProcessTable = { readonly wide: true; readonly table: ProcessTabl
  */
 export function processTableOfMode(machine: ModeMachine): AnyProcessTable {
   const kernel = kernelHalfOfMode(machine);
-  return isWide(kernel) ? { wide: true, table: new ProcessTable(kernel, machine.mmu) } : { wide: false, table: new ProcessTable(kernel, machine.mmu) };
-}
-
-function isWide(kernel: KernelHalf<bigint> | KernelHalf<number>): kernel is KernelHalf<bigint> {
-  return typeof kernel.userStart === "bigint";
+  return isWideKernelHalf(kernel) ? { wide: true, table: new ProcessTable(kernel, machine.mmu) } : { wide: false, table: new ProcessTable(kernel, machine.mmu) };
 }

@@ -259,15 +259,10 @@ export class AddressSpace<A extends Address> {
   unmap(start: A): void {
     this.#check("unmap");
     this.#checkAddress(start, "unmap");
-    const page = pageOf(start);
-    const region = this.#pages.regions.startingAt(page);
-    if (region === undefined || BigInt(start) % BigInt(PAGE_BYTES) !== 0n) {
-      this.vmm.free(start);
-      return;
-    }
+    // The VMM refuses an address that does not start a region (`NotAllocated`) before anything changes.
     this.vmm.free(start);
-    this.#invalidate(this.#pages.release(region.startPage, region.endPage));
-    this.#pages.regions.remove(page);
+    const region = this.#pages.regions.remove(pageOf(start));
+    if (region !== undefined) this.#invalidate(this.#pages.release(region.startPage, region.endPage));
   }
 
   /**

@@ -148,11 +148,11 @@ export class UserPages<A extends Address> implements SwapMember {
     return [...this.#pages.entries()].sort((a, b) => a[0] - b[0]).map(([page, e]) => ({ page, frame: e.frame, cow: e.cow }));
   }
 
-  /** Present pages of `region` with their frames, in page order. O(region pages) or O(present), the smaller. */
-  presentIn(region: UserRegion): { page: number; frame: number; cow: boolean }[] {
-    if (region.endPage - region.startPage > this.#pages.size) return this.present().filter((p) => p.page >= region.startPage && p.page < region.endPage);
+  /** Present pages of `[fromPage, toPage)` with their frames, in page order. O(pages in the range) or O(present), the smaller. */
+  presentBetween(fromPage: number, toPage: number): { page: number; frame: number; cow: boolean }[] {
+    if (toPage - fromPage > this.#pages.size) return this.present().filter((p) => p.page >= fromPage && p.page < toPage);
     const out: { page: number; frame: number; cow: boolean }[] = [];
-    for (let page = region.startPage; page < region.endPage; page++) {
+    for (let page = fromPage; page < toPage; page++) {
       const entry = this.#pages.get(page);
       if (entry !== undefined) out.push({ page, frame: entry.frame, cow: entry.cow });
     }
@@ -211,7 +211,7 @@ export class UserPages<A extends Address> implements SwapMember {
   /** Re-maps the present pages of `[fromPage, toPage)` with their regions' rights (copy-on-write pages stay read-only); returns them. */
   remap(fromPage: number, toPage: number): number[] {
     const done: number[] = [];
-    for (const { page, frame, cow } of this.#presentBetween(fromPage, toPage)) {
+    for (const { page, frame, cow } of this.presentBetween(fromPage, toPage)) {
       const region = this.regions.holding(page);
       if (region === undefined) continue;
       this.#rewrite(region, page, frame, region.attrs.writable && !cow);
@@ -223,7 +223,7 @@ export class UserPages<A extends Address> implements SwapMember {
   /** Unmaps and forgets the pages of `[fromPage, toPage)` (frames dropped, swap slots freed); returns the pages that were mapped. */
   release(fromPage: number, toPage: number): number[] {
     const done: number[] = [];
-    for (const { page, frame } of this.#presentBetween(fromPage, toPage)) {
+    for (const { page, frame } of this.presentBetween(fromPage, toPage)) {
       this.#unmapPage(page);
       this.#pages.delete(page);
       this.#refs.drop(frame);
@@ -250,11 +250,6 @@ export class UserPages<A extends Address> implements SwapMember {
     this.#pages.clear();
     for (const slot of this.#swapped.values()) this.#pool?.device.free(slot);
     this.#swapped.clear();
-    this.leaveSwap();
-  }
-
-  /** Leaves the swap pool (after every page was released). */
-  leaveSwap(): void {
     this.#pool?.leave(this.#member);
     this.#pool = null;
   }
@@ -265,7 +260,7 @@ export class UserPages<A extends Address> implements SwapMember {
    * Swapped-out pages get a copy in a slot of the child's own.
    */
   shareInto(child: UserPages<A>, region: UserRegion): void {
-    const shared = this.presentIn(region);
+    const shared = this.presentBetween(region.startPage, region.endPage);
     for (const { page, frame } of shared) {
       const cow = region.attrs.writable;
       const entry = this.#pages.get(page);
@@ -283,7 +278,7 @@ export class UserPages<A extends Address> implements SwapMember {
 
   /** Gives `child` (which has the region) its own copy of every present page of `region`. @throws {ProcessError} `OutOfMemory` (pages copied so far stay with the child, which the caller destroys). */
   copyInto(child: UserPages<A>, region: UserRegion): void {
-    const copied = this.presentIn(region);
+    const copied = this.presentBetween(region.startPage, region.endPage);
     const memory = this.#kernel.memory;
     for (const { page, frame } of copied) {
       const fresh = child.#takeFrame(page);
@@ -312,11 +307,6 @@ export class UserPages<A extends Address> implements SwapMember {
     this.#swapped.set(page, slot);
     this.counters.evictions++;
     this.#invalidate(page);
-  }
-
-  /** Present pages of `[fromPage, toPage)`. */
-  #presentBetween(fromPage: number, toPage: number): { page: number; frame: number; cow: boolean }[] {
-    return this.presentIn({ startPage: fromPage, endPage: toPage } as UserRegion);
   }
 
   /** Gives `child` its own copy of every page of `region` this space has on swap: in a slot of the child's device, or in a frame when the child has no bound. */
